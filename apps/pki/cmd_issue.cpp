@@ -1,0 +1,121 @@
+// pki issue: a leaf certificate by profile, from a CSR or from a key generated here.
+#include <iostream>
+#include <unistd.h>
+
+#include "context.h"
+#include "render.h"
+
+#include "pki/ca/authority.h"
+#include "pki/cert/csr.h"
+#include "pki/core/io.h"
+#include "pki/profiles/profile.h"
+
+namespace pki::app {
+
+namespace {
+
+struct IssueOptions {
+  std::string ca, profile, csr, key_out, key_type, cn, out, chain_out;
+  std::vector<std::string> sans;
+  std::optional<int> days;
+};
+
+Result<int> run_issue(Context& ctx, const IssueOptions& o) {
+  // The request's own form, before the store is touched.
+  if (o.csr.empty() == o.key_out.empty())
+    return fail(ErrorCode::kBadInput, "give exactly one of --csr FILE or --key-out FILE");
+  if (!o.key_type.empty() && o.key_out.empty())
+    return fail(ErrorCode::kBadInput, "--key-type applies to a key generated with --key-out, not to a CSR");
+  PKI_TRY(profiles::find_leaf(o.profile));
+  ca::IssueRequest req;
+  req.profile = o.profile;
+  req.days = o.days;
+  if (!o.cn.empty()) req.cn = o.cn;
+  for (const auto& s : o.sans) {
+    PKI_ASSIGN(auto gn, cert::parse_san(s));
+    req.sans.push_back(std::move(gn));
+  }
+  OsslPtr<EVP_PKEY> generated;
+  if (!o.csr.empty()) {
+    PKI_ASSIGN(auto csr, load_csr(o.csr));
+    PKI_ASSIGN(auto info, cert::inspect_csr(*csr));
+    req.key = ca::SubjectKey{std::move(info.spki), info.key_type};
+    req.requested_subject = std::move(info.subject);
+    req.requested_sans = std::move(info.requested_sans);
+  } else {
+    PKI_ASSIGN(const auto type, keys::parse_key_type(o.key_type.empty() ? "ec-p256" : o.key_type));
+    if (::access(o.key_out.c_str(), F_OK) == 0)
+      return fail(ErrorCode::kBadInput, "refusing to overwrite existing key file '" + o.key_out + "'");
+    PKI_ASSIGN(generated, keys::generate(type));
+    PKI_ASSIGN(Bytes spki, keys::spki_der(*generated));
+    req.key = ca::SubjectKey{std::move(spki), type};
+  }
+
+  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+  ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
+  PKI_ASSIGN(auto issuer, authority.load_issuer(o.ca));
+
+  // The key file is written before the certificate is stored and removed if issuing fails: a
+  // certificate is never stored without the key the user asked for.
+  if (generated) {
+    PKI_ASSIGN(std::string pem, keys::to_pkcs8_pem(*generated, nullptr));
+    PKI_TRY(write_file_atomic(o.key_out, pem, 0600, Overwrite::kRefuse));
+  }
+  auto issued = authority.issue(issuer, req);
+  if (!issued) {
+    if (generated) ::unlink(o.key_out.c_str());
+    return tl::unexpected(issued.error());
+  }
+  const std::string pem = to_pem("CERTIFICATE", issued->der);
+  std::string chain_pem;
+  for (const auto& c : issuer.chain)
+    if (!c->self_issued()) chain_pem += to_pem("CERTIFICATE", c->der());
+
+  auto written = [&]() -> Result<void> {
+    if (!o.out.empty()) PKI_TRY(write_file_atomic(o.out, pem, 0644));
+    if (!o.chain_out.empty()) PKI_TRY(write_file_atomic(o.chain_out, chain_pem, 0644));
+    return {};
+  }();
+  if (!written)
+    return fail(written.error().code, "issued serial " + issued->serial + " but " + written.error().message +
+                                          "; `pki export " + issued->serial + "` writes it again");
+
+  nlohmann::json j = certificate_json(*issued, ctx.now());
+  if (!o.out.empty()) j["out"] = o.out;
+  if (!o.key_out.empty()) j["key_out"] = o.key_out;
+  if (!o.chain_out.empty()) j["chain_out"] = o.chain_out;
+  j["pem"] = pem;
+  if (ctx.json) {
+    ctx.emit(j, "");
+  } else if (o.out.empty()) {
+    std::cout << pem;  // the certificate itself, for pipes
+  } else {
+    std::string text = "issued " + issued->profile + " certificate " + issued->serial + " from CA '" + o.ca + "'\n" +
+                       certificate_text(*issued, ctx.now()) + "certificate: " + o.out + "\n";
+    if (!o.key_out.empty()) text += "key:         " + o.key_out + " (0600)\n";
+    if (!o.chain_out.empty()) text += "chain:       " + o.chain_out + "\n";
+    ctx.emit(j, text);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void register_issue(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<IssueOptions>();
+  auto* cmd = app.add_subcommand("issue", "issue a certificate from a CSR or a key generated here");
+  cmd->add_option("--ca", o->ca, "the issuing CA")->required();
+  cmd->add_option("--profile", o->profile, "server, client or server-client")->required();
+  cmd->add_option("--csr", o->csr, "a PKCS#10 request (PEM or DER); its signature is checked");
+  cmd->add_option("--key-out", o->key_out, "generate a key and write it here (PKCS#8, 0600)");
+  cmd->add_option("--key-type", o->key_type, "with --key-out: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
+  cmd->add_option("--cn", o->cn, "subject CN (also added as a SAN)");
+  cmd->add_option("--san", o->sans, "DNS:name, IP:address, EMAIL:mailbox or URI:uri (repeatable)");
+  cmd->add_option("--days", o->days, "validity in days (server 90, client 365)");
+  cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");
+  cmd->add_option("--chain-out", o->chain_out, "write the issuing CAs, up to but not including the root");
+  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_issue(ctx, *o); }; });
+}
+
+}  // namespace pki::app

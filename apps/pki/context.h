@@ -1,0 +1,66 @@
+// What every verb shares: the global options, the clock, the store, the passphrase, output.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "pki/core/bytes.h"
+#include "pki/core/clock.h"
+#include "pki/core/error.h"
+#include "pki/store/sqlite_store.h"
+#include "pki/store/store.h"
+
+namespace pki::app {
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override;
+};
+
+class Context {
+ public:
+  // Global options.
+  std::string db_path = "pki.db";
+  bool json = false;
+  std::string passphrase_file;
+  std::string now_text;
+
+  // The verb to run once parsing succeeded; returns the exit status.
+  std::function<Result<int>()> action;
+
+  Result<void> init_clock();
+  const Clock& clock() const { return *clock_; }
+  TimePoint now() const { return clock_->now(); }
+  // Opens the store (kExisting: `pki init` must have run).
+  Result<store::Store*> store(store::OpenMode mode = store::OpenMode::kExisting);
+  // The passphrase from --passphrase-file / PKI_PASSPHRASE_FILE, or null when none is set.
+  Result<const Secret*> passphrase();
+  // The OS user, for the audit log.
+  static std::string actor();
+
+  // Prints `doc` as the one JSON document, or `text` for people.
+  void emit(const nlohmann::json& doc, const std::string& text) const;
+
+ private:
+  std::unique_ptr<Clock> clock_;
+  std::unique_ptr<store::Store> store_;
+  std::optional<Secret> passphrase_;
+  bool passphrase_read_ = false;
+};
+
+// One register function per verb (cmd_<verb>.cpp).
+void register_init(CLI::App& app, Context& ctx);
+void register_ca(CLI::App& app, Context& ctx);
+void register_issue(CLI::App& app, Context& ctx);
+void register_revoke(CLI::App& app, Context& ctx);
+void register_crl(CLI::App& app, Context& ctx);
+void register_list(CLI::App& app, Context& ctx);
+void register_show(CLI::App& app, Context& ctx);
+void register_export(CLI::App& app, Context& ctx);
+
+}  // namespace pki::app

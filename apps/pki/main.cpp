@@ -1,0 +1,66 @@
+// pki: the command. Parses options, runs one verb, maps the outcome to an exit status
+// (DESIGN.md: 0 success, 1 a check failed, 2 usage or bad input, 3 not found, 4 store or I/O,
+// 70 internal error).
+#include <cstdlib>
+#include <exception>
+#include <iostream>
+
+#include <openssl/crypto.h>
+
+#include "context.h"
+
+namespace {
+
+int report(const pki::app::Context& ctx, const pki::Error& e) {
+  std::cerr << "pki: " << e.message;
+  if (!e.detail.empty() && std::getenv("PKI_DEBUG")) std::cerr << " [" << e.detail << "]";
+  std::cerr << "\n";
+  if (ctx.json) std::cout << nlohmann::json{{"error", {{"code", static_cast<int>(e.code)}, {"message", e.message}}}}.dump(2) << "\n";
+  return static_cast<int>(e.code);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  pki::app::Context ctx;
+  CLI::App app{"pki: a certificate authority and PKI toolkit", "pki"};
+  app.fallthrough(true);
+  app.require_subcommand(1, 1);
+  app.set_version_flag("--version", "pki 0.1.0");
+  app.add_option("--db", ctx.db_path, "database file")->envname("PKI_DB")->capture_default_str();
+  app.add_flag("--json", ctx.json, "machine output: one JSON document on stdout");
+  app.add_option("--passphrase-file", ctx.passphrase_file, "file whose first line is the passphrase for CA keys")
+      ->envname("PKI_PASSPHRASE_FILE");
+  app.add_option("--now", ctx.now_text, "a fixed clock (RFC 3339), for tests and reproducible output");
+
+  pki::app::register_init(app, ctx);
+  pki::app::register_ca(app, ctx);
+  pki::app::register_issue(app, ctx);
+  pki::app::register_revoke(app, ctx);
+  pki::app::register_crl(app, ctx);
+  pki::app::register_list(app, ctx);
+  pki::app::register_show(app, ctx);
+  pki::app::register_export(app, ctx);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report(ctx, pki::Error{pki::ErrorCode::kBadInput, e.what(), {}});
+  }
+
+  try {
+    if (auto c = ctx.init_clock(); !c) return report(ctx, c.error());
+    if (!ctx.action) return report(ctx, pki::Error{pki::ErrorCode::kBadInput, "no verb given (see pki --help)", {}});
+    auto result = ctx.action();
+    if (!result) return report(ctx, result.error());
+    return *result;
+  } catch (const std::exception& e) {
+    return report(ctx, pki::Error{pki::ErrorCode::kInternal, std::string("internal error: ") + e.what(), {}});
+  }
+}

@@ -1,0 +1,157 @@
+#include "render.h"
+
+#include <algorithm>
+
+#include "pki/cert/builder.h"
+#include "pki/cert/oids.h"
+#include "pki/core/time.h"
+
+namespace pki::app {
+
+std::string join(const std::vector<std::string>& parts, const std::string& sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+std::string status_of(const store::CertificateRecord& c, TimePoint now) {
+  if (c.revocation) return "revoked";
+  if (c.not_after < now) return "expired";
+  return "valid";
+}
+
+nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now) {
+  nlohmann::json j = {{"serial", c.serial},
+                      {"ca", c.issuer_name},
+                      {"subject", c.subject},
+                      {"sans", c.sans},
+                      {"not_before", format_rfc3339(c.not_before)},
+                      {"not_after", format_rfc3339(c.not_after)},
+                      {"profile", c.profile},
+                      {"key_type", c.key_type},
+                      {"fingerprint_sha256", c.fingerprint},
+                      {"status", status_of(c, now)}};
+  if (c.revocation) {
+    nlohmann::json r = {{"reason", c.revocation->reason}, {"revoked_at", format_rfc3339(c.revocation->revoked_at)}};
+    if (c.revocation->invalidity_date) r["invalidity_date"] = format_rfc3339(*c.revocation->invalidity_date);
+    j["revocation"] = r;
+  }
+  return j;
+}
+
+std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
+  std::string out;
+  out += "serial:      " + c.serial + "\n";
+  out += "ca:          " + c.issuer_name + "\n";
+  out += "subject:     " + c.subject + "\n";
+  out += "sans:        " + (c.sans.empty() ? std::string("-") : join(c.sans, ", ")) + "\n";
+  out += "profile:     " + c.profile + " (" + c.key_type + ")\n";
+  out += "valid:       " + format_rfc3339(c.not_before) + " to " + format_rfc3339(c.not_after) + "\n";
+  out += "status:      " + status_of(c, now);
+  if (c.revocation) {
+    out += " (" + c.revocation->reason + ", " + format_rfc3339(c.revocation->revoked_at);
+    if (c.revocation->invalidity_date) out += ", invalid since " + format_rfc3339(*c.revocation->invalidity_date);
+    out += ")";
+  }
+  out += "\nfingerprint: sha256:" + c.fingerprint + "\n";
+  return out;
+}
+
+namespace {
+
+std::string eku_name(const std::string& oid) {
+  if (oid == oid::kServerAuth) return "serverAuth";
+  if (oid == oid::kClientAuth) return "clientAuth";
+  if (oid == oid::kAnyExtendedKeyUsage) return "anyExtendedKeyUsage";
+  return oid;
+}
+
+}  // namespace
+
+nlohmann::json certificate_details_json(const cert::Certificate& c) {
+  nlohmann::json j = {{"version", c.version()},
+                      {"serial", c.serial_hex()},
+                      {"subject", c.subject_text()},
+                      {"issuer", c.issuer_text()},
+                      {"not_before", format_rfc3339(c.not_before())},
+                      {"not_after", format_rfc3339(c.not_after())},
+                      {"public_key", c.public_key_algorithm()},
+                      {"signature_algorithm", c.signature_algorithm()}};
+  if (const auto& bc = c.basic_constraints()) {
+    j["basic_constraints"] = {{"ca", bc->ca}};
+    if (bc->path_len) j["basic_constraints"]["path_len"] = *bc->path_len;
+  }
+  if (c.key_usage()) j["key_usage"] = cert::key_usage_names(*c.key_usage());
+  if (c.extended_key_usage()) {
+    std::vector<std::string> names;
+    for (const auto& o : *c.extended_key_usage()) names.push_back(eku_name(o));
+    j["extended_key_usage"] = names;
+  }
+  if (c.subject_alt_names()) {
+    std::vector<std::string> names;
+    for (const auto& n : *c.subject_alt_names()) names.push_back(cert::to_string(n));
+    j["subject_alt_names"] = names;
+  }
+  if (c.subject_key_id()) j["subject_key_id"] = to_hex(*c.subject_key_id());
+  if (c.authority_key_id() && c.authority_key_id()->key_id) j["authority_key_id"] = to_hex(*c.authority_key_id()->key_id);
+  if (const auto& nc = c.name_constraints()) {
+    std::vector<std::string> permitted, excluded;
+    for (const auto& s : nc->permitted) permitted.push_back(cert::to_string(s.base));
+    for (const auto& s : nc->excluded) excluded.push_back(cert::to_string(s.base));
+    j["name_constraints"] = {{"permitted", permitted}, {"excluded", excluded}};
+  }
+  std::vector<std::string> dps;
+  for (const auto& dp : c.crl_distribution_points())
+    if (dp.full_name)
+      for (const auto& n : *dp.full_name) dps.push_back(cert::to_string(n));
+  if (!dps.empty()) j["crl_distribution_points"] = dps;
+  j["fingerprint_sha256"] = c.fingerprint();
+  return j;
+}
+
+std::string certificate_details_text(const cert::Certificate& c) {
+  const auto j = certificate_details_json(c);
+  std::string out;
+  out += "issuer:      " + c.issuer_text() + "\n";
+  out += "public key:  " + c.public_key_algorithm() + ", signed with " + c.signature_algorithm() + "\n";
+  if (j.contains("basic_constraints")) {
+    out += "basic:       CA:" + std::string(j["basic_constraints"]["ca"].get<bool>() ? "TRUE" : "FALSE");
+    if (j["basic_constraints"].contains("path_len")) out += ", pathLen:" + std::to_string(j["basic_constraints"]["path_len"].get<long>());
+    out += "\n";
+  }
+  if (j.contains("key_usage")) out += "key usage:   " + join(j["key_usage"].get<std::vector<std::string>>(), ", ") + "\n";
+  if (j.contains("extended_key_usage"))
+    out += "ext usage:   " + join(j["extended_key_usage"].get<std::vector<std::string>>(), ", ") + "\n";
+  if (j.contains("name_constraints")) {
+    const auto p = j["name_constraints"]["permitted"].get<std::vector<std::string>>();
+    const auto e = j["name_constraints"]["excluded"].get<std::vector<std::string>>();
+    out += "constraints: permitted " + (p.empty() ? std::string("-") : join(p, ", ")) + "; excluded " +
+           (e.empty() ? std::string("-") : join(e, ", ")) + "\n";
+  }
+  if (j.contains("crl_distribution_points"))
+    out += "crl dp:      " + join(j["crl_distribution_points"].get<std::vector<std::string>>(), ", ") + "\n";
+  return out;
+}
+
+std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> width(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out += std::string(width[i] - cells[i].size() + 2, ' ');
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+}  // namespace pki::app

@@ -1,0 +1,119 @@
+// Authority: the CA side. Creates root and intermediate CAs, issues leaves by profile, revokes.
+//
+// Each change is one write transaction on the store, with its audit row; nothing is written when a
+// check refuses the request. Checks happen in this order: the request's own form (kBadInput), the
+// issuing CA's state and the profile's limits (kRefused), then signing and storing.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pki/cert/builder.h"
+#include "pki/cert/certificate.h"
+#include "pki/cert/crl_reason.h"
+#include "pki/cert/general_name.h"
+#include "pki/core/clock.h"
+#include "pki/core/error.h"
+#include "pki/keys/keys.h"
+#include "pki/profiles/profile.h"
+#include "pki/store/store.h"
+
+namespace pki::ca {
+
+// A CA loaded for signing: its record, its certificate, its key (decrypted and decoded once) and its
+// chain up to the root. Load it once per process and issue many certificates with it.
+struct Issuer {
+  store::AuthorityRecord record;
+  cert::CertificatePtr certificate;
+  std::vector<cert::CertificatePtr> chain;  // this CA's certificate first, then its ancestors to the root
+  std::unique_ptr<cert::Signer> signer;
+};
+
+struct CreateCaRequest {
+  std::string name;
+  std::string subject;  // a DN as cert::parse_dn reads it
+  keys::KeyType key_type = keys::kDefaultKeyType;
+  std::optional<int> days;
+  std::optional<std::string> parent;  // the signing CA; none for a root
+  std::optional<int> path_len;
+  std::vector<std::string> permit_dns;
+  std::vector<std::string> exclude_dns;
+  std::optional<std::string> crl_url;
+};
+
+struct CaCreated {
+  store::AuthorityRecord authority;
+  store::CertificateRecord certificate;
+};
+
+struct SubjectKey {
+  Bytes spki;  // DER SubjectPublicKeyInfo
+  keys::KeyType type = keys::kDefaultKeyType;
+};
+
+struct IssueRequest {
+  std::string profile;
+  SubjectKey key;
+  std::optional<std::string> cn;                   // the subject becomes CN=<cn>
+  OsslPtr<X509_NAME> requested_subject;            // a CSR's subject, used when cn is absent
+  std::vector<cert::GeneralName> sans;             // the SANs asked for on the command line
+  std::vector<cert::GeneralName> requested_sans;   // a CSR's SANs, used when `sans` is empty
+  std::optional<int> days;
+};
+
+struct RevokeRequest {
+  std::optional<std::string> serial;       // hex, any case, ':' allowed
+  std::optional<std::string> fingerprint;  // SHA-256 of a certificate's DER
+  std::optional<std::string> ca;           // limits the serial lookup to one CA
+  cert::CrlReason reason = cert::CrlReason::kUnspecified;
+  std::optional<TimePoint> invalidity_date;
+};
+
+enum class RevokeAction { kRevoked, kHoldMadePermanent, kHoldLifted };
+
+struct Revoked {
+  store::CertificateRecord certificate;  // as it is after the change
+  RevokeAction action = RevokeAction::kRevoked;
+};
+
+// 127 random bits from OpenSSL's CSPRNG: a positive INTEGER of at most 16 octets, well within
+// RFC 5280 4.1.2.2's 20, and above the CA/Browser Forum's 64 bits of entropy (BR 7.1).
+Result<Bytes> random_serial();
+// Normalises a serial as users write it ("0A:1b" -> "a1b"); kBadInput when it is not hex.
+Result<std::string> normalize_serial(std::string_view text);
+
+class Authority {
+ public:
+  // `actor` is recorded in the audit log (the OS user); `passphrase` decrypts CA keys and encrypts
+  // new ones (may be null: keys are then stored unencrypted).
+  Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor);
+
+  Result<CaCreated> create_ca(const CreateCaRequest& request);
+  Result<Issuer> load_issuer(std::string_view name);
+  // The certificates of a CA and its ancestors, without loading keys.
+  Result<std::vector<cert::CertificatePtr>> chain(const store::AuthorityRecord& authority);
+
+  Result<store::CertificateRecord> issue(const Issuer& issuer, const IssueRequest& request);
+  // Issues every request in one write transaction: all are stored, or none.
+  Result<std::vector<store::CertificateRecord>> issue_batch(const Issuer& issuer, std::span<const IssueRequest> requests);
+
+  Result<Revoked> revoke(const RevokeRequest& request);
+
+ private:
+  struct Prepared;
+  Result<Prepared> prepare(const Issuer& issuer, const IssueRequest& request);
+  Result<store::CertificateRecord> store_prepared(const Issuer& issuer, Prepared& prepared);
+  Result<store::AuthorityRecord> find_authority(std::string_view name);
+  Result<void> audit(std::string verb, std::optional<std::string> authority, std::optional<std::string> serial,
+                     std::string detail_json);
+
+  store::Store& store_;
+  const Clock& clock_;
+  const Secret* passphrase_;
+  std::string actor_;
+};
+
+}  // namespace pki::ca

@@ -1,0 +1,48 @@
+// Name constraints matching (RFC 5280 4.2.1.10), shared by issuance (a CA refuses names outside its
+// chain's constraints) and verification (RFC 5280 6.1.3 (b) and (c)).
+//
+// Constraints are checked CA by CA rather than by intersecting subtrees: a name is acceptable when,
+// for every constraining CA, it lies within one of that CA's permitted subtrees of its type (if it
+// has any of that type) and within none of its excluded subtrees. That is the RFC's
+// permitted_subtrees intersection and excluded_subtrees union, without computing them.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pki/cert/certificate.h"
+#include "pki/cert/general_name.h"
+
+namespace pki::cert {
+
+// Whether `name` lies within the subtree rooted at `base`. Both must have the same type.
+// DNS: base "example.com" holds example.com and every name below it ("" holds all).
+// rfc822Name: a mailbox, a host (every mailbox there) or ".domain" (mailboxes below the domain).
+// URI: the same host rules, applied to the URI's host; a URI without a host is in no subtree.
+// IP: address and mask. directoryName: the base's RDNs are a prefix of the name's.
+bool within_subtree(const GeneralName& name, const GeneralName& base);
+
+// The names a certificate presents to name constraints: its subjectAltName entries, its subject
+// as a directoryName when non-empty, and each emailAddress attribute of the subject as an
+// rfc822Name (RFC 5280 4.2.1.10). `include_subject` is false for self-issued CAs' subjects
+// (RFC 5280 6.1.3 (b)).
+std::vector<GeneralName> constrained_names(const Certificate& cert, bool include_subject);
+
+struct ConstraintViolation {
+  GeneralName name;
+  enum class Kind { kNotPermitted, kExcluded, kUnsupported } kind;
+  std::optional<GeneralName> subtree;  // the excluded subtree that holds the name
+};
+std::string describe(const ConstraintViolation& v);
+
+// The first name that `constraints` refuses, if any.
+std::optional<ConstraintViolation> check(const NameConstraints& constraints, std::span<const GeneralName> names);
+
+// Canonical RDN strings for RFC 5280 7.1 comparison: each attribute value in UTF-8, ASCII
+// lowercased, leading and trailing spaces removed and inner runs of spaces collapsed; the
+// attributes of a multi-valued RDN sorted.
+std::vector<std::string> canonical_rdns(const X509_NAME& name);
+
+}  // namespace pki::cert

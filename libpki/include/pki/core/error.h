@@ -1,0 +1,60 @@
+// Error and Result<T>: how libpki reports that an operation could not be done.
+//
+// An invalid certificate is not an error (verify() returns a VerifyResult); an Error means the
+// operation could not run or was refused. Each code maps to one exit status of the `pki` command
+// (DESIGN.md, "The command line").
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <tl/expected.hpp>
+
+namespace pki {
+
+enum class ErrorCode : int {
+  kRefused = 1,    // a check or policy refused the operation (name constraints, path length, ...)
+  kBadInput = 2,   // malformed or unusable input; nothing was changed
+  kNotFound = 3,   // a named CA, certificate or database does not exist
+  kStore = 4,      // storage or I/O failure (database, files, network)
+  kInternal = 70,  // a bug or an unexpected library failure (EX_SOFTWARE)
+};
+
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  std::string message;  // one line, safe to print: never a secret
+  std::string detail;   // diagnostics (OpenSSL or SQLite error text), may be empty
+};
+
+template <class T>
+using Result = tl::expected<T, Error>;
+
+inline tl::unexpected<Error> fail(ErrorCode code, std::string message, std::string detail = {}) {
+  return tl::unexpected<Error>(Error{code, std::move(message), std::move(detail)});
+}
+
+// Fails with `message` and drains OpenSSL's error queue into the detail.
+tl::unexpected<Error> fail_openssl(ErrorCode code, std::string message);
+
+// Drains OpenSSL's thread error queue into one line ("" when empty).
+std::string drain_openssl_errors();
+
+}  // namespace pki
+
+#define PKI_CONCAT_INNER(a, b) a##b
+#define PKI_CONCAT(a, b) PKI_CONCAT_INNER(a, b)
+
+// PKI_TRY(expr): evaluates a Result; on error returns the error from the enclosing function.
+#define PKI_TRY(expr)                                                   \
+  do {                                                                  \
+    auto&& pki_try_result_ = (expr);                                    \
+    if (!pki_try_result_) return tl::unexpected(std::move(pki_try_result_.error())); \
+  } while (0)
+
+// PKI_ASSIGN(decl, expr): `decl = *expr` when expr holds a value, otherwise returns its error.
+#define PKI_ASSIGN(decl, expr) PKI_ASSIGN_IMPL(PKI_CONCAT(pki_assign_, __LINE__), decl, expr)
+#define PKI_ASSIGN_IMPL(tmp, decl, expr)                           \
+  auto tmp = (expr);                                               \
+  if (!tmp) return tl::unexpected(std::move(tmp.error()));         \
+  decl = std::move(*tmp)

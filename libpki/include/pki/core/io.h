@@ -1,0 +1,46 @@
+// Files, PEM and DER: reading input in either encoding (detected), and writing output atomically.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+#include "pki/core/bytes.h"
+#include "pki/core/error.h"
+#include "pki/core/ossl.h"
+
+namespace pki {
+
+enum class Encoding { kPem, kDer };
+
+Result<std::string> read_file(const std::string& path);
+
+enum class Overwrite { kAllow, kRefuse };
+// Writes `data` to a temporary file beside `path` with `mode`, fsyncs it and renames it over `path`:
+// readers see the old file or the new one, never a part. kRefuse fails when `path` exists.
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
+                               Overwrite overwrite = Overwrite::kAllow);
+
+// PEM armour for DER bytes under `label` ("CERTIFICATE", "X509 CRL", ...), 64-column base64.
+std::string to_pem(std::string_view label, BytesView der);
+
+// The DER bytes of each PEM block labelled `label`, in order. Text outside blocks is ignored.
+// An error when a block is malformed; an empty list when there is none.
+Result<std::vector<Bytes>> pem_blocks(std::string_view text, std::string_view label);
+
+// Input that holds DER or PEM: a DER object starts with a SEQUENCE tag; anything else is read as PEM.
+bool looks_like_der(std::string_view data);
+
+// Certificates from a PEM file (one or more) or a DER file (one). `what` names the input in messages.
+Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what);
+Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path);
+Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what);
+Result<OsslPtr<X509_REQ>> load_csr(const std::string& path);
+Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what);
+Result<std::vector<OsslPtr<X509_CRL>>> load_crls(const std::string& path);
+
+Bytes der_of(const X509& cert);
+Bytes der_of(const X509_CRL& crl);
+
+}  // namespace pki

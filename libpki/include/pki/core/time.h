@@ -1,0 +1,29 @@
+// Times and durations as users write them: RFC 3339 timestamps and durations such as 90d, 12h, 30m.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <openssl/asn1.h>
+
+#include "pki/core/clock.h"
+#include "pki/core/error.h"
+
+namespace pki {
+
+// "2026-11-29T12:00:00Z", "2026-11-29T13:00:00+01:00", fractions of a second are truncated;
+// a bare date "2026-11-29" means midnight UTC.
+Result<TimePoint> parse_rfc3339(std::string_view text);
+// Always UTC with a Z: "2026-11-29T12:00:00Z" (sorts as text; the store keeps times this way).
+std::string format_rfc3339(TimePoint t);
+
+// One or more <number><unit> with units w, d, h, m, s: "90d", "12h", "1d12h". Zero is allowed here;
+// callers that need a positive duration say so.
+Result<std::chrono::seconds> parse_duration(std::string_view text);
+std::string format_duration(std::chrono::seconds d);
+
+// ASN.1 UTCTime / GeneralizedTime to a time point; an error when the encoding is invalid.
+Result<TimePoint> from_asn1_time(const ASN1_TIME& t);
+
+}  // namespace pki

@@ -1,0 +1,62 @@
+// Building CRLs (RFC 5280 section 5) from the store's revocations, and publishing them.
+//
+// A CRL is encoded here, entry by entry, straight from an index walk in serial order: no library
+// object per entry, and the bytes are signed once. A million entries stay tens of megabytes.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <span>
+
+#include "pki/cert/builder.h"
+#include "pki/cert/certificate.h"
+#include "pki/cert/crl_reason.h"
+#include "pki/core/bytes.h"
+#include "pki/core/clock.h"
+#include "pki/core/error.h"
+#include "pki/store/store.h"
+
+namespace pki::crl {
+
+struct Entry {
+  Bytes serial;  // magnitude, big-endian
+  TimePoint revoked_at{};
+  cert::CrlReason reason = cert::CrlReason::kUnspecified;
+  std::optional<TimePoint> invalidity_date;
+};
+
+// Encodes a TBSCertList (v2) incrementally: add() entries in any order, then finish().
+class CrlEncoder {
+ public:
+  CrlEncoder(BytesView issuer_name_der, BytesView signature_algorithm, TimePoint this_update, TimePoint next_update);
+  void add(const Entry& entry);
+  std::size_t size() const { return count_; }
+  // The TBSCertList with the given CRL extensions (AKI, CRL number, ...).
+  Bytes finish(std::span<const cert::Extension> crl_extensions) const;
+
+ private:
+  Bytes head_;     // version, signature, issuer, thisUpdate, nextUpdate
+  Bytes entries_;  // the encoded revokedCertificates entries, concatenated
+  std::size_t count_ = 0;
+};
+
+// The CRL Number extension (RFC 5280 5.2.3).
+cert::Extension crl_number_extension(std::int64_t number);
+
+// The default nextUpdate distance: a week, the usual CRL cadence (CA/Browser Forum BR 4.9.7 allows
+// at most ten days for subscriber CRLs).
+inline constexpr std::chrono::seconds kDefaultValidity = std::chrono::days{7};
+
+struct PublishRequest {
+  const store::AuthorityRecord* authority = nullptr;
+  const cert::Certificate* ca_certificate = nullptr;
+  const cert::Signer* signer = nullptr;
+  std::chrono::seconds validity = kDefaultValidity;
+  std::string actor;  // recorded in the audit log
+};
+
+// In one write transaction: takes the CA's next CRL number, encodes every current revocation,
+// signs, stores the CRL and its audit row. thisUpdate is the clock's now.
+Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const PublishRequest& request);
+
+}  // namespace pki::crl

@@ -1,0 +1,555 @@
+#include "pki/ca/authority.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+#include <openssl/rand.h>
+
+#include "pki/cert/name.h"
+#include "pki/cert/name_constraints.h"
+#include "pki/cert/oids.h"
+#include "pki/core/time.h"
+
+namespace pki::ca {
+
+namespace {
+
+using std::chrono::days;
+
+// Serial collisions are a 2^-127 event; a few retries only guard against a broken RNG spinning.
+constexpr int kSerialAttempts = 8;
+// RFC 5280 Appendix A.1: ub-common-name INTEGER ::= 64.
+constexpr std::size_t kMaxCommonName = 64;
+// CA names appear in file names (CRL publishing) and commands: keep them plain.
+constexpr std::size_t kMaxCaName = 64;
+
+std::string when(TimePoint t) { return format_rfc3339(t); }
+
+Result<void> check_ca_name(std::string_view name) {
+  auto ok_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; };
+  if (name.empty() || name.size() > kMaxCaName || !std::isalnum(static_cast<unsigned char>(name.front())) ||
+      !std::all_of(name.begin(), name.end(), ok_char))
+    return fail(ErrorCode::kBadInput, "invalid CA name '" + std::string(name) +
+                                          "': use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit");
+  return {};
+}
+
+Result<void> check_crl_url(std::string_view url) {
+  PKI_ASSIGN(auto gn, cert::parse_san("URI:" + std::string(url)));
+  const std::string lower = [&] {
+    std::string s = gn.text;
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  }();
+  // RFC 5280 4.2.1.13: distribution points are http (or ldap) URIs.
+  if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0 && lower.rfind("ldap://", 0) != 0)
+    return fail(ErrorCode::kBadInput, "invalid CRL URL '" + std::string(url) + "': expected an http://, https:// or ldap:// URL");
+  return {};
+}
+
+// The issuing CA must be usable now: inside its validity period.
+Result<void> check_issuer_usable(const Issuer& issuer, TimePoint now) {
+  const auto& c = *issuer.certificate;
+  if (now < c.not_before())
+    return fail(ErrorCode::kRefused, "CA '" + issuer.record.name + "' is not valid until " + when(c.not_before()));
+  if (now > c.not_after())
+    return fail(ErrorCode::kRefused, "CA '" + issuer.record.name + "' expired on " + when(c.not_after()));
+  return {};
+}
+
+Bytes ski_of(const cert::Certificate& c) {
+  if (c.subject_key_id()) return *c.subject_key_id();
+  auto id = cert::key_identifier(c.spki_der());
+  return id ? *id : Bytes{};
+}
+
+std::vector<std::string> san_strings(std::span<const cert::GeneralName> names) {
+  std::vector<std::string> out;
+  for (const auto& n : names) out.push_back(cert::to_string(n));
+  return out;
+}
+
+// Names the chain's name constraints must admit; refuses the first that one of them does not.
+Result<void> check_name_constraints(const Issuer& issuer, std::span<const cert::GeneralName> names,
+                                    const std::string& authority_name_for_messages) {
+  for (std::size_t i = 0; i < issuer.chain.size(); ++i) {
+    const auto& ca = *issuer.chain[i];
+    if (!ca.name_constraints()) continue;
+    const std::string who = i == 0 ? "CA '" + authority_name_for_messages + "'" : "its ancestor " + ca.subject_text();
+    if (auto v = cert::check(*ca.name_constraints(), names))
+      return fail(ErrorCode::kRefused, cert::describe(*v) + " of " + who);
+    // A wildcard covers every name one label below its base: "*.example.com" would reach an
+    // excluded "secret.example.com" though the literal name is not below it.
+    for (const auto& n : names) {
+      if (n.type != cert::GeneralNameType::kDns || n.text.rfind("*.", 0) != 0) continue;
+      const std::string base = n.text.substr(2);
+      for (const auto& ex : ca.name_constraints()->excluded) {
+        if (ex.base.type != cert::GeneralNameType::kDns) continue;
+        cert::GeneralName probe{cert::GeneralNameType::kDns, ex.base.text, {}};
+        if (cert::within_subtree(probe, cert::GeneralName{cert::GeneralNameType::kDns, base, {}}))
+          return fail(ErrorCode::kRefused, cert::to_string(n) + " would cover the excluded subtree DNS:" + ex.base.text +
+                                               " of " + who);
+      }
+    }
+  }
+  return {};
+}
+
+Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> days) {
+  const int d = days.value_or(profile.default_days);
+  if (d <= 0) return fail(ErrorCode::kBadInput, "--days must be a positive number of days");
+  if (d > profile.max_days)
+    return fail(ErrorCode::kRefused, "profile '" + std::string(profile.name) + "' allows at most " +
+                                         std::to_string(profile.max_days) + " days (" + std::string(profile.max_days_source) + ")");
+  return d;
+}
+
+Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
+  if (not_after > issuer.certificate->not_after())
+    return fail(ErrorCode::kRefused, "the certificate would outlive its issuer: CA '" + issuer.record.name +
+                                         "' expires on " + when(issuer.certificate->not_after()) +
+                                         "; ask for fewer --days");
+  return {};
+}
+
+}  // namespace
+
+struct Authority::Prepared {
+  cert::TbsCertificate tbs;
+  store::CertificateRecord record;  // everything but the serial, DER and fingerprint
+  Bytes der;
+};
+
+Result<Bytes> random_serial() {
+  Bytes serial(16);
+  do {
+    if (RAND_bytes(serial.data(), static_cast<int>(serial.size())) != 1)
+      return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
+    serial[0] &= 0x7f;  // positive (RFC 5280 4.1.2.2)
+  } while (std::all_of(serial.begin(), serial.end(), [](std::uint8_t b) { return b == 0; }));
+  return serial;
+}
+
+Result<std::string> normalize_serial(std::string_view text) {
+  auto bytes = from_hex(text);
+  if (!bytes) return fail(ErrorCode::kBadInput, "invalid serial '" + std::string(text) + "': expected hexadecimal");
+  return cert::serial_to_hex(*bytes);
+}
+
+Authority::Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor)
+    : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)) {}
+
+Result<void> Authority::audit(std::string verb, std::optional<std::string> authority, std::optional<std::string> serial,
+                              std::string detail_json) {
+  store::AuditEvent e;
+  e.at = clock_.now();
+  e.os_user = actor_;
+  e.verb = std::move(verb);
+  e.authority = std::move(authority);
+  e.serial = std::move(serial);
+  e.detail = std::move(detail_json);
+  return store_.append_audit(e);
+}
+
+Result<store::AuthorityRecord> Authority::find_authority(std::string_view name) {
+  PKI_ASSIGN(auto rec, store_.authority_by_name(name));
+  if (!rec) return fail(ErrorCode::kNotFound, "no CA named '" + std::string(name) + "'");
+  return std::move(*rec);
+}
+
+Result<std::vector<cert::CertificatePtr>> Authority::chain(const store::AuthorityRecord& authority) {
+  std::vector<cert::CertificatePtr> out;
+  std::optional<store::AuthorityRecord> cur = authority;
+  // A chain longer than the number of CAs would mean a parent cycle, which the schema's insert
+  // order makes impossible; the bound keeps a damaged database from looping.
+  for (int depth = 0; cur && depth < 64; ++depth) {
+    if (!cur->certificate_id) return fail(ErrorCode::kStore, "CA '" + cur->name + "' has no certificate");
+    PKI_ASSIGN(auto rec, store_.certificate(*cur->certificate_id));
+    if (!rec) return fail(ErrorCode::kStore, "the certificate of CA '" + cur->name + "' is missing");
+    PKI_ASSIGN(auto c, cert::Certificate::from_der(rec->der));
+    out.push_back(std::move(c));
+    if (!cur->parent_id) break;
+    PKI_ASSIGN(cur, store_.authority_by_id(*cur->parent_id));
+  }
+  return out;
+}
+
+Result<Issuer> Authority::load_issuer(std::string_view name) {
+  Issuer issuer;
+  PKI_ASSIGN(issuer.record, find_authority(name));
+  PKI_ASSIGN(issuer.chain, chain(issuer.record));
+  issuer.certificate = issuer.chain.front();
+  PKI_ASSIGN(auto key_rec, store_.key(issuer.record.key_id));
+  auto key = keys::from_pkcs8_pem(key_rec.pkcs8_pem, passphrase_);
+  if (!key) {
+    key.error().message = "CA '" + issuer.record.name + "': " + key.error().message;
+    return tl::unexpected(key.error());
+  }
+  PKI_ASSIGN(Bytes spki, keys::spki_der(**key));
+  if (sha256_hex(spki) != sha256_hex(issuer.certificate->spki_der()))
+    return fail(ErrorCode::kStore, "CA '" + issuer.record.name + "': its key does not match its certificate");
+  PKI_ASSIGN(auto signer, cert::Signer::create(std::move(*key)));
+  issuer.signer = std::make_unique<cert::Signer>(std::move(signer));
+  return issuer;
+}
+
+Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
+  // The request's own form.
+  PKI_TRY(check_ca_name(req.name));
+  PKI_ASSIGN(auto subject, cert::parse_dn(req.subject));
+  if (req.path_len && *req.path_len < 0) return fail(ErrorCode::kBadInput, "--path-len must be 0 or more");
+  std::vector<std::string> permit, exclude;
+  for (const auto& d : req.permit_dns) {
+    PKI_ASSIGN(auto n, cert::parse_dns_name(d, "--permit-dns name", cert::Wildcard::kRefuse));
+    permit.push_back(std::move(n));
+  }
+  for (const auto& d : req.exclude_dns) {
+    PKI_ASSIGN(auto n, cert::parse_dns_name(d, "--exclude-dns name", cert::Wildcard::kRefuse));
+    exclude.push_back(std::move(n));
+  }
+  if (req.crl_url) {
+    PKI_TRY(check_crl_url(*req.crl_url));
+  }
+  const profiles::Profile& profile = req.parent ? profiles::intermediate_ca() : profiles::root_ca();
+  PKI_ASSIGN(const int days_valid, resolve_days(profile, req.days));
+
+  PKI_ASSIGN(auto existing, store_.authority_by_name(req.name));
+  if (existing) return fail(ErrorCode::kRefused, "a CA named '" + req.name + "' already exists");
+
+  // The parent's state and limits.
+  const TimePoint now = clock_.now();
+  const TimePoint not_after = now + days{days_valid};
+  std::optional<Issuer> parent;
+  std::optional<int> path_len = req.path_len;
+  if (req.parent) {
+    PKI_ASSIGN(parent, load_issuer(*req.parent));
+    PKI_TRY(check_issuer_usable(*parent, now));
+    PKI_ASSIGN(auto parent_rec, store_.certificate(*parent->record.certificate_id));
+    if (parent_rec && parent_rec->revocation)
+      return fail(ErrorCode::kRefused, "CA '" + parent->record.name + "' is revoked");
+    PKI_TRY(check_within_issuer(*parent, not_after));
+    if (X509_NAME_cmp(&parent->certificate->subject(), subject.get()) == 0)
+      return fail(ErrorCode::kBadInput, "the subject must differ from the parent CA's");
+    // RFC 5280 4.2.1.9: pathLenConstraint N allows N non-self-issued CA certificates below the CA.
+    // The new CA sits `distance` levels below each ancestor, so each must allow at least that
+    // many, and the new CA may allow at most what the tightest leaves over.
+    std::optional<long> allowed;
+    for (std::size_t i = 0; i < parent->chain.size(); ++i) {
+      const auto& bc = parent->chain[i]->basic_constraints();
+      if (!bc || !bc->path_len) continue;
+      const long distance = static_cast<long>(i) + 1;
+      if (*bc->path_len < distance)
+        return fail(ErrorCode::kRefused, "path length exceeded: " +
+                                             (i == 0 ? "CA '" + parent->record.name + "'" : parent->chain[i]->subject_text()) +
+                                             " has pathLen " + std::to_string(*bc->path_len) + " and allows no CA " +
+                                             std::to_string(distance) + " level(s) below it");
+      const long left = *bc->path_len - distance;
+      allowed = allowed ? std::min(*allowed, left) : left;
+    }
+    if (allowed) {
+      if (path_len && *path_len > *allowed)
+        return fail(ErrorCode::kRefused, "path length exceeded: --path-len " + std::to_string(*path_len) +
+                                             " is more than the chain allows below CA '" + parent->record.name +
+                                             "' (" + std::to_string(*allowed) + ")");
+      if (!path_len) path_len = static_cast<int>(*allowed);
+    }
+  }
+
+  // Key, certificate, store.
+  PKI_ASSIGN(auto key, keys::generate(req.key_type));
+  PKI_ASSIGN(std::string key_pem, keys::to_pkcs8_pem(*key, passphrase_));
+  PKI_ASSIGN(Bytes spki, keys::spki_der(*key));
+  PKI_ASSIGN(Bytes ski, cert::key_identifier(spki));
+  PKI_ASSIGN(Bytes subject_der, cert::name_der(*subject));
+
+  cert::TbsCertificate tbs;
+  tbs.subject = subject_der;
+  tbs.issuer = parent ? cert::name_der(parent->certificate->subject()).value() : subject_der;
+  tbs.not_before = now;
+  tbs.not_after = not_after;
+  tbs.spki = spki;
+  tbs.extensions.push_back(cert::ext::basic_constraints(true, path_len));
+  tbs.extensions.push_back(cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign));
+  tbs.extensions.push_back(cert::ext::subject_key_id(ski));
+  tbs.extensions.push_back(cert::ext::authority_key_id(parent ? ski_of(*parent->certificate) : ski));
+  if (!permit.empty() || !exclude.empty()) tbs.extensions.push_back(cert::ext::name_constraints(permit, exclude));
+  if (parent && parent->record.crl_url) tbs.extensions.push_back(cert::ext::crl_distribution_point(*parent->record.crl_url));
+
+  // A root signs itself with the key just made; an intermediate is signed by its parent.
+  std::unique_ptr<cert::Signer> self_signer;
+  if (!parent) {
+    PKI_ASSIGN(auto s, cert::Signer::create(up_ref(key.get())));
+    self_signer = std::make_unique<cert::Signer>(std::move(s));
+  }
+  const cert::Signer& signer = parent ? *parent->signer : *self_signer;
+
+  store::CertificateRecord crec;
+  crec.subject = cert::format_dn(*subject);
+  crec.not_before = tbs.not_before;
+  crec.not_after = tbs.not_after;
+  crec.profile = std::string(profile.name);
+  crec.key_type = std::string(keys::to_string(req.key_type));
+  crec.created_at = now;
+
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now};
+  PKI_ASSIGN(krec.id, store_.insert_key(krec));
+  store::AuthorityRecord arec{0, req.name, parent ? std::optional(parent->record.id) : std::nullopt, krec.id,
+                              std::nullopt, req.crl_url, now};
+  PKI_ASSIGN(arec.id, store_.insert_authority(arec));
+  crec.issuer_id = parent ? parent->record.id : arec.id;
+  crec.issuer_name = parent ? parent->record.name : arec.name;
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
+    PKI_ASSIGN(tbs.serial, random_serial());
+    PKI_ASSIGN(crec.der, cert::sign_certificate(tbs, signer));
+    crec.serial = cert::serial_to_hex(tbs.serial);
+    crec.fingerprint = sha256_hex(crec.der);
+    PKI_ASSIGN(auto id, store_.insert_certificate(crec));
+    if (id) {
+      crec.id = *id;
+      break;
+    }
+  }
+  PKI_TRY(store_.set_authority_certificate(arec.id, crec.id));
+  arec.certificate_id = crec.id;
+  nlohmann::json detail = {{"subject", crec.subject}, {"key_type", crec.key_type}, {"not_after", when(crec.not_after)}};
+  if (parent) detail["parent"] = parent->record.name;
+  if (path_len) detail["path_len"] = *path_len;
+  PKI_TRY(audit("ca-create", arec.name, crec.serial, detail.dump()));
+  PKI_TRY(tx.commit());
+  return CaCreated{std::move(arec), std::move(crec)};
+}
+
+Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const IssueRequest& req) {
+  // The request's own form.
+  PKI_ASSIGN(const profiles::Profile* profile, profiles::find_leaf(req.profile));
+  const bool server = std::find(profile->extended_key_usages.begin(), profile->extended_key_usages.end(),
+                                oid::kServerAuth) != profile->extended_key_usages.end();
+  const cert::Wildcard wildcard = server ? cert::Wildcard::kAllow : cert::Wildcard::kRefuse;
+
+  OsslPtr<X509_NAME> subject;
+  if (req.cn) {
+    if (req.cn->empty()) return fail(ErrorCode::kBadInput, "--cn is empty");
+    if (req.cn->size() > kMaxCommonName)
+      return fail(ErrorCode::kBadInput, "--cn is longer than 64 characters (RFC 5280 ub-common-name)");
+    subject.reset(X509_NAME_new());
+    if (!X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
+                                    reinterpret_cast<const unsigned char*>(req.cn->data()),
+                                    static_cast<int>(req.cn->size()), -1, 0))
+      return fail_openssl(ErrorCode::kBadInput, "invalid --cn");
+  } else if (req.requested_subject) {
+    subject.reset(X509_NAME_dup(req.requested_subject.get()));
+  } else {
+    subject.reset(X509_NAME_new());
+  }
+
+  std::vector<cert::GeneralName> sans;
+  const bool from_request = req.sans.empty();
+  for (const auto& gn : from_request ? req.requested_sans : req.sans) {
+    // Every SAN passes the same checks, whether typed on the command line or carried by a CSR.
+    const auto t = gn.type;
+    if (t != cert::GeneralNameType::kDns && t != cert::GeneralNameType::kIp && t != cert::GeneralNameType::kEmail &&
+        t != cert::GeneralNameType::kUri)
+      return fail(ErrorCode::kBadInput, "the CSR asks for " + cert::to_string(gn) + ": pki issues DNS, IP, EMAIL and URI names only");
+    PKI_ASSIGN(auto checked, cert::parse_san(cert::to_string(gn), wildcard));
+    if (std::find(sans.begin(), sans.end(), checked) == sans.end()) sans.push_back(std::move(checked));
+  }
+  // DESIGN.md: the CN, if any, is also a SAN (RFC 9525 clients look only at SANs).
+  if (const std::string cn = cert::common_name(*subject); !cn.empty()) {
+    std::optional<cert::GeneralName> as_san;
+    if (auto ip = cert::parse_ip(cn)) {
+      as_san = cert::GeneralName{cert::GeneralNameType::kIp, {}, *ip};
+    } else if (auto dns = cert::parse_dns_name(cn, "CN", wildcard)) {
+      as_san = cert::GeneralName{cert::GeneralNameType::kDns, *dns, {}};
+    } else if (server) {
+      return fail(ErrorCode::kBadInput, "the CN '" + cn + "' of a " + std::string(profile->name) +
+                                            " certificate must be a DNS name or an IP address: " + dns.error().message);
+    }
+    if (as_san && std::find(sans.begin(), sans.end(), *as_san) == sans.end()) sans.insert(sans.begin(), *as_san);
+  }
+  if (sans.empty() && profile->name_requirement == profiles::NameRequirement::kRequired)
+    return fail(ErrorCode::kRefused, "a " + std::string(profile->name) +
+                                         " certificate needs a name: give --cn or --san DNS:host / IP:address");
+  if (sans.empty() && X509_NAME_entry_count(subject.get()) == 0)
+    return fail(ErrorCode::kBadInput, "the certificate would name nobody: give --cn or --san");
+  PKI_ASSIGN(const int days_valid, resolve_days(*profile, req.days));
+
+  // The issuer's state, the chain's limits.
+  const TimePoint now = clock_.now();
+  PKI_TRY(check_issuer_usable(issuer, now));
+  const TimePoint not_after = now + days{days_valid};
+  PKI_TRY(check_within_issuer(issuer, not_after));
+  std::vector<cert::GeneralName> constrained = sans;
+  if (X509_NAME_entry_count(subject.get()) > 0) {
+    PKI_ASSIGN(Bytes dn, cert::name_der(*subject));
+    constrained.push_back(cert::GeneralName{cert::GeneralNameType::kDirectory, cert::format_dn(*subject), dn});
+  }
+  PKI_TRY(check_name_constraints(issuer, constrained, issuer.record.name));
+
+  Prepared p;
+  p.tbs.issuer = cert::name_der(issuer.certificate->subject()).value();
+  PKI_ASSIGN(p.tbs.subject, cert::name_der(*subject));
+  p.tbs.not_before = now;
+  p.tbs.not_after = not_after;
+  p.tbs.spki = req.key.spki;
+  PKI_ASSIGN(Bytes ski, cert::key_identifier(req.key.spki));
+  const bool rsa = req.key.type == keys::KeyType::kRsa2048 || req.key.type == keys::KeyType::kRsa3072 ||
+                   req.key.type == keys::KeyType::kRsa4096;
+  // keyEncipherment only for RSA keys, which TLS 1.2's RSA key exchange encrypts to (RFC 5246 7.4.2).
+  std::uint16_t usage = cert::key_usage::kDigitalSignature;
+  if (rsa) usage |= cert::key_usage::kKeyEncipherment;
+  p.tbs.extensions.push_back(cert::ext::basic_constraints(false, std::nullopt));
+  p.tbs.extensions.push_back(cert::ext::key_usage(usage));
+  p.tbs.extensions.push_back(cert::ext::ext_key_usage(profile->extended_key_usages));
+  p.tbs.extensions.push_back(cert::ext::subject_key_id(ski));
+  p.tbs.extensions.push_back(cert::ext::authority_key_id(ski_of(*issuer.certificate)));
+  if (!sans.empty())
+    p.tbs.extensions.push_back(cert::ext::subject_alt_name(sans, X509_NAME_entry_count(subject.get()) == 0));
+  if (issuer.record.crl_url) p.tbs.extensions.push_back(cert::ext::crl_distribution_point(*issuer.record.crl_url));
+
+  p.record.issuer_id = issuer.record.id;
+  p.record.issuer_name = issuer.record.name;
+  p.record.subject = cert::format_dn(*subject);
+  p.record.sans = san_strings(sans);
+  p.record.not_before = now;
+  p.record.not_after = not_after;
+  p.record.profile = std::string(profile->name);
+  p.record.key_type = std::string(keys::to_string(req.key.type));
+  p.record.created_at = now;
+  return p;
+}
+
+namespace {
+
+Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec, const cert::Signer& signer) {
+  PKI_ASSIGN(tbs.serial, random_serial());
+  PKI_ASSIGN(rec.der, cert::sign_certificate(tbs, signer));
+  rec.serial = cert::serial_to_hex(tbs.serial);
+  rec.fingerprint = sha256_hex(rec.der);
+  return {};
+}
+
+}  // namespace
+
+// Inside a write transaction: stores the signed certificate, drawing a new serial on the (2^-127)
+// chance that the issuer has used it, and appends the audit row.
+Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer, Prepared& p) {
+  for (int attempt = 0;; ++attempt) {
+    PKI_ASSIGN(auto id, store_.insert_certificate(p.record));
+    if (id) {
+      p.record.id = *id;
+      break;
+    }
+    if (attempt + 1 == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
+    PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
+  }
+  const nlohmann::json detail = {{"profile", p.record.profile},
+                                 {"subject", p.record.subject},
+                                 {"sans", p.record.sans},
+                                 {"not_after", when(p.record.not_after)},
+                                 {"fingerprint", p.record.fingerprint}};
+  PKI_TRY(audit("issue", issuer.record.name, p.record.serial, detail.dump()));
+  return p.record;
+}
+
+Result<store::CertificateRecord> Authority::issue(const Issuer& issuer, const IssueRequest& request) {
+  PKI_ASSIGN(Prepared p, prepare(issuer, request));
+  PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));  // signed before the write lock is taken
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  PKI_ASSIGN(auto rec, store_prepared(issuer, p));
+  PKI_TRY(tx.commit());
+  return rec;
+}
+
+Result<std::vector<store::CertificateRecord>> Authority::issue_batch(const Issuer& issuer,
+                                                                     std::span<const IssueRequest> requests) {
+  std::vector<Prepared> prepared;
+  prepared.reserve(requests.size());
+  for (const auto& r : requests) {
+    PKI_ASSIGN(Prepared p, prepare(issuer, r));
+    PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
+    prepared.push_back(std::move(p));
+  }
+  std::vector<store::CertificateRecord> out;
+  out.reserve(prepared.size());
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  for (auto& p : prepared) {
+    PKI_ASSIGN(auto rec, store_prepared(issuer, p));
+    out.push_back(std::move(rec));
+  }
+  PKI_TRY(tx.commit());
+  return out;
+}
+
+Result<Revoked> Authority::revoke(const RevokeRequest& req) {
+  const TimePoint now = clock_.now();
+  if (req.invalidity_date && *req.invalidity_date > now)
+    return fail(ErrorCode::kBadInput, "--invalidity-date is in the future");
+  std::optional<std::string> serial;
+  if (req.serial) {
+    PKI_ASSIGN(serial, normalize_serial(*req.serial));
+  }
+  std::optional<std::int64_t> ca_id;
+  if (req.ca) {
+    PKI_ASSIGN(auto a, find_authority(*req.ca));
+    ca_id = a.id;
+  }
+
+  // Look up and change inside one write transaction, so that two revocations cannot interleave.
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  store::CertificateRecord cert;
+  if (serial) {
+    PKI_ASSIGN(auto found, store_.certificates_by_serial(*serial, ca_id));
+    if (found.empty())
+      return fail(ErrorCode::kNotFound, "no certificate with serial " + *serial + (req.ca ? " from CA '" + *req.ca + "'" : ""));
+    if (found.size() > 1)
+      return fail(ErrorCode::kBadInput, "serial " + *serial + " was issued by several CAs: say which with --ca");
+    cert = std::move(found.front());
+  } else if (req.fingerprint) {
+    PKI_ASSIGN(auto found, store_.certificate_by_fingerprint(*req.fingerprint));
+    if (!found || (ca_id && found->issuer_id != *ca_id))
+      return fail(ErrorCode::kNotFound, "this certificate was not issued by " +
+                                            (req.ca ? "CA '" + *req.ca + "'" : std::string("a CA in this database")));
+    cert = std::move(*found);
+  } else {
+    return fail(ErrorCode::kBadInput, "give a serial or --cert");
+  }
+
+  PKI_ASSIGN(auto issuer, store_.authority_by_id(cert.issuer_id));
+  if (issuer && issuer->certificate_id == cert.id)
+    return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is the self-signed root of CA '" + issuer->name +
+                                         "': a root cannot be revoked by its own CRL; remove it from trust stores");
+
+  const auto& current = cert.revocation;
+  RevokeAction action = RevokeAction::kRevoked;
+  std::string verb = "revoke";
+  if (req.reason == cert::CrlReason::kRemoveFromCrl) {
+    // RFC 5280 5.3.1: removeFromCRL lifts a certificateHold.
+    if (!current || current->reason != cert::to_string(cert::CrlReason::kCertificateHold))
+      return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is not on hold: only a certificateHold can be lifted");
+    PKI_TRY(store_.delete_revocation(cert.id));
+    action = RevokeAction::kHoldLifted;
+    verb = "unhold";
+  } else {
+    if (current) {
+      const bool on_hold = current->reason == cert::to_string(cert::CrlReason::kCertificateHold);
+      if (!on_hold || req.reason == cert::CrlReason::kCertificateHold)
+        return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is already revoked (" + current->reason +
+                                             ", " + when(current->revoked_at) + ")");
+      action = RevokeAction::kHoldMadePermanent;  // RFC 5280 5.3.1: a hold may become a permanent revocation
+    }
+    const TimePoint revoked_at = action == RevokeAction::kHoldMadePermanent ? current->revoked_at : now;
+    PKI_TRY(store_.put_revocation(cert.id, store::RevocationRecord{std::string(cert::to_string(req.reason)), revoked_at,
+                                                                  req.invalidity_date}));
+  }
+  nlohmann::json detail = {{"reason", cert::to_string(req.reason)}};
+  if (req.invalidity_date) detail["invalidity_date"] = when(*req.invalidity_date);
+  PKI_TRY(audit(verb, cert.issuer_name, cert.serial, detail.dump()));
+  PKI_ASSIGN(auto after, store_.certificate(cert.id));
+  PKI_TRY(tx.commit());
+  return Revoked{std::move(*after), action};
+}
+
+}  // namespace pki::ca

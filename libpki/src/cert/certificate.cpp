@@ -1,0 +1,323 @@
+#include "pki/cert/certificate.h"
+
+#include <set>
+
+#include <openssl/core_names.h>
+
+#include "pki/cert/name.h"
+#include "pki/cert/oids.h"
+#include "pki/core/io.h"
+#include "pki/core/time.h"
+
+namespace pki::cert {
+
+std::string oid_text(const ASN1_OBJECT& obj) {
+  char buf[128];
+  const int n = OBJ_obj2txt(buf, sizeof buf, &obj, 1);
+  return n > 0 ? std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1)) : "?";
+}
+
+std::string oid_name(const ASN1_OBJECT& obj) {
+  const int nid = OBJ_obj2nid(&obj);
+  if (nid != NID_undef) return OBJ_nid2sn(nid);
+  return oid_text(obj);
+}
+
+std::vector<std::string> key_usage_names(std::uint16_t bits) {
+  static const char* const kNames[] = {"digitalSignature", "nonRepudiation", "keyEncipherment",
+                                       "dataEncipherment", "keyAgreement",   "keyCertSign",
+                                       "cRLSign",          "encipherOnly",   "decipherOnly"};
+  std::vector<std::string> out;
+  for (int i = 0; i < 9; ++i)
+    if (bits & (1u << i)) out.emplace_back(kNames[i]);
+  return out;
+}
+
+std::uint16_t named_bits(const ASN1_BIT_STRING& bits) {
+  std::uint16_t out = 0;
+  for (int i = 0; i < 16; ++i)
+    if (ASN1_BIT_STRING_get_bit(&bits, i)) out |= static_cast<std::uint16_t>(1u << i);
+  return out;
+}
+
+std::string serial_to_hex(BytesView magnitude) {
+  std::string hex = to_hex(magnitude);
+  const std::size_t nz = hex.find_first_not_of('0');
+  return nz == std::string::npos ? "0" : hex.substr(nz);
+}
+
+Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, const ASN1_BIT_STRING* reasons,
+                                                  const GENERAL_NAMES* crl_issuer) {
+  DistributionPoint dp;
+  if (name) {
+    if (name->type == 0) {
+      PKI_ASSIGN(auto full, from_openssl(*name->name.fullname));
+      dp.full_name = std::move(full);
+    } else {
+      dp.relative_name.reset(X509_NAME_new());
+      const STACK_OF(X509_NAME_ENTRY)* rdn = name->name.relativename;
+      for (int i = 0; i < sk_X509_NAME_ENTRY_num(rdn); ++i)
+        if (!X509_NAME_add_entry(dp.relative_name.get(), sk_X509_NAME_ENTRY_value(rdn, i), -1, i == 0 ? 0 : -1))
+          return fail_openssl(ErrorCode::kBadInput, "malformed distribution point name");
+    }
+  }
+  if (reasons) dp.reasons = named_bits(*reasons);
+  if (crl_issuer) {
+    PKI_ASSIGN(dp.crl_issuer, from_openssl(*crl_issuer));
+  }
+  return dp;
+}
+
+Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der) {
+  const unsigned char* p = der.data();
+  OsslPtr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
+  if (p != der.data() + der.size()) return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
+  return from_x509(std::move(x));
+}
+
+Result<std::shared_ptr<const Certificate>> Certificate::from_x509(OsslPtr<X509> x509) {
+  std::shared_ptr<Certificate> c(new Certificate());
+  c->x509_ = std::move(x509);
+  PKI_TRY(c->parse());
+  return std::shared_ptr<const Certificate>(std::move(c));
+}
+
+const EVP_PKEY* Certificate::public_key() const {
+  const EVP_PKEY* k = X509_get0_pubkey(x509_.get());
+  if (!k) drain_openssl_errors();
+  return k;
+}
+
+std::string Certificate::public_key_algorithm() const {
+  const EVP_PKEY* k = public_key();
+  if (!k) {
+    const X509_PUBKEY* pub = X509_get_X509_PUBKEY(x509_.get());
+    ASN1_OBJECT* alg = nullptr;
+    X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, pub);
+    return alg ? oid_name(*alg) : "unknown";
+  }
+  const int id = EVP_PKEY_get_base_id(k);
+  const int bits = EVP_PKEY_get_bits(k);
+  switch (id) {
+    case EVP_PKEY_RSA: return "RSA " + std::to_string(bits);
+    case EVP_PKEY_RSA_PSS: return "RSA-PSS " + std::to_string(bits);
+    case EVP_PKEY_DSA: return "DSA " + std::to_string(bits);
+    case EVP_PKEY_ED25519: return "Ed25519";
+    case EVP_PKEY_ED448: return "Ed448";
+    case EVP_PKEY_EC: {
+      char group[64] = {0};
+      std::size_t len = 0;
+      if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len)) {
+        const int nid = OBJ_txt2nid(group);
+        const char* nist = nid != NID_undef ? EC_curve_nid2nist(nid) : nullptr;
+        return std::string("EC ") + (nist ? nist : group);
+      }
+      drain_openssl_errors();
+      return "EC (explicit parameters)";
+    }
+    default: return OBJ_nid2sn(id);
+  }
+}
+
+std::string Certificate::signature_algorithm() const {
+  if (signature_nid_ != NID_undef) return OBJ_nid2ln(signature_nid_);
+  const X509_ALGOR* alg = nullptr;
+  X509_get0_signature(nullptr, &alg, x509_.get());
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, alg);
+  return obj ? oid_text(*obj) : "unknown";
+}
+
+Result<void> Certificate::parse() {
+  X509* x = x509_.get();
+  der_ = der_of(*x);
+  if (der_.empty()) return fail_openssl(ErrorCode::kBadInput, "cannot encode the certificate");
+  fingerprint_ = sha256_hex(der_);
+  version_ = static_cast<int>(X509_get_version(x)) + 1;
+  const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
+  const auto* sp = ASN1_STRING_get0_data(serial);
+  serial_.assign(sp, sp + ASN1_STRING_length(serial));
+  serial_negative_ = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER;
+  serial_hex_ = (serial_negative_ ? "-" : "") + serial_to_hex(serial_);
+  subject_text_ = format_dn(subject());
+  issuer_text_ = format_dn(issuer());
+  self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
+  PKI_ASSIGN(not_before_, from_asn1_time(*X509_get0_notBefore(x)));
+  PKI_ASSIGN(not_after_, from_asn1_time(*X509_get0_notAfter(x)));
+  {
+    unsigned char* buf = nullptr;
+    const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &buf);
+    if (n <= 0) return fail_openssl(ErrorCode::kBadInput, "cannot encode the public key");
+    spki_der_.assign(buf, buf + n);
+    OPENSSL_free(buf);
+  }
+  signature_nid_ = X509_get_signature_nid(x);
+  const X509_ALGOR* outer = nullptr;
+  X509_get0_signature(nullptr, &outer, x);
+  sig_algs_match_ = X509_ALGOR_cmp(outer, X509_get0_tbs_sigalg(x)) == 0;
+
+  std::set<std::string> seen;
+  for (int i = 0; i < X509_get_ext_count(x); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(x, i);
+    const std::string id = oid_text(*X509_EXTENSION_get_object(ext));
+    // RFC 5280 4.2: "A certificate MUST NOT include more than one instance of a particular extension."
+    if (!seen.insert(id).second) problems_.push_back("extension " + id + " appears more than once");
+    parse_extension(*ext);
+  }
+  drain_openssl_errors();
+  return {};
+}
+
+namespace {
+
+// Decodes extnValue as `item`, requiring every byte to be used.
+template <class T>
+OsslPtr<T> decode_ext(X509_EXTENSION& ext, const ASN1_ITEM* item) {
+  const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(&ext);
+  const unsigned char* p = ASN1_STRING_get0_data(data);
+  const long len = ASN1_STRING_length(data);
+  OsslPtr<T> out(reinterpret_cast<T*>(ASN1_item_d2i(nullptr, &p, len, item)));
+  if (out && p != ASN1_STRING_get0_data(data) + len) out.reset();
+  return out;
+}
+
+std::optional<long> to_long(const ASN1_INTEGER* i) {
+  if (!i) return std::nullopt;
+  std::int64_t v = 0;
+  if (ASN1_INTEGER_get_int64(&v, i) != 1) return std::nullopt;
+  return static_cast<long>(v);
+}
+
+}  // namespace
+
+void Certificate::parse_extension(X509_EXTENSION& ext) {
+  const std::string id = oid_text(*X509_EXTENSION_get_object(&ext));
+  extensions_.push_back(ExtensionInfo{id, X509_EXTENSION_get_critical(&ext) == 1, true});
+  auto malformed = [&](const char* name) { problems_.push_back(std::string("malformed ") + name + " extension"); };
+
+  if (id == oid::kBasicConstraints) {
+    auto bc = decode_ext<BASIC_CONSTRAINTS>(ext, ASN1_ITEM_rptr(BASIC_CONSTRAINTS));
+    if (!bc) return malformed("basicConstraints");
+    BasicConstraints out{bc->ca != 0, std::nullopt};
+    if (bc->pathlen) {
+      if (ASN1_STRING_type(bc->pathlen) == V_ASN1_NEG_INTEGER || !to_long(bc->pathlen))
+        problems_.push_back("basicConstraints pathLenConstraint is negative or too large");
+      else
+        out.path_len = to_long(bc->pathlen);
+    }
+    basic_constraints_ = out;
+  } else if (id == oid::kKeyUsage) {
+    auto ku = decode_ext<ASN1_BIT_STRING>(ext, ASN1_ITEM_rptr(ASN1_BIT_STRING));
+    if (!ku) return malformed("keyUsage");
+    key_usage_ = named_bits(*ku);
+  } else if (id == oid::kExtKeyUsage) {
+    auto eku = decode_ext<EXTENDED_KEY_USAGE>(ext, ASN1_ITEM_rptr(EXTENDED_KEY_USAGE));
+    if (!eku) return malformed("extKeyUsage");
+    std::vector<std::string> purposes;
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) purposes.push_back(oid_text(*sk_ASN1_OBJECT_value(eku.get(), i)));
+    eku_ = std::move(purposes);
+  } else if (id == oid::kSubjectKeyIdentifier) {
+    auto ski = decode_ext<ASN1_OCTET_STRING>(ext, ASN1_ITEM_rptr(ASN1_OCTET_STRING));
+    if (!ski) return malformed("subjectKeyIdentifier");
+    const auto* p = ASN1_STRING_get0_data(ski.get());
+    ski_ = Bytes(p, p + ASN1_STRING_length(ski.get()));
+  } else if (id == oid::kAuthorityKeyIdentifier) {
+    auto aki = decode_ext<AUTHORITY_KEYID>(ext, ASN1_ITEM_rptr(AUTHORITY_KEYID));
+    if (!aki) return malformed("authorityKeyIdentifier");
+    AuthorityKeyId out;
+    if (aki->keyid) {
+      const auto* p = ASN1_STRING_get0_data(aki->keyid);
+      out.key_id = Bytes(p, p + ASN1_STRING_length(aki->keyid));
+    }
+    if (aki->issuer) {
+      if (auto names = from_openssl(*aki->issuer)) out.issuer = std::move(*names);
+    }
+    if (aki->serial) {
+      const auto* p = ASN1_STRING_get0_data(aki->serial);
+      out.serial = Bytes(p, p + ASN1_STRING_length(aki->serial));
+    }
+    aki_ = std::move(out);
+  } else if (id == oid::kSubjectAltName) {
+    auto names = decode_ext<GENERAL_NAMES>(ext, ASN1_ITEM_rptr(GENERAL_NAMES));
+    if (!names) return malformed("subjectAltName");
+    auto parsed = from_openssl(*names);
+    if (!parsed) return malformed("subjectAltName");
+    san_ = std::move(*parsed);
+  } else if (id == oid::kNameConstraints) {
+    auto nc = decode_ext<NAME_CONSTRAINTS>(ext, ASN1_ITEM_rptr(NAME_CONSTRAINTS));
+    if (!nc) return malformed("nameConstraints");
+    NameConstraints out;
+    bool ok = true;
+    auto subtrees = [&](const STACK_OF(GENERAL_SUBTREE) * s, std::vector<GeneralSubtree>& into) {
+      for (int i = 0; i < sk_GENERAL_SUBTREE_num(s); ++i) {
+        const GENERAL_SUBTREE* st = sk_GENERAL_SUBTREE_value(s, i);
+        auto base = from_openssl(*st->base);
+        if (!base) {
+          ok = false;
+          continue;
+        }
+        GeneralSubtree g{std::move(*base), to_long(st->minimum).value_or(0), to_long(st->maximum)};
+        into.push_back(std::move(g));
+      }
+    };
+    if (nc->permittedSubtrees) subtrees(nc->permittedSubtrees, out.permitted);
+    if (nc->excludedSubtrees) subtrees(nc->excludedSubtrees, out.excluded);
+    if (!ok) return malformed("nameConstraints");
+    name_constraints_ = std::move(out);
+  } else if (id == oid::kCertificatePolicies) {
+    auto cp = decode_ext<CERTIFICATEPOLICIES>(ext, ASN1_ITEM_rptr(CERTIFICATEPOLICIES));
+    if (!cp) return malformed("certificatePolicies");
+    std::vector<std::string> out;
+    std::set<std::string> unique;
+    for (int i = 0; i < sk_POLICYINFO_num(cp.get()); ++i) {
+      std::string p = oid_text(*sk_POLICYINFO_value(cp.get(), i)->policyid);
+      // RFC 5280 4.2.1.4: "A certificate policy OID MUST NOT appear more than once".
+      if (!unique.insert(p).second) problems_.push_back("certificate policy " + p + " appears more than once");
+      out.push_back(std::move(p));
+    }
+    policies_ = std::move(out);
+  } else if (id == oid::kPolicyMappings) {
+    auto pm = decode_ext<POLICY_MAPPINGS>(ext, ASN1_ITEM_rptr(POLICY_MAPPINGS));
+    if (!pm) return malformed("policyMappings");
+    std::vector<PolicyMapping> out;
+    for (int i = 0; i < sk_POLICY_MAPPING_num(pm.get()); ++i) {
+      const POLICY_MAPPING* m = sk_POLICY_MAPPING_value(pm.get(), i);
+      out.push_back({oid_text(*m->issuerDomainPolicy), oid_text(*m->subjectDomainPolicy)});
+    }
+    policy_mappings_ = std::move(out);
+  } else if (id == oid::kPolicyConstraints) {
+    auto pc = decode_ext<POLICY_CONSTRAINTS>(ext, ASN1_ITEM_rptr(POLICY_CONSTRAINTS));
+    if (!pc) return malformed("policyConstraints");
+    PolicyConstraints out;
+    if (pc->requireExplicitPolicy) out.require_explicit_policy = to_long(pc->requireExplicitPolicy);
+    if (pc->inhibitPolicyMapping) out.inhibit_policy_mapping = to_long(pc->inhibitPolicyMapping);
+    // RFC 5280 4.2.1.11: "Conforming CAs MUST NOT issue certificates where policyConstraints is an
+    // empty sequence."
+    if (!pc->requireExplicitPolicy && !pc->inhibitPolicyMapping) problems_.push_back("empty policyConstraints");
+    policy_constraints_ = out;
+  } else if (id == oid::kInhibitAnyPolicy) {
+    auto n = decode_ext<ASN1_INTEGER>(ext, ASN1_ITEM_rptr(ASN1_INTEGER));
+    if (!n || !to_long(n.get()) || *to_long(n.get()) < 0) return malformed("inhibitAnyPolicy");
+    inhibit_any_policy_ = to_long(n.get());
+  } else if (id == oid::kCrlDistributionPoints || id == oid::kFreshestCrl) {
+    auto dps = decode_ext<CRL_DIST_POINTS>(ext, ASN1_ITEM_rptr(CRL_DIST_POINTS));
+    if (!dps) return malformed("CRL distribution points");
+    auto& into = id == oid::kFreshestCrl ? freshest_crl_ : crl_dps_;
+    for (int i = 0; i < sk_DIST_POINT_num(dps.get()); ++i) {
+      const DIST_POINT* d = sk_DIST_POINT_value(dps.get(), i);
+      auto dp = distribution_point_from(d->distpoint, d->reasons, d->CRLissuer);
+      if (!dp) {
+        malformed("CRL distribution points");
+        continue;
+      }
+      into.push_back(std::move(*dp));
+    }
+  } else if (id == oid::kAuthorityInfoAccess || id == oid::kSubjectInfoAccess || id == oid::kIssuerAltName) {
+    // Informational: understood, nothing in path validation depends on them.
+  } else {
+    extensions_.back().understood = false;
+  }
+}
+
+}  // namespace pki::cert

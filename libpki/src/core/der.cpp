@@ -1,0 +1,175 @@
+#include "pki/core/der.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+
+namespace pki::der {
+
+std::size_t header_size(std::size_t length) {
+  if (length < 0x80) return 2;
+  std::size_t n = 0;
+  for (std::size_t l = length; l != 0; l >>= 8) ++n;
+  return 2 + n;
+}
+
+void append_header(Bytes& out, std::uint8_t tag, std::size_t length) {
+  out.push_back(tag);
+  if (length < 0x80) {
+    out.push_back(static_cast<std::uint8_t>(length));
+    return;
+  }
+  int n = 0;
+  for (std::size_t l = length; l != 0; l >>= 8) ++n;
+  out.push_back(static_cast<std::uint8_t>(0x80 | n));
+  for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(length >> (8 * i)));
+}
+
+void append_tlv(Bytes& out, std::uint8_t tag, BytesView content) {
+  append_header(out, tag, content.size());
+  out.insert(out.end(), content.begin(), content.end());
+}
+
+Bytes tlv(std::uint8_t tag, BytesView content) {
+  Bytes out;
+  out.reserve(header_size(content.size()) + content.size());
+  append_tlv(out, tag, content);
+  return out;
+}
+
+Bytes constructed(std::uint8_t tag, std::initializer_list<BytesView> parts) {
+  std::size_t length = 0;
+  for (const auto& p : parts) length += p.size();
+  Bytes out;
+  out.reserve(header_size(length) + length);
+  append_header(out, tag, length);
+  for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+static void append_base128(Bytes& out, unsigned long long v) {
+  std::uint8_t buf[10];
+  int n = 0;
+  do {
+    buf[n++] = static_cast<std::uint8_t>(v & 0x7f);
+    v >>= 7;
+  } while (v != 0);
+  for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(buf[i] | (i ? 0x80 : 0)));
+}
+
+Bytes oid(std::string_view dotted) {
+  std::vector<unsigned long long> arcs;
+  std::string s(dotted);
+  const char* p = s.c_str();
+  while (*p) {
+    char* end = nullptr;
+    arcs.push_back(std::strtoull(p, &end, 10));
+    if (end == p) throw std::logic_error("bad OID constant: " + s);
+    p = (*end == '.') ? end + 1 : end;
+  }
+  if (arcs.size() < 2) throw std::logic_error("bad OID constant: " + s);
+  Bytes content;
+  append_base128(content, arcs[0] * 40 + arcs[1]);
+  for (std::size_t i = 2; i < arcs.size(); ++i) append_base128(content, arcs[i]);
+  return tlv(tag::kOid, content);
+}
+
+Bytes boolean(bool value) { return Bytes{tag::kBoolean, 1, static_cast<std::uint8_t>(value ? 0xff : 0x00)}; }
+
+Bytes integer(std::int64_t value) {
+  // Two's complement, minimal length (X.690 8.3.2).
+  Bytes content;
+  for (int i = 7; i >= 0; --i) content.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
+  std::size_t start = 0;
+  while (start + 1 < content.size() &&
+         ((content[start] == 0x00 && !(content[start + 1] & 0x80)) ||
+          (content[start] == 0xff && (content[start + 1] & 0x80))))
+    ++start;
+  return tlv(tag::kInteger, BytesView(content).subspan(start));
+}
+
+Bytes enumerated(std::int64_t value) {
+  Bytes out = integer(value);  // same content rules (X.690 8.4)
+  out[0] = tag::kEnumerated;
+  return out;
+}
+
+Bytes unsigned_integer(BytesView magnitude) {
+  std::size_t start = 0;
+  while (start + 1 < magnitude.size() && magnitude[start] == 0) ++start;
+  Bytes content;
+  if (magnitude.empty()) {
+    content.push_back(0);
+  } else {
+    if (magnitude[start] & 0x80) content.push_back(0);
+    content.insert(content.end(), magnitude.begin() + static_cast<std::ptrdiff_t>(start), magnitude.end());
+  }
+  return tlv(tag::kInteger, content);
+}
+
+Bytes octet_string(BytesView content) { return tlv(tag::kOctetString, content); }
+
+Bytes bit_string(BytesView content, int unused_bits) {
+  Bytes body;
+  body.reserve(content.size() + 1);
+  body.push_back(static_cast<std::uint8_t>(unused_bits));
+  body.insert(body.end(), content.begin(), content.end());
+  return tlv(tag::kBitString, body);
+}
+
+Bytes null() { return Bytes{tag::kNull, 0}; }
+
+static Bytes encode_time(TimePoint t, bool generalized) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss hms{t - day};
+  char buf[64];
+  const int year = static_cast<int>(ymd.year());
+  if (generalized) {
+    std::snprintf(buf, sizeof buf, "%04d%02u%02u%02ld%02ld%02ldZ", year, static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
+                  static_cast<long>(hms.minutes().count()), static_cast<long>(hms.seconds().count()));
+  } else {
+    std::snprintf(buf, sizeof buf, "%02d%02u%02u%02ld%02ld%02ldZ", year % 100, static_cast<unsigned>(ymd.month()),
+                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
+                  static_cast<long>(hms.minutes().count()), static_cast<long>(hms.seconds().count()));
+  }
+  return tlv(generalized ? tag::kGeneralizedTime : tag::kUtcTime, as_bytes(buf));
+}
+
+Bytes time(TimePoint t) {
+  using namespace std::chrono;
+  const int year = static_cast<int>(year_month_day{floor<days>(t)}.year());
+  return encode_time(t, year < 1950 || year >= 2050);
+}
+
+Bytes generalized_time(TimePoint t) { return encode_time(t, true); }
+
+}  // namespace pki::der
+
+namespace pki::der {
+
+std::optional<Tlv> read(BytesView& in) {
+  if (in.size() < 2) return std::nullopt;
+  const std::uint8_t t = in[0];
+  if ((t & 0x1f) == 0x1f) return std::nullopt;  // multi-octet tags: not used by X.509 structures we walk
+  std::size_t len = in[1];
+  std::size_t hdr = 2;
+  if (len & 0x80) {
+    const std::size_t n = len & 0x7f;
+    if (n == 0 || n > sizeof(std::size_t) || in.size() < 2 + n) return std::nullopt;  // indefinite or too long
+    len = 0;
+    for (std::size_t i = 0; i < n; ++i) len = (len << 8) | in[2 + i];
+    if (in[2] == 0 || len < 0x80) return std::nullopt;  // X.690 10.1: minimal length octets
+    hdr += n;
+  }
+  if (in.size() - hdr < len) return std::nullopt;
+  Tlv out{t, in.subspan(hdr, len), in.subspan(0, hdr + len)};
+  in = in.subspan(hdr + len);
+  return out;
+}
+
+}  // namespace pki::der

@@ -1,0 +1,226 @@
+#include "pki/core/io.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+namespace pki {
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) return fail(ErrorCode::kBadInput, "cannot read '" + path + "': no such file");
+    return fail(ErrorCode::kBadInput, "cannot read '" + path + "': " + std::strerror(errno));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) return fail(ErrorCode::kBadInput, "cannot read '" + path + "'");
+  return ss.str();
+}
+
+Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Overwrite overwrite) {
+  if (overwrite == Overwrite::kRefuse && ::access(path.c_str(), F_OK) == 0)
+    return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + path + "'");
+  std::uint8_t rnd[8];
+  RAND_bytes(rnd, sizeof rnd);
+  const std::string tmp = path + ".tmp-" + to_hex(rnd);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + path + "': " + std::strerror(errno));
+  auto cleanup = [&](const char* what) {
+    const std::string reason = std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kStore, std::string("cannot ") + what + " '" + path + "': " + reason);
+  };
+  // The umask may have narrowed the mode given to open(); set it exactly.
+  if (::fchmod(fd, mode) != 0) return cleanup("set the mode of");
+  std::size_t done = 0;
+  while (done < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return cleanup("write");
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) return cleanup("sync");
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kStore, "cannot write '" + path + "': " + std::strerror(errno));
+  }
+  if (overwrite == Overwrite::kRefuse) {
+    // link() fails when `path` exists, so a file created meanwhile is not replaced.
+    if (::link(tmp.c_str(), path.c_str()) != 0) {
+      const std::string reason = errno == EEXIST ? "file exists" : std::strerror(errno);
+      ::unlink(tmp.c_str());
+      return fail(errno == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+                  "cannot write '" + path + "': " + reason);
+    }
+    ::unlink(tmp.c_str());
+  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kStore, "cannot write '" + path + "': " + reason);
+  }
+  return {};
+}
+
+std::string to_pem(std::string_view label, BytesView der) {
+  std::string out = "-----BEGIN " + std::string(label) + "-----\n";
+  // 48 input bytes make one 64-column line (RFC 7468 section 2).
+  for (std::size_t i = 0; i < der.size(); i += 48) {
+    const std::size_t n = std::min<std::size_t>(48, der.size() - i);
+    char line[65];
+    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(line), der.data() + i, static_cast<int>(n));
+    out.append(line, static_cast<std::size_t>(len));
+    out.push_back('\n');
+  }
+  out += "-----END " + std::string(label) + "-----\n";
+  return out;
+}
+
+namespace {
+
+Result<Bytes> base64_decode(std::string_view body, std::string_view label) {
+  std::string clean;
+  clean.reserve(body.size());
+  for (char c : body) {
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+    clean.push_back(c);
+  }
+  auto bad = [&] { return fail(ErrorCode::kBadInput, "malformed PEM: the " + std::string(label) + " block is not valid base64"); };
+  if (clean.empty() || clean.size() % 4 != 0) return bad();
+  std::size_t pad = 0;
+  if (clean.back() == '=') ++pad;
+  if (clean.size() >= 2 && clean[clean.size() - 2] == '=') ++pad;
+  Bytes out(clean.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
+                                static_cast<int>(clean.size()));
+  if (n < 0) return bad();
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<Bytes>> pem_blocks(std::string_view text, std::string_view label) {
+  std::vector<Bytes> out;
+  const std::string begin = "-----BEGIN " + std::string(label) + "-----";
+  const std::string end = "-----END " + std::string(label) + "-----";
+  std::size_t pos = 0;
+  while ((pos = text.find(begin, pos)) != std::string_view::npos) {
+    std::size_t body_start = pos + begin.size();
+    const std::size_t stop = text.find(end, body_start);
+    if (stop == std::string_view::npos)
+      return fail(ErrorCode::kBadInput, "malformed PEM: '" + begin + "' without '" + end + "'");
+    std::string_view body = text.substr(body_start, stop - body_start);
+    // RFC 1421 headers (Proc-Type and the like) end at the first blank line.
+    if (body.find(':') != std::string_view::npos) {
+      const std::size_t blank = body.find("\n\n");
+      if (blank == std::string_view::npos) return fail(ErrorCode::kBadInput, "malformed PEM: bad headers");
+      body = body.substr(blank + 2);
+    }
+    PKI_ASSIGN(Bytes der, base64_decode(body, label));
+    out.push_back(std::move(der));
+    pos = stop + end.size();
+  }
+  return out;
+}
+
+bool looks_like_der(std::string_view data) {
+  return !data.empty() && static_cast<unsigned char>(data[0]) == 0x30;
+}
+
+namespace {
+
+// Decodes DER `what` with d2i, requiring the whole input to be consumed.
+template <class T, class D2i>
+Result<OsslPtr<T>> decode_der(BytesView der, D2i d2i, std::string_view what) {
+  const unsigned char* p = der.data();
+  OsslPtr<T> obj(d2i(nullptr, &p, static_cast<long>(der.size())));
+  if (!obj) return fail_openssl(ErrorCode::kBadInput, "cannot parse " + std::string(what) + ": invalid DER");
+  if (p != der.data() + der.size())
+    return fail(ErrorCode::kBadInput, "cannot parse " + std::string(what) + ": trailing data after the DER object");
+  return obj;
+}
+
+template <class T, class D2i>
+Result<std::vector<OsslPtr<T>>> parse_objects(std::string_view data, std::string_view what,
+                                              std::initializer_list<std::string_view> labels, D2i d2i) {
+  std::vector<OsslPtr<T>> out;
+  if (looks_like_der(data)) {
+    PKI_ASSIGN(auto obj, (decode_der<T>(as_bytes(data), d2i, what)));
+    out.push_back(std::move(obj));
+    return out;
+  }
+  for (std::string_view label : labels) {
+    PKI_ASSIGN(auto blocks, pem_blocks(data, label));
+    for (const Bytes& der : blocks) {
+      PKI_ASSIGN(auto obj, (decode_der<T>(der, d2i, what)));
+      out.push_back(std::move(obj));
+    }
+  }
+  if (out.empty())
+    return fail(ErrorCode::kBadInput, "cannot parse " + std::string(what) + ": no PEM '" +
+                                          std::string(*labels.begin()) + "' block and not DER");
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what) {
+  return parse_objects<X509>(data, what, {"CERTIFICATE", "X509 CERTIFICATE"}, d2i_X509);
+}
+
+Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path) {
+  PKI_ASSIGN(std::string data, read_file(path));
+  return parse_certificates(data, "certificate '" + path + "'");
+}
+
+Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what) {
+  PKI_ASSIGN(auto reqs,
+             parse_objects<X509_REQ>(data, what, {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}, d2i_X509_REQ));
+  if (reqs.size() != 1) return fail(ErrorCode::kBadInput, std::string(what) + " holds more than one CSR");
+  return std::move(reqs.front());
+}
+
+Result<OsslPtr<X509_REQ>> load_csr(const std::string& path) {
+  PKI_ASSIGN(std::string data, read_file(path));
+  return parse_csr(data, "CSR '" + path + "'");
+}
+
+Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what) {
+  return parse_objects<X509_CRL>(data, what, {"X509 CRL"}, d2i_X509_CRL);
+}
+
+Result<std::vector<OsslPtr<X509_CRL>>> load_crls(const std::string& path) {
+  PKI_ASSIGN(std::string data, read_file(path));
+  return parse_crls(data, "CRL '" + path + "'");
+}
+
+Bytes der_of(const X509& cert) {
+  unsigned char* buf = nullptr;
+  const int n = i2d_X509(&cert, &buf);
+  if (n <= 0) return {};
+  Bytes out(buf, buf + n);
+  OPENSSL_free(buf);
+  return out;
+}
+
+Bytes der_of(const X509_CRL& crl) {
+  unsigned char* buf = nullptr;
+  const int n = i2d_X509_CRL(&crl, &buf);
+  if (n <= 0) return {};
+  Bytes out(buf, buf + n);
+  OPENSSL_free(buf);
+  return out;
+}
+
+}  // namespace pki

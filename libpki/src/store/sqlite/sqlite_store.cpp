@@ -1,0 +1,424 @@
+#include "pki/store/sqlite_store.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <map>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "pki/core/sqlite.h"
+#include "pki/core/time.h"
+#include "pki/store/migrations.h"
+
+namespace pki::store {
+
+namespace {
+
+// How long a writer waits for another process's write transaction before giving up. Transactions
+// here last milliseconds (one issuance, one CRL); 30 s covers a million-entry CRL being written
+// by another process, and stays well below any caller's timeout.
+constexpr int kBusyTimeoutMs = 30'000;
+
+std::string t2s(TimePoint t) { return format_rfc3339(t); }
+TimePoint s2t(const std::string& s) {
+  auto t = parse_rfc3339(s);
+  return t ? *t : TimePoint{};
+}
+std::optional<TimePoint> s2t(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return s2t(*s);
+}
+std::optional<std::string> t2s(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return t2s(*t);
+}
+
+constexpr std::string_view kCertColumns =
+    "c.id, c.issuer_id, a.name, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile, c.key_type, "
+    "c.der, c.fingerprint, c.created_at, r.reason, r.revoked_at, r.invalidity_date "
+    "FROM certificates c JOIN authorities a ON a.id = c.issuer_id "
+    "LEFT JOIN revocations r ON r.certificate_id = c.id ";
+
+CertificateRecord read_certificate(const SqlStatement& s) {
+  CertificateRecord c;
+  c.id = s.column_int(0);
+  c.issuer_id = s.column_int(1);
+  c.issuer_name = s.column_text(2);
+  c.serial = s.column_text(3);
+  c.subject = s.column_text(4);
+  const auto sans = nlohmann::json::parse(s.column_text(5), nullptr, false);
+  if (sans.is_array())
+    for (const auto& v : sans)
+      if (v.is_string()) c.sans.push_back(v.get<std::string>());
+  c.not_before = s2t(s.column_text(6));
+  c.not_after = s2t(s.column_text(7));
+  c.profile = s.column_text(8);
+  c.key_type = s.column_text(9);
+  c.der = s.column_blob(10);
+  c.fingerprint = s.column_text(11);
+  c.created_at = s2t(s.column_text(12));
+  if (!s.column_is_null(13))
+    c.revocation = RevocationRecord{s.column_text(13), s2t(s.column_text(14)), s2t(s.column_optional_text(15))};
+  return c;
+}
+
+AuthorityRecord read_authority(const SqlStatement& s) {
+  AuthorityRecord a;
+  a.id = s.column_int(0);
+  a.name = s.column_text(1);
+  a.parent_id = s.column_optional_int(2);
+  a.key_id = s.column_int(3);
+  a.certificate_id = s.column_optional_int(4);
+  a.crl_url = s.column_optional_text(5);
+  a.created_at = s2t(s.column_text(6));
+  return a;
+}
+
+constexpr std::string_view kAuthorityColumns =
+    "SELECT id, name, parent_id, key_id, certificate_id, crl_url, created_at FROM authorities ";
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(SqlDb db) : db_(std::move(db)) {}
+
+  Result<int> user_version() {
+    PKI_ASSIGN(SqlStatement& st, stmt("PRAGMA user_version"));
+    PKI_TRY(st.step());
+    const int v = static_cast<int>(st.column_int(0));
+    st.reset();
+    return v;
+  }
+
+  // Applies pending migrations. Up-to-date databases are only read, so that commands that change
+  // nothing leave the file as it was.
+  Result<void> migrate() {
+    PKI_ASSIGN(const int seen, user_version());
+    if (seen == schema_version()) return {};
+    PKI_TRY(begin_write());
+    auto r = [&]() -> Result<void> {
+      PKI_ASSIGN(const int current, user_version());  // another process may have migrated meanwhile
+      if (current > schema_version())
+        return fail(ErrorCode::kStore, "the database has schema version " + std::to_string(current) +
+                                           ", newer than this pki knows (" + std::to_string(schema_version()) +
+                                           "): upgrade pki");
+      for (const Migration& m : migrations()) {
+        if (m.version <= current) continue;
+        PKI_TRY(db_.exec(std::string(m.sql)));
+        PKI_TRY(db_.exec("PRAGMA user_version = " + std::to_string(m.version)));
+      }
+      return {};
+    }();
+    if (!r) {
+      rollback();
+      return r;
+    }
+    return commit();
+  }
+
+  Result<void> begin_write() override {
+    if (in_tx_) return fail(ErrorCode::kInternal, "nested write transaction");
+    PKI_TRY(db_.exec("BEGIN IMMEDIATE"));
+    in_tx_ = true;
+    return {};
+  }
+  Result<void> commit() override {
+    PKI_TRY(db_.exec("COMMIT"));
+    in_tx_ = false;
+    return {};
+  }
+  void rollback() noexcept override {
+    if (!in_tx_) return;
+    (void)db_.exec("ROLLBACK");
+    in_tx_ = false;
+  }
+
+  Result<std::int64_t> insert_key(const KeyRecord& k) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at) "
+                             "VALUES (?, ?, ?, ?, ?)"));
+    s.bind(1, k.key_type).bind(2, k.pkcs8_pem).bind(3, std::int64_t{k.encrypted}).bind(4, k.spki_sha256)
+        .bind(5, t2s(k.created_at));
+    PKI_TRY(s.run());
+    return sqlite3_last_insert_rowid(db_.get());
+  }
+
+  Result<KeyRecord> key(std::int64_t id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM keys WHERE id = ?"));
+    s.bind(1, id);
+    PKI_ASSIGN(auto step, s.step());
+    if (step != SqlStatement::Step::kRow) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
+    KeyRecord k{s.column_int(0), s.column_text(1), s.column_text(2), s.column_int(3) != 0, s.column_text(4),
+                s2t(s.column_text(5))};
+    return k;
+  }
+
+  Result<std::int64_t> insert_authority(const AuthorityRecord& a) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO authorities (name, parent_id, key_id, certificate_id, crl_url, created_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.bind(1, a.name).bind(2, a.parent_id).bind(3, a.key_id).bind(4, a.certificate_id).bind(5, a.crl_url)
+        .bind(6, t2s(a.created_at));
+    PKI_ASSIGN(auto step, s.step());
+    if (step == SqlStatement::Step::kConstraint)
+      return fail(ErrorCode::kRefused, "a CA named '" + a.name + "' already exists");
+    return sqlite3_last_insert_rowid(db_.get());
+  }
+
+  Result<void> set_authority_certificate(std::int64_t authority_id, std::int64_t certificate_id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("UPDATE authorities SET certificate_id = ? WHERE id = ?"));
+    s.bind(1, certificate_id).bind(2, authority_id);
+    return s.run();
+  }
+
+  Result<std::optional<AuthorityRecord>> authority_by_name(std::string_view name) override {
+    PKI_ASSIGN(SqlStatement& s, stmt(std::string(kAuthorityColumns) + "WHERE name = ?"));
+    s.bind(1, name);
+    return one<AuthorityRecord>(s, read_authority);
+  }
+
+  Result<std::optional<AuthorityRecord>> authority_by_id(std::int64_t id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt(std::string(kAuthorityColumns) + "WHERE id = ?"));
+    s.bind(1, id);
+    return one<AuthorityRecord>(s, read_authority);
+  }
+
+  Result<std::vector<AuthorityRecord>> authorities() override {
+    PKI_ASSIGN(SqlStatement& s, stmt(std::string(kAuthorityColumns) + "ORDER BY id"));
+    return all<AuthorityRecord>(s, read_authority);
+  }
+
+  Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& c) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO certificates (issuer_id, serial, subject, sans, not_before, not_after, "
+                             "profile, key_type, der, fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    s.bind(1, c.issuer_id).bind(2, c.serial).bind(3, c.subject).bind(4, nlohmann::json(c.sans).dump())
+        .bind(5, t2s(c.not_before)).bind(6, t2s(c.not_after)).bind(7, c.profile).bind(8, c.key_type)
+        .bind(9, BytesView(c.der)).bind(10, c.fingerprint).bind(11, t2s(c.created_at));
+    PKI_ASSIGN(auto step, s.step());
+    if (step == SqlStatement::Step::kConstraint) return std::optional<std::int64_t>();
+    return std::optional<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
+  }
+
+  Result<std::optional<CertificateRecord>> certificate(std::int64_t id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.id = ?"));
+    s.bind(1, id);
+    return one<CertificateRecord>(s, read_certificate);
+  }
+
+  Result<std::vector<CertificateRecord>> certificates_by_serial(std::string_view serial,
+                                                               std::optional<std::int64_t> issuer_id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) +
+                             "WHERE c.serial = ?1 AND (?2 IS NULL OR c.issuer_id = ?2) ORDER BY c.id"));
+    s.bind(1, serial).bind(2, issuer_id);
+    return all<CertificateRecord>(s, read_certificate);
+  }
+
+  Result<std::optional<CertificateRecord>> certificate_by_fingerprint(std::string_view fingerprint) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.fingerprint = ?"));
+    s.bind(1, fingerprint);
+    return one<CertificateRecord>(s, read_certificate);
+  }
+
+  Result<void> for_each_certificate(const CertificateFilter& f,
+                                    const std::function<Result<void>(const CertificateRecord&)>& visit) override {
+    // One statement for every filter: unused conditions bind NULL and fall away.
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) +
+                             "WHERE (?1 IS NULL OR c.issuer_id = ?1) "
+                             "AND (?2 = 'all' "
+                             "  OR (?2 = 'revoked' AND c.status = 'revoked') "
+                             "  OR (?2 = 'valid' AND c.status = 'valid' AND c.not_after >= ?3) "
+                             "  OR (?2 = 'expired' AND c.status = 'valid' AND c.not_after < ?3)) "
+                             "AND (?4 IS NULL OR (c.not_after >= ?3 AND c.not_after <= ?4)) "
+                             "ORDER BY c.id"));
+    const char* status = f.status == StatusFilter::kValid     ? "valid"
+                         : f.status == StatusFilter::kRevoked ? "revoked"
+                         : f.status == StatusFilter::kExpired ? "expired"
+                                                              : "all";
+    s.bind(1, f.issuer_id).bind(2, std::string_view(status)).bind(3, t2s(f.now)).bind(4, t2s(f.expiring_before));
+    for (;;) {
+      PKI_ASSIGN(auto step, s.step());
+      if (step != SqlStatement::Step::kRow) break;
+      auto r = visit(read_certificate(s));
+      if (!r) {
+        s.reset();
+        return r;
+      }
+    }
+    s.reset();
+    return {};
+  }
+
+  Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& f) override {
+    std::vector<CertificateRecord> out;
+    PKI_TRY(for_each_certificate(f, [&](const CertificateRecord& c) -> Result<void> {
+      out.push_back(c);
+      return {};
+    }));
+    return out;
+  }
+
+  Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& r) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO revocations (certificate_id, issuer_id, serial, reason, revoked_at, "
+                             "invalidity_date) SELECT id, issuer_id, serial, ?2, ?3, ?4 FROM certificates WHERE id = ?1 "
+                             "ON CONFLICT (certificate_id) DO UPDATE SET reason = excluded.reason, "
+                             "revoked_at = excluded.revoked_at, invalidity_date = excluded.invalidity_date"));
+    s.bind(1, certificate_id).bind(2, r.reason).bind(3, t2s(r.revoked_at)).bind(4, t2s(r.invalidity_date));
+    PKI_TRY(s.run());
+    PKI_ASSIGN(SqlStatement& u, stmt("UPDATE certificates SET status = 'revoked' WHERE id = ?"));
+    u.bind(1, certificate_id);
+    return u.run();
+  }
+
+  Result<void> delete_revocation(std::int64_t certificate_id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("DELETE FROM revocations WHERE certificate_id = ?"));
+    s.bind(1, certificate_id);
+    PKI_TRY(s.run());
+    PKI_ASSIGN(SqlStatement& u, stmt("UPDATE certificates SET status = 'valid' WHERE id = ?"));
+    u.bind(1, certificate_id);
+    return u.run();
+  }
+
+  Result<void> for_each_revocation(std::int64_t issuer_id,
+                                   const std::function<Result<void>(const RevokedEntry&)>& visit) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT serial, revoked_at, reason, invalidity_date FROM revocations "
+                             "WHERE issuer_id = ? ORDER BY serial"));
+    s.bind(1, issuer_id);
+    for (;;) {
+      PKI_ASSIGN(auto step, s.step());
+      if (step != SqlStatement::Step::kRow) break;
+      auto r = visit(RevokedEntry{s.column_text(0), s2t(s.column_text(1)), s.column_text(2),
+                                  s2t(s.column_optional_text(3))});
+      if (!r) {
+        s.reset();
+        return r;
+      }
+    }
+    s.reset();
+    return {};
+  }
+
+  Result<std::int64_t> last_crl_number(std::int64_t issuer_id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT COALESCE(MAX(crl_number), 0) FROM crls WHERE issuer_id = ?"));
+    s.bind(1, issuer_id);
+    PKI_TRY(s.step());
+    const std::int64_t n = s.column_int(0);
+    s.reset();
+    return n;
+  }
+
+  Result<void> insert_crl(const CrlRecord& c) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der) "
+                             "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.bind(1, c.issuer_id).bind(2, c.crl_number).bind(3, t2s(c.this_update)).bind(4, t2s(c.next_update))
+        .bind(5, c.entries).bind(6, BytesView(c.der));
+    return s.run();
+  }
+
+  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, issuer_id, crl_number, this_update, next_update, entries, der FROM crls "
+                             "WHERE issuer_id = ? ORDER BY crl_number DESC LIMIT 1"));
+    s.bind(1, issuer_id);
+    return one<CrlRecord>(s, [](const SqlStatement& r) {
+      return CrlRecord{r.column_int(0), r.column_int(1), r.column_int(2), s2t(r.column_text(3)),
+                       s2t(r.column_text(4)), r.column_int(5), r.column_blob(6)};
+    });
+  }
+
+  Result<void> append_audit(const AuditEvent& e) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO audit_events (at, os_user, verb, authority, serial, detail) "
+                             "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.bind(1, t2s(e.at)).bind(2, e.os_user).bind(3, e.verb).bind(4, e.authority).bind(5, e.serial).bind(6, e.detail);
+    return s.run();
+  }
+
+  Result<std::vector<AuditEvent>> audit_for(std::string_view authority, std::string_view serial) override {
+    PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, at, os_user, verb, authority, serial, detail FROM audit_events "
+                             "WHERE serial = ? AND authority = ? ORDER BY id"));
+    s.bind(1, serial).bind(2, authority);
+    return all<AuditEvent>(s, [](const SqlStatement& r) {
+      return AuditEvent{r.column_int(0), s2t(r.column_text(1)), r.column_text(2), r.column_text(3),
+                        r.column_optional_text(4), r.column_optional_text(5), r.column_text(6)};
+    });
+  }
+
+ private:
+  // Prepared statements live as long as the store (DESIGN.md, "Built for speed").
+  Result<SqlStatement*> stmt_ptr(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) {
+      PKI_ASSIGN(SqlStatement s, db_.prepare(sql));
+      it = cache_.emplace(sql, std::move(s)).first;
+    }
+    it->second.reset();
+    return &it->second;
+  }
+  Result<std::reference_wrapper<SqlStatement>> stmt(const std::string& sql) {
+    PKI_ASSIGN(SqlStatement * s, stmt_ptr(sql));
+    return std::ref(*s);
+  }
+
+  template <class T, class Read>
+  Result<std::optional<T>> one(SqlStatement& s, Read read) {
+    PKI_ASSIGN(auto step, s.step());
+    std::optional<T> out;
+    if (step == SqlStatement::Step::kRow) out = read(s);
+    s.reset();
+    return out;
+  }
+
+  template <class T, class Read>
+  Result<std::vector<T>> all(SqlStatement& s, Read read) {
+    std::vector<T> out;
+    for (;;) {
+      PKI_ASSIGN(auto step, s.step());
+      if (step != SqlStatement::Step::kRow) break;
+      out.push_back(read(s));
+    }
+    s.reset();
+    return out;
+  }
+
+  SqlDb db_;
+  std::map<std::string, SqlStatement, std::less<>> cache_;
+  bool in_tx_ = false;
+};
+
+}  // namespace
+
+int schema_version() { return migrations().empty() ? 0 : migrations().back().version; }
+
+Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode) {
+  if (mode == OpenMode::kCreate) {
+    // Create the file 0600 ourselves: SQLite would create it 0644 (umask permitting), and its WAL
+    // and shared-memory files take the main file's permissions.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (errno != EEXIST) {
+      return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + std::strerror(errno));
+    }
+  } else {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+      return fail(ErrorCode::kNotFound, "no database at '" + path + "': run `pki init` first (or set --db / PKI_DB)");
+  }
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqlDb db(raw);
+  if (rc != SQLITE_OK)
+    return fail(ErrorCode::kStore, "cannot open the database '" + path + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(raw, 1);
+  // WAL lets readers run beside one writer; synchronous=FULL makes each commit durable (DESIGN.md).
+  auto pragmas = db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+  if (!pragmas) {
+    if (pragmas.error().message.find("file is not a database") != std::string::npos)
+      return fail(ErrorCode::kStore, "'" + path + "' is not a pki database");
+    return tl::unexpected(pragmas.error());
+  }
+  auto store = std::make_unique<SqliteStore>(std::move(db));
+  PKI_TRY(store->migrate());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace pki::store
