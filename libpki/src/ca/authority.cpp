@@ -186,8 +186,9 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
     key.error().message = "CA '" + issuer.record.name + "': " + key.error().message;
     return tl::unexpected(key.error());
   }
-  PKI_ASSIGN(Bytes spki, keys::spki_der(**key));
-  if (sha256_hex(spki) != sha256_hex(issuer.certificate->spki_der()))
+  // The key row records its public key's hash when the CA is created; comparing it with the
+  // certificate's costs no key encoding (which OpenSSL 3 makes dear).
+  if (key_rec.spki_sha256 != sha256_hex(issuer.certificate->spki_der()))
     return fail(ErrorCode::kStore, "CA '" + issuer.record.name + "': its key does not match its certificate");
   PKI_ASSIGN(auto signer, cert::Signer::create(std::move(*key)));
   issuer.signer = std::make_unique<cert::Signer>(std::move(signer));
@@ -228,7 +229,6 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
     PKI_ASSIGN(auto parent_rec, store_.certificate(*parent->record.certificate_id));
     if (parent_rec && parent_rec->revocation)
       return fail(ErrorCode::kRefused, "CA '" + parent->record.name + "' is revoked");
-    PKI_TRY(check_within_issuer(*parent, not_after));
     if (X509_NAME_cmp(&parent->certificate->subject(), subject.get()) == 0)
       return fail(ErrorCode::kBadInput, "the subject must differ from the parent CA's");
     // RFC 5280 4.2.1.9: pathLenConstraint N allows N non-self-issued CA certificates below the CA.
@@ -254,6 +254,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
                                              "' (" + std::to_string(*allowed) + ")");
       if (!path_len) path_len = static_cast<int>(*allowed);
     }
+    PKI_TRY(check_within_issuer(*parent, not_after));
   }
 
   // Key, certificate, store.
@@ -356,18 +357,20 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Issue
     PKI_ASSIGN(auto checked, cert::parse_san(cert::to_string(gn), wildcard));
     if (std::find(sans.begin(), sans.end(), checked) == sans.end()) sans.push_back(std::move(checked));
   }
-  // DESIGN.md: the CN, if any, is also a SAN (RFC 9525 clients look only at SANs).
-  if (const std::string cn = cert::common_name(*subject); !cn.empty()) {
-    std::optional<cert::GeneralName> as_san;
+  // A server certificate's CN is also a SAN (DESIGN.md), since RFC 9525 clients look only at SANs.
+  // A client certificate's CN names its holder ("alice"), not a host: it stays in the subject.
+  if (const std::string cn = cert::common_name(*subject); server && !cn.empty()) {
+    cert::GeneralName as_san;
     if (auto ip = cert::parse_ip(cn)) {
       as_san = cert::GeneralName{cert::GeneralNameType::kIp, {}, *ip};
-    } else if (auto dns = cert::parse_dns_name(cn, "CN", wildcard)) {
+    } else {
+      auto dns = cert::parse_dns_name(cn, "CN", wildcard);
+      if (!dns)
+        return fail(ErrorCode::kBadInput, "the CN '" + cn + "' of a " + std::string(profile->name) +
+                                              " certificate must be a DNS name or an IP address: " + dns.error().message);
       as_san = cert::GeneralName{cert::GeneralNameType::kDns, *dns, {}};
-    } else if (server) {
-      return fail(ErrorCode::kBadInput, "the CN '" + cn + "' of a " + std::string(profile->name) +
-                                            " certificate must be a DNS name or an IP address: " + dns.error().message);
     }
-    if (as_san && std::find(sans.begin(), sans.end(), *as_san) == sans.end()) sans.insert(sans.begin(), *as_san);
+    if (std::find(sans.begin(), sans.end(), as_san) == sans.end()) sans.insert(sans.begin(), as_san);
   }
   if (sans.empty() && profile->name_requirement == profiles::NameRequirement::kRequired)
     return fail(ErrorCode::kRefused, "a " + std::string(profile->name) +

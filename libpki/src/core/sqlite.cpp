@@ -49,14 +49,15 @@ Result<SqlStatement::Step> SqlStatement::step() {
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return Step::kRow;
   if (rc == SQLITE_DONE) return Step::kDone;
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+  if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
     sqlite3_reset(stmt_);
     return Step::kConstraint;
   }
   const std::string detail = sqlite3_errmsg(db_);
   sqlite3_reset(stmt_);
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    return fail(ErrorCode::kStore, "the database is busy: another process holds it too long", detail);
+    return fail(ErrorCode::kStore, "the database is busy: another process holds it too long",
+                detail + " (" + std::string(sqlite3_sql(stmt_)).substr(0, 60) + ", code " + std::to_string(rc) + ")");
   return fail(ErrorCode::kStore, "database error: " + detail, sqlite3_sql(stmt_));
 }
 
@@ -108,7 +109,7 @@ Result<SqlStatement> SqlDb::prepare(std::string_view sql) const {
   if (rc != SQLITE_OK) {
     const int primary = rc & 0xff;
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-      return fail(ErrorCode::kStore, "the database is busy", last_error());
+      return fail(ErrorCode::kStore, "the database is busy", last_error() + " (" + std::string(sql.substr(0, 60)) + ")");
     return fail(ErrorCode::kStore, "database error: " + last_error(), std::string(sql));
   }
   return SqlStatement(db_, stmt);
@@ -122,7 +123,8 @@ Result<void> SqlDb::exec(const std::string& sql) const {
     sqlite3_free(err);
     const int primary = rc & 0xff;
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-      return fail(ErrorCode::kStore, "the database is busy: another process holds it too long", msg);
+      return fail(ErrorCode::kStore, "the database is busy: another process holds it too long",
+                  msg + " (" + sql.substr(0, 60) + ", code " + std::to_string(rc) + ")");
     return fail(ErrorCode::kStore, "database error: " + msg);
   }
   return {};

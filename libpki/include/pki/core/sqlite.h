@@ -35,7 +35,9 @@ class SqlStatement {
   SqlStatement& bind(int index, const std::optional<std::int64_t>& value);
 
   enum class Step { kRow, kDone, kConstraint };
-  // kConstraint reports a UNIQUE or CHECK violation, which callers may handle (serial retry).
+  // kConstraint reports a UNIQUE or PRIMARY KEY violation, which callers may handle (a serial
+  // retry, a duplicate name); other constraint failures (foreign keys, CHECK) are errors.
+  // Needs extended result codes on the connection.
   Result<Step> step();
   // Runs a statement that returns no rows.
   Result<void> run();

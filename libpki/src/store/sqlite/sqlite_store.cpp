@@ -120,6 +120,9 @@ class SqliteStore final : public Store {
 
   Result<void> begin_write() override {
     if (in_tx_) return fail(ErrorCode::kInternal, "nested write transaction");
+    // A statement left mid-result would hold a read snapshot, and SQLite refuses to upgrade a
+    // reader to a writer without waiting (SQLITE_BUSY_SNAPSHOT): make sure none is open.
+    for (auto& [sql, st] : cache_) st.reset();
     PKI_TRY(db_.exec("BEGIN IMMEDIATE"));
     in_tx_ = true;
     return {};
@@ -147,11 +150,12 @@ class SqliteStore final : public Store {
   Result<KeyRecord> key(std::int64_t id) override {
     PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM keys WHERE id = ?"));
     s.bind(1, id);
-    PKI_ASSIGN(auto step, s.step());
-    if (step != SqlStatement::Step::kRow) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
-    KeyRecord k{s.column_int(0), s.column_text(1), s.column_text(2), s.column_int(3) != 0, s.column_text(4),
-                s2t(s.column_text(5))};
-    return k;
+    PKI_ASSIGN(auto k, one<KeyRecord>(s, [](const SqlStatement& r) {
+      return KeyRecord{r.column_int(0), r.column_text(1), r.column_text(2), r.column_int(3) != 0, r.column_text(4),
+                       s2t(r.column_text(5))};
+    }));
+    if (!k) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
+    return std::move(*k);
   }
 
   Result<std::int64_t> insert_authority(const AuthorityRecord& a) override {
@@ -416,6 +420,12 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
       return fail(ErrorCode::kStore, "'" + path + "' is not a pki database");
     return tl::unexpected(pragmas.error());
   }
+  // Keep the WAL file between processes (emptied at each close by the checkpoint, so the main file
+  // alone always holds every committed change): each short `pki` run then skips creating,
+  // syncing and deleting it.
+  int persist = 1;
+  sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+  PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
   auto store = std::make_unique<SqliteStore>(std::move(db));
   PKI_TRY(store->migrate());
   return std::unique_ptr<Store>(std::move(store));

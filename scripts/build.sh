@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds pki in build/ (or $PKI_BUILD_DIR) with Ninja. Extra arguments go to CMake,
+# e.g. scripts/build.sh -DPKI_SANITIZE=ON.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build="${PKI_BUILD_DIR:-build}"
+cmake -S . -B "$build" -G Ninja "$@" >/dev/null
+ninja -C "$build"

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Bad input: a clear one-line message on stderr, exit 2, and the database byte-for-byte unchanged.
+# Unknown CAs and certificates: exit 3, nothing changed.
+source "$(dirname "$0")/lib.sh"
+
+"$PKI" init >/dev/null
+"$PKI" ca create root --subject "CN=Root" >/dev/null
+"$PKI" ca create int --parent root --subject "CN=Int" >/dev/null
+"$PKI" issue --ca int --profile client --cn someone --key-out c.key --out c.pem >/dev/null
+
+# Inputs.
+printf -- '-----BEGIN CERTIFICATE REQUEST-----\nnot base64 at all!\n-----END CERTIFICATE REQUEST-----\n' >malformed.csr
+printf -- '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n' >truncated.csr
+echo "hello" >text.csr
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout k.pem -subj /CN=x.example -outform DER -out good.der 2>/dev/null
+# Flip the last byte: the signature no longer verifies, the DER still parses.
+cp good.der broken.der
+last=$(($(stat -c %s broken.der) - 1))
+printf "$(printf '\\%03o' $(( $(od -An -tu1 -j$last -N1 broken.der) ^ 1 )))" | dd of=broken.der bs=1 seek=$last conv=notrunc 2>/dev/null
+check "the flipped CSR still parses" -- openssl req -inform DER -in broken.der -noout
+# OpenSSL 3.0's `req -verify` reports a bad self-signature on stderr but exits 0.
+check "openssl also finds its signature broken" -- sh -c "openssl req -inform DER -in broken.der -noout -verify 2>&1 | grep -q 'verify failure'"
+openssl req -new -newkey rsa:1024 -nodes -keyout weak.key -subj /CN=weak.example -out weak.csr 2>/dev/null
+
+refused 2 "malformed PEM CSR" -- issue --ca int --profile server --csr malformed.csr
+refused 2 "truncated PEM CSR" -- issue --ca int --profile server --csr truncated.csr
+refused 2 "not a CSR at all" -- issue --ca int --profile server --csr text.csr
+refused 2 "CSR with a broken signature" -- issue --ca int --profile server --csr broken.der
+check "the message says the signature" -- contains "$TMP/err" "signature"
+refused 2 "CSR with a 1024-bit RSA key" -- issue --ca int --profile server --csr weak.csr
+refused 2 "missing CSR file" -- issue --ca int --profile server --csr nowhere.csr
+refused 2 "empty SAN" -- issue --ca int --profile server --key-out a.key --san DNS:
+check "no key file left behind" -- test ! -e a.key
+refused 2 "malformed IP SAN" -- issue --ca int --profile server --key-out a.key --san IP:999.1.1.1
+refused 2 "unknown SAN type" -- issue --ca int --profile server --key-out a.key --san FOO:bar
+refused 2 "wildcard in the middle" -- issue --ca int --profile server --key-out a.key --san DNS:a.*.example
+refused 2 "server CN that is not a host name" -- issue --ca int --profile server --key-out a.key --cn "Not a host"
+refused 2 "unknown profile" -- issue --ca int --profile nope --key-out a.key --cn a.example
+refused 2 "a CA profile for a leaf" -- issue --ca int --profile intermediate-ca --key-out a.key --cn a.example
+refused 2 "unknown key type" -- issue --ca int --profile server --key-out a.key --key-type rsa-1024 --cn a.example
+refused 2 "both --csr and --key-out" -- issue --ca int --profile server --key-out a.key --csr good.der
+refused 2 "neither --csr nor --key-out" -- issue --ca int --profile server --cn a.example
+refused 2 "existing key file is not overwritten" -- issue --ca int --profile client --cn b --key-out c.key
+refused 2 "zero days" -- issue --ca int --profile server --key-out a.key --cn a.example --days 0
+refused 2 "days that are not a number" -- issue --ca int --profile server --key-out a.key --cn a.example --days soon
+refused 2 "unknown option" -- issue --ca int --profile server --key-out a.key --bogus
+refused 2 "bad --now" -- --now yesterday list
+refused 2 "bad duration for --next-update" -- crl --ca int --next-update 7x
+refused 2 "zero duration for --next-update" -- crl --ca int --next-update 0d
+refused 2 "bad duration for --expiring-within" -- list --expiring-within soon
+refused 2 "unknown status" -- list --status maybe
+refused 2 "bad subject" -- ca create x --subject "FOO=bar"
+refused 2 "bad CA name" -- ca create "bad name" --subject "CN=x"
+refused 2 "unknown CA key type" -- ca create x --subject "CN=x" --key-type dsa
+refused 2 "bad --permit-dns" -- ca create x --subject "CN=x" --parent root --permit-dns "bad..name"
+refused 2 "bad --crl-url" -- ca create x --subject "CN=x" --crl-url "ftp://x/y"
+refused 2 "negative path length" -- ca create x --subject "CN=x" --path-len -1
+refused 2 "bad revocation reason" -- revoke abc --reason sorry
+refused 2 "bad serial" -- revoke xyz
+refused 2 "future invalidity date" -- revoke abc --invalidity-date 2999-01-01T00:00:00Z
+refused 2 "bad export format" -- export abc --format zip
+refused 2 "no verb" --
+refused 2 "unknown verb" -- frobnicate
+
+# Not found: exit 3.
+refused 3 "unknown CA for issue" -- issue --ca nobody --profile server --key-out a.key --cn a.example
+check "no key file left behind for an unknown CA" -- test ! -e a.key
+refused 3 "unknown parent" -- ca create x --subject "CN=x" --parent nobody
+refused 3 "unknown CA for crl" -- crl --ca nobody
+refused 3 "unknown CA for ca show" -- ca show nobody
+refused 3 "unknown serial for revoke" -- revoke abcdef
+refused 3 "unknown serial for show" -- show abcdef
+refused 3 "unknown CA for list" -- list --ca nobody
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout foreign.key -subj /CN=foreign -days 1 -out foreign.pem 2>/dev/null
+refused 3 "revoking a certificate this store never issued" -- revoke --cert foreign.pem
+refused 2 "revoking with a key file for --cert" -- revoke --cert k.pem
+rm -f pki.db-wal
+run list --db missing.db
+check "a missing database is 'not found'" -- test "$rc" = 3
+check "and is not created" -- test ! -e missing.db
+
+# --json keeps stdout one JSON document, even for errors.
+run --json issue --ca nobody --profile server --key-out a.key --cn a.example
+check "JSON error document" -- sh -c "jq -e '.error.code == 3' '$TMP/out'"
+finish

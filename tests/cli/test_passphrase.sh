@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# CA keys encrypted with a passphrase from a file: never on the command line, refused when wrong.
+source "$(dirname "$0")/lib.sh"
+
+printf 'the right passphrase\n' >pass.txt
+printf 'a wrong one\n' >wrong.txt
+: >empty.txt
+chmod 600 pass.txt wrong.txt
+"$PKI" init >/dev/null
+expect 0 "root with an encrypted key" -- --passphrase-file pass.txt ca create root --subject "CN=Root"
+check "the key is stored encrypted" -- sh -c \
+  "sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | grep -q 'BEGIN ENCRYPTED PRIVATE KEY' && [ \$(sqlite3 pki.db 'SELECT encrypted FROM keys') = 1 ]"
+check "and no plaintext key is in the database" -- sh -c "! sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | grep -q 'BEGIN PRIVATE KEY'"
+check "openssl decrypts it with the passphrase" -- sh -c \
+  "sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl pkey -passin file:pass.txt -noout"
+check "it is PBES2: PBKDF2-HMAC-SHA256, 600000 (0x927C0) iterations, AES-256-CBC" -- sh -c \
+  "sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl asn1parse | grep -A12 PBES2 | grep -q hmacWithSHA256 && sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl asn1parse | grep -q 'INTEGER *:0927C0' && sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl asn1parse | grep -q aes-256-cbc"
+expect 0 "the environment variable works too" -- ca list
+PKI_PASSPHRASE_FILE=pass.txt expect 0 "issue with PKI_PASSPHRASE_FILE" -- issue --ca root --profile client --cn a --key-out a.key --out a.pem
+refused 2 "a wrong passphrase" -- --passphrase-file wrong.txt issue --ca root --profile client --cn b --key-out b.key
+check "the message says wrong passphrase" -- contains "$TMP/err" "wrong passphrase"
+check "and leaves no key file" -- test ! -e b.key
+refused 2 "no passphrase for an encrypted key" -- issue --ca root --profile client --cn b --key-out b.key
+check "the message asks for --passphrase-file" -- contains "$TMP/err" "passphrase-file"
+refused 2 "an empty passphrase file" -- --passphrase-file empty.txt issue --ca root --profile client --cn b --key-out b.key
+refused 2 "a wrong passphrase for a CRL" -- --passphrase-file wrong.txt crl --ca root
+refused 2 "a wrong passphrase for an intermediate" -- --passphrase-file wrong.txt ca create int --parent root --subject "CN=Int"
+check "there is no --passphrase option" -- sh -c "! '$PKI' --passphrase x list >/dev/null 2>&1"
+finish

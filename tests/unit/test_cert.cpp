@@ -1,0 +1,173 @@
+#include <doctest/doctest.h>
+
+#include "pki/cert/builder.h"
+#include "pki/cert/certificate.h"
+#include "pki/cert/general_name.h"
+#include "pki/cert/name.h"
+#include "pki/cert/name_constraints.h"
+#include "support.h"
+
+using namespace pki;
+using namespace pki::cert;
+
+TEST_CASE("SANs: accepted and normalised") {
+  struct {
+    const char* in;
+    const char* out;
+  } cases[] = {
+      {"DNS:Example.COM", "DNS:example.com"},
+      {"dns:a-b.example", "DNS:a-b.example"},
+      {"DNS:localhost", "DNS:localhost"},
+      {"DNS:*.example.com", "DNS:*.example.com"},
+      {"DNS:xn--bcher-kva.example", "DNS:xn--bcher-kva.example"},
+      {"IP:192.0.2.1", "IP:192.0.2.1"},
+      {"IP:2001:DB8::1", "IP:2001:db8::1"},
+      {"EMAIL:alice@Example.COM", "EMAIL:alice@example.com"},
+      {"URI:https://example.com/x", "URI:https://example.com/x"},
+      {"URI:spiffe://cluster.local/ns/a", "URI:spiffe://cluster.local/ns/a"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.in);
+    CHECK(to_string(test::must(parse_san(c.in))) == c.out);
+  }
+}
+
+TEST_CASE("SANs: refused") {
+  const std::vector<std::string> refused = {"DNS:", "IP:999.1.1.1", "IP:1.2.3", "DNS:a..b", "DNS:-a.example", "DNS:a_b.example", "DNS:example.com.",
+        "DNS:a.*.example", "DNS:*", "DNS:f*o.example", "DNS:bücher.example", "EMAIL:nobody", "EMAIL:@example.com",
+        "URI:no-scheme", "URI:http:// space", "XYZ:thing", "example.com", "DNS:" + std::string(64, 'a') + ".example"};
+  for (const auto& bad : refused) {
+    CAPTURE(bad);
+    auto r = parse_san(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kBadInput);
+  }
+  CHECK_FALSE(parse_san("DNS:*.example.com", Wildcard::kRefuse));
+}
+
+TEST_CASE("distinguished names: both forms, encoding order, escapes") {
+  auto a = test::must(parse_dn("CN=Example Root, O=Example\\, Inc., C=US"));
+  CHECK(format_dn(*a) == "CN=Example Root, O=Example\\, Inc., C=US");
+  auto b = test::must(parse_dn("/C=US/O=Example/CN=Root"));
+  CHECK(format_dn(*b) == "C=US, O=Example, CN=Root");
+  CHECK(common_name(*b) == "Root");
+  auto multi = test::must(parse_dn("CN=a+OU=b, O=c"));
+  CHECK(format_dn(*multi) == "CN=a+OU=b, O=c");
+  for (const char* bad : {"", "CN", "CN=", "XX=1", "C=USA", "CN=a,,O=b"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(parse_dn(bad));
+  }
+}
+
+TEST_CASE("name constraints: subtree matching by type") {
+  auto dns = [](const char* s) { return GeneralName{GeneralNameType::kDns, s, {}}; };
+  auto email = [](const char* s) { return GeneralName{GeneralNameType::kEmail, s, {}}; };
+  auto uri = [](const char* s) { return GeneralName{GeneralNameType::kUri, s, {}}; };
+  auto ip = [](Bytes b) { return GeneralName{GeneralNameType::kIp, {}, std::move(b)}; };
+  struct {
+    GeneralName name, base;
+    bool within;
+  } cases[] = {
+      {dns("example.com"), dns("example.com"), true},
+      {dns("www.Example.com"), dns("example.COM"), true},
+      {dns("a.b.example.com"), dns("example.com"), true},
+      {dns("badexample.com"), dns("example.com"), false},
+      {dns("example.com"), dns("www.example.com"), false},
+      {dns("example.com"), dns(".example.com"), false},
+      {dns("www.example.com"), dns(".example.com"), true},
+      {dns("anything.test"), dns(""), true},
+      {email("alice@example.com"), email("example.com"), true},
+      {email("alice@mail.example.com"), email("example.com"), false},
+      {email("alice@mail.example.com"), email(".example.com"), true},
+      {email("alice@example.com"), email("alice@EXAMPLE.com"), true},
+      {email("Alice@example.com"), email("alice@example.com"), false},
+      {uri("https://www.example.com:8443/x"), uri(".example.com"), true},
+      {uri("https://example.com/x"), uri("example.com"), true},
+      {uri("https://user@other.com/"), uri("example.com"), false},
+      {uri("urn:example:thing"), uri("example.com"), false},
+      {ip({192, 0, 2, 7}), ip({192, 0, 2, 0, 255, 255, 255, 0}), true},
+      {ip({192, 0, 3, 7}), ip({192, 0, 2, 0, 255, 255, 255, 0}), false},
+      {ip({192, 0, 2, 7}), ip(Bytes(32, 0)), false},  // IPv4 name, IPv6 constraint
+      {dns("example.com"), email("example.com"), false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(to_string(c.name));
+    CAPTURE(to_string(c.base));
+    CHECK(within_subtree(c.name, c.base) == c.within);
+  }
+}
+
+TEST_CASE("name constraints: directory names compare RDN prefixes, case- and space-insensitively") {
+  auto dn = [](const char* s) {
+    auto n = test::must(parse_dn(s));
+    return GeneralName{GeneralNameType::kDirectory, s, test::must(name_der(*n))};
+  };
+  CHECK(within_subtree(dn("C=US, O=Example, CN=host"), dn("C=US, O=Example")));
+  CHECK(within_subtree(dn("C=US, O=  EXAMPLE   Corp, CN=host"), dn("C=US, O=example corp")));
+  CHECK_FALSE(within_subtree(dn("C=US, O=Other, CN=host"), dn("C=US, O=Example")));
+  CHECK_FALSE(within_subtree(dn("C=US"), dn("C=US, O=Example")));
+}
+
+TEST_CASE("name constraints: permitted and excluded together") {
+  NameConstraints nc;
+  nc.permitted.push_back({GeneralName{GeneralNameType::kDns, "example.com", {}}, 0, std::nullopt});
+  nc.excluded.push_back({GeneralName{GeneralNameType::kDns, "secret.example.com", {}}, 0, std::nullopt});
+  const std::vector<GeneralName> ok{{GeneralNameType::kDns, "www.example.com", {}},
+                                    {GeneralNameType::kIp, {}, {10, 0, 0, 1}}};  // IP unconstrained here
+  CHECK_FALSE(check(nc, ok));
+  const std::vector<GeneralName> outside{{GeneralNameType::kDns, "www.example.org", {}}};
+  auto v1 = check(nc, outside);
+  REQUIRE(v1);
+  CHECK(v1->kind == ConstraintViolation::Kind::kNotPermitted);
+  const std::vector<GeneralName> excluded{{GeneralNameType::kDns, "db.secret.example.com", {}}};
+  auto v2 = check(nc, excluded);
+  REQUIRE(v2);
+  CHECK(v2->kind == ConstraintViolation::Kind::kExcluded);
+}
+
+TEST_CASE("builder: the encoded certificate parses back with every field") {
+  auto key = test::must(keys::generate(keys::KeyType::kEcP384));
+  const Bytes spki = test::must(keys::spki_der(*key));
+  auto signer = test::must(Signer::create(std::move(key)));
+  auto name = test::must(parse_dn("CN=Builder Test"));
+  TbsCertificate t;
+  t.serial = Bytes{0x00, 0x9f, 0x01};
+  t.subject = test::must(name_der(*name));
+  t.issuer = t.subject;
+  t.not_before = test::at("2026-01-01T00:00:00Z");
+  t.not_after = test::at("2056-01-01T00:00:00Z");
+  t.spki = spki;
+  const Bytes ski = test::must(key_identifier(spki));
+  CHECK(ski.size() == 20);
+  const std::vector<GeneralName> sans{{GeneralNameType::kDns, "a.example", {}}, {GeneralNameType::kIp, {}, {127, 0, 0, 1}}};
+  const std::vector<std::string> permit{"example"}, exclude{"bad.example"};
+  t.extensions = {ext::basic_constraints(true, 2),
+                  ext::key_usage(key_usage::kKeyCertSign | key_usage::kCrlSign | key_usage::kDecipherOnly),
+                  ext::subject_key_id(ski), ext::authority_key_id(ski), ext::subject_alt_name(sans, false),
+                  ext::name_constraints(permit, exclude), ext::crl_distribution_point("http://crl.example/x.crl")};
+  const Bytes der = test::must(sign_certificate(t, signer));
+  auto c = test::must(Certificate::from_der(der));
+  CHECK(c->version() == 3);
+  CHECK(c->serial_hex() == "9f01");
+  CHECK(c->subject_text() == "CN=Builder Test");
+  CHECK(c->self_issued());
+  CHECK(c->not_after() == test::at("2056-01-01T00:00:00Z"));
+  CHECK(c->signature_algorithm() == "ecdsa-with-SHA384");
+  CHECK(c->signature_algorithms_match());
+  REQUIRE(c->basic_constraints());
+  CHECK(c->basic_constraints()->ca);
+  CHECK(c->basic_constraints()->path_len == 2);
+  CHECK(*c->key_usage() == (key_usage::kKeyCertSign | key_usage::kCrlSign | key_usage::kDecipherOnly));
+  CHECK(*c->subject_key_id() == ski);
+  CHECK(*c->authority_key_id()->key_id == ski);
+  REQUIRE(c->subject_alt_names());
+  CHECK(*c->subject_alt_names() == sans);
+  REQUIRE(c->name_constraints());
+  CHECK(c->name_constraints()->permitted.size() == 1);
+  CHECK(c->name_constraints()->excluded.front().base.text == "bad.example");
+  REQUIRE(c->crl_distribution_points().size() == 1);
+  CHECK(to_string(c->crl_distribution_points()[0].full_name->front()) == "URI:http://crl.example/x.crl");
+  CHECK(c->problems().empty());
+  // OpenSSL agrees the signature is good.
+  CHECK(X509_verify(c->x509_mutable(), const_cast<EVP_PKEY*>(&signer.key())) == 1);
+}

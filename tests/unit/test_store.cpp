@@ -1,0 +1,98 @@
+#include <sys/stat.h>
+
+#include <doctest/doctest.h>
+#include <sqlite3.h>
+
+#include "pki/core/io.h"
+#include "pki/core/sqlite.h"
+#include "pki/store/migrations.h"
+#include "pki/store/sqlite_store.h"
+#include "support.h"
+
+using namespace pki;
+
+namespace {
+
+// An independent connection, to look at the file as sqlite3 users would.
+std::string query(const std::string& path, const std::string& sql) {
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  SqlDb db(raw);
+  auto st = test::must(db.prepare(sql));
+  std::string out;
+  if (test::must(st.step()) == SqlStatement::Step::kRow) out = st.column_text(0);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("store: created 0600, migrated, WAL, and idempotent") {
+  test::TempDir dir;
+  const std::string path = dir.file("pki.db");
+  {
+    auto st = test::must(store::open_sqlite(path, store::OpenMode::kCreate));
+  }
+  struct stat s {};
+  REQUIRE(::stat(path.c_str(), &s) == 0);
+  CHECK((s.st_mode & 0777) == 0600);
+  CHECK(query(path, "PRAGMA user_version") == std::to_string(store::schema_version()));
+  CHECK(query(path, "PRAGMA journal_mode") == "wal");
+  CHECK(store::schema_version() == static_cast<int>(store::migrations().size()));
+  // Opening again changes nothing.
+  auto again = test::must(store::open_sqlite(path, store::OpenMode::kCreate));
+  CHECK(query(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'certificates'") == "1");
+}
+
+TEST_CASE("store: a missing database is not found, a foreign file is refused") {
+  test::TempDir dir;
+  auto missing = store::open_sqlite(dir.file("nope.db"), store::OpenMode::kExisting);
+  REQUIRE_FALSE(missing);
+  CHECK(missing.error().code == ErrorCode::kNotFound);
+  test::must(write_file_atomic(dir.file("junk.db"), std::string(4096, 'x'), 0600));
+  auto junk = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kExisting);
+  REQUIRE_FALSE(junk);
+  CHECK(junk.error().code == ErrorCode::kStore);
+}
+
+TEST_CASE("store: UNIQUE(issuer, serial) is a constraint; the caller sees a taken serial") {
+  test::Fixture f;
+  auto root = f.root();
+  store::CertificateRecord c = root.certificate;
+  c.fingerprint = "different";  // same issuer, same serial
+  auto tx = test::must(store::WriteTransaction::begin(*f.store));
+  auto id = test::must(f.store->insert_certificate(c));
+  CHECK_FALSE(id.has_value());
+}
+
+TEST_CASE("store: rolled back unless committed") {
+  test::Fixture f;
+  {
+    auto tx = test::must(store::WriteTransaction::begin(*f.store));
+    store::AuditEvent e;
+    e.at = f.clock.now();
+    e.os_user = "t";
+    e.verb = "test";
+    test::must(f.store->append_audit(e));
+  }  // no commit
+  CHECK(query(f.dir.file("pki.db"), "SELECT count(*) FROM audit_events") == "0");
+}
+
+TEST_CASE("store: the audit log is append-only") {
+  test::Fixture f;
+  f.root();
+  sqlite3* raw = nullptr;
+  REQUIRE(sqlite3_open_v2(f.dir.file("pki.db").c_str(), &raw, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  SqlDb db(raw);
+  CHECK_FALSE(db.exec("UPDATE audit_events SET verb = 'x'"));
+  CHECK_FALSE(db.exec("DELETE FROM audit_events"));
+}
+
+TEST_CASE("store: foreign keys are enforced") {
+  test::Fixture f;
+  auto tx = test::must(store::WriteTransaction::begin(*f.store));
+  store::CertificateRecord c;
+  c.issuer_id = 999;
+  c.serial = "1";
+  c.fingerprint = "x";
+  CHECK_FALSE(f.store->insert_certificate(c));
+}
