@@ -1,0 +1,58 @@
+// Certificate verification as both ends of a TLS handshake do it: a path from the target through
+// untrusted intermediates to a trust anchor, RFC 5280 section 6.1 on that path, the purpose and the
+// host name, and revocation from CRLs (RFC 5280 6.3).
+//
+// Path building (RFC 4158's approach, depth first): issuers are matched by name (RFC 5280 7.1) and
+// ordered by AKI/SKI; anchors are tried before intermediates; a candidate whose signature does not
+// verify is tried only after every other. Each complete path is validated in full; the first that
+// verifies wins. When none does, the most useful failing path is reported: one that reaches an
+// anchor over one that does not, then the one with the fewest failures. The search stops at
+// VerifyOptions::max_depth intermediates and VerifyOptions::signature_budget signature checks.
+//
+// Trust anchors are a name and a key (RFC 5280 6.1.1 (d)): an anchor certificate's validity,
+// basicConstraints, keyUsage, extendedKeyUsage and policies do not constrain the path; oddities
+// are warnings. Deviations from RFC 5280:
+//  - An anchor's nameConstraints do constrain the path (as OpenSSL and Go do); RFC 5937 allows it.
+//  - Every intermediate needs basicConstraints cA (6.1.4 (k) asks it only of v3 certificates).
+//  - An intermediate's extendedKeyUsage, when present, must allow the purpose (as OpenSSL and
+//    browsers require); RFC 5280 leaves EKU in CA certificates undefined.
+//  - Revocation of a CRL issuer's own certificate, when that CRL issuer signs the CRL that covers it,
+//    is judged with that CRL (the cycle cannot be broken otherwise).
+//
+// Caller responsibilities: give the time; give CRLs to have revocation checked (with none, it is
+// reported as skipped). A Verifier keeps caches between calls (signatures on CA certificates, CRL
+// signatures), so that many leaves under one CA cost one signature each; use one per thread.
+#pragma once
+
+#include <memory>
+
+#include "pki/core/error.h"
+#include "pki/verify/options.h"
+#include "pki/verify/result.h"
+#include "pki/verify/sources.h"
+
+namespace pki::verify {
+
+struct Inputs {
+  const CertificateSet* anchors = nullptr;             // required
+  const CertificateSource* intermediates = nullptr;    // may be null
+  const CrlSource* crls = nullptr;                     // may be null: revocation is not checked
+};
+
+class Verifier {
+ public:
+  explicit Verifier(Inputs inputs);
+  ~Verifier();
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  // The error arm means verification could not run (bad options); an invalid certificate is a
+  // VerifyResult with valid == false.
+  Result<VerifyResult> verify(const cert::CertificatePtr& target, const VerifyOptions& options);
+
+ private:
+  struct Engine;
+  std::unique_ptr<Engine> engine_;
+};
+
+}  // namespace pki::verify

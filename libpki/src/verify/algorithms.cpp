@@ -1,0 +1,68 @@
+#include "pki/verify/algorithms.h"
+
+#include <openssl/core_names.h>
+#include <openssl/obj_mac.h>
+#include <openssl/objects.h>
+
+namespace pki::verify {
+
+AlgorithmVerdict judge_signature_algorithm(int nid, AlgorithmPolicy policy) {
+  const char* name = nid != NID_undef ? OBJ_nid2ln(nid) : "unknown";
+  int md = NID_undef, pkey = NID_undef;
+  if (nid == NID_undef || !OBJ_find_sigid_algs(nid, &md, &pkey))
+    return {Verdict::kRefuse, "weak-algorithm", std::string("unknown signature algorithm ") + name};
+  if (pkey == NID_ED25519 || pkey == NID_ED448) return {Verdict::kAccept, "ok", name};
+  if (nid == NID_rsassaPss) return {Verdict::kAccept, "ok", name};  // its hash is in the parameters, checked by OpenSSL
+  switch (md) {
+    case NID_sha256:
+    case NID_sha384:
+    case NID_sha512:
+    case NID_sha224:
+      break;
+    case NID_sha1:
+      // SHA-1 signatures are forgeable (SHAttered, 2017; chosen-prefix collisions, 2020).
+      if (policy == AlgorithmPolicy::kLegacy)
+        return {Verdict::kWarn, "weak-algorithm", std::string(name) + " (SHA-1, accepted by --legacy-algorithms)"};
+      return {Verdict::kRefuse, "weak-algorithm", std::string(name) + ": SHA-1 signatures are refused (--legacy-algorithms accepts them)"};
+    default:
+      // MD2, MD4, MD5 and anything else: never.
+      return {Verdict::kRefuse, "weak-algorithm", std::string(name) + " is refused"};
+  }
+  if (pkey == NID_dsa || pkey == NID_dsaWithSHA1) {
+    if (policy == AlgorithmPolicy::kLegacy) return {Verdict::kWarn, "weak-algorithm", std::string(name) + " (DSA, accepted by --legacy-algorithms)"};
+    return {Verdict::kRefuse, "weak-algorithm", std::string(name) + ": DSA is refused (--legacy-algorithms accepts it)"};
+  }
+  return {Verdict::kAccept, "ok", name};
+}
+
+AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy) {
+  const int id = EVP_PKEY_get_base_id(&key);
+  const int bits = EVP_PKEY_get_bits(&key);
+  switch (id) {
+    case EVP_PKEY_RSA:
+    case EVP_PKEY_RSA_PSS:
+      // NIST SP 800-131A Rev. 2: RSA under 2048 bits is disallowed for signatures; under 1024 is
+      // factorable in practice.
+      if (bits < 1024) return {Verdict::kRefuse, "weak-key", "RSA " + std::to_string(bits) + " bits is too weak"};
+      if (bits < 2048) return {Verdict::kWarn, "weak-key", "RSA " + std::to_string(bits) + " bits (below 2048)"};
+      return {Verdict::kAccept, "ok", "RSA " + std::to_string(bits)};
+    case EVP_PKEY_EC: {
+      char group[64] = {0};
+      std::size_t len = 0;
+      if (!EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len))
+        return {Verdict::kRefuse, "weak-key", "EC key with explicit or unknown curve parameters"};
+      const std::string g(group, len);
+      if (g == "prime256v1" || g == "secp384r1" || g == "secp521r1") return {Verdict::kAccept, "ok", "EC " + g};
+      return {Verdict::kRefuse, "weak-key", "EC curve " + g + " is not accepted (P-256, P-384, P-521)"};
+    }
+    case EVP_PKEY_ED25519:
+    case EVP_PKEY_ED448: return {Verdict::kAccept, "ok", id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448"};
+    case EVP_PKEY_DSA:
+      if (policy != AlgorithmPolicy::kLegacy) return {Verdict::kRefuse, "weak-key", "DSA keys are refused (--legacy-algorithms accepts them)"};
+      if (bits < 1024) return {Verdict::kRefuse, "weak-key", "DSA " + std::to_string(bits) + " bits is too weak"};
+      return {Verdict::kWarn, "weak-key", "DSA " + std::to_string(bits) + " (accepted by --legacy-algorithms)"};
+    default: return {Verdict::kRefuse, "weak-key", std::string("key algorithm ") + OBJ_nid2sn(id) + " is not accepted"};
+  }
+}
+
+}  // namespace pki::verify
