@@ -62,5 +62,6 @@ void register_crl(CLI::App& app, Context& ctx);
 void register_list(CLI::App& app, Context& ctx);
 void register_show(CLI::App& app, Context& ctx);
 void register_export(CLI::App& app, Context& ctx);
+void register_verify(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

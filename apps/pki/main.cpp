@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   pki::app::register_list(app, ctx);
   pki::app::register_show(app, ctx);
   pki::app::register_export(app, ctx);
+  pki::app::register_verify(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -136,6 +136,71 @@ std::string certificate_details_text(const cert::Certificate& c) {
   return out;
 }
 
+nlohmann::json verify_result_json(const verify::VerifyResult& r) {
+  nlohmann::json chain = nlohmann::json::array();
+  for (std::size_t i = 0; i < r.chain.size(); ++i) {
+    const auto& rep = r.chain[i];
+    const auto& c = *rep.certificate;
+    nlohmann::json findings = nlohmann::json::array();
+    for (const auto& f : rep.findings)
+      findings.push_back({{"check", verify::to_string(f.check)},
+                          {"outcome", verify::to_string(f.outcome)},
+                          {"code", f.code},
+                          {"message", f.message}});
+    chain.push_back({{"index", i},
+                     {"role", verify::to_string(rep.role)},
+                     {"subject", c.subject_text()},
+                     {"issuer", c.issuer_text()},
+                     {"serial", c.serial_hex()},
+                     {"not_before", format_rfc3339(c.not_before())},
+                     {"not_after", format_rfc3339(c.not_after())},
+                     {"fingerprint_sha256", c.fingerprint()},
+                     {"valid", !rep.failed()},
+                     {"findings", findings}});
+  }
+  nlohmann::json j = {{"valid", r.valid},
+                      {"anchored", r.anchored},
+                      {"chain", chain},
+                      {"failures", r.failure_codes()},
+                      {"paths_tried", r.paths_tried},
+                      {"signature_checks", r.signature_checks}};
+  if (!r.valid) j["summary"] = r.summary;
+  if (!r.user_constrained_policy_set.empty()) j["policies"] = r.user_constrained_policy_set;
+  return j;
+}
+
+std::string verify_result_text(const verify::VerifyResult& r) {
+  std::string out = "chain (target first):\n";
+  for (std::size_t i = 0; i < r.chain.size(); ++i) {
+    const auto& rep = r.chain[i];
+    out += "  [" + std::to_string(i) + "] " + rep.certificate->subject_text() + "  (" +
+           std::string(verify::to_string(rep.role)) + ")\n";
+  }
+  for (std::size_t i = 0; i < r.chain.size(); ++i) {
+    const auto& rep = r.chain[i];
+    const auto& c = *rep.certificate;
+    out += "\n[" + std::to_string(i) + "] " + c.subject_text() + "\n    serial " + c.serial_hex() + ", sha256 " +
+           c.fingerprint().substr(0, 16) + "...\n";
+    for (const auto& f : rep.findings) {
+      std::string outcome(verify::to_string(f.outcome));
+      std::string check(verify::to_string(f.check));
+      out += "    " + outcome + std::string(6 - outcome.size(), ' ') + check +
+             std::string(check.size() < 20 ? 20 - check.size() : 1, ' ') +
+             (f.outcome == verify::Outcome::kPass ? "" : f.code + ": ") + f.message + "\n";
+    }
+  }
+  out += "\n";
+  if (r.valid) {
+    out += "VALID: " + r.chain.front().certificate->subject_text() + " chains to trust anchor " +
+           r.chain.back().certificate->subject_text();
+  } else {
+    out += "INVALID: " + (r.summary.empty() ? std::string("no path to a trust anchor") : r.summary);
+  }
+  out += " (" + std::to_string(r.chain.size()) + " certificates, " + std::to_string(r.paths_tried) + " path(s) tried, " +
+         std::to_string(r.signature_checks) + " signature checks)\n";
+  return out;
+}
+
 std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<std::size_t> width(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) width[i] = header[i].size();

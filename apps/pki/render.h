@@ -9,6 +9,7 @@
 #include "pki/cert/certificate.h"
 #include "pki/core/clock.h"
 #include "pki/store/store.h"
+#include "pki/verify/result.h"
 
 namespace pki::app {
 
@@ -20,6 +21,10 @@ std::string certificate_text(const store::CertificateRecord& c, TimePoint now);
 // Details read from the certificate itself (extensions), for show.
 nlohmann::json certificate_details_json(const cert::Certificate& c);
 std::string certificate_details_text(const cert::Certificate& c);
+// A verification result: the chain, then each certificate's findings in check order.
+nlohmann::json verify_result_json(const verify::VerifyResult& r);
+std::string verify_result_text(const verify::VerifyResult& r);
+
 // A fixed-width table.
 std::string table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
 std::string join(const std::vector<std::string>& parts, const std::string& sep);

@@ -52,7 +52,7 @@ AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy) {
       if (!EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len))
         return {Verdict::kRefuse, "weak-key", "EC key with explicit or unknown curve parameters"};
       const std::string g(group, len);
-      if (g == "prime256v1" || g == "secp384r1" || g == "secp521r1") return {Verdict::kAccept, "ok", "EC " + g};
+      if (g == "prime256v1" || g == "secp384r1" || g == "secp521r1") return {Verdict::kAccept, "ok", std::string("EC ") + (g == "prime256v1" ? "P-256" : g == "secp384r1" ? "P-384" : "P-521")};
       return {Verdict::kRefuse, "weak-key", "EC curve " + g + " is not accepted (P-256, P-384, P-521)"};
     }
     case EVP_PKEY_ED25519:

@@ -40,8 +40,10 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
-bool dns_id_matches(std::string_view pattern_in, std::string_view host) {
+bool dns_id_matches(std::string_view pattern_in, std::string_view host_in) {
   std::string pattern = lower(pattern_in);
+  const std::string host_lower = lower(host_in);
+  std::string_view host = host_lower;
   if (!pattern.empty() && pattern.back() == '.') pattern.pop_back();
   if (pattern.empty() || host.empty()) return false;
   if (pattern.rfind("*.", 0) != 0) {

@@ -288,14 +288,16 @@ struct Verifier::Engine {
     return ok;
   }
 
+  // `signer_id` names the key's certificate for caching; empty for a derived key (not cached).
   std::optional<bool> check_crl_signature(const Crl& crl, const EVP_PKEY* key, const std::string& signer_id) {
     if (!key) return false;
     const std::string cache_key = crl.fingerprint() + signer_id;
-    if (auto it = crl_signatures.find(cache_key); it != crl_signatures.end()) return it->second;
+    if (!signer_id.empty())
+      if (auto it = crl_signatures.find(cache_key); it != crl_signatures.end()) return it->second;
     if (!spend()) return std::nullopt;
     const bool ok = X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
     drain_openssl_errors();
-    crl_signatures[cache_key] = ok;
+    if (!signer_id.empty()) crl_signatures[cache_key] = ok;
     return ok;
   }
 
@@ -789,7 +791,7 @@ struct Verifier::Engine {
       const bool issuer_is_anchor = issuer == &anchor;
       if (!issuer_is_anchor && !crl_sign_ok(*issuer)) {
         why = "its issuer's keyUsage lacks cRLSign";
-      } else if (auto s = try_key(issuer_key, issuer_for_cache ? issuer_for_cache->fingerprint() : "derived:" + crl.fingerprint())) {
+      } else if (auto s = try_key(issuer_key, issuer_for_cache ? issuer_for_cache->fingerprint() : std::string())) {
         return s;
       }
     }

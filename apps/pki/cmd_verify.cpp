@@ -1,0 +1,149 @@
+// pki verify: check a certificate as a TLS client checks a server, or a server a client.
+#include "context.h"
+#include "render.h"
+#include "verify_inputs.h"
+
+#include "pki/ca/authority.h"
+#include "pki/cert/general_name.h"
+#include "pki/core/io.h"
+#include "pki/core/time.h"
+#include "pki/verify/verifier.h"
+
+namespace pki::app {
+
+namespace {
+
+struct VerifyOptionsCli {
+  std::string cert, host, ip, purpose = "any", at;
+  std::vector<std::string> trust, trust_ca, untrusted, crls, policies;
+  bool crl_from_store = false, explicit_policy = false, inhibit_mapping = false, inhibit_any = false;
+  bool legacy = false, allow_unknown = false;
+  std::optional<int> max_depth;
+};
+
+Result<void> add_certificates(const std::string& path, verify::CertificateSet& into) {
+  PKI_ASSIGN(auto certs, load_certificates(path));
+  for (auto& x : certs) {
+    PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
+    into.add(std::move(c));
+  }
+  return {};
+}
+
+}  // namespace
+
+// Shared with `pki probe`: the trust anchors, intermediates and CRLs the options name, from files
+// and from the store.
+Result<void> load_verify_inputs(Context& ctx, const std::vector<std::string>& trust, const std::vector<std::string>& trust_ca,
+                                const std::vector<std::string>& untrusted, const std::vector<std::string>& crls,
+                                bool crl_from_store, verify::CertificateSet& anchors, verify::CertificateSet& intermediates,
+                                verify::CrlSet& crl_set) {
+  if (trust.empty() && trust_ca.empty()) return fail(ErrorCode::kBadInput, "give a trust anchor: --trust FILE or --trust-ca NAME");
+  for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors));
+  for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates));
+  for (const auto& f : crls) {
+    PKI_ASSIGN(auto list, load_crls(f));
+    for (auto& x : list) {
+      PKI_ASSIGN(auto c, cert::Crl::from_x509(std::move(x)));
+      crl_set.add(std::move(c));
+    }
+  }
+  if (trust_ca.empty() && !crl_from_store) return {};
+  PKI_ASSIGN(store::Store * st, ctx.store());
+  ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+  for (const auto& name : trust_ca) {
+    PKI_ASSIGN(auto a, st->authority_by_name(name));
+    if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
+    PKI_ASSIGN(auto chain, authority.chain(*a));
+    anchors.add(chain.front());
+  }
+  // The store is a source of issuers: every CA certificate it holds may be an intermediate.
+  PKI_ASSIGN(auto all, st->authorities());
+  for (const auto& a : all) {
+    PKI_ASSIGN(auto chain, authority.chain(a));
+    if (!anchors.contains(*chain.front())) intermediates.add(chain.front());
+    if (crl_from_store) {
+      PKI_ASSIGN(auto latest, st->latest_crl(a.id));
+      if (latest) {
+        PKI_ASSIGN(auto c, cert::Crl::from_der(latest->der));
+        crl_set.add(std::move(c));
+      }
+    }
+  }
+  return {};
+}
+
+Result<verify::Purpose> parse_purpose(const std::string& p) {
+  if (p == "any") return verify::Purpose::kAny;
+  if (p == "server") return verify::Purpose::kServer;
+  if (p == "client") return verify::Purpose::kClient;
+  return fail(ErrorCode::kBadInput, "unknown --purpose '" + p + "' (server, client or any)");
+}
+
+namespace {
+
+Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
+  verify::VerifyOptions opts;
+  PKI_ASSIGN(opts.purpose, parse_purpose(o.purpose));
+  if (!o.host.empty() && !o.ip.empty()) return fail(ErrorCode::kBadInput, "give --host or --ip, not both");
+  if (!o.host.empty()) opts.host = o.host;
+  if (!o.ip.empty()) {
+    PKI_ASSIGN(opts.ip, cert::parse_ip(o.ip));
+  }
+  opts.at = ctx.now();
+  if (!o.at.empty()) {
+    PKI_ASSIGN(opts.at, parse_rfc3339(o.at));
+  }
+  if (o.max_depth) {
+    if (*o.max_depth < 0) return fail(ErrorCode::kBadInput, "--max-depth must be 0 or more");
+    opts.max_depth = *o.max_depth;
+  }
+  opts.initial_policy_set = o.policies;
+  opts.initial_explicit_policy = o.explicit_policy;
+  opts.initial_policy_mapping_inhibit = o.inhibit_mapping;
+  opts.initial_any_policy_inhibit = o.inhibit_any;
+  opts.algorithms = o.legacy ? verify::AlgorithmPolicy::kLegacy : verify::AlgorithmPolicy::kModern;
+  opts.unknown_revocation = o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
+
+  PKI_ASSIGN(auto certs, load_certificates(o.cert));
+  verify::CertificateSet anchors, intermediates;
+  verify::CrlSet crls;
+  PKI_ASSIGN(auto target, cert::Certificate::from_x509(std::move(certs.front())));
+  // The target file's other certificates are untrusted intermediates (a server's chain file).
+  for (std::size_t i = 1; i < certs.size(); ++i) {
+    PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(certs[i])));
+    intermediates.add(std::move(c));
+  }
+  PKI_TRY(load_verify_inputs(ctx, o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, anchors, intermediates, crls));
+  verify::Verifier verifier({&anchors, &intermediates, &crls});
+  PKI_ASSIGN(auto result, verifier.verify(target, opts));
+  ctx.emit(verify_result_json(result), verify_result_text(result));
+  return result.valid ? 0 : 1;
+}
+
+}  // namespace
+
+void register_verify(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<VerifyOptionsCli>();
+  auto* cmd = app.add_subcommand("verify", "verify a certificate: path to a trust anchor, RFC 5280 checks, name, revocation");
+  cmd->add_option("cert", o->cert, "the certificate (PEM or DER); further PEM certificates in it are intermediates")->required();
+  cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
+  cmd->add_option("--trust-ca", o->trust_ca, "trust this CA of the store (repeatable); the store's CAs become intermediates");
+  cmd->add_option("--untrusted", o->untrusted, "intermediate certificates (repeatable)");
+  cmd->add_option("--crl", o->crls, "CRLs to check revocation with (repeatable)");
+  cmd->add_flag("--crl-from-store", o->crl_from_store, "check revocation with the latest CRL of every CA in the store");
+  cmd->add_option("--host", o->host, "the DNS name (or IP) the certificate must match");
+  cmd->add_option("--ip", o->ip, "the IP address the certificate must match");
+  cmd->add_option("--purpose", o->purpose, "server, client or any (default)");
+  cmd->add_option("--at", o->at, "verify at this time (RFC 3339; default now)");
+  cmd->add_option("--max-depth", o->max_depth, "at most this many intermediates (default 10)");
+  cmd->add_option("--policy", o->policies, "an acceptable certificate policy OID (repeatable; default anyPolicy)");
+  cmd->add_flag("--explicit-policy", o->explicit_policy, "require a valid policy (RFC 5280 initial-explicit-policy)");
+  cmd->add_flag("--inhibit-policy-mapping", o->inhibit_mapping, "RFC 5280 initial-policy-mapping-inhibit");
+  cmd->add_flag("--inhibit-any-policy", o->inhibit_any, "RFC 5280 initial-any-policy-inhibit");
+  cmd->add_flag("--legacy-algorithms", o->legacy, "accept SHA-1 and DSA signatures (old hierarchies, test suites)");
+  cmd->add_flag("--allow-unknown-revocation", o->allow_unknown, "warn instead of failing when a CRL is missing or stale");
+  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_verify(ctx, *o); }; });
+}
+
+}  // namespace pki::app

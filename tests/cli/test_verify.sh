@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# pki verify on certificates issued by pki: a server and a client, with --trust-ca and
+# --crl-from-store, text and JSON, and the failures a TLS peer would refuse.
+source "$(dirname "$0")/lib.sh"
+
+"$PKI" init >/dev/null
+"$PKI" ca create root --subject "CN=Verify Root" >/dev/null
+"$PKI" ca create int --parent root --subject "CN=Verify Int" >/dev/null
+"$PKI" issue --ca int --profile server --cn localhost --san IP:127.0.0.1 --key-out s.key --out server.pem --chain-out chain.pem >/dev/null
+"$PKI" issue --ca int --profile client --cn alice --key-out c.key --out client.pem >/dev/null
+"$PKI" crl --ca root >/dev/null
+"$PKI" crl --ca int >/dev/null
+"$PKI" ca export root --out root.pem >/dev/null
+cat server.pem chain.pem >server-full.pem
+
+expect 0 "server, as a client checks it" -- verify server.pem --trust-ca root --crl-from-store --purpose server --host localhost
+check "text names the chain" -- grep -q "\[2\] CN=Verify Root  (trust-anchor)" "$TMP/out"
+check "text shows the five handshake checks for the target" -- sh -c \
+  "for c in validity trusted-ca signature name revocation; do grep -q \"pass  \$c\" '$TMP/out' || exit 1; done"
+check "text ends with VALID" -- grep -q "^VALID: CN=localhost chains to trust anchor CN=Verify Root" "$TMP/out"
+expect 0 "the same as JSON" -- verify server.pem --trust-ca root --crl-from-store --purpose server --host localhost --json
+check "JSON: valid, 3 certificates, roles" -- sh -c \
+  "jq -e '.valid and (.chain | length == 3) and .chain[0].role == \"target\" and .chain[2].role == \"trust-anchor\"' '$TMP/out'"
+check "JSON: every finding has a check, an outcome and a code" -- sh -c \
+  "jq -e '[.chain[].findings[] | (.check and .outcome and .code)] | all' '$TMP/out'"
+expect 0 "client, as a server checks it" -- verify client.pem --trust-ca root --crl-from-store --purpose client
+expect 0 "by IP" -- verify server.pem --trust-ca root --ip 127.0.0.1
+expect 0 "an IP given as --host" -- verify server.pem --trust-ca root --host 127.0.0.1
+expect 0 "files only: trust, chain in the target file, CRL files" -- verify server-full.pem --trust root.pem \
+  --crl <("$PKI" crl --ca int) --crl <("$PKI" crl --ca root) --purpose server
+
+expect 1 "the wrong host" -- verify server.pem --trust-ca root --host www.example.com --json
+check "code hostname-mismatch" -- sh -c "jq -e '.chain[0].findings[] | select(.code == \"hostname-mismatch\")' '$TMP/out'"
+expect 1 "a client certificate for a server" -- verify client.pem --trust-ca root --purpose server --json
+check "code eku-mismatch" -- sh -c "jq -e '.failures | index(\"[0] eku-mismatch\")' '$TMP/out'"
+expect 1 "later than notAfter" -- verify server.pem --trust-ca root --at 2099-01-01T00:00:00Z --json
+check "code expired" -- sh -c "jq -e '.failures | index(\"[0] expired\")' '$TMP/out'"
+expect 1 "without the intermediate" -- verify server.pem --trust root.pem --json
+check "code unknown-issuer" -- sh -c "jq -e '(.failures | index(\"[0] unknown-issuer\")) and (.anchored | not)' '$TMP/out'"
+"$PKI" ca create other --subject "CN=Other Root" >/dev/null
+expect 1 "another CA trusted" -- verify server.pem --trust-ca other --json
+check "not anchored" -- sh -c "jq -e '.anchored | not' '$TMP/out'"
+
+serial=$(openssl x509 -in client.pem -noout -serial | cut -d= -f2)
+"$PKI" revoke "$serial" --reason keyCompromise >/dev/null
+expect 0 "the old CRL does not list it yet" -- verify client.pem --trust-ca root --crl-from-store --purpose client
+"$PKI" crl --ca int >/dev/null
+expect 1 "revoked, after the CRL is published" -- verify client.pem --trust-ca root --crl-from-store --purpose client --json
+check "code revoked, on the target" -- sh -c "jq -e '.failures == [\"[0] revoked\"]' '$TMP/out'"
+expect 1 "revoked, in text" -- verify client.pem --trust-ca root --crl-from-store
+check "text says why" -- grep -q "^INVALID: revoked: revoked on" "$TMP/out"
+expect 1 "CRLs past nextUpdate: unknown" -- verify server.pem --trust-ca root --crl-from-store --at "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)" --json
+check "code revocation-unknown" -- sh -c "jq -e '.failures | index(\"[0] revocation-unknown\")' '$TMP/out'"
+expect 0 "unless unknown status is allowed" -- verify server.pem --trust-ca root --crl-from-store --allow-unknown-revocation \
+  --at "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)"
+
+# Bad input and unknown names.
+refused 2 "no trust anchor" -- verify server.pem
+refused 2 "not a certificate" -- verify s.key --trust root.pem
+refused 2 "both --host and --ip" -- verify server.pem --trust root.pem --host a --ip 127.0.0.1
+refused 2 "a bad --at" -- verify server.pem --trust root.pem --at tomorrow
+refused 2 "a bad --purpose" -- verify server.pem --trust root.pem --purpose mail
+refused 2 "a bad --host" -- verify server.pem --trust root.pem --host "a b"
+refused 2 "a bad policy OID" -- verify server.pem --trust root.pem --policy not.an.oid
+refused 3 "an unknown --trust-ca" -- verify server.pem --trust-ca nobody
+finish

@@ -1,0 +1,455 @@
+#include <doctest/doctest.h>
+
+#include "pki/cert/builder.h"
+#include "pki/cert/name.h"
+#include "pki/cert/oids.h"
+#include "pki/crl/crl_builder.h"
+#include "pki/verify/hostname.h"
+#include "pki/verify/verifier.h"
+#include "support.h"
+
+using namespace pki;
+using std::chrono::days;
+
+TEST_CASE("hostname: DNS-ID matching (RFC 9525 6.3)") {
+  struct {
+    const char* pattern;
+    const char* host;
+    bool match;
+  } cases[] = {
+      {"example.com", "example.com", true},
+      {"Example.COM", "example.com", true},
+      {"example.com.", "example.com", true},
+      {"www.example.com", "example.com", false},
+      {"*.example.com", "www.example.com", true},
+      {"*.example.com", "WWW.Example.com", true},
+      {"EXAMPLE.com", "example.COM", true},
+      {"*.example.com", "example.com", false},      // the wildcard needs one label
+      {"*.example.com", "a.b.example.com", false},  // and only one
+      {"*.example.com", ".example.com", false},
+      {"w*.example.com", "www.example.com", false},  // partial wildcards never match
+      {"*w.example.com", "www.example.com", false},
+      {"www.*.com", "www.example.com", false},
+      {"*.com", "example.com", false},               // no wildcard over a top-level domain
+      {"*", "localhost", false},
+      {"xn--bcher-kva.example", "xn--bcher-kva.example", true},
+      {"*.xn--bcher-kva.example", "www.xn--bcher-kva.example", true},
+      {"xn--bcher-kva.example", "bcher-kva.example", false},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.pattern));
+    CAPTURE(std::string(c.host));
+    CHECK(verify::dns_id_matches(c.pattern, c.host) == c.match);
+  }
+}
+
+TEST_CASE("hostname: reference names are normalised or refused") {
+  CHECK(test::must(verify::normalize_host("WWW.Example.COM.")) == "www.example.com");
+  CHECK(test::must(verify::normalize_host("xn--bcher-kva.example")) == "xn--bcher-kva.example");
+  for (const char* bad : {"", ".", "a..b", "bücher.example", "a b.example", "exa*mple.com"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(verify::normalize_host(bad));
+  }
+}
+
+namespace {
+
+// A small PKI made with libpki: root -> int, certificates issued from keys made here so that tests
+// can also sign odd certificates with them.
+struct Pki : test::Fixture {
+  ca::Issuer root_issuer, int_issuer;
+  verify::CertificateSet anchors, pool;
+  verify::CrlSet crls;
+
+  Pki() {
+    root();
+    intermediate("int", "root");
+    root_issuer = test::must(authority.load_issuer("root"));
+    int_issuer = test::must(authority.load_issuer("int"));
+    anchors.add(root_issuer.certificate);
+    pool.add(int_issuer.certificate);
+  }
+
+  cert::CertificatePtr issue(const std::string& profile, const std::string& cn, std::vector<std::string> sans = {},
+                             std::optional<int> days_valid = {}) {
+    auto r = test::Fixture::request(profile, cn);
+    for (const auto& s : sans) r.sans.push_back(test::must(cert::parse_san(s)));
+    r.days = days_valid;
+    auto rec = test::must(authority.issue(int_issuer, r));
+    return test::must(cert::Certificate::from_der(rec.der));
+  }
+
+  void publish_crls(std::chrono::seconds validity = days{7}) {
+    crls = verify::CrlSet();
+    for (auto* is : {&root_issuer, &int_issuer}) {
+      crl::PublishRequest req{&is->record, is->certificate.get(), is->signer.get(), validity, "tester"};
+      auto rec = test::must(crl::publish(*store, clock, req));
+      crls.add(test::must(cert::Crl::from_der(rec.der)));
+    }
+  }
+
+  verify::VerifyResult verify(const cert::CertificatePtr& target, verify::VerifyOptions o = {}) {
+    if (o.at == TimePoint{}) o.at = clock.now();
+    verify::Verifier v({&anchors, &pool, crls.empty() ? nullptr : &crls});
+    return test::must(v.verify(target, o));
+  }
+};
+
+verify::VerifyOptions at_time(TimePoint t) {
+  verify::VerifyOptions o;
+  o.at = t;
+  return o;
+}
+
+bool has_code(const verify::VerifyResult& r, const std::string& code) {
+  for (const auto& c : r.chain)
+    for (const auto& f : c.findings)
+      if (f.code == code && f.outcome == verify::Outcome::kFail) return true;
+  return false;
+}
+
+// Signs an arbitrary certificate with an issuer's key: for shapes the CA side refuses to make.
+cert::CertificatePtr forge(const cert::Signer& signer, const cert::Certificate& issuer_cert, const std::string& subject,
+                           const Bytes& spki, std::vector<cert::Extension> exts, TimePoint nb, TimePoint na) {
+  cert::TbsCertificate t;
+  t.serial = test::must(ca::random_serial());
+  t.issuer = test::must(cert::name_der(issuer_cert.subject()));
+  t.subject = test::must(cert::name_der(*test::must(cert::parse_dn(subject))));
+  t.not_before = nb;
+  t.not_after = na;
+  t.spki = spki;
+  exts.push_back(cert::ext::authority_key_id(*issuer_cert.subject_key_id()));
+  exts.push_back(cert::ext::subject_key_id(test::must(cert::key_identifier(spki))));
+  t.extensions = std::move(exts);
+  return test::must(cert::Certificate::from_der(test::must(cert::sign_certificate(t, signer))));
+}
+
+}  // namespace
+
+TEST_CASE("verify: a server certificate passes every check") {
+  Pki p;
+  auto leaf = p.issue("server", "www.example.com", {"IP:192.0.2.1"});
+  p.publish_crls();
+  verify::VerifyOptions o;
+  o.purpose = verify::Purpose::kServer;
+  o.host = "WWW.EXAMPLE.COM.";
+  auto r = p.verify(leaf, o);
+  CHECK(r.valid);
+  REQUIRE(r.chain.size() == 3);
+  CHECK(r.chain[0].role == verify::Role::kTarget);
+  CHECK(r.chain[2].role == verify::Role::kTrustAnchor);
+  // The handshake's checks are all reported for the target.
+  for (auto check : {verify::Check::kValidity, verify::Check::kTrustedCa, verify::Check::kSignature, verify::Check::kName,
+                     verify::Check::kRevocation}) {
+    bool seen = false;
+    for (const auto& f : r.chain[0].findings)
+      if (f.check == check && f.outcome == verify::Outcome::kPass) seen = true;
+    CHECK(seen);
+  }
+  o.host.reset();
+  o.ip = Bytes{192, 0, 2, 1};
+  CHECK(p.verify(leaf, o).valid);
+}
+
+TEST_CASE("verify: each check fails on its own") {
+  Pki p;
+  p.publish_crls();
+  auto leaf = p.issue("server", "www.example.com");
+
+  SUBCASE("expired and not yet valid") {
+    verify::VerifyOptions o;
+    o.at = p.clock.now() + days{91};
+    auto r = p.verify(leaf, o);
+    CHECK_FALSE(r.valid);
+    CHECK(has_code(r, "expired"));
+    o.at = p.clock.now() - days{1};
+    CHECK(has_code(p.verify(leaf, o), "not-yet-valid"));
+  }
+  SUBCASE("a wrong signature") {
+    Bytes der = leaf->der();
+    der[der.size() - 5] ^= 0x01;  // inside the signature value
+    auto tampered = test::must(cert::Certificate::from_der(der));
+    auto r = p.verify(tampered);
+    CHECK_FALSE(r.valid);
+    CHECK(has_code(r, "bad-signature"));
+  }
+  SUBCASE("the host name and IP") {
+    verify::VerifyOptions o;
+    o.host = "mail.example.com";
+    CHECK(has_code(p.verify(leaf, o), "hostname-mismatch"));
+    o.host.reset();
+    o.ip = Bytes{10, 0, 0, 1};
+    CHECK(has_code(p.verify(leaf, o), "ip-mismatch"));
+  }
+  SUBCASE("the purpose") {
+    verify::VerifyOptions o;
+    o.purpose = verify::Purpose::kClient;
+    CHECK(has_code(p.verify(leaf, o), "eku-mismatch"));
+    o.purpose = verify::Purpose::kServer;
+    CHECK(p.verify(leaf, o).valid);
+  }
+  SUBCASE("no trust anchor") {
+    verify::CertificateSet none_trusted;
+    none_trusted.add(test::must(cert::Certificate::from_der(p.root("other-root").certificate.der)));
+    verify::Verifier v({&none_trusted, &p.pool, nullptr});
+    auto r = test::must(v.verify(leaf, at_time(p.clock.now())));
+    CHECK_FALSE(r.valid);
+    CHECK_FALSE(r.anchored);
+    CHECK(has_code(r, "unknown-issuer"));
+  }
+  SUBCASE("a missing intermediate") {
+    verify::CertificateSet empty;
+    verify::Verifier v({&p.anchors, &empty, nullptr});
+    auto r = test::must(v.verify(leaf, at_time(p.clock.now())));
+    CHECK(has_code(r, "unknown-issuer"));
+  }
+}
+
+TEST_CASE("verify: CA:FALSE as an issuer, and path length") {
+  Pki p;
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki = test::must(keys::spki_der(*key));
+  auto req = test::Fixture::request("client", "not a ca");
+  req.key = ca::SubjectKey{spki, keys::KeyType::kEcP256};
+  auto fake_ca = test::must(cert::Certificate::from_der(test::must(p.authority.issue(p.int_issuer, req)).der));
+  auto fake_signer = test::must(cert::Signer::create(std::move(key)));
+  auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto leaf = forge(fake_signer, *fake_ca, "CN=leaf", test::must(keys::spki_der(*leaf_key)),
+                    {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now(), p.clock.now() + days{30});
+  p.pool.add(fake_ca);
+  auto r = p.verify(leaf);
+  CHECK_FALSE(r.valid);
+  CHECK(has_code(r, "not-a-ca"));
+
+  // A CA with pathLen 0 that signs another CA.
+  auto k2 = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki2 = test::must(keys::spki_der(*k2));
+  const cert::Extension ca_exts[] = {cert::ext::basic_constraints(true, 0),
+                                     cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  auto constrained = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=pathlen zero", spki2,
+                           {ca_exts[0], ca_exts[1]}, p.clock.now(), p.clock.now() + days{365});
+  auto signer2 = test::must(cert::Signer::create(std::move(k2)));
+  auto k3 = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki3 = test::must(keys::spki_der(*k3));
+  auto below = forge(signer2, *constrained, "CN=one too many", spki3, {ca_exts[0], ca_exts[1]}, p.clock.now(),
+                     p.clock.now() + days{300});
+  auto signer3 = test::must(cert::Signer::create(std::move(k3)));
+  auto leaf2 = forge(signer3, *below, "CN=deep leaf", spki, {cert::ext::basic_constraints(false, std::nullopt)},
+                     p.clock.now(), p.clock.now() + days{30});
+  p.pool.add(constrained);
+  p.pool.add(below);
+  auto r2 = p.verify(leaf2);
+  CHECK_FALSE(r2.valid);
+  CHECK(has_code(r2, "path-length-exceeded"));
+}
+
+TEST_CASE("verify: name constraints and unknown critical extensions") {
+  Pki p;
+  ca::CreateCaRequest nc{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {}, {}};
+  test::must(p.authority.create_ca(nc));
+  auto nc_issuer = test::must(p.authority.load_issuer("nc"));
+  p.pool.add(nc_issuer.certificate);
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki = test::must(keys::spki_der(*key));
+  const std::vector<cert::GeneralName> outside{{cert::GeneralNameType::kDns, "www.example.org", {}}};
+  auto bad = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=outside", spki,
+                   {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(outside, false)},
+                   p.clock.now(), p.clock.now() + days{30});
+  CHECK(has_code(p.verify(bad), "name-constraint-violation"));
+  const std::vector<cert::GeneralName> inside{{cert::GeneralNameType::kDns, "www.example.com", {}}};
+  auto good = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=inside", spki,
+                    {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(inside, false)},
+                    p.clock.now(), p.clock.now() + days{30});
+  CHECK(p.verify(good).valid);
+  cert::Extension unknown{"1.3.6.1.4.1.55555.1", true, Bytes{0x05, 0x00}};
+  auto odd = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=odd", spki,
+                   {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(inside, false), unknown},
+                   p.clock.now(), p.clock.now() + days{30});
+  CHECK(has_code(p.verify(odd), "unknown-critical-extension"));
+}
+
+TEST_CASE("verify: revocation, stale CRLs, holds lifted") {
+  Pki p;
+  auto leaf = p.issue("client", "alice");
+  p.publish_crls();
+  CHECK(p.verify(leaf).valid);
+
+  SUBCASE("revoked") {
+    ca::RevokeRequest r;
+    r.serial = leaf->serial_hex();
+    r.reason = cert::CrlReason::kKeyCompromise;
+    test::must(p.authority.revoke(r));
+    p.publish_crls();
+    auto res = p.verify(leaf);
+    CHECK_FALSE(res.valid);
+    CHECK(has_code(res, "revoked"));
+  }
+  SUBCASE("a CRL past its nextUpdate is unknown, and unknown fails unless allowed") {
+    verify::VerifyOptions o;
+    o.at = p.clock.now() + days{8};
+    auto res = p.verify(leaf, o);
+    CHECK_FALSE(res.valid);
+    CHECK(has_code(res, "revocation-unknown"));
+    o.unknown_revocation = verify::UnknownRevocation::kAllow;
+    CHECK(p.verify(leaf, o).valid);
+  }
+  SUBCASE("no CRL from one issuer is unknown") {
+    verify::CrlSet only_int;
+    crl::PublishRequest req{&p.int_issuer.record, p.int_issuer.certificate.get(), p.int_issuer.signer.get(), days{7}, "t"};
+    only_int.add(test::must(cert::Crl::from_der(test::must(crl::publish(*p.store, p.clock, req)).der)));
+    verify::Verifier v({&p.anchors, &p.pool, &only_int});
+    auto res = test::must(v.verify(leaf, at_time(p.clock.now())));
+    CHECK(has_code(res, "revocation-unknown"));  // the intermediate's status: no root CRL
+  }
+  SUBCASE("certificateHold, then removeFromCRL") {
+    ca::RevokeRequest hold;
+    hold.serial = leaf->serial_hex();
+    hold.reason = cert::CrlReason::kCertificateHold;
+    test::must(p.authority.revoke(hold));
+    p.publish_crls();
+    CHECK(has_code(p.verify(leaf), "revoked"));
+    hold.reason = cert::CrlReason::kRemoveFromCrl;
+    test::must(p.authority.revoke(hold));
+    p.publish_crls();
+    CHECK(p.verify(leaf).valid);
+  }
+  SUBCASE("a CRL signed by another key is not used") {
+    auto other = p.root("impostor");
+    auto imp = test::must(p.authority.load_issuer("impostor"));
+    // A CRL that claims to be int's, signed with the impostor's key.
+    crl::CrlEncoder enc(test::must(cert::name_der(p.int_issuer.certificate->subject())), imp.signer->algorithm(),
+                        p.clock.now(), p.clock.now() + days{7});
+    const cert::Extension exts[] = {crl::crl_number_extension(99)};
+    const Bytes tbs = enc.finish(exts);
+    const Bytes der = cert::signed_structure(tbs, imp.signer->algorithm(), test::must(imp.signer->sign(tbs)));
+    verify::CrlSet forged;
+    forged.add(test::must(cert::Crl::from_der(der)));
+    verify::Verifier v({&p.anchors, &p.pool, &forged});
+    auto res = test::must(v.verify(leaf, at_time(p.clock.now())));
+    CHECK(has_code(res, "revocation-unknown"));
+    (void)other;
+  }
+}
+
+TEST_CASE("verify: a cross-signed intermediate with one bad candidate") {
+  Pki p;
+  // "X" has one key, certified twice: by an untrusted root (listed first) and by the trusted root.
+  auto x_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes x_spki = test::must(keys::spki_der(*x_key));
+  const std::vector<cert::Extension> ca_exts = {cert::ext::basic_constraints(true, std::nullopt),
+                                                cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  p.root("untrusted");
+  auto untrusted = test::must(p.authority.load_issuer("untrusted"));
+  auto x_by_untrusted = forge(*untrusted.signer, *untrusted.certificate, "CN=X", x_spki, ca_exts, p.clock.now(),
+                              p.clock.now() + days{365});
+  // A third candidate with the same name and a different key: its signature on the leaf fails.
+  auto y_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto x_wrong_key = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=X",
+                           test::must(keys::spki_der(*y_key)), ca_exts, p.clock.now(), p.clock.now() + days{365});
+  auto x_by_root = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=X", x_spki, ca_exts, p.clock.now(),
+                         p.clock.now() + days{365});
+  auto x_signer = test::must(cert::Signer::create(std::move(x_key)));
+  auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto leaf = forge(x_signer, *x_by_root, "CN=leaf.example", test::must(keys::spki_der(*leaf_key)),
+                    {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now(), p.clock.now() + days{30});
+  verify::CertificateSet pool;
+  pool.add(x_wrong_key);
+  pool.add(x_by_untrusted);
+  pool.add(x_by_root);
+  verify::Verifier v({&p.anchors, &pool, nullptr});
+  auto r = test::must(v.verify(leaf, at_time(p.clock.now())));
+  CHECK(r.valid);
+  REQUIRE(r.chain.size() == 3);
+  CHECK(r.chain[1].certificate->fingerprint() == x_by_root->fingerprint());
+
+  // Without the good candidate, the most useful failure is reported.
+  verify::CertificateSet bad_pool;
+  bad_pool.add(x_wrong_key);
+  bad_pool.add(x_by_untrusted);
+  verify::Verifier v2({&p.anchors, &bad_pool, nullptr});
+  auto r2 = test::must(v2.verify(leaf, at_time(p.clock.now())));
+  CHECK_FALSE(r2.valid);
+  CHECK(r2.anchored);  // the path through the wrong key reaches the anchor; its leaf signature fails
+  CHECK(has_code(r2, "bad-signature"));
+}
+
+TEST_CASE("verify: the depth limit and the signature budget") {
+  Pki p;
+  auto leaf = p.issue("client", "alice");
+  verify::VerifyOptions o;
+  o.at = p.clock.now();
+  o.max_depth = 0;
+  auto r = p.verify(leaf, o);
+  CHECK_FALSE(r.valid);
+  CHECK(has_code(r, "path-too-long"));
+  o.max_depth = 1;
+  CHECK(p.verify(leaf, o).valid);
+  o.signature_budget = 1;
+  auto b = p.verify(leaf, o);
+  CHECK_FALSE(b.valid);
+  CHECK(has_code(b, "budget-exceeded"));
+}
+
+TEST_CASE("verify: trust anchors are a name and a key") {
+  Pki p;
+  auto leaf = p.issue("client", "alice");
+  // An intermediate can be the anchor: the path ends there.
+  verify::CertificateSet int_anchor;
+  int_anchor.add(p.int_issuer.certificate);
+  verify::Verifier v({&int_anchor, nullptr, nullptr});
+  auto r = test::must(v.verify(leaf, at_time(p.clock.now())));
+  CHECK(r.valid);
+  CHECK(r.chain.size() == 2);
+
+  // An expired anchor is a warning, not a failure.
+  auto old_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes old_spki = test::must(keys::spki_der(*old_key));
+  auto old_signer = test::must(cert::Signer::create(up_ref(old_key.get())));
+  cert::TbsCertificate t;
+  t.serial = Bytes{1};
+  t.subject = test::must(cert::name_der(*test::must(cert::parse_dn("CN=Old Anchor"))));
+  t.issuer = t.subject;
+  t.not_before = p.clock.now() - days{400};
+  t.not_after = p.clock.now() - days{1};
+  t.spki = old_spki;
+  t.extensions = {cert::ext::subject_key_id(test::must(cert::key_identifier(old_spki)))};
+  auto old_anchor = test::must(cert::Certificate::from_der(test::must(cert::sign_certificate(t, old_signer))));
+  auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto leaf2 = forge(old_signer, *old_anchor, "CN=still fine", test::must(keys::spki_der(*leaf_key)),
+                     {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now() - days{10}, p.clock.now() + days{10});
+  verify::CertificateSet anchors;
+  anchors.add(old_anchor);
+  verify::Verifier v2({&anchors, nullptr, nullptr});
+  auto r2 = test::must(v2.verify(leaf2, at_time(p.clock.now())));
+  CHECK(r2.valid);
+  bool warned = false;
+  for (const auto& f : r2.chain.back().findings)
+    if (f.code == "anchor-expired" && f.outcome == verify::Outcome::kWarn) warned = true;
+  CHECK(warned);
+}
+
+TEST_CASE("verify: SHA-1 is refused unless legacy algorithms are allowed") {
+  Pki p;
+  // Made with OpenSSL's API, since libpki never signs with SHA-1.
+  auto key = test::must(keys::generate(keys::KeyType::kRsa2048));
+  OsslPtr<X509> x(X509_new());
+  X509_set_version(x.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 7);
+  X509_set_issuer_name(x.get(), const_cast<X509_NAME*>(&p.int_issuer.certificate->subject()));
+  auto subject = test::must(cert::parse_dn("CN=sha1 leaf"));
+  X509_set_subject_name(x.get(), subject.get());
+  X509_time_adj_ex(X509_getm_notBefore(x.get()), 0, 0, nullptr);
+  const time_t now = static_cast<time_t>(p.clock.now().time_since_epoch().count());
+  ASN1_TIME_set(X509_getm_notBefore(x.get()), now);
+  ASN1_TIME_set(X509_getm_notAfter(x.get()), now + 86400 * 30);
+  X509_set_pubkey(x.get(), key.get());
+  REQUIRE(X509_sign(x.get(), const_cast<EVP_PKEY*>(&p.int_issuer.signer->key()), EVP_sha1()) > 0);
+  // The intermediate's key is EC P-256: ecdsa-with-SHA1.
+  auto sha1 = test::must(cert::Certificate::from_x509(std::move(x)));
+  auto r = p.verify(sha1);
+  CHECK_FALSE(r.valid);
+  CHECK(has_code(r, "weak-algorithm"));
+  verify::VerifyOptions o;
+  o.algorithms = verify::AlgorithmPolicy::kLegacy;
+  CHECK(p.verify(sha1, o).valid);
+}
