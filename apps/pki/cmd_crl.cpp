@@ -1,4 +1,4 @@
-// pki crl: publish a CA's CRL.
+// pki crl: publish a CA's CRL; pki crl check: the CI guard for a published CRL.
 #include <iostream>
 
 #include "context.h"
@@ -7,17 +7,23 @@
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/crl/crl_builder.h"
+#include "pki/crl/crl_check.h"
 
 namespace pki::app {
 
 namespace {
 
 struct CrlOptions {
-  std::string ca, out, next_update;
+  std::string ca, out, der_out, next_update;
   bool der = false;
 };
 
+struct CheckOptions {
+  std::string file, ca, min_remaining;
+};
+
 Result<int> run_crl(Context& ctx, const CrlOptions& o) {
+  if (o.ca.empty()) return fail(ErrorCode::kBadInput, "--ca is required");
   std::chrono::seconds validity = crl::kDefaultValidity;
   if (!o.next_update.empty()) {
     PKI_ASSIGN(validity, parse_duration(o.next_update));
@@ -29,19 +35,31 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(auto issuer, authority.load_issuer(o.ca));
   crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity, Context::actor()};
   PKI_ASSIGN(auto rec, crl::publish(*st, ctx.clock(), req));
-  const std::string bytes = o.der ? std::string(as_chars(rec.der)) : to_pem("X509 CRL", rec.der);
+  const std::string pem = to_pem("X509 CRL", rec.der);
+  const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
   nlohmann::json j = {{"ca", o.ca},
                       {"crl_number", rec.crl_number},
                       {"this_update", format_rfc3339(rec.this_update)},
                       {"next_update", format_rfc3339(rec.next_update)},
                       {"entries", rec.entries}};
+  std::vector<std::string> written;
   if (!o.out.empty()) {
     PKI_TRY(write_file_atomic(o.out, bytes, 0644));
     j["out"] = o.out;
+    written.push_back(o.out);
+  }
+  if (!o.der_out.empty()) {
+    PKI_TRY(write_file_atomic(o.der_out, as_chars(rec.der), 0644));
+    j["der_out"] = o.der_out;
+    written.push_back(o.der_out);
+  }
+  if (!written.empty()) {
+    std::string files;
+    for (const auto& w : written) files += (files.empty() ? "" : ", ") + w;
     ctx.emit(j, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca + "' with " +
-                    std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) + ": " + o.out);
+                    std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) + ": " + files);
   } else if (ctx.json) {
-    if (!o.der) j["pem"] = bytes;
+    if (!o.der) j["pem"] = pem;
     ctx.emit(j, "");
   } else {
     std::cout << bytes;
@@ -49,16 +67,60 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   return 0;
 }
 
+Result<int> run_check(Context& ctx, const CheckOptions& o) {
+  std::chrono::seconds window = crl::kDefaultMinRemaining;
+  if (!o.min_remaining.empty()) {
+    PKI_ASSIGN(window, parse_duration(o.min_remaining));
+  }
+  PKI_ASSIGN(auto crls, load_crls(o.file));
+  if (crls.size() != 1) return fail(ErrorCode::kBadInput, "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
+  PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
+  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(auto authority, st->authority_by_name(o.ca));
+  if (!authority) return fail(ErrorCode::kNotFound, "no CA named '" + o.ca + "'");
+  ca::Authority ca_side(*st, ctx.clock(), nullptr, Context::actor());
+  PKI_ASSIGN(auto chain, ca_side.chain(*authority));
+  PKI_ASSIGN(auto report, crl::check_published(*st, *authority, *chain.front(), *crl, ctx.now(), window));
+  nlohmann::json items = nlohmann::json::array();
+  std::string text;
+  for (const auto& i : report.items) {
+    items.push_back({{"check", i.check}, {"ok", i.ok}, {"message", i.message}});
+    text += std::string(i.ok ? "pass  " : "FAIL  ") + i.check + std::string(i.check.size() < 13 ? 13 - i.check.size() : 1, ' ') +
+            i.message + "\n";
+  }
+  text += report.ok ? "OK: " + o.file + " is the current CRL of CA '" + o.ca + "'\n"
+                    : "NOT OK: " + o.file + " must not be published as it is\n";
+  ctx.emit({{"file", o.file}, {"ca", o.ca}, {"ok", report.ok}, {"checks", items}}, text);
+  if (!report.ok) {
+    for (const auto& i : report.items)
+      if (!i.ok) std::cerr << "pki: crl check: " << i.check << ": " << i.message << "\n";
+  }
+  return report.ok ? 0 : 1;
+}
+
 }  // namespace
 
 void register_crl(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<CrlOptions>();
-  auto* cmd = app.add_subcommand("crl", "publish a CA's certificate revocation list");
-  cmd->add_option("--ca", o->ca, "the CA")->required();
+  auto* cmd = app.add_subcommand("crl", "publish a CA's certificate revocation list (or check one: pki crl check)");
+  cmd->require_subcommand(0, 1);
+  cmd->add_option("--ca", o->ca, "the CA");
   cmd->add_option("--out", o->out, "file to write (default: standard output)");
-  cmd->add_flag("--der", o->der, "DER instead of PEM");
+  cmd->add_flag("--der", o->der, "DER instead of PEM for --out and standard output");
+  cmd->add_option("--der-out", o->der_out, "also write the same CRL as DER to this file");
   cmd->add_option("--next-update", o->next_update, "how long the CRL is current, e.g. 7d (default), 12h");
-  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_crl(ctx, *o); }; });
+
+  auto c = std::make_shared<CheckOptions>();
+  auto* check = cmd->add_subcommand("check", "check a published CRL: signature, newest number, time left");
+  check->add_option("file", c->file, "the CRL (PEM or DER)")->required();
+  check->add_option("--ca", c->ca, "the CA that should have issued it")->required();
+  check->add_option("--min-remaining", c->min_remaining, "fail when nextUpdate is sooner than this (default 2d)");
+  check->callback([&ctx, c] { ctx.action = [&ctx, c] { return run_check(ctx, *c); }; });
+
+  cmd->callback([&ctx, o, check] {
+    if (check->parsed()) return;
+    ctx.action = [&ctx, o] { return run_crl(ctx, *o); };
+  });
 }
 
 }  // namespace pki::app

@@ -63,5 +63,6 @@ void register_list(CLI::App& app, Context& ctx);
 void register_show(CLI::App& app, Context& ctx);
 void register_export(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
+void register_probe(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

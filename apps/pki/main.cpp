@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   pki::app::register_show(app, ctx);
   pki::app::register_export(app, ctx);
   pki::app::register_verify(app, ctx);
+  pki::app::register_probe(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -108,6 +108,32 @@ TEST_CASE("name constraints: directory names compare RDN prefixes, case- and spa
   CHECK_FALSE(within_subtree(dn("C=US"), dn("C=US, O=Example")));
 }
 
+TEST_CASE("name constraints: trailing dots, wildcards and IP hosts do not slip past exclusions") {
+  NameConstraints nc;
+  nc.excluded.push_back({GeneralName{GeneralNameType::kDns, "evil.com", {}}, 0, std::nullopt});
+  nc.excluded.push_back({GeneralName{GeneralNameType::kDns, "bad.example.com", {}}, 0, std::nullopt});
+  nc.excluded.push_back({GeneralName{GeneralNameType::kUri, "evil.com", {}}, 0, std::nullopt});
+  struct {
+    GeneralName name;
+    bool refused;
+  } cases[] = {
+      {{GeneralNameType::kDns, "evil.com.", {}}, true},
+      {{GeneralNameType::kDns, "WWW.EVIL.COM.", {}}, true},
+      {{GeneralNameType::kDns, "*.example.com", {}}, true},    // reaches bad.example.com
+      {{GeneralNameType::kDns, "*.bad.example.com", {}}, true},
+      {{GeneralNameType::kDns, "*.sub.example.com", {}}, false},  // cannot reach bad.example.com
+      {{GeneralNameType::kDns, "good.example.com", {}}, false},
+      {{GeneralNameType::kUri, "https://evil.com./x", {}}, true},
+      {{GeneralNameType::kUri, "https://good.com\\@evil.com/", {}}, false},  // the host is good.com
+      {{GeneralNameType::kUri, "https://192.0.2.1/", {}}, true},  // an IP host cannot be judged
+  };
+  for (const auto& c : cases) {
+    CAPTURE(to_string(c.name));
+    const std::vector<GeneralName> names{c.name};
+    CHECK(check(nc, names).has_value() == c.refused);
+  }
+}
+
 TEST_CASE("name constraints: permitted and excluded together") {
   NameConstraints nc;
   nc.permitted.push_back({GeneralName{GeneralNameType::kDns, "example.com", {}}, 0, std::nullopt});

@@ -60,6 +60,7 @@ struct Pki : test::Fixture {
   ca::Issuer root_issuer, int_issuer;
   verify::CertificateSet anchors, pool;
   verify::CrlSet crls;
+  cert::CrlPtr root_crl, int_crl;  // the last published
 
   Pki() {
     root();
@@ -84,7 +85,9 @@ struct Pki : test::Fixture {
     for (auto* is : {&root_issuer, &int_issuer}) {
       crl::PublishRequest req{&is->record, is->certificate.get(), is->signer.get(), validity, "tester"};
       auto rec = test::must(crl::publish(*store, clock, req));
-      crls.add(test::must(cert::Crl::from_der(rec.der)));
+      auto parsed = test::must(cert::Crl::from_der(rec.der));
+      (is == &root_issuer ? root_crl : int_crl) = parsed;
+      crls.add(parsed);
     }
   }
 
@@ -283,6 +286,24 @@ TEST_CASE("verify: revocation, stale CRLs, holds lifted") {
     auto res = p.verify(leaf);
     CHECK_FALSE(res.valid);
     CHECK(has_code(res, "revoked"));
+  }
+  SUBCASE("the newest CRL decides: an older, still current one cannot un-revoke") {
+    const auto old_int_crl = p.int_crl;  // published before the revocation, still current
+    ca::RevokeRequest r;
+    r.serial = leaf->serial_hex();
+    r.reason = cert::CrlReason::kKeyCompromise;
+    test::must(p.authority.revoke(r));
+    p.publish_crls();
+    for (bool newer_first : {true, false}) {
+      CAPTURE(newer_first);
+      verify::CrlSet both;
+      both.add(p.root_crl);
+      if (newer_first) both.add(p.int_crl);
+      both.add(old_int_crl);
+      if (!newer_first) both.add(p.int_crl);
+      verify::Verifier v({&p.anchors, &p.pool, &both});
+      CHECK(has_code(test::must(v.verify(leaf, at_time(p.clock.now()))), "revoked"));
+    }
   }
   SUBCASE("a CRL past its nextUpdate is unknown, and unknown fails unless allowed") {
     verify::VerifyOptions o;

@@ -79,19 +79,6 @@ Result<void> check_name_constraints(const Issuer& issuer, std::span<const cert::
     const std::string who = i == 0 ? "CA '" + authority_name_for_messages + "'" : "its ancestor " + ca.subject_text();
     if (auto v = cert::check(*ca.name_constraints(), names))
       return fail(ErrorCode::kRefused, cert::describe(*v) + " of " + who);
-    // A wildcard covers every name one label below its base: "*.example.com" would reach an
-    // excluded "secret.example.com" though the literal name is not below it.
-    for (const auto& n : names) {
-      if (n.type != cert::GeneralNameType::kDns || n.text.rfind("*.", 0) != 0) continue;
-      const std::string base = n.text.substr(2);
-      for (const auto& ex : ca.name_constraints()->excluded) {
-        if (ex.base.type != cert::GeneralNameType::kDns) continue;
-        cert::GeneralName probe{cert::GeneralNameType::kDns, ex.base.text, {}};
-        if (cert::within_subtree(probe, cert::GeneralName{cert::GeneralNameType::kDns, base, {}}))
-          return fail(ErrorCode::kRefused, cert::to_string(n) + " would cover the excluded subtree DNS:" + ex.base.text +
-                                               " of " + who);
-      }
-    }
   }
   return {};
 }

@@ -14,7 +14,12 @@ namespace pki::cert {
 std::string oid_text(const ASN1_OBJECT& obj) {
   char buf[128];
   const int n = OBJ_obj2txt(buf, sizeof buf, &obj, 1);
-  return n > 0 ? std::string(buf, std::min<std::size_t>(static_cast<std::size_t>(n), sizeof buf - 1)) : "?";
+  if (n <= 0) return "?";
+  if (static_cast<std::size_t>(n) < sizeof buf) return std::string(buf, static_cast<std::size_t>(n));
+  std::string big(static_cast<std::size_t>(n) + 1, '\0');  // a long OID: never truncate it
+  OBJ_obj2txt(big.data(), n + 1, &obj, 1);
+  big.resize(static_cast<std::size_t>(n));
+  return big;
 }
 
 std::string oid_name(const ASN1_OBJECT& obj) {
@@ -120,6 +125,12 @@ std::string Certificate::public_key_algorithm() const {
   }
 }
 
+const X509_ALGOR& Certificate::signature_algorithm_identifier() const {
+  const X509_ALGOR* alg = nullptr;
+  X509_get0_signature(nullptr, &alg, x509_.get());
+  return *alg;
+}
+
 std::string Certificate::signature_algorithm() const {
   if (signature_nid_ != NID_undef) return OBJ_nid2ln(signature_nid_);
   const X509_ALGOR* alg = nullptr;
@@ -135,6 +146,7 @@ Result<void> Certificate::parse() {
   if (der_.empty()) return fail_openssl(ErrorCode::kBadInput, "cannot encode the certificate");
   fingerprint_ = sha256_hex(der_);
   version_ = static_cast<int>(X509_get_version(x)) + 1;
+  if (version_ > 3) problems_.push_back("version " + std::to_string(version_) + " does not exist (RFC 5280 4.1.2.1)");
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   const auto* sp = ASN1_STRING_get0_data(serial);
   serial_.assign(sp, sp + ASN1_STRING_length(serial));
@@ -145,6 +157,8 @@ Result<void> Certificate::parse() {
   self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
   PKI_ASSIGN(not_before_, from_asn1_time(*X509_get0_notBefore(x)));
   PKI_ASSIGN(not_after_, from_asn1_time(*X509_get0_notAfter(x)));
+  if (!is_der_time(*X509_get0_notBefore(x))) problems_.push_back("notBefore is not in the form RFC 5280 4.1.2.5 requires");
+  if (!is_der_time(*X509_get0_notAfter(x))) problems_.push_back("notAfter is not in the form RFC 5280 4.1.2.5 requires");
   {
     unsigned char* buf = nullptr;
     const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &buf);
@@ -162,7 +176,8 @@ Result<void> Certificate::parse() {
     X509_EXTENSION* ext = X509_get_ext(x, i);
     const std::string id = oid_text(*X509_EXTENSION_get_object(ext));
     // RFC 5280 4.2: "A certificate MUST NOT include more than one instance of a particular extension."
-    if (!seen.insert(id).second) problems_.push_back("extension " + id + " appears more than once");
+    if (!seen.insert(id).second)
+      problems_.push_back("extension " + oid_name(*X509_EXTENSION_get_object(ext)) + " appears more than once");
     parse_extension(*ext);
   }
   drain_openssl_errors();
@@ -264,6 +279,24 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     if (nc->permittedSubtrees) subtrees(nc->permittedSubtrees, out.permitted);
     if (nc->excludedSubtrees) subtrees(nc->excludedSubtrees, out.excluded);
     if (!ok) return malformed("nameConstraints");
+    // RFC 5280 4.2.1.10: not empty; minimum zero and maximum absent; an iPAddress subtree is an
+    // address and a contiguous mask (8 or 32 octets).
+    if (out.permitted.empty() && out.excluded.empty()) problems_.push_back("empty nameConstraints");
+    for (const auto* list : {&out.permitted, &out.excluded})
+      for (const auto& st : *list) {
+        if (st.minimum != 0 || st.maximum) problems_.push_back("nameConstraints subtree with a minimum or maximum");
+        if (st.base.type != GeneralNameType::kIp) continue;
+        const auto& b = st.base.bytes;
+        bool contiguous = b.size() == 8 || b.size() == 32;
+        bool zero_seen = false;
+        for (std::size_t i = b.size() / 2; contiguous && i < b.size(); ++i)
+          for (int bit = 7; bit >= 0; --bit) {
+            const bool one = (b[i] >> bit) & 1;
+            if (one && zero_seen) contiguous = false;
+            if (!one) zero_seen = true;
+          }
+        if (!contiguous) problems_.push_back("nameConstraints iPAddress subtree that is not an address and a prefix mask");
+      }
     name_constraints_ = std::move(out);
   } else if (id == oid::kCertificatePolicies) {
     auto cp = decode_ext<CERTIFICATEPOLICIES>(ext, ASN1_ITEM_rptr(CERTIFICATEPOLICIES));

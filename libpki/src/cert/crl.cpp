@@ -59,8 +59,10 @@ Result<void> Crl::parse() {
   issuer_text_ = format_dn(issuer());
   version_ = static_cast<int>(X509_CRL_get_version(x)) + 1;
   PKI_ASSIGN(this_update_, from_asn1_time(*X509_CRL_get0_lastUpdate(x)));
+  if (!is_der_time(*X509_CRL_get0_lastUpdate(x))) unusable_ = "its thisUpdate is not in the form RFC 5280 5.1.2.4 requires";
   if (const ASN1_TIME* nu = X509_CRL_get0_nextUpdate(x)) {
     PKI_ASSIGN(next_update_, from_asn1_time(*nu));
+    if (!is_der_time(*nu)) unusable_ = "its nextUpdate is not in the form RFC 5280 5.1.2.5 requires";
   }
 
   for (int i = 0; i < X509_CRL_get_ext_count(x); ++i) {

@@ -19,19 +19,40 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// Host names compare lowercased and without one trailing dot: "example.com." is example.com.
+std::string canonical_host(std::string_view s) {
+  std::string out = lower(s);
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
 // DNS subtree: "example.com" holds example.com and every name made by adding labels on the left;
 // a leading '.' (not RFC 5280's form, but common) holds only the names below.
 bool dns_within(std::string_view name_in, std::string_view base_in) {
-  const std::string name = lower(name_in), base = lower(base_in);
+  const std::string name = canonical_host(name_in), base = canonical_host(base_in);
   if (base.empty()) return true;
   if (base.front() == '.') return ends_with(name, base);
   return name == base || ends_with(name, "." + base);
 }
 
+// Could the wildcard DNS name "*.B" stand for a name in the subtree `base`? It stands for every
+// one-label name under B, so it reaches into a subtree exactly one label below B, as well as
+// into any subtree that holds B's children (CVE-2025-61727 in Go was this case missed).
+bool wildcard_reaches(std::string_view wildcard, std::string_view base_in) {
+  const std::string w = canonical_host(wildcard);
+  if (w.rfind("*.", 0) != 0) return false;
+  const std::string b = w.substr(2);
+  std::string base = canonical_host(base_in);
+  if (!base.empty() && base.front() == '.') base.erase(0, 1);
+  if (!ends_with(base, "." + b)) return false;
+  const std::string label = base.substr(0, base.size() - b.size() - 1);
+  return !label.empty() && label.find('.') == std::string::npos;
+}
+
 // A host against an rfc822Name/URI-style host constraint: ".example.com" holds hosts below
 // example.com, "example.com" holds that host alone.
 bool host_within(std::string_view host_in, std::string_view base_in) {
-  const std::string host = lower(host_in), base = lower(base_in);
+  const std::string host = canonical_host(host_in), base = canonical_host(base_in);
   if (base.empty()) return true;
   if (base.front() == '.') return ends_with(host, base);
   return host == base;
@@ -43,16 +64,17 @@ bool email_within(std::string_view mailbox, std::string_view base) {
   const std::string_view local = mailbox.substr(0, at), domain = mailbox.substr(at + 1);
   const std::size_t base_at = base.rfind('@');
   if (base_at != std::string_view::npos)  // a particular mailbox: local part exact, domain case-insensitive
-    return local == base.substr(0, base_at) && lower(domain) == lower(base.substr(base_at + 1));
+    return local == base.substr(0, base_at) && canonical_host(domain) == canonical_host(base.substr(base_at + 1));
   return host_within(domain, base);
 }
 
 // The host of a URI with an authority ("scheme://[userinfo@]host[:port]/..."); nullopt otherwise.
+// A backslash ends the authority as a slash does, as WHATWG URL parsers (and so browsers) read it.
 std::optional<std::string> uri_host(std::string_view uri) {
   const std::size_t scheme_end = uri.find("://");
   if (scheme_end == std::string_view::npos) return std::nullopt;
   std::string_view rest = uri.substr(scheme_end + 3);
-  rest = rest.substr(0, rest.find_first_of("/?#"));
+  rest = rest.substr(0, rest.find_first_of("/?#\\"));
   if (const std::size_t at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
   if (!rest.empty() && rest.front() == '[') {
     const std::size_t close = rest.find(']');
@@ -63,6 +85,8 @@ std::optional<std::string> uri_host(std::string_view uri) {
   if (rest.empty()) return std::nullopt;
   return std::string(rest);
 }
+
+bool is_ip_literal(const std::string& host) { return parse_ip(host).has_value(); }
 
 bool ip_within(BytesView addr, BytesView base) {
   if (base.size() != addr.size() * 2) return false;  // families differ, or a malformed constraint
@@ -192,10 +216,19 @@ std::optional<ConstraintViolation> check(const NameConstraints& constraints, std
       if (has_permitted || has_excluded) return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
       continue;
     }
+    if (name.type == GeneralNameType::kUri && (has_permitted || has_excluded)) {
+      // URI constraints name hosts; an IP address as the host cannot be judged by them (Go
+      // refuses these too).
+      const auto host = uri_host(name.text);
+      if (host && is_ip_literal(*host)) return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
+    }
     if (has_permitted && !in_permitted) return ConstraintViolation{name, ConstraintViolation::Kind::kNotPermitted, {}};
-    for (const auto& sub : constraints.excluded)
-      if (sub.base.type == name.type && within_subtree(name, sub.base))
+    for (const auto& sub : constraints.excluded) {
+      if (sub.base.type != name.type) continue;
+      if (within_subtree(name, sub.base) ||
+          (name.type == GeneralNameType::kDns && wildcard_reaches(name.text, sub.base.text)))
         return ConstraintViolation{name, ConstraintViolation::Kind::kExcluded, sub.base};
+    }
   }
   return std::nullopt;
 }

@@ -131,6 +131,17 @@ std::string format_duration(std::chrono::seconds d) {
   return out;
 }
 
+bool is_der_time(const ASN1_TIME& t) {
+  const int type = ASN1_STRING_type(&t);
+  const std::size_t want = type == V_ASN1_UTCTIME ? 13 : type == V_ASN1_GENERALIZEDTIME ? 15 : 0;
+  const auto* p = reinterpret_cast<const char*>(ASN1_STRING_get0_data(&t));
+  const auto len = static_cast<std::size_t>(ASN1_STRING_length(&t));
+  if (want == 0 || len != want || p[len - 1] != 'Z') return false;
+  for (std::size_t i = 0; i + 1 < len; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(p[i]))) return false;
+  return true;
+}
+
 Result<TimePoint> from_asn1_time(const ASN1_TIME& t) {
   using namespace std::chrono;
   // ASN1_TIME_to_tm validates the encoding (UTCTime YYMMDDHHMMSSZ, GeneralizedTime

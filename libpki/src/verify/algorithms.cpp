@@ -3,16 +3,52 @@
 #include <openssl/core_names.h>
 #include <openssl/obj_mac.h>
 #include <openssl/objects.h>
+#include <openssl/rsa.h>
 
 namespace pki::verify {
 
-AlgorithmVerdict judge_signature_algorithm(int nid, AlgorithmPolicy policy) {
+namespace {
+
+AlgorithmVerdict judge_pss(const X509_ALGOR& alg) {
+  const AlgorithmVerdict refused{Verdict::kRefuse, "weak-algorithm", "RSA-PSS parameters outside the accepted profile"};
+  // Absent parameters would mean SHA-1 throughout (RFC 4055 3.1).
+  if (!alg.parameter || alg.parameter->type != V_ASN1_SEQUENCE) return refused;
+  RSA_PSS_PARAMS* pss = static_cast<RSA_PSS_PARAMS*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg.parameter));
+  if (!pss) return refused;
+  AlgorithmVerdict out = refused;
+  const int hash = pss->hashAlgorithm ? OBJ_obj2nid(pss->hashAlgorithm->algorithm) : NID_sha1;
+  const int salt = pss->saltLength ? static_cast<int>(ASN1_INTEGER_get(pss->saltLength)) : 20;
+  int mgf_hash = NID_sha1;
+  bool mgf_ok = !pss->maskGenAlgorithm;  // absent: MGF1 with SHA-1, refused below with the hash
+  if (pss->maskGenAlgorithm && OBJ_obj2nid(pss->maskGenAlgorithm->algorithm) == NID_mgf1 &&
+      pss->maskGenAlgorithm->parameter && pss->maskGenAlgorithm->parameter->type == V_ASN1_SEQUENCE) {
+    X509_ALGOR* mh = static_cast<X509_ALGOR*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(X509_ALGOR), pss->maskGenAlgorithm->parameter));
+    if (mh) {
+      mgf_hash = OBJ_obj2nid(mh->algorithm);
+      mgf_ok = true;
+      X509_ALGOR_free(mh);
+    }
+  }
+  const int hash_len = hash == NID_sha256 ? 32 : hash == NID_sha384 ? 48 : hash == NID_sha512 ? 64 : 0;
+  const bool trailer_ok = !pss->trailerField || ASN1_INTEGER_get(pss->trailerField) == 1;
+  if (hash_len && mgf_ok && mgf_hash == hash && salt == hash_len && trailer_ok)
+    out = {Verdict::kAccept, "ok", std::string("rsassaPss with ") + OBJ_nid2sn(hash)};
+  RSA_PSS_PARAMS_free(pss);
+  return out;
+}
+
+}  // namespace
+
+AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, AlgorithmPolicy policy) {
+  const ASN1_OBJECT* obj = nullptr;
+  X509_ALGOR_get0(&obj, nullptr, nullptr, &algorithm);
+  const int nid = OBJ_obj2nid(obj);
+  if (nid == NID_rsassaPss) return judge_pss(algorithm);
   const char* name = nid != NID_undef ? OBJ_nid2ln(nid) : "unknown";
   int md = NID_undef, pkey = NID_undef;
   if (nid == NID_undef || !OBJ_find_sigid_algs(nid, &md, &pkey))
     return {Verdict::kRefuse, "weak-algorithm", std::string("unknown signature algorithm ") + name};
   if (pkey == NID_ED25519 || pkey == NID_ED448) return {Verdict::kAccept, "ok", name};
-  if (nid == NID_rsassaPss) return {Verdict::kAccept, "ok", name};  // its hash is in the parameters, checked by OpenSSL
   switch (md) {
     case NID_sha256:
     case NID_sha384:

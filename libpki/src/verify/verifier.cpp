@@ -1,6 +1,7 @@
 #include "pki/verify/verifier.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -28,6 +29,12 @@ using cert::CrlPtr;
 
 // ReasonFlags bits 1 to 8 (RFC 5280 4.2.1.13): "all-reasons" of 6.3.3.
 constexpr std::uint16_t kAllReasons = 0x1fe;
+// Path search budget beside the signature budget: candidate extensions tried, and complete paths
+// validated in full. Many certificates with one name (cross-signing, rollovers, or a hostile pile)
+// make the search factorial; rustls-webpki bounds it with 200,000 build calls, and each of our
+// calls is cheaper while each complete path costs a full validation, hence the two limits.
+constexpr int kMaxSearchCalls = 10'000;
+constexpr int kMaxPathsValidated = 50;
 // CRL issuers whose own paths are validated inside another validation (separate CRL keys,
 // indirect CRLs): three levels cover every PKITS case and keep a hostile CRL graph bounded.
 constexpr int kMaxSignerDepth = 3;
@@ -129,6 +136,17 @@ bool fresh(const Crl& crl, TimePoint at) {
   return crl.this_update() <= at && (!crl.next_update() || at <= *crl.next_update());
 }
 
+// A URI compared as RFC 3986 6.2.2.1 allows: scheme and host are case-insensitive.
+std::string uri_key(const std::string& uri) {
+  std::string out = uri;
+  const std::size_t scheme_end = out.find("://");
+  if (scheme_end == std::string::npos) return out;
+  std::size_t host_end = out.find_first_of("/?#", scheme_end + 3);
+  if (host_end == std::string::npos) host_end = out.size();
+  for (std::size_t i = 0; i < host_end; ++i) out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+  return out;
+}
+
 // GeneralName equality for distribution point names: directory names under RFC 5280 7.1.
 bool general_names_equal(const cert::GeneralName& a, const cert::GeneralName& b) {
   if (a.type != b.type) return false;
@@ -140,6 +158,7 @@ bool general_names_equal(const cert::GeneralName& a, const cert::GeneralName& b)
     return na && nb && names_equal(*na, *nb);
   }
   if (a.type == cert::GeneralNameType::kDns) return cert::within_subtree(a, b) && cert::within_subtree(b, a);
+  if (a.type == cert::GeneralNameType::kUri) return uri_key(a.text) == uri_key(b.text);
   return a.text == b.text && a.bytes == b.bytes;
 }
 
@@ -243,8 +262,10 @@ struct Verifier::Engine {
   std::vector<std::string> signer_stack;
   int signature_checks = 0;
   int paths_tried = 0;
+  int search_calls = 0;
   int budget = 0;
   bool budget_exhausted = false;
+  int assumptions = 0;  // CRL-issuer validations that trusted an issuer still being validated
 
   explicit Engine(Inputs i) : in(i) {}
 
@@ -254,6 +275,8 @@ struct Verifier::Engine {
     signer_stack.clear();
     signature_checks = 0;
     paths_tried = 0;
+    search_calls = 0;
+    assumptions = 0;
     budget = o.signature_budget;
     budget_exhausted = false;
   }
@@ -326,6 +349,10 @@ struct Verifier::Engine {
   }
 
   void evaluate(Path& path, Search& s) {
+    if (paths_tried >= kMaxPathsValidated) {
+      budget_exhausted = true;
+      return;
+    }
     ++paths_tried;
     Validation v = validate(path, *s.mode);
     if (v.valid()) {
@@ -341,6 +368,10 @@ struct Verifier::Engine {
   }
 
   void search(Path& path, Search& s) {
+    if (++search_calls > kMaxSearchCalls) {
+      budget_exhausted = true;
+      return;
+    }
     const Certificate& cur = *path.certs.back();
     const auto aki = aki_of(cur);
     bool explored = false;
@@ -379,6 +410,10 @@ struct Verifier::Engine {
     // Candidates whose signature on `cur` verifies go first; the others only after.
     std::vector<CertificatePtr> good, doubtful;
     for (const auto& c : candidates) {
+      if (dsa_without_parameters(*c)) {  // its key needs its issuer's parameters: judged on a full path
+        good.push_back(c);
+        continue;
+      }
       const auto ok = check_signature(cur, c->public_key(), c.get());
       if (!ok) return;  // budget exhausted
       (*ok ? good : doubtful).push_back(c);
@@ -393,7 +428,8 @@ struct Verifier::Engine {
       }
     }
     if (!explored) {
-      path.dead_end = "no trust anchor or intermediate is named " + cert::format_dn(cur.issuer());
+      path.dead_end = cur.self_issued() ? cur.subject_text() + " is self-issued and not a trust anchor"
+                                        : "no trust anchor or intermediate is named " + cert::format_dn(cur.issuer());
       evaluate(path, s);
       path.dead_end.clear();
     }
@@ -439,6 +475,12 @@ struct Verifier::Engine {
     if (anchor && n > 0) {
       const int p = total - 1;
       pass(p, Check::kTrustedCa, "trust anchor");
+      // An anchor's oddities are warnings, except where they would lift a constraint it imposes:
+      // a name constraints extension that is malformed or repeated cannot be applied as meant.
+      for (const auto& problem : anchor->problems()) {
+        const bool constraining = problem.find("nameConstraints") != std::string::npos;
+        add(p, Check::kExtensions, constraining ? Outcome::kFail : Outcome::kWarn, "malformed", "trust anchor: " + problem);
+      }
       check_validity(p, *anchor, true);
       if (!is_ca(*anchor)) add(p, Check::kBasicConstraints, Outcome::kWarn, "anchor-not-a-ca", "the trust anchor is not marked as a CA");
       if (const EVP_PKEY* k = anchor->public_key()) {
@@ -513,7 +555,7 @@ struct Verifier::Engine {
 
       // Algorithm and key policy (the delegate).
       {
-        const auto sv = judge_signature_algorithm(x.signature_nid(), o.algorithms);
+        const auto sv = judge_signature_algorithm(x.signature_algorithm_identifier(), o.algorithms);
         std::optional<AlgorithmVerdict> kv;
         if (const EVP_PKEY* k = x.public_key(); k && !dsa_without_parameters(x)) kv = judge_key(*k, o.algorithms);
         else if (!dsa_without_parameters(x)) kv = AlgorithmVerdict{Verdict::kRefuse, "weak-key", "the public key cannot be decoded"};
@@ -772,7 +814,7 @@ struct Verifier::Engine {
   std::optional<Signer> crl_signer(const Crl& crl, const Certificate* issuer, const EVP_PKEY* issuer_key,
                                    const Certificate* issuer_for_cache, const Certificate& anchor, const Mode& mode,
                                    std::string& why) {
-    const auto sv = judge_signature_algorithm(crl.signature_nid(), mode.options.algorithms);
+    const auto sv = judge_signature_algorithm(crl.signature_algorithm_identifier(), mode.options.algorithms);
     if (sv.verdict == Verdict::kRefuse) {
       why = "its signature algorithm is refused: " + sv.detail;
       return std::nullopt;
@@ -824,7 +866,10 @@ struct Verifier::Engine {
     if (auto it = signer_paths.find(key); it != signer_paths.end()) return it->second;
     // A CRL issuer already being validated further up: its path is established by that
     // validation (the cycle of a CRL signer covered by its own CRL).
-    if (std::find(signer_stack.begin(), signer_stack.end(), signer->fingerprint()) != signer_stack.end()) return true;
+    if (std::find(signer_stack.begin(), signer_stack.end(), signer->fingerprint()) != signer_stack.end()) {
+      ++assumptions;
+      return true;
+    }
     if (mode.signer_depth >= kMaxSignerDepth) return false;
     Mode m;
     m.options = mode.options;
@@ -838,6 +883,7 @@ struct Verifier::Engine {
     m.leaf_checks = false;
     m.signer_depth = mode.signer_depth + 1;
     m.required_anchor = &anchor;
+    const int assumptions_before = assumptions;
     signer_stack.push_back(signer->fingerprint());
     Search s;
     s.mode = &m;
@@ -846,7 +892,8 @@ struct Verifier::Engine {
     search(path, s);
     signer_stack.pop_back();
     const bool ok = s.done;
-    signer_paths[key] = ok;
+    // A result that leaned on an issuer still being validated holds only inside that validation.
+    if (assumptions == assumptions_before) signer_paths[key] = ok;
     return ok;
   }
 
@@ -884,9 +931,20 @@ struct Verifier::Engine {
           if (name) in.crls->by_issuer(*name, pool);
         }
       }
+      // The newest CRL of each scope decides: an older one, though still current, may predate a
+      // revocation (replaying it must not un-revoke) or a lifted hold.
+      std::stable_sort(pool.begin(), pool.end(), [](const CrlPtr& a, const CrlPtr& b) {
+        if (a->crl_number() && b->crl_number()) {
+          const int c = cert::compare_hex_numbers(*a->crl_number(), *b->crl_number());
+          if (c != 0) return c > 0;
+        }
+        return a->this_update() > b->this_update();
+      });
+      std::vector<const Crl*> decided;
       for (const auto& crl_ptr : pool) {
         const Crl& crl = *crl_ptr;
         if (crl.is_delta()) continue;  // deltas are applied to their complete CRL
+        if (std::any_of(decided.begin(), decided.end(), [&](const Crl* d) { return same_scope(*d, crl); })) continue;
         std::string why;
         if (!in_scope(crl, x, dp, why)) {
           if (!why.empty()) last_problem = why;
@@ -911,6 +969,7 @@ struct Verifier::Engine {
           last_problem = "the CRL of " + crl.issuer_text() + " cannot be used: " + why;
           continue;
         }
+        decided.push_back(&crl);  // correctly signed: older CRLs of this scope no longer count
         // (a): a CRL past its nextUpdate is current only with a current delta CRL.
         const Crl* delta = find_delta(crl, *signer, at, pool);
         if (!fresh(crl, at) && !delta) {
@@ -953,7 +1012,9 @@ Result<VerifyResult> Verifier::verify(const CertificatePtr& target, const Verify
   if (options.max_depth < 0) return fail(ErrorCode::kBadInput, "--max-depth must be 0 or more");
   VerifyOptions opts = options;
   if (opts.host) {
-    // An IP literal given as a host is an IP reference identity (RFC 9525 6.2).
+    // An IP literal given as a host is an IP reference identity (RFC 9525 6.2); "[::1]" too.
+    if (opts.host->size() > 2 && opts.host->front() == '[' && opts.host->back() == ']')
+      opts.host = opts.host->substr(1, opts.host->size() - 2);
     if (auto ip = cert::parse_ip(*opts.host)) {
       opts.ip = *ip;
       opts.host.reset();
@@ -992,8 +1053,8 @@ Result<VerifyResult> Verifier::verify(const CertificatePtr& target, const Verify
   }
   if (e.budget_exhausted && !r.valid && !r.chain.empty())
     r.chain.front().findings.push_back(Finding{Check::kTrustedCa, Outcome::kFail, "budget-exceeded",
-                                               "the search stopped after " + std::to_string(e.signature_checks) +
-                                                   " signature checks (the budget)"});
+                                               "the search stopped at its budget, after " + std::to_string(e.paths_tried) +
+                                                   " path(s) and " + std::to_string(e.signature_checks) + " signature checks"});
   if (!r.valid)
     for (const auto& c : r.chain)
       for (const auto& f : c.findings)

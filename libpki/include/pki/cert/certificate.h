@@ -93,6 +93,7 @@ class Certificate {
   std::string public_key_algorithm() const;  // "EC P-256", "RSA 2048", "Ed25519", "DSA 1024", ...
 
   int signature_nid() const { return signature_nid_; }
+  const X509_ALGOR& signature_algorithm_identifier() const;  // the outer signatureAlgorithm
   std::string signature_algorithm() const;
   // The outer signatureAlgorithm equals the TBS signature field (RFC 5280 4.1.1.2).
   bool signature_algorithms_match() const { return sig_algs_match_; }

@@ -59,7 +59,11 @@ class Crl {
   const std::optional<IssuingDistributionPoint>& issuing_distribution_point() const { return idp_; }
   // A critical CRL or entry extension pki does not process: RFC 5280 5.2 and 5.3 forbid using the CRL.
   const std::optional<std::string>& unusable_reason() const { return unusable_; }
-  int signature_nid() const { return X509_CRL_get_signature_nid(crl_.get()); }
+  const X509_ALGOR& signature_algorithm_identifier() const {
+    const X509_ALGOR* alg = nullptr;
+    X509_CRL_get0_signature(crl_.get(), nullptr, &alg);
+    return *alg;
+  }
   std::size_t entry_count() const { return entry_count_; }
   const std::vector<OsslPtr<X509_NAME>>& entry_issuers() const { return entry_issuers_; }
 

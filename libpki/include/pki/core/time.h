@@ -25,5 +25,8 @@ std::string format_duration(std::chrono::seconds d);
 
 // ASN.1 UTCTime / GeneralizedTime to a time point; an error when the encoding is invalid.
 Result<TimePoint> from_asn1_time(const ASN1_TIME& t);
+// RFC 5280 4.1.2.5.1-2: UTCTime is YYMMDDHHMMSSZ, GeneralizedTime YYYYMMDDHHMMSSZ: seconds
+// present, Zulu, no fractions. OpenSSL's parser is more lenient.
+bool is_der_time(const ASN1_TIME& t);
 
 }  // namespace pki

@@ -5,6 +5,7 @@
 #include <string>
 
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 
 #include "pki/verify/options.h"
 
@@ -18,8 +19,10 @@ struct AlgorithmVerdict {
   std::string detail;  // for people
 };
 
-// A signature algorithm by OpenSSL NID (certificate or CRL signatureAlgorithm).
-AlgorithmVerdict judge_signature_algorithm(int nid, AlgorithmPolicy policy);
+// A signature algorithm (a certificate's or CRL's signatureAlgorithm), with its parameters: RSA-PSS
+// must use SHA-256, -384 or -512, MGF1 with the same hash, and a salt as long as the hash (the
+// profile of RFC 8446 4.2.3 and BoringSSL).
+AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, AlgorithmPolicy policy);
 // A public key below the trust anchor (signing certificates or CRLs, or a target's key).
 AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy);
 

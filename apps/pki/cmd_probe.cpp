@@ -1,0 +1,112 @@
+// pki probe HOST:PORT: a TLS client that verifies the server's chain as `pki verify` does.
+#include "context.h"
+#include "render.h"
+#include "verify_inputs.h"
+
+#include "pki/core/io.h"
+#include "pki/core/time.h"
+#include "pki/keys/keys.h"
+#include "pki/probe/probe.h"
+
+namespace pki::app {
+
+namespace {
+
+struct ProbeCli {
+  std::string target, servername, cert, key, timeout = "10s";
+  std::vector<std::string> trust, trust_ca, crls;
+  bool crl_from_store = false, allow_unknown = false;
+};
+
+std::string_view failure_code(probe::Failure f) {
+  switch (f) {
+    case probe::Failure::kNone: return "none";
+    case probe::Failure::kRefused: return "connection-refused";
+    case probe::Failure::kTimedOut: return "timed-out";
+    case probe::Failure::kHandshake: return "handshake-failed";
+    case probe::Failure::kPeerRefused: return "peer-refused";
+  }
+  return "?";
+}
+
+Result<int> run_probe(Context& ctx, const ProbeCli& o) {
+  probe::ProbeOptions p;
+  PKI_ASSIGN(auto hp, probe::parse_host_port(o.target));
+  p.host = hp.first;
+  p.port = hp.second;
+  p.servername = o.servername.empty() ? p.host : o.servername;
+  PKI_ASSIGN(auto timeout, parse_duration(o.timeout));
+  if (timeout.count() <= 0) return fail(ErrorCode::kBadInput, "--timeout must be positive");
+  p.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
+  if (o.cert.empty() != o.key.empty()) return fail(ErrorCode::kBadInput, "--cert and --key go together");
+  if (!o.cert.empty()) {
+    PKI_TRY(load_certificates(o.cert));  // a clear message for a file that holds no certificate
+    p.client_cert_file = o.cert;
+    PKI_ASSIGN(std::string pem, read_file(o.key));
+    PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+    PKI_ASSIGN(p.client_key, keys::from_pkcs8_pem(pem, pass));
+  }
+  verify::CertificateSet anchors, intermediates;
+  verify::CrlSet crls;
+  PKI_TRY(load_verify_inputs(ctx, o.trust, o.trust_ca, {}, o.crls, o.crl_from_store, anchors, intermediates, crls));
+  verify::VerifyOptions vo;
+  vo.at = ctx.now();
+  vo.unknown_revocation = o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
+  PKI_ASSIGN(auto r, probe::run(p, anchors, intermediates, crls, vo));
+
+  const bool connected = r.failure == probe::Failure::kNone;
+  const bool valid = r.verification && r.verification->valid;
+  nlohmann::json j = {{"target", o.target},
+                      {"servername", p.servername},
+                      {"address", r.address},
+                      {"connected", connected},
+                      {"protocol", r.protocol},
+                      {"cipher", r.cipher},
+                      {"cipher_bits", r.cipher_bits},
+                      {"client_certificate_sent", r.client_certificate_sent}};
+  if (!connected)
+    j["failure"] = {{"code", failure_code(r.failure)}, {"message", r.failure_message}, {"alert", r.alert}};
+  nlohmann::json chain = nlohmann::json::array();
+  for (const auto& c : r.peer_chain) chain.push_back({{"subject", c->subject_text()}, {"issuer", c->issuer_text()}});
+  j["server_chain"] = chain;
+  if (r.verification) j["verification"] = verify_result_json(*r.verification);
+  j["valid"] = connected && valid;
+
+  std::string text;
+  if (!r.address.empty()) text += "connected to " + r.address + " (server name " + p.servername + ")\n";
+  if (!r.protocol.empty() && !r.cipher.empty())
+    text += "protocol " + r.protocol + ", cipher " + r.cipher + " (" + std::to_string(r.cipher_bits) + "-bit keys)\n";
+  if (!o.cert.empty()) text += std::string("client certificate: ") + (r.client_certificate_sent ? "sent" : "not sent") + "\n";
+  if (!r.peer_chain.empty()) {
+    text += "server chain, as sent:\n";
+    for (std::size_t i = 0; i < r.peer_chain.size(); ++i)
+      text += "  " + std::to_string(i) + ": " + r.peer_chain[i]->subject_text() + "\n";
+    text += "\n";
+  }
+  if (r.verification) text += verify_result_text(*r.verification);
+  if (!connected) text += "CONNECTION FAILED: " + r.failure_message + "\n";
+  ctx.emit(j, text);
+  // 4 when the connection failed (refused, timed out, or the peer's alert); else 1 when a check failed.
+  if (!connected) return 4;
+  return valid ? 0 : 1;
+}
+
+}  // namespace
+
+void register_probe(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ProbeCli>();
+  auto* cmd = app.add_subcommand("probe", "connect to a TLS server and verify its chain (mutual TLS with --cert/--key)");
+  cmd->add_option("target", o->target, "HOST:PORT ([IPv6]:PORT)")->required();
+  cmd->add_option("--servername", o->servername, "the name sent as SNI and checked (default HOST)");
+  cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
+  cmd->add_option("--trust-ca", o->trust_ca, "trust this CA of the store (repeatable)");
+  cmd->add_option("--cert", o->cert, "present this client certificate (PEM, its chain after it)");
+  cmd->add_option("--key", o->key, "the client certificate's key (PKCS#8 PEM)");
+  cmd->add_option("--crl", o->crls, "CRLs to check the server's chain with (repeatable)");
+  cmd->add_flag("--crl-from-store", o->crl_from_store, "check revocation with the latest CRL of every CA in the store");
+  cmd->add_flag("--allow-unknown-revocation", o->allow_unknown, "warn instead of failing when a CRL is missing or stale");
+  cmd->add_option("--timeout", o->timeout, "for connecting and the handshake (default 10s)");
+  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_probe(ctx, *o); }; });
+}
+
+}  // namespace pki::app

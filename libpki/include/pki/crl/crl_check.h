@@ -1,0 +1,39 @@
+// Checking a published CRL before clients fetch it: the CI guard against a stale, foreign or
+// superseded CRL taking every client down (an expired CRL makes revocation status unknown, and
+// verifiers that deny unknown status, as pki does, then refuse every certificate).
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "pki/cert/certificate.h"
+#include "pki/cert/crl.h"
+#include "pki/core/clock.h"
+#include "pki/core/error.h"
+#include "pki/store/store.h"
+
+namespace pki::crl {
+
+// Published CRLs should outlive the time a scheduled job takes to notice and republish: two days
+// by default, a weekend's margin for a daily job.
+inline constexpr std::chrono::seconds kDefaultMinRemaining = std::chrono::days{2};
+
+struct CheckItem {
+  std::string check;    // "issuer", "signature", "crl-number", "this-update", "next-update"
+  bool ok = false;
+  std::string message;
+};
+
+struct CheckReport {
+  bool ok = false;
+  std::vector<CheckItem> items;
+};
+
+// Checks `crl` against CA `authority`: issued by it, signed with its key, the newest CRL number the
+// store recorded for it, already current, and current for at least `min_remaining` more.
+Result<CheckReport> check_published(store::Store& store, const store::AuthorityRecord& authority,
+                                    const cert::Certificate& ca_certificate, const cert::Crl& crl, TimePoint now,
+                                    std::chrono::seconds min_remaining);
+
+}  // namespace pki::crl

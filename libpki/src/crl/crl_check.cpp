@@ -1,0 +1,76 @@
+#include "pki/crl/crl_check.h"
+
+#include <cstdio>
+
+#include "pki/core/time.h"
+
+namespace pki::crl {
+
+namespace {
+
+// A CRL number for people: decimal when it fits 64 bits, else hex.
+std::string number_text(const std::string& hex) {
+  if (hex.size() > 16) return "0x" + hex;
+  return std::to_string(std::stoull(hex.empty() ? "0" : hex, nullptr, 16));
+}
+
+}  // namespace
+
+Result<CheckReport> check_published(store::Store& store, const store::AuthorityRecord& authority,
+                                    const cert::Certificate& ca, const cert::Crl& crl, TimePoint now,
+                                    std::chrono::seconds min_remaining) {
+  CheckReport r;
+  auto add = [&](std::string check, bool ok, std::string message) {
+    r.items.push_back({std::move(check), ok, std::move(message)});
+  };
+
+  const bool same_issuer = X509_NAME_cmp(&crl.issuer(), &ca.subject()) == 0;
+  add("issuer", same_issuer,
+      same_issuer ? "issued by " + ca.subject_text() : "issued by " + crl.issuer_text() + ", not by CA '" + authority.name + "'");
+
+  const EVP_PKEY* key = ca.public_key();
+  const bool signed_ok = key && X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
+  drain_openssl_errors();
+  add("signature", signed_ok,
+      signed_ok ? "signed with the key of CA '" + authority.name + "'" : "the signature does not verify with the key of CA '" + authority.name + "'");
+
+  PKI_ASSIGN(auto latest, store.latest_crl(authority.id));
+  if (!crl.crl_number()) {
+    add("crl-number", false, "the CRL has no CRL number");
+  } else if (!latest) {
+    add("crl-number", false, "CA '" + authority.name + "' has no CRL in the store");
+  } else {
+    char hex[32];
+    std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(latest->crl_number));
+    const int cmp = cert::compare_hex_numbers(*crl.crl_number(), hex);
+    const std::string have = "#" + number_text(*crl.crl_number());
+    if (cmp == 0) add("crl-number", true, have + ", the newest CA '" + authority.name + "' issued");
+    else if (cmp < 0)
+      add("crl-number", false, have + " is not the newest: CA '" + authority.name + "' issued #" +
+                                   std::to_string(latest->crl_number) + " since (publish that one)");
+    else add("crl-number", false, have + " was never issued by CA '" + authority.name + "' in this store");
+  }
+
+  const bool started = crl.this_update() <= now;
+  add("this-update", started,
+      started ? "current since " + format_rfc3339(crl.this_update())
+              : "not current until " + format_rfc3339(crl.this_update()) + " (a clock ahead?)");
+
+  if (!crl.next_update()) {
+    add("next-update", false, "the CRL has no nextUpdate");
+  } else {
+    const auto left = *crl.next_update() - now;
+    const bool enough = left >= min_remaining;
+    add("next-update", enough,
+        left < std::chrono::seconds{0}
+            ? "expired on " + format_rfc3339(*crl.next_update()) + ": clients cannot check revocation"
+        : enough ? "next update " + format_rfc3339(*crl.next_update()) + ", in " + format_duration(left)
+                 : "next update " + format_rfc3339(*crl.next_update()) + " is in " + format_duration(left) +
+                       ", less than " + format_duration(min_remaining) + ": republish now");
+  }
+  r.ok = true;
+  for (const auto& i : r.items) r.ok = r.ok && i.ok;
+  return r;
+}
+
+}  // namespace pki::crl

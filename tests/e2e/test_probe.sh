@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# pki probe against openssl s_server: mutual TLS with -Verify and a CRL (-CRL -crl_check), judged
+# by exit codes and the JSON finding codes; and servers whose chain is untrusted, lacks its
+# intermediate, has expired or names another host.
+source "$(dirname "$0")/lib.sh"
+
+"$PKI" init >/dev/null
+"$PKI" ca create root --subject "CN=Probe Root" >/dev/null
+"$PKI" ca create int --parent root --subject "CN=Probe Int" >/dev/null
+"$PKI" ca create other --subject "CN=Other Root" >/dev/null
+"$PKI" --now 2024-01-01T00:00:00Z ca create old --subject "CN=Old Root" >/dev/null
+"$PKI" issue --ca int --profile server --cn localhost --san IP:127.0.0.1 --key-out server.key --out server.pem --chain-out chain.pem >/dev/null
+"$PKI" issue --ca int --profile client --cn alice --key-out alice.key --out alice.pem >/dev/null
+"$PKI" issue --ca other --profile client --cn mallory --key-out mallory.key --out mallory.pem >/dev/null
+"$PKI" issue --ca other --profile server --cn localhost --key-out untrusted.key --out untrusted.pem >/dev/null
+"$PKI" --now 2024-01-01T00:00:00Z issue --ca old --profile server --cn localhost --days 30 --key-out expired.key --out expired.pem >/dev/null
+"$PKI" issue --ca int --profile server --cn www.example.test --key-out elsewhere.key --out elsewhere.pem >/dev/null
+"$PKI" ca export root --out root.pem >/dev/null
+"$PKI" crl --ca int --out int.crl >/dev/null
+"$PKI" crl --ca root --out root.crl >/dev/null
+cat root.pem chain.pem >client-cas.pem
+
+mtls_server() {
+  start_s_server "$1" -cert server.pem -key server.key -cert_chain chain.pem -Verify 2 -verify_return_error \
+    -CAfile client-cas.pem -CRL int.crl -crl_check "${@:2}"
+}
+json() { jq -e "$1" "$TMP/out" >/dev/null; }
+
+# Mutual TLS, TLS 1.3.
+mtls_server mtls13 || exit 1
+expect 0 "mutual TLS with a pki client certificate" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key \
+  --crl-from-store --json
+check "connected, TLS 1.3, a cipher with its key size, client certificate sent" -- json \
+  '.connected and .protocol == "TLSv1.3" and (.cipher | length > 0) and .cipher_bits >= 128 and .client_certificate_sent'
+check "the server's chain verified, every check on the target passed" -- json \
+  '.verification.valid and ([.verification.chain[0].findings[] | select(.outcome == "fail")] | length == 0)'
+check "the server sent its chain: leaf and intermediate" -- json '.server_chain | length == 2'
+expect 0 "the text report names the protocol and cipher" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key
+check "text: protocol line" -- grep -q "^protocol TLSv1.3, cipher " "$TMP/out"
+check "text: VALID" -- grep -q "^VALID: CN=localhost" "$TMP/out"
+expect 4 "no client certificate" -- probe "localhost:$PORT" --trust-ca root --json
+check "refused with alert certificate required, after the handshake" -- json \
+  '.failure.code == "peer-refused" and .failure.alert == "certificate required"'
+expect 4 "a client certificate from another CA" -- probe "localhost:$PORT" --trust-ca root --cert mallory.pem --key mallory.key --json
+check "refused with alert unknown ca" -- json '.failure.alert == "unknown ca"'
+stop_pid "$SERVER_PID"
+
+# Revoke alice, publish the CRL, restart the server with it: the same probe is refused.
+serial=$(openssl x509 -in alice.pem -noout -serial | cut -d= -f2)
+"$PKI" revoke "$serial" --reason keyCompromise >/dev/null
+"$PKI" crl --ca int --out int.crl >/dev/null
+mtls_server mtls13-revoked || exit 1
+expect 4 "a revoked client certificate" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key --json
+check "refused with alert certificate revoked" -- json '.failure.alert == "certificate revoked"'
+stop_pid "$SERVER_PID"
+
+# TLS 1.2: the server judges the client certificate during the handshake.
+mtls_server mtls12 -tls1_2 || exit 1
+expect 4 "TLS 1.2, revoked client" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key --json
+check "the handshake fails with alert certificate revoked" -- json \
+  '.failure.code == "handshake-failed" and .failure.alert == "certificate revoked" and .protocol == "TLSv1.2"'
+stop_pid "$SERVER_PID"
+
+# One-way TLS with bad server chains: exit 1 with the right code.
+start_s_server untrusted -cert untrusted.pem -key untrusted.key || exit 1
+expect 1 "an untrusted chain" -- probe "localhost:$PORT" --trust-ca root --json
+check "code unknown-issuer, not anchored" -- json \
+  '([.verification.failures[] | select(endswith("unknown-issuer"))] | length == 1) and (.verification.anchored | not)'
+stop_pid "$SERVER_PID"
+start_s_server noint -cert server.pem -key server.key || exit 1
+expect 1 "a chain without its intermediate" -- probe "localhost:$PORT" --trust root.pem --json
+check "code unknown-issuer" -- json '.verification.failures | index("[0] unknown-issuer")'
+expect 0 "the same server, with the intermediate known to the client (the store's CAs)" -- probe "localhost:$PORT" --trust-ca root
+stop_pid "$SERVER_PID"
+start_s_server expired -cert expired.pem -key expired.key || exit 1
+expect 1 "an expired server certificate" -- probe "localhost:$PORT" --trust-ca old --json
+check "code expired" -- json '.verification.failures == ["[0] expired"]'
+stop_pid "$SERVER_PID"
+start_s_server elsewhere -cert elsewhere.pem -key elsewhere.key -cert_chain chain.pem || exit 1
+expect 1 "a certificate for another host" -- probe "localhost:$PORT" --trust-ca root --json
+check "code hostname-mismatch" -- json '.verification.failures == ["[0] hostname-mismatch"]'
+expect 0 "the right name through --servername" -- probe "127.0.0.1:$PORT" --servername www.example.test --trust-ca root
+stop_pid "$SERVER_PID"
+
+# Connection failures: exit 4.
+port=$(free_port)
+expect 4 "nobody listening" -- probe "127.0.0.1:$port" --trust-ca root --timeout 3s --json
+check "code connection-refused" -- json '.failure.code == "connection-refused"'
+refused 2 "a malformed target" -- probe "localhost" --trust-ca root
+refused 2 "a bad timeout" -- probe "localhost:443" --trust-ca root --timeout soon
+refused 2 "--cert without --key" -- probe "localhost:443" --trust-ca root --cert alice.pem
+finish
