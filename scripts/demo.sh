@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job, narrated: installs what is needed, builds pki, then in a temporary directory makes a
-# root and an intermediate CA, a server certificate for localhost and a client certificate, revokes
-# the client certificate, publishes CRLs, and lets openssl verify judge the results.
+# The main job, narrated, as a TLS handshake: installs what is needed, builds pki, then in a
+# temporary directory makes a root and an intermediate CA, a server certificate for localhost and a
+# client certificate, starts a local TLS server that requires client certificates and checks the
+# CRL, and shows `pki probe` accepted, then refused once the client certificate is revoked and the
+# CRL republished, and `pki verify` saying why.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -10,54 +12,102 @@ scripts/build.sh >/dev/null
 pki="$root/build/pki"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/pki-demo-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 cd "$work"
 export PKI_DB="$work/pki.db"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+say() { printf '%s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
+
+free_port() {
+  local p
+  for _ in $(seq 1 100); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  echo "no free port" >&2
+  exit 1
+}
+start_server() {
+  port=$(free_port)
+  openssl s_server -accept "127.0.0.1:$port" -quiet -cert server.pem -key server.key -cert_chain chain.pem \
+    -Verify 2 -verify_return_error -CAfile client-cas.pem -CRL issuing.crl -crl_check >server.log 2>&1 &
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return
+    sleep 0.1
+  done
+  echo "the TLS server did not start:" >&2
+  cat server.log >&2
+  exit 1
+}
+stop_server() { kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; }
 
 step "1. A database: one SQLite file, created 0600"
 show "$pki" init
 ls -l pki.db
 
-step "2. A root CA (EC P-384, 10 years) and an intermediate under it (pathLen 0, names limited to localhost)"
+step "2. A root CA (EC P-384) and an intermediate under it (pathLen 0, names limited to localhost)"
 show "$pki" ca create root --subject "CN=Demo Root CA, O=pki demo" --key-type ec-p384
-show "$pki" ca create issuing --parent root --subject "CN=Demo Issuing CA, O=pki demo" --path-len 0 \
-  --permit-dns localhost --crl-url http://127.0.0.1/issuing.crl
+show "$pki" ca create issuing --parent root --subject "CN=Demo Issuing CA, O=pki demo" --path-len 0 --permit-dns localhost
 show "$pki" ca list
 
-step "3. A server certificate for localhost (and 127.0.0.1), with a key made here"
+step "3. A server certificate for localhost (and 127.0.0.1), its key made here"
 show "$pki" issue --ca issuing --profile server --cn localhost --san IP:127.0.0.1 \
   --key-out server.key --out server.pem --chain-out chain.pem
 
-step "4. A client certificate from a CSR made by openssl"
+step "4. A client certificate for alice, from a CSR made by openssl"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout client.key -subj "/CN=alice" -out client.csr 2>/dev/null
 show "$pki" issue --ca issuing --profile client --csr client.csr --out client.pem
 
-step "5. The name constraints at work: a name outside localhost is refused"
-show "$pki" issue --ca issuing --profile server --cn www.example.com --key-out other.key || echo "(refused, exit $?)"
+step "5. CRLs for both CAs, checked as a CI job would before publishing them"
+show "$pki" crl --ca root --out root.crl
+show "$pki" crl --ca issuing --out issuing.crl
+show "$pki" crl check issuing.crl --ca issuing
 
-step "6. openssl verify accepts both, each for its purpose"
-show "$pki" ca export root --out root.pem
-show openssl verify -CAfile root.pem -untrusted chain.pem -purpose sslserver -verify_hostname localhost server.pem
-show openssl verify -CAfile root.pem -untrusted chain.pem -purpose sslclient client.pem
+step "6. A TLS server that requires a client certificate and checks it against the CRL"
+"$pki" ca export root --out root.pem >/dev/null
+cat root.pem chain.pem >client-cas.pem
+start_server
+say "openssl s_server on 127.0.0.1:$port: -Verify 2 -verify_return_error -CAfile client-cas.pem -CRL issuing.crl -crl_check"
 
-step "7. The client's key is compromised: revoke it and publish CRLs"
+step "7. pki probe: the handshake, with alice's certificate; every check on the server's chain"
+show "$pki" probe "localhost:$port" --trust-ca root --cert client.pem --key client.key --crl-from-store
+
+step "8. alice's key is compromised: revoke her certificate and republish the CRL"
 serial=$(openssl x509 -in client.pem -noout -serial | cut -d= -f2)
 show "$pki" revoke "$serial" --reason keyCompromise
 show "$pki" crl --ca issuing --out issuing.crl
-show "$pki" crl --ca root --out root.crl
-show openssl crl -in issuing.crl -noout -text
+say "(the server reads its CRL at start: restart it with the new one)"
+stop_server
+start_server
 
-step "8. openssl verify with CRL checking: the server still passes, the revoked client does not"
+step "9. The same probe is now refused by the server"
+set +e
+show "$pki" probe "localhost:$port" --trust-ca root --cert client.pem --key client.key --crl-from-store
+rc=$?
+set -e
+say "(pki probe exit status $rc: the connection was refused)"
+
+step "10. pki verify says why, as the server judged it"
+set +e
+show "$pki" verify client.pem --trust-ca root --crl-from-store --purpose client
+rc=$?
+set -e
+say "(pki verify exit status $rc: invalid)"
+
+step "11. openssl agrees: the server certificate passes, alice's does not"
 cat root.crl issuing.crl >crls.pem
-show openssl verify -crl_check_all -CAfile root.pem -untrusted chain.pem -CRLfile crls.pem server.pem
-show openssl verify -crl_check_all -CAfile root.pem -untrusted chain.pem -CRLfile crls.pem client.pem \
-  || echo "(refused, as it must be)"
+show openssl verify -crl_check_all -CAfile root.pem -untrusted chain.pem -CRLfile crls.pem -purpose sslserver server.pem
+show openssl verify -crl_check_all -CAfile root.pem -untrusted chain.pem -CRLfile crls.pem -purpose sslclient client.pem || true
 
-step "9. What the store knows"
+step "12. What the store knows"
 show "$pki" list
-show "$pki" show "$serial"
 echo
 echo "demo done: the files were in $work (removed on exit)"

@@ -83,7 +83,7 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
       text += "  " + std::to_string(i) + ": " + r.peer_chain[i]->subject_text() + "\n";
     text += "\n";
   }
-  if (r.verification) text += verify_result_text(*r.verification);
+  if (r.verification) text += "the server's chain, as a TLS client checks it:\n" + verify_result_text(*r.verification);
   if (!connected) text += "CONNECTION FAILED: " + r.failure_message + "\n";
   ctx.emit(j, text);
   // 4 when the connection failed (refused, timed out, or the peer's alert); else 1 when a check failed.
