@@ -154,6 +154,30 @@ TEST_CASE("verify: a server certificate passes every check") {
   CHECK(p.verify(leaf, o).valid);
 }
 
+TEST_CASE("verify: IP addresses match as bytes, IPv4 and IPv6, never as DNS names") {
+  Pki p;
+  auto leaf = p.issue("server", "", {"IP:2001:db8::1", "IP:192.0.2.7", "DNS:host.example"});
+  struct {
+    const char* host;
+    bool valid;
+  } cases[] = {
+      {"2001:db8::1", true},
+      {"2001:DB8:0:0:0:0:0:1", true},  // another spelling, the same bytes
+      {"[2001:db8::1]", true},
+      {"2001:db8::2", false},
+      {"192.0.2.7", true},
+      {"::ffff:192.0.2.7", false},  // an IPv4-mapped IPv6 address is not the IPv4 address
+      {"192.0.2.8", false},
+      {"host.example", true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.host));
+    verify::VerifyOptions o;
+    o.host = c.host;
+    CHECK(p.verify(leaf, o).valid == c.valid);
+  }
+}
+
 TEST_CASE("verify: each check fails on its own") {
   Pki p;
   p.publish_crls();
