@@ -215,7 +215,9 @@ TEST_CASE("revoke and CRL: reasons, invalidity dates, holds, numbers") {
   CHECK(second.entries == 3);
   auto crl1 = parse_crl(second.der);
   CHECK(X509_CRL_verify(crl1.get(), const_cast<EVP_PKEY*>(issuer.certificate->public_key())) == 1);
-  CHECK(ASN1_INTEGER_get(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl1.get(), NID_crl_number, nullptr, nullptr))) == 2);
+  OsslPtr<ASN1_INTEGER> number(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl1.get(), NID_crl_number, nullptr, nullptr)));
+  REQUIRE(number);
+  CHECK(ASN1_INTEGER_get(number.get()) == 2);
   STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl1.get());
   REQUIRE(sk_X509_REVOKED_num(revoked) == 3);
   std::map<std::string, int> reasons;  // serial -> reason code, -1 when absent

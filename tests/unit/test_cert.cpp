@@ -197,3 +197,44 @@ TEST_CASE("builder: the encoded certificate parses back with every field") {
   // OpenSSL agrees the signature is good.
   CHECK(X509_verify(c->x509_mutable(), const_cast<EVP_PKEY*>(&signer.key())) == 1);
 }
+
+TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems") {
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki = test::must(keys::spki_der(*key));
+  auto signer = test::must(Signer::create(up_ref(key.get())));
+  auto make = [&](const std::string& subject, std::vector<Extension> exts) {
+    TbsCertificate t;
+    t.serial = Bytes{0x42};
+    t.issuer = test::must(name_der(*test::must(parse_dn("CN=Issuer"))));
+    t.subject = subject.empty() ? Bytes{0x30, 0x00} : test::must(name_der(*test::must(parse_dn(subject))));
+    t.not_before = test::at("2026-01-01T00:00:00Z");
+    t.not_after = test::at("2027-01-01T00:00:00Z");
+    t.spki = spki;
+    t.extensions = std::move(exts);
+    return test::must(Certificate::from_der(test::must(sign_certificate(t, signer))));
+  };
+  const std::vector<GeneralName> san{{GeneralNameType::kDns, "a.example", {}}};
+  const Bytes id(20, 1);
+  Extension critical_aki = ext::authority_key_id(id);
+  critical_aki.critical = true;
+  struct {
+    const char* what;
+    CertificatePtr cert;
+    bool problem;
+  } cases[] = {
+      {"a well-formed leaf", make("CN=a", {ext::basic_constraints(false, std::nullopt), ext::subject_alt_name(san, false)}), false},
+      {"an empty subject, critical SAN", make("", {ext::subject_alt_name(san, true)}), false},
+      {"an empty subject, non-critical SAN", make("", {ext::subject_alt_name(san, false)}), true},
+      {"an empty subject, no SAN", make("", {}), true},
+      {"keyUsage with no bit", make("CN=a", {ext::key_usage(0)}), true},
+      {"keyCertSign on a non-CA", make("CN=a", {ext::key_usage(key_usage::kKeyCertSign)}), true},
+      // BasicConstraints ::= SEQUENCE { pathLenConstraint 0 }, cA left at its default FALSE.
+      {"pathLen without cA", make("CN=a", {Extension{"2.5.29.19", true, Bytes{0x30, 0x03, 0x02, 0x01, 0x00}}}), true},
+      {"a critical AKI", make("CN=a", {critical_aki}), true},
+      {"a repeated extension", make("CN=a", {ext::subject_alt_name(san, false), ext::subject_alt_name(san, false)}), true},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(std::string(c.what));
+    CHECK(c.cert->problems().empty() != c.problem);
+  }
+}

@@ -1,5 +1,6 @@
 #include "pki/cert/certificate.h"
 
+#include <algorithm>
 #include <set>
 
 #include <openssl/core_names.h>
@@ -180,6 +181,21 @@ Result<void> Certificate::parse() {
       problems_.push_back("extension " + oid_name(*X509_EXTENSION_get_object(ext)) + " appears more than once");
     parse_extension(*ext);
   }
+  // Profile rules of RFC 5280 4.2.1 whose breach makes a certificate malformed.
+  if (subject_empty() && (!san_ || !std::any_of(extensions_.begin(), extensions_.end(), [](const ExtensionInfo& e) {
+        return e.oid == oid::kSubjectAltName && e.critical;
+      })))
+    problems_.push_back("an empty subject needs a critical subjectAltName (RFC 5280 4.2.1.6)");
+  if (key_usage_ && *key_usage_ == 0) problems_.push_back("keyUsage with no bit set (RFC 5280 4.2.1.3)");
+  const bool ca = basic_constraints_ && basic_constraints_->ca;
+  if (basic_constraints_ && !ca && basic_constraints_->path_len)
+    problems_.push_back("pathLenConstraint without cA (RFC 5280 4.2.1.9)");
+  if (key_usage_ && (*key_usage_ & (1u << 5)) && !ca)
+    problems_.push_back("keyCertSign without basicConstraints cA (RFC 5280 4.2.1.3)");
+  for (const auto& e : extensions_)
+    if (e.critical && (e.oid == oid::kAuthorityKeyIdentifier || e.oid == oid::kSubjectKeyIdentifier))
+      problems_.push_back(std::string(e.oid == oid::kAuthorityKeyIdentifier ? "authorityKeyIdentifier" : "subjectKeyIdentifier") +
+                          " marked critical (RFC 5280 4.2.1.1, 4.2.1.2)");
   drain_openssl_errors();
   return {};
 }
