@@ -6,34 +6,12 @@
 //
 //   pkits_openssl_diff PKITS_DIR
 #include <iostream>
-#include <map>
-#include <sstream>
 
-#include <nlohmann/json.hpp>
-
-#include "pki/core/io.h"
-#include "pki/core/time.h"
-#include "pki/verify/verifier.h"
+#include "pkits_data.h"
 
 using namespace pki;
 
 namespace {
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string part;
-  while (std::getline(ss, part, ','))
-    if (!part.empty()) out.push_back(part);
-  return out;
-}
-
-std::string policy_oid(const std::string& name) {
-  if (name == "anyPolicy") return "2.5.29.32.0";
-  const std::string prefix = "NIST-test-policy-";
-  if (name.rfind(prefix, 0) == 0) return "2.16.840.1.101.3.2.1.48." + name.substr(prefix.size());
-  return name;
-}
 
 struct OpensslVerdict {
   bool valid = false;
@@ -63,7 +41,8 @@ OpensslVerdict openssl_verify(const cert::CertificatePtr& target, const cert::Ce
   X509_VERIFY_PARAM_set_flags(param, flags);
   X509_VERIFY_PARAM_set_time(param, at);
   OsslPtr<STACK_OF(ASN1_OBJECT)> policies(sk_ASN1_OBJECT_new_null());
-  for (const auto& p : split(run["initial_policy_set"])) sk_ASN1_OBJECT_push(policies.get(), OBJ_txt2obj(policy_oid(p).c_str(), 1));
+  for (const auto& p : pkits::split(run["initial_policy_set"]))
+    sk_ASN1_OBJECT_push(policies.get(), OBJ_txt2obj(pkits::policy_oid(p).c_str(), 1));
   X509_VERIFY_PARAM_set1_policies(param, policies.get());
   OpensslVerdict v;
   v.valid = X509_verify_cert(ctx.get()) == 1;
@@ -79,65 +58,29 @@ int main(int argc, char** argv) {
     std::cerr << "usage: pkits_openssl_diff PKITS_DIR\n";
     return 2;
   }
-  const std::string dir = argv[1];
-  const auto runs = nlohmann::json::parse(read_file(dir + "/pkits_tests.json").value());
-  std::map<std::string, cert::CertificatePtr> certs;
-  std::map<std::string, cert::CrlPtr> crl_cache;
-  auto cert_of = [&](const std::string& n) {
-    auto& c = certs[n];
-    if (!c) c = cert::Certificate::from_der(as_bytes(read_file(dir + "/certs/" + n + ".crt").value())).value();
-    return c;
-  };
-  auto crl_of = [&](const std::string& n) {
-    auto& c = crl_cache[n];
-    if (!c) c = cert::Crl::from_der(as_bytes(read_file(dir + "/crls/" + n + ".crl").value())).value();
-    return c;
-  };
-  const TimePoint at = parse_rfc3339("2011-04-15T00:00:00Z").value();
-  int agree = 0, openssl_matches = 0, pki_matches = 0, pki_wrong_where_openssl_right = 0;
+  pkits::Files files(argv[1]);
+  const auto runs = files.runs();
+  const auto at = static_cast<time_t>(pkits::validation_time().time_since_epoch().count());
+  int openssl_matches = 0, pki_matches = 0, pki_wrong_where_openssl_right = 0;
   std::vector<std::string> lines;
   for (const auto& run : runs) {
     const std::string id = run["id"];
     const bool expected = run["expected"] == "valid";
-    auto anchor = cert_of(run["trust_anchor"]);
-    auto target = cert_of(run["end_entity"]);
-    std::vector<cert::CertificatePtr> inter;
-    std::vector<cert::CrlPtr> crls;
-    verify::CertificateSet anchors, pool;
-    verify::CrlSet crl_set;
-    anchors.add(anchor);
-    for (const auto& n : run["intermediates"]) {
-      inter.push_back(cert_of(n));
-      pool.add(inter.back());
-    }
-    for (const auto& n : run["crls"]) {
-      crls.push_back(crl_of(n));
-      crl_set.add(crls.back());
-    }
-    verify::VerifyOptions o;
-    o.at = at;
-    o.algorithms = verify::AlgorithmPolicy::kLegacy;
-    for (const auto& p : split(run["initial_policy_set"])) o.initial_policy_set.push_back(policy_oid(p));
-    o.initial_explicit_policy = run["initial_explicit_policy"];
-    o.initial_policy_mapping_inhibit = run["initial_policy_mapping_inhibit"];
-    o.initial_any_policy_inhibit = run["initial_inhibit_any_policy"];
-    verify::Verifier verifier({&anchors, &pool, &crl_set});
-    const auto ours = verifier.verify(target, o).value();
-    const auto theirs = openssl_verify(target, anchor, inter, crls, run,
-                                       static_cast<time_t>(at.time_since_epoch().count()));
+    auto r = pkits::load(files, run);
+    if (!r.complete) return 2;
+    verify::Verifier verifier({&r.anchor_set, &r.intermediate_set, &r.crl_set});
+    const auto ours = verifier.verify(r.target, r.options).value();
+    const auto theirs = openssl_verify(r.target, r.anchor, r.intermediates, r.crls, run, at);
     if (ours.valid == expected) ++pki_matches;
     if (theirs.valid == expected) ++openssl_matches;
-    if (ours.valid == theirs.valid) {
-      ++agree;
-      continue;
-    }
+    if (ours.valid == theirs.valid) continue;
     if (theirs.valid == expected) ++pki_wrong_where_openssl_right;
     lines.push_back(id + " " + std::string(run["name"]) + "\n    PKITS expects " + std::string(run["expected"]) + "; libpki: " +
                     (ours.valid ? "valid" : "invalid (" + ours.summary + ")") + "; OpenSSL: " +
                     (theirs.valid ? "valid" : "invalid (" + theirs.error + ")") + "\n    " +
                     (ours.valid == expected ? "OpenSSL deviates from PKITS here" : "libpki deviates from PKITS here"));
   }
-  std::cout << "libpki and OpenSSL " << OPENSSL_VERSION_TEXT << " disagree on " << lines.size() << " of " << runs.size()
+  std::cout << "libpki and " << OPENSSL_VERSION_TEXT << " disagree on " << lines.size() << " of " << runs.size()
             << " PKITS runs:\n";
   for (const auto& l : lines) std::cout << "  " << l << "\n";
   std::cout << "PKITS matched: libpki " << pki_matches << "/" << runs.size() << ", OpenSSL " << openssl_matches << "/"
