@@ -41,6 +41,9 @@ refused 2 "unknown key type" -- issue --ca int --profile server --key-out a.key 
 refused 2 "both --csr and --key-out" -- issue --ca int --profile server --key-out a.key --csr good.der
 refused 2 "neither --csr nor --key-out" -- issue --ca int --profile server --cn a.example
 refused 2 "existing key file is not overwritten" -- issue --ca int --profile client --cn b --key-out c.key
+refused 2 "an --out in a missing directory: refused before anything is issued" -- issue --ca int --profile client --cn b --key-out b.key --out nowhere/b.pem
+check "and no key file left behind" -- test ! -e b.key
+refused 2 "a CRL --out in a missing directory: no CRL number spent" -- crl --ca int --out nowhere/int.crl
 refused 2 "zero days" -- issue --ca int --profile server --key-out a.key --cn a.example --days 0
 refused 2 "days that are not a number" -- issue --ca int --profile server --key-out a.key --cn a.example --days soon
 refused 2 "unknown option" -- issue --ca int --profile server --key-out a.key --bogus

@@ -72,6 +72,20 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
   return {};
 }
 
+Result<void> check_writable(const std::string& path) {
+  if (path.empty()) return fail(ErrorCode::kBadInput, "an empty output path");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': it is a directory");
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': no directory '" + dir + "'");
+  if (::access(dir.c_str(), W_OK) != 0)
+    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': the directory '" + dir + "' is not writable");
+  return {};
+}
+
 std::string to_pem(std::string_view label, BytesView der) {
   std::string out = "-----BEGIN " + std::string(label) + "-----\n";
   // 48 input bytes make one 64-column line (RFC 7468 section 2).

@@ -22,6 +22,11 @@ enum class Overwrite { kAllow, kRefuse };
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
 
+// Whether `path` can be written: its directory exists and is writable, and it is not a directory.
+// Commands check their output paths with this before they change anything, so that an unwritable
+// --out does not leave a certificate issued or a CRL number spent without its file.
+Result<void> check_writable(const std::string& path);
+
 // PEM armour for DER bytes under `label` ("CERTIFICATE", "X509 CRL", ...), 64-column base64.
 std::string to_pem(std::string_view label, BytesView der);
 
