@@ -113,6 +113,7 @@ Result<int> run_show(Context& ctx, const std::string& name) {
 }
 
 Result<int> run_export(Context& ctx, const std::string& name, bool chain, const std::string& out) {
+  PKI_TRY(ctx.check_outputs({&out}));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(auto a, st->authority_by_name(name));
   if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");

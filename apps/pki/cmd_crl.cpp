@@ -29,8 +29,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     PKI_ASSIGN(validity, parse_duration(o.next_update));
     if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
   }
-  for (const std::string* path : {&o.out, &o.der_out})
-    if (!path->empty()) PKI_TRY(check_writable(*path));
+  PKI_TRY(ctx.check_outputs({&o.out, &o.der_out}));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());

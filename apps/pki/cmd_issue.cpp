@@ -27,8 +27,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   if (!o.key_type.empty() && o.key_out.empty())
     return fail(ErrorCode::kBadInput, "--key-type applies to a key generated with --key-out, not to a CSR");
   PKI_TRY(profiles::find_leaf(o.profile));
-  for (const std::string* path : {&o.out, &o.chain_out, &o.key_out})
-    if (!path->empty()) PKI_TRY(check_writable(*path));
+  PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));
   ca::IssueRequest req;
   req.profile = o.profile;
   req.days = o.days;

@@ -1,6 +1,9 @@
 #include "context.h"
 
+#include <climits>
+#include <cstdlib>
 #include <iostream>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -43,6 +46,38 @@ Result<const Secret*> Context::passphrase() {
     }
   }
   return passphrase_ ? &*passphrase_ : nullptr;
+}
+
+namespace {
+
+// The identity of a file: device and inode when it exists, else its resolved directory and name.
+std::string file_identity(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return "inode:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  char resolved[PATH_MAX];
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return "path:" + std::string(::realpath(dir.c_str(), resolved) ? resolved : dir) + "/" + base;
+}
+
+}  // namespace
+
+Result<void> Context::check_outputs(std::initializer_list<const std::string*> paths) const {
+  std::vector<std::pair<std::string, std::string>> seen;  // identity, path
+  for (const std::string& db : {db_path, db_path + "-wal", db_path + "-shm"}) seen.emplace_back(file_identity(db), db);
+  const std::size_t db_entries = seen.size();
+  for (const std::string* p : paths) {
+    if (!p || p->empty()) continue;
+    PKI_TRY(check_writable(*p));
+    const std::string id = file_identity(*p);
+    for (std::size_t i = 0; i < seen.size(); ++i)
+      if (seen[i].first == id)
+        return fail(ErrorCode::kBadInput, "refusing to write '" + *p + "': it is " +
+                                              (i < db_entries ? "the database" : "also the output '" + seen[i].second + "'"));
+    seen.emplace_back(id, *p);
+  }
+  return {};
 }
 
 std::string Context::actor() {

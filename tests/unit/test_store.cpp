@@ -51,7 +51,42 @@ TEST_CASE("store: a missing database is not found, a foreign file is refused") {
   test::must(write_file_atomic(dir.file("junk.db"), std::string(4096, 'x'), 0600));
   auto junk = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kExisting);
   REQUIRE_FALSE(junk);
-  CHECK(junk.error().code == ErrorCode::kStore);
+  CHECK(junk.error().code == ErrorCode::kNotFound);
+  auto junk_init = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kCreate);
+  REQUIRE_FALSE(junk_init);
+  CHECK(junk_init.error().code == ErrorCode::kBadInput);
+  CHECK(test::must(read_file(dir.file("junk.db"))) == std::string(4096, 'x'));
+}
+
+TEST_CASE("store: another application's database is neither read as pki's nor initialised") {
+  test::TempDir dir;
+  const std::string path = dir.file("other.db");
+  {
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    SqlDb db(raw);
+    test::must(db.exec("CREATE TABLE notes (x); INSERT INTO notes VALUES (1);"));
+  }
+  const std::string before = test::must(read_file(path));
+  auto existing = store::open_sqlite(path, store::OpenMode::kExisting);
+  REQUIRE_FALSE(existing);
+  CHECK(existing.error().code == ErrorCode::kNotFound);
+  auto created = store::open_sqlite(path, store::OpenMode::kCreate);
+  REQUIRE_FALSE(created);
+  CHECK(created.error().code == ErrorCode::kBadInput);
+  CHECK(test::must(read_file(path)) == before);
+}
+
+TEST_CASE("store: an existing file with a loose mode is tightened to 0600") {
+  test::TempDir dir;
+  const std::string path = dir.file("loose.db");
+  test::must(write_file_atomic(path, "", 0644));
+  auto st = test::must(store::open_sqlite(path, store::OpenMode::kCreate));
+  struct stat s {};
+  REQUIRE(::stat(path.c_str(), &s) == 0);
+  CHECK((s.st_mode & 0777) == 0600);
+  REQUIRE(::stat((path + "-wal").c_str(), &s) == 0);
+  CHECK((s.st_mode & 0777) == 0600);
 }
 
 TEST_CASE("store: UNIQUE(issuer, serial) is a constraint; the caller sees a taken serial") {

@@ -391,6 +391,19 @@ class SqliteStore final : public Store {
 
 int schema_version() { return migrations().empty() ? 0 : migrations().back().version; }
 
+namespace {
+
+// Keys live in the database: it and its WAL and shared-memory files are the owner's alone. A file
+// made elsewhere with a looser mode (touch, cp) is tightened when pki opens it.
+void restrict_mode(const std::string& path) {
+  for (const std::string& p : {path, path + "-wal", path + "-shm"}) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077)) ::chmod(p.c_str(), 0600);
+  }
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode) {
   if (mode == OpenMode::kCreate) {
     // Create the file 0600 ourselves: SQLite would create it 0644 (umask permitting), and its WAL
@@ -406,6 +419,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     if (::stat(path.c_str(), &st) != 0)
       return fail(ErrorCode::kNotFound, "no database at '" + path + "': run `pki init` first (or set --db / PKI_DB)");
   }
+  restrict_mode(path);
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   SqlDb db(raw);
@@ -413,13 +427,29 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     return fail(ErrorCode::kStore, "cannot open the database '" + path + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
-  // WAL lets readers run beside one writer; synchronous=FULL makes each commit durable (DESIGN.md).
-  auto pragmas = db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
-  if (!pragmas) {
-    if (pragmas.error().message.find("file is not a database") != std::string::npos)
-      return fail(ErrorCode::kStore, "'" + path + "' is not a pki database");
-    return tl::unexpected(pragmas.error());
+
+  // Is it ours? Only read here: nothing is written to a file that is not a pki database.
+  int version = 0;
+  long long tables = 0;
+  {
+    auto st = db.prepare("SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)");
+    auto step = st ? st->step() : Result<SqlStatement::Step>(tl::unexpected(st.error()));
+    if (!step) {
+      if (step.error().message.find("not a database") != std::string::npos)
+        return fail(mode == OpenMode::kCreate ? ErrorCode::kBadInput : ErrorCode::kNotFound,
+                    "'" + path + "' is not a SQLite database" + (mode == OpenMode::kCreate ? ": refusing to touch it" : ""));
+      return tl::unexpected(step.error());
+    }
+    version = static_cast<int>(st->column_int(0));
+    tables = st->column_int(1);
   }
+  if (version == 0 && mode == OpenMode::kExisting)
+    return fail(ErrorCode::kNotFound, "'" + path + "' is not a pki database: run `pki init` to create one");
+  if (version == 0 && tables > 0)
+    return fail(ErrorCode::kBadInput, "'" + path + "' holds another application's tables: refusing to initialise it");
+
+  // WAL lets readers run beside one writer; synchronous=FULL makes each commit durable (DESIGN.md).
+  PKI_TRY(db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
   // Keep the WAL file between processes (emptied at each close by the checkpoint, so the main file
   // alone always holds every committed change): each short `pki` run then skips creating,
   // syncing and deleting it.
@@ -428,6 +458,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
   auto store = std::make_unique<SqliteStore>(std::move(db));
   PKI_TRY(store->migrate());
+  restrict_mode(path);  // the WAL and shared-memory files, now made
   return std::unique_ptr<Store>(std::move(store));
 }
 
