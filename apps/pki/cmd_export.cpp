@@ -49,6 +49,8 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     return fail(ErrorCode::kBadInput, "unknown --format '" + o.format + "' (pem, der or p12)");
   if (o.format == "der" && o.chain) return fail(ErrorCode::kBadInput, "DER holds one certificate: use --format pem or p12 with --chain");
   if (!o.key.empty() && o.format != "p12") return fail(ErrorCode::kBadInput, "--key applies to --format p12");
+  if (!o.key.empty() && ctx.passphrase_file.empty())
+    return fail(ErrorCode::kBadInput, "a PKCS#12 file with a private key needs a passphrase: give --passphrase-file");
   PKI_TRY(ctx.check_outputs({&o.out}));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(auto rec, find_by_serial(*st, o.serial, o.ca));

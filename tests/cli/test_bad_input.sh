@@ -35,6 +35,15 @@ refused 2 "malformed IP SAN" -- issue --ca int --profile server --key-out a.key 
 refused 2 "unknown SAN type" -- issue --ca int --profile server --key-out a.key --san FOO:bar
 refused 2 "wildcard in the middle" -- issue --ca int --profile server --key-out a.key --san DNS:a.*.example
 refused 2 "server CN that is not a host name" -- issue --ca int --profile server --key-out a.key --cn "Not a host"
+refused 2 "a CN with a newline" -- issue --ca int --profile client --key-out a.key --cn $'alice\nbob'
+refused 2 "a CN of 65 characters" -- issue --ca int --profile client --key-out a.key --cn "$(printf 'x%.0s' $(seq 1 65))"
+expect 0 "a CN of 64 two-byte characters is 64 characters" -- issue --ca int --profile client --key-out e64.key --out e64.pem --cn "$(printf 'é%.0s' $(seq 1 64))"
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout two.key -subj "/CN=a.example/CN=b.example" -out two.csr 2>/dev/null
+refused 2 "a CSR subject with two CNs" -- issue --ca int --profile client --csr two.csr
+openssl ecparam -name prime256v1 -param_enc explicit -genkey -noout -out explicit.key 2>/dev/null
+openssl req -new -key explicit.key -subj /CN=explicit.example -out explicit.csr 2>/dev/null
+refused 2 "a CSR key with explicit curve parameters" -- issue --ca int --profile client --csr explicit.csr
+check "the message names them" -- contains "$TMP/err" "explicit curve parameters"
 refused 2 "unknown profile" -- issue --ca int --profile nope --key-out a.key --cn a.example
 refused 2 "a CA profile for a leaf" -- issue --ca int --profile intermediate-ca --key-out a.key --cn a.example
 refused 2 "unknown key type" -- issue --ca int --profile server --key-out a.key --key-type rsa-1024 --cn a.example
@@ -73,6 +82,8 @@ refused 2 "bad revocation reason" -- revoke abc --reason sorry
 refused 2 "bad serial" -- revoke xyz
 refused 2 "future invalidity date" -- revoke abc --invalidity-date 2999-01-01T00:00:00Z
 refused 2 "bad export format" -- export abc --format zip
+client_serial=$(openssl x509 -in c.pem -noout -serial | cut -d= -f2)
+refused 2 "a PKCS#12 with a key but no passphrase" -- export "$client_serial" --format p12 --key c.key --out c.p12
 refused 2 "no verb" --
 refused 2 "unknown verb" -- frobnicate
 

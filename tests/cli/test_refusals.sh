@@ -30,6 +30,19 @@ expect 0 "revoke once" -- revoke "$serial" --reason superseded
 refused 1 "revoking a revoked certificate" -- revoke "$serial" --reason keyCompromise
 check "the message says it is already revoked" -- contains "$TMP/err" "already revoked"
 refused 1 "lifting a hold that is not there" -- revoke "$serial" --reason removeFromCRL
+refused 1 "a client CN that is a host name outside the constraints (no SAN)" -- issue --ca int --profile client --cn www.example.org --key-out c.key
+check "the CN is held to the DNS constraints" -- contains "$TMP/err" "DNS:www.example.org is outside the permitted subtrees"
+expect 0 "a client CN that is not a host name is not a DNS name" -- issue --ca int --profile client --cn "Alice Example" --key-out alice.key --out alice.pem
+refused 1 "a second CA with an existing CA's subject" -- ca create twin --parent root --subject "CN=Int"
+check "the message names the other CA" -- contains "$TMP/err" "CA 'int' already has the subject"
+# A revoked CA issues nothing, nor does any CA below it.
+"$PKI" --now 2026-01-01T00:00:00Z ca create sub --parent root --subject "CN=Sub" >/dev/null
+sub_serial=$("$PKI" ca show sub --json | jq -r .certificate.serial)
+expect 0 "revoke the sub-CA" -- revoke "$sub_serial" --reason cACompromise
+refused 1 "a revoked CA does not issue" -- issue --ca sub --profile client --cn x --key-out x.key
+check "the message says it is revoked" -- contains "$TMP/err" "CA 'sub' is revoked"
+expect 0 "its parent still publishes a CRL listing it" -- crl --ca root --out root.crl
+check "the CRL lists the sub-CA" -- sh -c "openssl crl -in root.crl -noout -text | grep -qi '$sub_serial'"
 root_serial=$("$PKI" ca show root --json | jq -r .certificate.serial)
 refused 1 "a root cannot revoke itself" -- revoke "$root_serial"
 finish

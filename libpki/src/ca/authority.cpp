@@ -19,8 +19,6 @@ using std::chrono::days;
 
 // Serial collisions are a 2^-127 event; a few retries only guard against a broken RNG spinning.
 constexpr int kSerialAttempts = 8;
-// RFC 5280 Appendix A.1: ub-common-name INTEGER ::= 64.
-constexpr std::size_t kMaxCommonName = 64;
 // CA names appear in file names (CRL publishing) and commands: keep them plain.
 constexpr std::size_t kMaxCaName = 64;
 
@@ -48,8 +46,12 @@ Result<void> check_crl_url(std::string_view url) {
   return {};
 }
 
-// The issuing CA must be usable now: inside its validity period.
+// RFC 5280 4.1.2.5: times go up to 9999-12-31T23:59:59Z (99991231235959Z).
+const TimePoint kLastTime = TimePoint{std::chrono::sys_days{std::chrono::year{9999} / 12 / 31}} + std::chrono::seconds{86399};
+
+// The issuing CA must be usable now: not revoked (nor any CA above it), inside its validity period.
 Result<void> check_issuer_usable(const Issuer& issuer, TimePoint now) {
+  if (issuer.revoked) return fail(ErrorCode::kRefused, *issuer.revoked);
   const auto& c = *issuer.certificate;
   if (now < c.not_before())
     return fail(ErrorCode::kRefused, "CA '" + issuer.record.name + "' is not valid until " + when(c.not_before()));
@@ -93,6 +95,7 @@ Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> da
 }
 
 Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
+  if (not_after > kLastTime) return fail(ErrorCode::kBadInput, "the certificate would end after 9999-12-31 (RFC 5280 4.1.2.5)");
   if (not_after > issuer.certificate->not_after())
     return fail(ErrorCode::kRefused, "the certificate would outlive its issuer: CA '" + issuer.record.name +
                                          "' expires on " + when(issuer.certificate->not_after()) +
@@ -179,6 +182,18 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
     return fail(ErrorCode::kStore, "CA '" + issuer.record.name + "': its key does not match its certificate");
   PKI_ASSIGN(auto signer, cert::Signer::create(std::move(*key)));
   issuer.signer = std::make_unique<cert::Signer>(std::move(signer));
+  // A revocation anywhere up the chain stops issuing (the CA's parent revoked it, or a CA above).
+  std::optional<store::AuthorityRecord> cur = issuer.record;
+  for (int depth = 0; cur && depth < 64 && !issuer.revoked; ++depth) {
+    if (cur->certificate_id) {
+      PKI_ASSIGN(auto rec, store_.certificate(*cur->certificate_id));
+      if (rec && rec->revocation)
+        issuer.revoked = "CA '" + cur->name + "' is revoked (" + rec->revocation->reason + ", " +
+                         when(rec->revocation->revoked_at) + ")" + (cur->name == issuer.record.name ? "" : ": CA '" + issuer.record.name + "' may not issue");
+    }
+    if (!cur->parent_id) break;
+    PKI_ASSIGN(cur, store_.authority_by_id(*cur->parent_id));
+  }
   return issuer;
 }
 
@@ -204,6 +219,13 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
 
   PKI_ASSIGN(auto existing, store_.authority_by_name(req.name));
   if (existing) return fail(ErrorCode::kRefused, "a CA named '" + req.name + "' already exists");
+  // Certificates and CRLs find their issuer by name: two CAs with one subject would be confused.
+  PKI_ASSIGN(auto all, store_.authorities());
+  for (const auto& a : all) {
+    PKI_ASSIGN(auto certs, chain(a));
+    if (X509_NAME_cmp(&certs.front()->subject(), subject.get()) == 0)
+      return fail(ErrorCode::kRefused, "CA '" + a.name + "' already has the subject " + certs.front()->subject_text());
+  }
 
   // The parent's state and limits.
   const TimePoint now = clock_.now();
@@ -213,11 +235,6 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   if (req.parent) {
     PKI_ASSIGN(parent, load_issuer(*req.parent));
     PKI_TRY(check_issuer_usable(*parent, now));
-    PKI_ASSIGN(auto parent_rec, store_.certificate(*parent->record.certificate_id));
-    if (parent_rec && parent_rec->revocation)
-      return fail(ErrorCode::kRefused, "CA '" + parent->record.name + "' is revoked");
-    if (X509_NAME_cmp(&parent->certificate->subject(), subject.get()) == 0)
-      return fail(ErrorCode::kBadInput, "the subject must differ from the parent CA's");
     // RFC 5280 4.2.1.9: pathLenConstraint N allows N non-self-issued CA certificates below the CA.
     // The new CA sits `distance` levels below each ancestor, so each must allow at least that
     // many, and the new CA may allow at most what the tightest leaves over.
@@ -320,8 +337,6 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Issue
   OsslPtr<X509_NAME> subject;
   if (req.cn) {
     if (req.cn->empty()) return fail(ErrorCode::kBadInput, "--cn is empty");
-    if (req.cn->size() > kMaxCommonName)
-      return fail(ErrorCode::kBadInput, "--cn is longer than 64 characters (RFC 5280 ub-common-name)");
     subject.reset(X509_NAME_new());
     if (!X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
                                     reinterpret_cast<const unsigned char*>(req.cn->data()),
@@ -332,6 +347,7 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Issue
   } else {
     subject.reset(X509_NAME_new());
   }
+  PKI_TRY(cert::check_subject(*subject));
 
   std::vector<cert::GeneralName> sans;
   const bool from_request = req.sans.empty();
@@ -372,10 +388,8 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Issue
   const TimePoint not_after = now + days{days_valid};
   PKI_TRY(check_within_issuer(issuer, not_after));
   std::vector<cert::GeneralName> constrained = sans;
-  if (X509_NAME_entry_count(subject.get()) > 0) {
-    PKI_ASSIGN(Bytes dn, cert::name_der(*subject));
-    constrained.push_back(cert::GeneralName{cert::GeneralNameType::kDirectory, cert::format_dn(*subject), dn});
-  }
+  const auto from_subject = cert::subject_names(*subject, sans);
+  constrained.insert(constrained.end(), from_subject.begin(), from_subject.end());
   PKI_TRY(check_name_constraints(issuer, constrained, issuer.record.name));
 
   Prepared p;

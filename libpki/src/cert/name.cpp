@@ -79,6 +79,7 @@ Result<OsslPtr<X509_NAME>> parse_dn(std::string_view text) {
       set = -1;
     }
   }
+  PKI_TRY(check_subject(*name));
   return name;
 }
 
@@ -125,6 +126,54 @@ Result<Bytes> name_der(const X509_NAME& name) {
   Bytes out(buf, buf + n);
   OPENSSL_free(buf);
   return out;
+}
+
+std::vector<std::string> common_names(const X509_NAME& name) {
+  std::vector<std::string> out;
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(&name, NID_commonName, i)) >= 0;) {
+    unsigned char* utf8 = nullptr;
+    const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(&name, i)));
+    if (len < 0) {
+      drain_openssl_errors();
+      continue;
+    }
+    out.emplace_back(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+    OPENSSL_free(utf8);
+  }
+  return out;
+}
+
+Result<void> check_subject(const X509_NAME& name) {
+  // RFC 5280 Appendix A.1: ub-common-name 64; ub-organization-name, ub-locality-name,
+  // ub-state-name and the like are at most 128.
+  constexpr std::size_t kMaxCommonName = 64, kMaxOther = 128;
+  int cns = 0;
+  for (int i = 0; i < X509_NAME_entry_count(&name); ++i) {
+    const X509_NAME_ENTRY* e = X509_NAME_get_entry(&name, i);
+    const int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(e));
+    const char* attr = nid != NID_undef ? OBJ_nid2sn(nid) : "attribute";
+    unsigned char* utf8 = nullptr;
+    const int len = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e));
+    if (len < 0) {
+      drain_openssl_errors();
+      return fail(ErrorCode::kBadInput, std::string("the subject's ") + attr + " is not a valid string");
+    }
+    const std::string value(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(len));
+    OPENSSL_free(utf8);
+    std::size_t chars = 0;
+    for (unsigned char c : value) {
+      if (c < 0x20 || c == 0x7f)
+        return fail(ErrorCode::kBadInput, std::string("the subject's ") + attr + " holds a control character");
+      if ((c & 0xc0) != 0x80) ++chars;  // count UTF-8 characters, not bytes
+    }
+    if (nid == NID_commonName) ++cns;
+    if (chars > (nid == NID_commonName ? kMaxCommonName : kMaxOther))
+      return fail(ErrorCode::kBadInput, std::string("the subject's ") + attr + " is longer than " +
+                                            std::to_string(nid == NID_commonName ? kMaxCommonName : kMaxOther) +
+                                            " characters (RFC 5280 Appendix A.1)");
+  }
+  if (cns > 1) return fail(ErrorCode::kBadInput, "the subject has more than one CN");
+  return {};
 }
 
 std::string common_name(const X509_NAME& name) {

@@ -166,21 +166,37 @@ bool within_subtree(const GeneralName& name, const GeneralName& base) {
   }
 }
 
+bool cn_is_host_name(std::string_view cn) {
+  if (cn.find('.') == std::string_view::npos) return false;
+  return parse_dns_name(cn, "CN", Wildcard::kAllow).has_value();
+}
+
+std::vector<GeneralName> subject_names(const X509_NAME& subject, const std::vector<GeneralName>& sans) {
+  std::vector<GeneralName> names;
+  if (X509_NAME_entry_count(&subject) == 0) return names;
+  GeneralName dn{GeneralNameType::kDirectory, format_dn(subject), {}};
+  if (auto der = name_der(subject)) dn.bytes = std::move(*der);
+  names.push_back(std::move(dn));
+  for (int i = -1; (i = X509_NAME_get_index_by_NID(&subject, NID_pkcs9_emailAddress, i)) >= 0;) {
+    const ASN1_STRING* v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(&subject, i));
+    names.push_back(GeneralName{GeneralNameType::kEmail,
+                                std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
+                                            static_cast<std::size_t>(ASN1_STRING_length(v))),
+                                {}});
+  }
+  const bool has_dns = std::any_of(sans.begin(), sans.end(), [](const GeneralName& n) { return n.type == GeneralNameType::kDns; });
+  if (!has_dns)
+    for (const auto& cn : common_names(subject))
+      if (cn_is_host_name(cn)) names.push_back(GeneralName{GeneralNameType::kDns, cn, {}});
+  return names;
+}
+
 std::vector<GeneralName> constrained_names(const Certificate& cert, bool include_subject) {
   std::vector<GeneralName> names;
   if (cert.subject_alt_names()) names = *cert.subject_alt_names();
-  if (include_subject && !cert.subject_empty()) {
-    GeneralName dn{GeneralNameType::kDirectory, cert.subject_text(), {}};
-    if (auto der = name_der(cert.subject())) dn.bytes = std::move(*der);
-    names.push_back(std::move(dn));
-    const X509_NAME& subject = cert.subject();
-    for (int i = -1; (i = X509_NAME_get_index_by_NID(&subject, NID_pkcs9_emailAddress, i)) >= 0;) {
-      const ASN1_STRING* v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(&subject, i));
-      names.push_back(GeneralName{GeneralNameType::kEmail,
-                                  std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(v)),
-                                              static_cast<std::size_t>(ASN1_STRING_length(v))),
-                                  {}});
-    }
+  if (include_subject) {
+    auto more = subject_names(cert.subject(), names);
+    names.insert(names.end(), more.begin(), more.end());
   }
   return names;
 }

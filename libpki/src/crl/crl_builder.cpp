@@ -60,6 +60,9 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   if (req.validity <= std::chrono::seconds{0}) return fail(ErrorCode::kBadInput, "--next-update must be positive");
   const TimePoint now = clock.now();
   const TimePoint next = now + req.validity;
+  // RFC 5280 5.1.2.5 times end at 9999-12-31T23:59:59Z.
+  if (std::chrono::floor<std::chrono::days>(next) > std::chrono::sys_days{std::chrono::year{9999} / 12 / 31})
+    return fail(ErrorCode::kBadInput, "nextUpdate would fall after 9999-12-31");
   PKI_ASSIGN(Bytes issuer_name, cert::name_der(req.ca_certificate->subject()));
   Bytes ski;
   if (req.ca_certificate->subject_key_id()) {

@@ -48,7 +48,28 @@ Result<KeyType> parse_key_type(std::string_view name) {
   return fail(ErrorCode::kBadInput, "unknown key type '" + std::string(name) + "' (expected one of " + key_type_names() + ")");
 }
 
+Result<void> check_public_key(const EVP_PKEY& key) {
+  const int id = EVP_PKEY_get_base_id(&key);
+  if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) {
+    BIGNUM* e = nullptr;
+    if (!EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &e)) return fail_openssl(ErrorCode::kBadInput, "RSA key without an exponent");
+    OsslPtr<BIGNUM> owned(e);
+    if (!BN_is_odd(e) || BN_is_one(e)) return fail(ErrorCode::kBadInput, "RSA public exponent is even or 1: the key is unsafe");
+  } else if (id == EVP_PKEY_EC) {
+    char encoding[32] = {0};
+    std::size_t len = 0;
+    if (EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof encoding, &len) &&
+        std::string_view(encoding, len) != OSSL_PKEY_EC_ENCODING_GROUP)
+      return fail(ErrorCode::kBadInput, "EC key with explicit curve parameters (RFC 5480 2.1.1 requires a named curve)");
+    drain_openssl_errors();
+    OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(&key), nullptr));
+    if (!ctx || EVP_PKEY_public_check_quick(ctx.get()) != 1) return fail_openssl(ErrorCode::kBadInput, "EC public key is not a point on its curve");
+  }
+  return {};
+}
+
 Result<KeyType> classify(const EVP_PKEY& key) {
+  PKI_TRY(check_public_key(key));
   const int id = EVP_PKEY_get_base_id(&key);
   if (id == EVP_PKEY_RSA) {
     const int bits = EVP_PKEY_get_bits(&key);

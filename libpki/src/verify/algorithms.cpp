@@ -1,5 +1,7 @@
 #include "pki/verify/algorithms.h"
 
+#include "pki/keys/keys.h"
+
 #include <openssl/core_names.h>
 #include <openssl/obj_mac.h>
 #include <openssl/objects.h>
@@ -72,6 +74,7 @@ AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, Algorith
 }
 
 AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy) {
+  if (auto sound = keys::check_public_key(key); !sound) return {Verdict::kRefuse, "weak-key", sound.error().message};
   const int id = EVP_PKEY_get_base_id(&key);
   const int bits = EVP_PKEY_get_bits(&key);
   switch (id) {

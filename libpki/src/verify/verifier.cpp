@@ -255,6 +255,7 @@ struct Verifier::Engine {
   // CRL signatures (keyed by CRL and signer). A leaf's signature is always checked.
   std::unordered_map<std::string, bool> ca_signatures;
   std::unordered_map<std::string, bool> crl_signatures;
+  std::unordered_map<std::string, AlgorithmVerdict> ca_key_verdicts;  // by fingerprint and policy
 
   // Per call.
   std::unordered_map<std::string, bool> call_signatures;
@@ -322,6 +323,17 @@ struct Verifier::Engine {
     drain_openssl_errors();
     if (!signer_id.empty()) crl_signatures[cache_key] = ok;
     return ok;
+  }
+
+  // The key policy's verdict on a certificate's key; remembered for CA certificates, as their
+  // signatures are.
+  AlgorithmVerdict key_verdict(const Certificate& c, AlgorithmPolicy policy) {
+    const EVP_PKEY* k = c.public_key();
+    if (!k) return {Verdict::kRefuse, "weak-key", "the public key cannot be decoded"};
+    if (!is_ca(c)) return judge_key(*k, policy);
+    const std::string cache_key = c.fingerprint() + (policy == AlgorithmPolicy::kLegacy ? "/legacy" : "/modern");
+    if (auto it = ca_key_verdicts.find(cache_key); it != ca_key_verdicts.end()) return it->second;
+    return ca_key_verdicts[cache_key] = judge_key(*k, policy);
   }
 
   bool in_path(const Path& path, const Certificate& c) const {
@@ -483,10 +495,8 @@ struct Verifier::Engine {
       }
       check_validity(p, *anchor, true);
       if (!is_ca(*anchor)) add(p, Check::kBasicConstraints, Outcome::kWarn, "anchor-not-a-ca", "the trust anchor is not marked as a CA");
-      if (const EVP_PKEY* k = anchor->public_key()) {
-        const auto kv = judge_key(*k, o.algorithms);
-        if (kv.verdict != Verdict::kAccept) add(p, Check::kAlgorithm, Outcome::kWarn, kv.code, "trust anchor key: " + kv.detail);
-      }
+      if (const auto kv = key_verdict(*anchor, o.algorithms); kv.verdict != Verdict::kAccept)
+        add(p, Check::kAlgorithm, Outcome::kWarn, kv.code, "trust anchor key: " + kv.detail);
     }
 
     // 6.1.2 initialisation.
@@ -557,8 +567,7 @@ struct Verifier::Engine {
       {
         const auto sv = judge_signature_algorithm(x.signature_algorithm_identifier(), o.algorithms);
         std::optional<AlgorithmVerdict> kv;
-        if (const EVP_PKEY* k = x.public_key(); k && !dsa_without_parameters(x)) kv = judge_key(*k, o.algorithms);
-        else if (!dsa_without_parameters(x)) kv = AlgorithmVerdict{Verdict::kRefuse, "weak-key", "the public key cannot be decoded"};
+        if (!dsa_without_parameters(x)) kv = key_verdict(x, o.algorithms);
         const AlgorithmVerdict* verdicts[] = {&sv, kv ? &*kv : nullptr};
         for (const AlgorithmVerdict* av : verdicts) {
           if (!av) continue;

@@ -30,6 +30,9 @@ struct Issuer {
   cert::CertificatePtr certificate;
   std::vector<cert::CertificatePtr> chain;  // this CA's certificate first, then its ancestors to the root
   std::unique_ptr<cert::Signer> signer;
+  // Why this CA may not issue although its key loads: a revocation of its certificate or of an
+  // ancestor's. Issuing refuses while it is set.
+  std::optional<std::string> revoked;
 };
 
 struct CreateCaRequest {

@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pki/core/bytes.h"
 #include "pki/core/error.h"
@@ -23,5 +24,12 @@ Result<Bytes> name_der(const X509_NAME& name);
 
 // The value of the last CN attribute, or "" when there is none.
 std::string common_name(const X509_NAME& name);
+// Every CN value, in order.
+std::vector<std::string> common_names(const X509_NAME& name);
+
+// What pki puts in a subject it issues: values in UTF-8 without control characters, a CN of at
+// most 64 characters (RFC 5280 Appendix A.1 ub-common-name), other values at most 128, and at
+// most one CN (a second one leaves readers to guess which is meant). kBadInput otherwise.
+Result<void> check_subject(const X509_NAME& name);
 
 }  // namespace pki::cert

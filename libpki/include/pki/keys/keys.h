@@ -26,6 +26,11 @@ std::string key_type_names();
 // three named ones classify as the largest named size not above them.
 Result<KeyType> classify(const EVP_PKEY& key);
 
+// The public key is sound: an RSA exponent odd and at least 3 (e = 1 makes signatures trivial to
+// forge); an EC key on a named curve (no explicit parameters, RFC 5480 2.1.1) with a point on it.
+// kBadInput with the reason otherwise.
+Result<void> check_public_key(const EVP_PKEY& key);
+
 Result<OsslPtr<EVP_PKEY>> generate(KeyType type);
 
 // PBKDF2 iterations for encrypted keys: OWASP's 2023 Password Storage Cheat Sheet recommends
