@@ -44,16 +44,18 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
                       {"next_update", format_rfc3339(rec.next_update)},
                       {"entries", rec.entries}};
   std::vector<std::string> written;
-  if (!o.out.empty()) {
-    PKI_TRY(write_file_atomic(o.out, bytes, 0644));
-    j["out"] = o.out;
-    written.push_back(o.out);
-  }
-  if (!o.der_out.empty()) {
-    PKI_TRY(write_file_atomic(o.der_out, as_chars(rec.der), 0644));
-    j["der_out"] = o.der_out;
-    written.push_back(o.der_out);
-  }
+  auto write = [&](const std::string& path, std::string_view data, const char* key) -> Result<void> {
+    if (path.empty()) return {};
+    auto w = write_file_atomic(path, data, 0644);
+    if (!w)
+      return fail(w.error().code, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca + "' but " +
+                                      w.error().message + "; run `pki crl` again for a file");
+    j[key] = path;
+    written.push_back(path);
+    return {};
+  };
+  PKI_TRY(write(o.out, bytes, "out"));
+  PKI_TRY(write(o.der_out, as_chars(rec.der), "der_out"));
   if (!written.empty()) {
     std::string files;
     for (const auto& w : written) files += (files.empty() ? "" : ", ") + w;
@@ -93,8 +95,10 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
                     : "NOT OK: " + o.file + " must not be published as it is\n";
   ctx.emit({{"file", o.file}, {"ca", o.ca}, {"ok", report.ok}, {"checks", items}}, text);
   if (!report.ok) {
+    std::string why;
     for (const auto& i : report.items)
-      if (!i.ok) std::cerr << "pki: crl check: " << i.check << ": " << i.message << "\n";
+      if (!i.ok) why += (why.empty() ? "" : "; ") + i.check + ": " + i.message;
+    std::cerr << "pki: crl check failed: " << why << "\n";
   }
   return report.ok ? 0 : 1;
 }

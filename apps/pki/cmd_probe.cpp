@@ -1,4 +1,6 @@
 // pki probe HOST:PORT: a TLS client that verifies the server's chain as `pki verify` does.
+#include <iostream>
+
 #include "context.h"
 #include "render.h"
 #include "verify_inputs.h"
@@ -87,7 +89,11 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   if (!connected) text += "CONNECTION FAILED: " + r.failure_message + "\n";
   ctx.emit(j, text);
   // 4 when the connection failed (refused, timed out, or the peer's alert); else 1 when a check failed.
-  if (!connected) return 4;
+  if (!connected) {
+    std::cerr << "pki: probe: connection failed: " << r.failure_message << "\n";
+    return 4;
+  }
+  if (!valid) std::cerr << "pki: probe: INVALID: " << (r.verification ? r.verification->summary : "no certificate") << "\n";
   return valid ? 0 : 1;
 }
 

@@ -1,4 +1,6 @@
 // pki verify: check a certificate as a TLS client checks a server, or a server a client.
+#include <iostream>
+
 #include "context.h"
 #include "render.h"
 #include "verify_inputs.h"
@@ -118,6 +120,7 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   verify::Verifier verifier({&anchors, &intermediates, &crls});
   PKI_ASSIGN(auto result, verifier.verify(target, opts));
   ctx.emit(verify_result_json(result), verify_result_text(result));
+  if (!result.valid) std::cerr << "pki: verify: INVALID: " << result.summary << "\n";
   return result.valid ? 0 : 1;
 }
 

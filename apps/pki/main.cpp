@@ -1,6 +1,7 @@
 // pki: the command. Parses options, runs one verb, maps the outcome to an exit status
 // (DESIGN.md: 0 success, 1 a check failed, 2 usage or bad input, 3 not found, 4 store or I/O,
 // 70 internal error).
+#include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -11,9 +12,24 @@
 
 namespace {
 
+// One line, whatever the input held: control characters are shown escaped.
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 int report(const pki::app::Context& ctx, const pki::Error& e) {
-  std::cerr << "pki: " << e.message;
-  if (!e.detail.empty() && std::getenv("PKI_DEBUG")) std::cerr << " [" << e.detail << "]";
+  std::cerr << "pki: " << one_line(e.message);
+  if (!e.detail.empty() && std::getenv("PKI_DEBUG")) std::cerr << " [" << one_line(e.detail) << "]";
   std::cerr << "\n";
   if (ctx.json) std::cout << nlohmann::json{{"error", {{"code", static_cast<int>(e.code)}, {"message", e.message}}}}.dump(2) << "\n";
   return static_cast<int>(e.code);

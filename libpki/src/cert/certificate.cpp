@@ -192,10 +192,19 @@ Result<void> Certificate::parse() {
     problems_.push_back("pathLenConstraint without cA (RFC 5280 4.2.1.9)");
   if (key_usage_ && (*key_usage_ & (1u << 5)) && !ca)
     problems_.push_back("keyCertSign without basicConstraints cA (RFC 5280 4.2.1.3)");
-  for (const auto& e : extensions_)
-    if (e.critical && (e.oid == oid::kAuthorityKeyIdentifier || e.oid == oid::kSubjectKeyIdentifier))
-      problems_.push_back(std::string(e.oid == oid::kAuthorityKeyIdentifier ? "authorityKeyIdentifier" : "subjectKeyIdentifier") +
-                          " marked critical (RFC 5280 4.2.1.1, 4.2.1.2)");
+  // Extensions RFC 5280 says MUST (or, for issuerAltName, SHOULD) be non-critical: 4.2.1.1,
+  // 4.2.1.2, 4.2.1.7, 4.2.1.15, 4.2.2.1, 4.2.2.2.
+  for (const auto& e : extensions_) {
+    if (!e.critical) continue;
+    const char* which = e.oid == oid::kAuthorityKeyIdentifier ? "authorityKeyIdentifier"
+                        : e.oid == oid::kSubjectKeyIdentifier ? "subjectKeyIdentifier"
+                        : e.oid == oid::kIssuerAltName        ? "issuerAltName"
+                        : e.oid == oid::kFreshestCrl          ? "freshestCRL"
+                        : e.oid == oid::kAuthorityInfoAccess  ? "authorityInfoAccess"
+                        : e.oid == oid::kSubjectInfoAccess    ? "subjectInfoAccess"
+                                                              : nullptr;
+    if (which) problems_.push_back(std::string(which) + " marked critical (RFC 5280 4.2)");
+  }
   drain_openssl_errors();
   return {};
 }

@@ -73,6 +73,11 @@ Result<void> Crl::parse() {
       if (critical && !unusable_) unusable_ = "it has an unknown critical CRL extension " + id;
       continue;
     }
+    // RFC 5280 5.2.3, 5.2.1: the CRL number and AKI are non-critical (deltaCRLIndicator, 5.2.4, is
+    // critical, and an IDP, 5.2.5, is critical too).
+    if (critical && (id == oid::kCrlNumber || id == oid::kAuthorityKeyIdentifier) && !unusable_)
+      unusable_ = "its " + std::string(id == oid::kCrlNumber ? "CRL number" : "authority key identifier") +
+                  " is marked critical (RFC 5280 5.2)";
     if (id == oid::kCrlNumber || id == oid::kDeltaCrlIndicator) {
       OsslPtr<ASN1_INTEGER> n(static_cast<ASN1_INTEGER*>(X509V3_EXT_d2i(ext)));
       if (!n || ASN1_STRING_type(n.get()) == V_ASN1_NEG_INTEGER) {
@@ -107,6 +112,8 @@ Result<void> Crl::parse() {
     }
   }
   drain_openssl_errors();
+  // RFC 5280 5.2.3: "CRL issuers conforming to this profile MUST include this extension in all CRLs".
+  if (!crl_number_ && !unusable_) unusable_ = "it has no CRL number (RFC 5280 5.2.3)";
 
   // Entries: the certificate issuer of an entry is the CRL issuer until a certificateIssuer entry
   // extension names another, which then holds for the following entries too (RFC 5280 5.3.3).
@@ -156,7 +163,12 @@ Result<void> Crl::parse() {
       }
     }
     e.issuer_index = issuer_index;
-    entries_.emplace(integer_hex(X509_REVOKED_get0_serialNumber(r)), e);
+    const std::string serial = integer_hex(X509_REVOKED_get0_serialNumber(r));
+    // One entry per certificate: a serial listed twice for one issuer leaves its status ambiguous.
+    auto [same_begin, same_end] = entries_.equal_range(serial);
+    for (auto it = same_begin; it != same_end; ++it)
+      if (it->second.issuer_index == issuer_index && !unusable_) unusable_ = "it lists serial " + serial + " twice";
+    entries_.emplace(serial, e);
   }
   drain_openssl_errors();
   return {};

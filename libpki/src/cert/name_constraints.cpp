@@ -88,6 +88,34 @@ std::optional<std::string> uri_host(std::string_view uri) {
 
 bool is_ip_literal(const std::string& host) { return parse_ip(host).has_value(); }
 
+// Can this name be judged by constraints of its type? RFC 5280 4.2.1.10: a name of a constrained
+// form that cannot be processed must make the certificate fail, never slip past an exclusion.
+bool well_formed(const GeneralName& n) {
+  switch (n.type) {
+    case GeneralNameType::kDns: {
+      std::string host = n.text;
+      if (!host.empty() && host.back() == '.') host.pop_back();
+      return parse_dns_name(host, "DNS name", Wildcard::kAllow).has_value();
+    }
+    case GeneralNameType::kEmail: {
+      const std::size_t at = n.text.rfind('@');
+      return at != std::string::npos && at > 0 && at + 1 < n.text.size() &&
+             parse_dns_name(canonical_host(n.text.substr(at + 1)), "domain", Wildcard::kRefuse).has_value();
+    }
+    case GeneralNameType::kUri: {
+      const auto host = uri_host(n.text);
+      return host && !host->empty();
+    }
+    case GeneralNameType::kIp: return n.bytes.size() == 4 || n.bytes.size() == 16;
+    case GeneralNameType::kDirectory: {
+      const unsigned char* p = n.bytes.data();
+      OsslPtr<X509_NAME> name(d2i_X509_NAME(nullptr, &p, static_cast<long>(n.bytes.size())));
+      return name != nullptr;
+    }
+    default: return false;
+  }
+}
+
 bool ip_within(BytesView addr, BytesView base) {
   if (base.size() != addr.size() * 2) return false;  // families differ, or a malformed constraint
   for (std::size_t i = 0; i < addr.size(); ++i) {
@@ -207,7 +235,7 @@ std::string describe(const ConstraintViolation& v) {
     case ConstraintViolation::Kind::kExcluded:
       return to_string(v.name) + " is within the excluded subtree " + (v.subtree ? to_string(*v.subtree) : "");
     case ConstraintViolation::Kind::kUnsupported:
-      return to_string(v.name) + " is of a name type whose constraints pki cannot check";
+      return to_string(v.name) + " cannot be checked against the name constraints of its type";
   }
   return {};
 }
@@ -232,6 +260,8 @@ std::optional<ConstraintViolation> check(const NameConstraints& constraints, std
       if (has_permitted || has_excluded) return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
       continue;
     }
+    if ((has_permitted || has_excluded) && !well_formed(name))
+      return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
     if (name.type == GeneralNameType::kUri && (has_permitted || has_excluded)) {
       // URI constraints name hosts; an IP address as the host cannot be judged by them (Go
       // refuses these too).

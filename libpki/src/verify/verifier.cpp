@@ -494,7 +494,25 @@ struct Verifier::Engine {
         add(p, Check::kExtensions, constraining ? Outcome::kFail : Outcome::kWarn, "malformed", "trust anchor: " + problem);
       }
       check_validity(p, *anchor, true);
+      // The anchor's own fields do not constrain the path (RFC 5280 6.1.1 (d), DESIGN.md), but the
+      // report says where they would have objected.
       if (!is_ca(*anchor)) add(p, Check::kBasicConstraints, Outcome::kWarn, "anchor-not-a-ca", "the trust anchor is not marked as a CA");
+      if (const auto& bc = anchor->basic_constraints(); bc && bc->path_len && n - 1 > *bc->path_len)
+        add(p, Check::kPathLength, Outcome::kWarn, "anchor-path-length",
+            "the path has more intermediates than the anchor's pathLenConstraint " + std::to_string(*bc->path_len));
+      if (anchor->key_usage() && !(*anchor->key_usage() & cert::key_usage::kKeyCertSign))
+        add(p, Check::kKeyUsage, Outcome::kWarn, "anchor-key-usage", "the trust anchor's keyUsage lacks keyCertSign");
+      if (o.purpose != Purpose::kAny && anchor->extended_key_usage()) {
+        const std::string_view want = o.purpose == Purpose::kServer ? oid::kServerAuth : oid::kClientAuth;
+        const auto& eku = *anchor->extended_key_usage();
+        if (std::find(eku.begin(), eku.end(), want) == eku.end() &&
+            std::find(eku.begin(), eku.end(), oid::kAnyExtendedKeyUsage) == eku.end())
+          add(p, Check::kExtendedKeyUsage, Outcome::kWarn, "anchor-eku", "the trust anchor's extendedKeyUsage does not list the purpose");
+      }
+      for (const auto& e : anchor->extensions())
+        if (e.critical && !e.understood)
+          add(p, Check::kExtensions, Outcome::kWarn, "anchor-unknown-critical-extension",
+              "the trust anchor's critical extension " + e.oid + " is not understood");
       if (const auto kv = key_verdict(*anchor, o.algorithms); kv.verdict != Verdict::kAccept)
         add(p, Check::kAlgorithm, Outcome::kWarn, kv.code, "trust anchor key: " + kv.detail);
     }
@@ -838,9 +856,9 @@ struct Verifier::Engine {
     auto crl_sign_ok = [](const Certificate& c) {
       return !c.key_usage() || (*c.key_usage() & cert::key_usage::kCrlSign);
     };
+    // RFC 5280 6.3.3 (f): cRLSign, when keyUsage is present, for any CRL issuer (an anchor too).
     if (issuer && names_equal(crl.issuer(), issuer->subject())) {
-      const bool issuer_is_anchor = issuer == &anchor;
-      if (!issuer_is_anchor && !crl_sign_ok(*issuer)) {
+      if (!crl_sign_ok(*issuer)) {
         why = "its issuer's keyUsage lacks cRLSign";
       } else if (auto s = try_key(issuer_key, issuer_for_cache ? issuer_for_cache->fingerprint() : std::string())) {
         return s;
@@ -854,11 +872,11 @@ struct Verifier::Engine {
       if (issuer && c->fingerprint() == issuer->fingerprint()) continue;
       const bool c_is_anchor = in.anchors->contains(*c);
       if (c_is_anchor && c->fingerprint() != anchor.fingerprint()) continue;  // the same trust anchor only
+      if (!crl_sign_ok(*c)) {
+        why = "the CRL issuer's keyUsage lacks cRLSign";
+        continue;
+      }
       if (!c_is_anchor) {
-        if (!crl_sign_ok(*c)) {
-          why = "the CRL issuer's keyUsage lacks cRLSign";
-          continue;
-        }
         if (!signer_path_valid(c, anchor, mode)) {
           why = "no valid path for the CRL issuer " + c->subject_text();
           continue;
