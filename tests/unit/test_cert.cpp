@@ -126,6 +126,11 @@ TEST_CASE("name constraints: trailing dots, wildcards and IP hosts do not slip p
       {{GeneralNameType::kUri, "https://evil.com./x", {}}, true},
       {{GeneralNameType::kUri, "https://good.com\\@evil.com/", {}}, false},  // the host is good.com
       {{GeneralNameType::kUri, "https://192.0.2.1/", {}}, true},  // an IP host cannot be judged
+      // Names of a constrained form that cannot be read are refused, not let through.
+      {{GeneralNameType::kUri, "mailto:a@evil.com", {}}, true},
+      {{GeneralNameType::kUri, "https:evil.com", {}}, true},
+      {{GeneralNameType::kDns, "evil.com/", {}}, true},
+      {{GeneralNameType::kEmail, "alice@example.org", {}}, false},  // no email constraints here
   };
   for (const auto& c : cases) {
     CAPTURE(to_string(c.name));
@@ -236,5 +241,18 @@ TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems"
   for (const auto& c : cases) {
     CAPTURE(std::string(c.what));
     CHECK(c.cert->problems().empty() != c.problem);
+  }
+}
+
+TEST_CASE("name constraints: an email or IP name that cannot be read fails under constraints of its form") {
+  NameConstraints nc;
+  nc.excluded.push_back({GeneralName{GeneralNameType::kEmail, "evil.com", {}}, 0, std::nullopt});
+  nc.excluded.push_back({GeneralName{GeneralNameType::kIp, {}, {10, 0, 0, 0, 255, 0, 0, 0}}, 0, std::nullopt});
+  for (const auto& name : {GeneralName{GeneralNameType::kEmail, "evil.com", {}}, GeneralName{GeneralNameType::kIp, {}, {10, 0, 0, 1, 0}}}) {
+    CAPTURE(to_string(name));
+    const std::vector<GeneralName> names{name};
+    auto v = check(nc, names);
+    REQUIRE(v);
+    CHECK(v->kind == ConstraintViolation::Kind::kUnsupported);
   }
 }

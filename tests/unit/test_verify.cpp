@@ -358,6 +358,18 @@ TEST_CASE("verify: revocation, stale CRLs, holds lifted") {
     p.publish_crls();
     CHECK(p.verify(leaf).valid);
   }
+  SUBCASE("a CRL without a CRL number is not used (RFC 5280 5.2.3)") {
+    crl::CrlEncoder enc(test::must(cert::name_der(p.int_issuer.certificate->subject())), p.int_issuer.signer->algorithm(),
+                        p.clock.now(), p.clock.now() + days{7});
+    const cert::Extension exts[] = {cert::ext::authority_key_id(*p.int_issuer.certificate->subject_key_id())};
+    const Bytes tbs = enc.finish(exts);
+    const Bytes der = cert::signed_structure(tbs, p.int_issuer.signer->algorithm(), test::must(p.int_issuer.signer->sign(tbs)));
+    verify::CrlSet numberless;
+    numberless.add(p.root_crl);
+    numberless.add(test::must(cert::Crl::from_der(der)));
+    verify::Verifier v({&p.anchors, &p.pool, &numberless});
+    CHECK(has_code(test::must(v.verify(leaf, at_time(p.clock.now()))), "revocation-unknown"));
+  }
   SUBCASE("a CRL signed by another key is not used") {
     auto other = p.root("impostor");
     auto imp = test::must(p.authority.load_issuer("impostor"));
