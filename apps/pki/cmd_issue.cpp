@@ -38,8 +38,8 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   }
   OsslPtr<EVP_PKEY> generated;
   if (!o.csr.empty()) {
-    PKI_ASSIGN(auto csr, load_csr(o.csr));
-    PKI_ASSIGN(auto info, cert::inspect_csr(*csr));
+    PKI_ASSIGN(Bytes csr, load_csr_der(o.csr));
+    PKI_ASSIGN(auto info, cert::inspect_csr_der(csr));
     req.key = ca::SubjectKey{std::move(info.spki), info.key_type};
     req.requested_subject = std::move(info.subject);
     req.requested_sans = std::move(info.requested_sans);

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "pki/cert/builder.h"
+#include "pki/cert/csr.h"
+#include "pki/core/io.h"
 #include "pki/cert/certificate.h"
 #include "pki/cert/general_name.h"
 #include "pki/cert/name.h"
@@ -254,5 +256,90 @@ TEST_CASE("name constraints: an email or IP name that cannot be read fails under
     auto v = check(nc, names);
     REQUIRE(v);
     CHECK(v->kind == ConstraintViolation::Kind::kUnsupported);
+  }
+}
+
+namespace {
+
+Bytes make_csr_der(const char* alg, const char* param, const char* md, bool with_san) {
+  const std::string a = alg;
+  OsslPtr<EVP_PKEY> key(a == "RSA"  ? EVP_PKEY_Q_keygen(nullptr, nullptr, alg, std::size_t{2048})
+                        : param     ? EVP_PKEY_Q_keygen(nullptr, nullptr, alg, param)
+                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, alg));
+  REQUIRE(key);
+  OsslPtr<X509_REQ> req(X509_REQ_new());
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("csr.example"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "O", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>("Example"), -1, -1, 0);
+  X509_REQ_set_pubkey(req.get(), key.get());
+  if (with_san) {
+    OsslPtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
+    sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name,
+                                                           "DNS:a.example,IP:192.0.2.9,email:x@example.com"));
+    X509_REQ_add_extensions(req.get(), exts.get());
+  }
+  REQUIRE(X509_REQ_sign(req.get(), key.get(), md ? EVP_get_digestbyname(md) : nullptr) > 0);
+  unsigned char* buf = nullptr;
+  const int n = i2d_X509_REQ(req.get(), &buf);
+  Bytes out(buf, buf + n);
+  OPENSSL_free(buf);
+  return out;
+}
+
+// OpenSSL's parser and verifier, as the reference.
+Result<CsrInfo> slow_inspect(const Bytes& der) {
+  PKI_ASSIGN(auto csr, parse_csr(as_chars(der), "CSR"));
+  return inspect_csr(*csr);
+}
+
+void check_same(const Result<CsrInfo>& a, const Result<CsrInfo>& b) {
+  REQUIRE(a.has_value() == b.has_value());
+  if (!a) return;
+  CHECK(a->spki == b->spki);
+  CHECK(a->key_type == b->key_type);
+  CHECK(format_dn(*a->subject) == format_dn(*b->subject));
+  CHECK(a->requested_sans == b->requested_sans);
+}
+
+}  // namespace
+
+TEST_CASE("CSR fast path: the same answers as OpenSSL's parser") {
+  struct {
+    const char* alg;
+    const char* param;
+    const char* md;
+  } kinds[] = {{"EC", "P-256", "SHA256"}, {"EC", "P-384", "SHA384"}, {"EC", "P-256", "SHA512"},
+               {"ED25519", nullptr, nullptr}, {"RSA", nullptr, "SHA256"}};
+  for (const auto& k : kinds) {
+    for (bool san : {false, true}) {
+      CAPTURE(std::string(k.alg) + (k.param ? std::string(" ") + k.param : "") + (san ? " with SANs" : ""));
+      const Bytes der = make_csr_der(k.alg, k.param, k.md, san);
+      auto fast = inspect_csr_der(der);
+      REQUIRE(fast);
+      check_same(fast, slow_inspect(der));
+      if (san) CHECK(fast->requested_sans.size() == 3);
+    }
+  }
+}
+
+TEST_CASE("CSR fast path: every one-byte corruption is judged as OpenSSL judges it") {
+  for (const char* curve : {"P-256", "ED25519"}) {
+    CAPTURE(std::string(curve));
+    const Bytes good = std::string(curve) == "ED25519" ? make_csr_der("ED25519", nullptr, nullptr, true)
+                                                        : make_csr_der("EC", curve, "SHA256", true);
+    int accepted = 0;
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      Bytes bad = good;
+      bad[i] ^= 0x01;
+      CAPTURE(i);
+      const auto fast = inspect_csr_der(bad);
+      const auto slow = slow_inspect(bad);
+      // Both accept (with the same result) or both refuse.
+      check_same(fast, slow);
+      if (fast) ++accepted;
+    }
+    // Every byte is framing, signed content or signature: no corruption survives.
+    CHECK(accepted == 0);
   }
 }

@@ -1,5 +1,10 @@
 #include "pki/cert/csr.h"
 
+#include <openssl/core_names.h>
+
+#include "pki/core/der.h"
+#include "pki/core/io.h"
+
 namespace pki::cert {
 
 Result<CsrInfo> inspect_csr(X509_REQ& csr) {
@@ -29,6 +34,165 @@ Result<CsrInfo> inspect_csr(X509_REQ& csr) {
     }
   }
   return out;
+}
+
+namespace {
+
+// The OIDs the fast path knows, as DER (tag and length included), encoded once. A function-local
+// static is initialised once, thread-safely, so concurrent issuers share it.
+struct KnownOids {
+  Bytes ec_public_key = der::oid("1.2.840.10045.2.1");   // id-ecPublicKey (RFC 5480)
+  Bytes p256 = der::oid("1.2.840.10045.3.1.7");          // secp256r1
+  Bytes p384 = der::oid("1.3.132.0.34");                 // secp384r1
+  Bytes ed25519 = der::oid("1.3.101.112");               // id-Ed25519 (RFC 8410)
+  Bytes ecdsa_sha256 = der::oid("1.2.840.10045.4.3.2");  // RFC 5758 3.2
+  Bytes ecdsa_sha384 = der::oid("1.2.840.10045.4.3.3");
+  Bytes ecdsa_sha512 = der::oid("1.2.840.10045.4.3.4");
+  Bytes extension_request = der::oid("1.2.840.113549.1.9.14");  // PKCS#9 (RFC 2985 5.4.2)
+};
+
+const KnownOids& oids() {
+  static const KnownOids known;
+  return known;
+}
+
+bool is(const der::Tlv& t, const Bytes& want) {
+  return t.whole.size() == want.size() && std::equal(want.begin(), want.end(), t.whole.begin());
+}
+
+// The fast path's answer: nullopt means "not for the fast path, use OpenSSL's parser". Anything
+// the walk does not recognise goes there too, so a malformed request gets OpenSSL's judgement and
+// message, and the fast path only ever answers for requests it has read completely.
+using Fast = std::optional<Result<CsrInfo>>;
+
+Fast malformed() { return std::nullopt; }
+
+Fast fast_inspect(BytesView der) {
+  const KnownOids& k = oids();
+  BytesView in = der;
+  auto outer = der::read(in);
+  if (!outer || outer->tag != der::tag::kSequence || !in.empty()) return malformed();
+  BytesView body = outer->content;
+  auto info = der::read(body);
+  auto sig_alg = der::read(body);
+  auto sig = der::read(body);
+  if (!info || !sig_alg || !sig || !body.empty() || info->tag != der::tag::kSequence ||
+      sig_alg->tag != der::tag::kSequence || sig->tag != der::tag::kBitString || sig->content.empty() || sig->content[0] != 0)
+    return malformed();
+
+  // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] }
+  BytesView fields = info->content;
+  auto version = der::read(fields);
+  auto subject = der::read(fields);
+  auto spki = der::read(fields);
+  auto attributes = der::read(fields);
+  if (!version || !subject || !spki || !attributes || !fields.empty() || version->tag != der::tag::kInteger ||
+      version->content.size() != 1 || version->content[0] != 0 || subject->tag != der::tag::kSequence ||
+      spki->tag != der::tag::kSequence || attributes->tag != der::tag::context_constructed(0))
+    return malformed();
+
+  // SubjectPublicKeyInfo: only EC on P-256/P-384 and Ed25519 go fast.
+  BytesView spki_body = spki->content;
+  auto key_alg = der::read(spki_body);
+  auto key_bits = der::read(spki_body);
+  if (!key_alg || !key_bits || !spki_body.empty() || key_bits->tag != der::tag::kBitString || key_bits->content.empty() ||
+      key_bits->content[0] != 0)
+    return malformed();
+  BytesView alg_body = key_alg->content;
+  auto alg_oid = der::read(alg_body);
+  if (!alg_oid) return malformed();
+  const BytesView point = key_bits->content.subspan(1);
+  OsslPtr<EVP_PKEY> key;
+  keys::KeyType type;
+  const char* md = nullptr;
+  if (is(*alg_oid, k.ec_public_key)) {  // id-ecPublicKey (RFC 5480)
+    auto curve = der::read(alg_body);
+    if (!curve || !alg_body.empty()) return std::nullopt;  // explicit parameters: OpenSSL's path judges them
+    const char* group = is(*curve, k.p256) ? "P-256" : is(*curve, k.p384) ? "P-384" : nullptr;
+    if (!group) return std::nullopt;
+    type = group[2] == '2' ? keys::KeyType::kEcP256 : keys::KeyType::kEcP384;
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+                           OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()), point.size()),
+                           OSSL_PARAM_construct_end()};
+    OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* k = nullptr;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
+      return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's public key is not a valid EC point"));
+    key.reset(k);
+  } else if (is(*alg_oid, k.ed25519)) {  // Ed25519 (RFC 8410): no parameters, a 32-byte key
+    if (!alg_body.empty() || point.size() != 32) return malformed();
+    type = keys::KeyType::kEd25519;
+    key.reset(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size()));
+    if (!key) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's Ed25519 key is invalid"));
+  } else {
+    return std::nullopt;
+  }
+
+  // The signature algorithm must fit the key: ECDSA with SHA-2 (no parameters, RFC 5758 3.2) or
+  // pure Ed25519.
+  BytesView sig_alg_body = sig_alg->content;
+  auto sig_oid = der::read(sig_alg_body);
+  if (!sig_oid || !sig_alg_body.empty()) return std::nullopt;
+  if (type == keys::KeyType::kEd25519) {
+    if (!is(*sig_oid, k.ed25519)) return std::nullopt;
+  } else if (is(*sig_oid, k.ecdsa_sha256)) {
+    md = "SHA256";
+  } else if (is(*sig_oid, k.ecdsa_sha384)) {
+    md = "SHA384";
+  } else if (is(*sig_oid, k.ecdsa_sha512)) {
+    md = "SHA512";
+  } else {
+    return std::nullopt;  // SHA-1 and the rest: OpenSSL's path, and its refusals
+  }
+  PKI_TRY(keys::check_public_key(*key));
+  OsslPtr<EVP_MD_CTX> mctx(EVP_MD_CTX_new());
+  const BytesView signature = sig->content.subspan(1);
+  if (!mctx || EVP_DigestVerifyInit_ex(mctx.get(), nullptr, md, nullptr, nullptr, key.get(), nullptr) != 1 ||
+      EVP_DigestVerify(mctx.get(), signature.data(), signature.size(), info->whole.data(), info->whole.size()) != 1) {
+    drain_openssl_errors();
+    return Fast(fail(ErrorCode::kBadInput, "the CSR's signature does not verify with its own public key"));
+  }
+
+  CsrInfo out;
+  out.key_type = type;
+  out.spki.assign(spki->whole.begin(), spki->whole.end());
+  const unsigned char* p = subject->whole.data();
+  out.subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->whole.size())));
+  if (!out.subject) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's subject is malformed"));
+  // Attributes: the extensionRequest (PKCS#9, RFC 2985 5.4.2) carries the SANs asked for.
+  BytesView attrs = attributes->content;
+  while (!attrs.empty()) {
+    auto attr = der::read(attrs);
+    if (!attr || attr->tag != der::tag::kSequence) return malformed();
+    BytesView a = attr->content;
+    auto type_oid = der::read(a);
+    auto values = der::read(a);
+    if (!type_oid || !values || values->tag != der::tag::kSet) return malformed();
+    if (!is(*type_oid, k.extension_request)) continue;
+    BytesView v = values->content;
+    auto exts = der::read(v);
+    if (!exts) return malformed();
+    const unsigned char* ep = exts->whole.data();
+    OsslPtr<STACK_OF(X509_EXTENSION)> list(d2i_X509_EXTENSIONS(nullptr, &ep, static_cast<long>(exts->whole.size())));
+    if (!list) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's extension request is malformed"));
+    const int idx = X509v3_get_ext_by_NID(list.get(), NID_subject_alt_name, -1);
+    if (idx >= 0) {
+      OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(list.get(), idx))));
+      if (!names) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's subjectAltName is malformed"));
+      auto sans = from_openssl(*names);
+      if (!sans) return Fast(tl::unexpected(sans.error()));
+      out.requested_sans = std::move(*sans);
+    }
+  }
+  return Fast(std::move(out));
+}
+
+}  // namespace
+
+Result<CsrInfo> inspect_csr_der(BytesView der) {
+  if (auto fast = fast_inspect(der)) return std::move(*fast);
+  PKI_ASSIGN(auto csr, parse_csr(as_chars(der), "the CSR"));
+  return inspect_csr(*csr);
 }
 
 }  // namespace pki::cert

@@ -210,6 +210,20 @@ Result<OsslPtr<X509_REQ>> load_csr(const std::string& path) {
   return parse_csr(data, "CSR '" + path + "'");
 }
 
+Result<Bytes> load_csr_der(const std::string& path) {
+  PKI_ASSIGN(std::string data, read_file(path));
+  const std::string what = "CSR '" + path + "'";
+  if (looks_like_der(data)) return Bytes(data.begin(), data.end());
+  std::vector<Bytes> blocks;
+  for (std::string_view label : {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}) {
+    PKI_ASSIGN(auto found, pem_blocks(data, label));
+    for (auto& b : found) blocks.push_back(std::move(b));
+  }
+  if (blocks.empty()) return fail(ErrorCode::kBadInput, "cannot parse " + what + ": no PEM 'CERTIFICATE REQUEST' block and not DER");
+  if (blocks.size() > 1) return fail(ErrorCode::kBadInput, what + " holds more than one CSR");
+  return std::move(blocks.front());
+}
+
 Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what) {
   return parse_objects<X509_CRL>(data, what, {"X509 CRL"}, d2i_X509_CRL);
 }

@@ -42,6 +42,8 @@ Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std
 Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path);
 Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what);
 Result<OsslPtr<X509_REQ>> load_csr(const std::string& path);
+// A CSR file's DER bytes (from PEM or DER), checked only for its framing.
+Result<Bytes> load_csr_der(const std::string& path);
 Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what);
 Result<std::vector<OsslPtr<X509_CRL>>> load_crls(const std::string& path);
 
