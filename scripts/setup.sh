@@ -33,8 +33,15 @@ fi
 echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
-# The nginx package would start a system nginx on port 80; the tests start their own, so keep the
-# service from starting where policy-rc.d allows it.
+# The nginx package would start a system nginx on port 80; the tests start their own. Debian's
+# policy-rc.d (exit 101: "action forbidden") keeps services from starting during this install; one
+# the machine already has is left alone.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod 755 "$policy"
+  trap '$sudo rm -f "$policy"' EXIT
+fi
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
   $sudo systemctl stop nginx || true

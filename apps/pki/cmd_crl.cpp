@@ -29,6 +29,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     PKI_ASSIGN(validity, parse_duration(o.next_update));
     if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
   }
+  if (ctx.json && o.der && o.out.empty())
+    return fail(ErrorCode::kBadInput, "--der with --json needs --out: the JSON document carries a PEM CRL only");
   PKI_TRY(ctx.check_outputs({&o.out, &o.der_out}));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
@@ -62,7 +64,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     ctx.emit(j, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca + "' with " +
                     std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) + ": " + files);
   } else if (ctx.json) {
-    if (!o.der) j["pem"] = pem;
+    j["pem"] = pem;
     ctx.emit(j, "");
   } else {
     std::cout << bytes;

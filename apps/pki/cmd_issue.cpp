@@ -15,7 +15,7 @@ namespace pki::app {
 namespace {
 
 struct IssueOptions {
-  std::string ca, profile, csr, key_out, key_type, cn, out, chain_out;
+  std::string ca, profile, csr, key_out, key_type, key_passphrase_file, cn, out, chain_out;
   std::vector<std::string> sans;
   std::optional<int> days;
 };
@@ -26,6 +26,13 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     return fail(ErrorCode::kBadInput, "give exactly one of --csr FILE or --key-out FILE");
   if (!o.key_type.empty() && o.key_out.empty())
     return fail(ErrorCode::kBadInput, "--key-type applies to a key generated with --key-out, not to a CSR");
+  if (!o.key_passphrase_file.empty() && o.key_out.empty())
+    return fail(ErrorCode::kBadInput, "--key-passphrase-file applies to a key generated with --key-out");
+  std::optional<Secret> key_passphrase;
+  if (!o.key_passphrase_file.empty()) {
+    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
+    key_passphrase.emplace(std::move(p));
+  }
   PKI_TRY(profiles::find_leaf(o.profile));
   PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));
   ca::IssueRequest req;
@@ -60,7 +67,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   // The key file is written before the certificate is stored and removed if issuing fails: a
   // certificate is never stored without the key the user asked for.
   if (generated) {
-    PKI_ASSIGN(std::string pem, keys::to_pkcs8_pem(*generated, nullptr));
+    PKI_ASSIGN(std::string pem, keys::to_pkcs8_pem(*generated, key_passphrase ? &*key_passphrase : nullptr));
     PKI_TRY(write_file_atomic(o.key_out, pem, 0600, Overwrite::kRefuse));
   }
   auto issued = authority.issue(issuer, req);
@@ -84,7 +91,10 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
 
   nlohmann::json j = certificate_json(*issued, ctx.now());
   if (!o.out.empty()) j["out"] = o.out;
-  if (!o.key_out.empty()) j["key_out"] = o.key_out;
+  if (!o.key_out.empty()) {
+    j["key_out"] = o.key_out;
+    j["key_encrypted"] = key_passphrase.has_value();
+  }
   if (!o.chain_out.empty()) j["chain_out"] = o.chain_out;
   j["pem"] = pem;
   if (ctx.json) {
@@ -94,7 +104,8 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   } else {
     std::string text = "issued " + issued->profile + " certificate " + issued->serial + " from CA '" + o.ca + "'\n" +
                        certificate_text(*issued, ctx.now()) + "certificate: " + o.out + "\n";
-    if (!o.key_out.empty()) text += "key:         " + o.key_out + " (0600)\n";
+    if (!o.key_out.empty())
+      text += "key:         " + o.key_out + (key_passphrase ? " (0600, encrypted)\n" : " (0600)\n");
     if (!o.chain_out.empty()) text += "chain:       " + o.chain_out + "\n";
     ctx.emit(j, text);
   }
@@ -110,6 +121,8 @@ void register_issue(CLI::App& app, Context& ctx) {
   cmd->add_option("--profile", o->profile, "server, client or server-client")->required();
   cmd->add_option("--csr", o->csr, "a PKCS#10 request (PEM or DER); its signature is checked");
   cmd->add_option("--key-out", o->key_out, "generate a key and write it here (PKCS#8, 0600)");
+  cmd->add_option("--key-passphrase-file", o->key_passphrase_file,
+                  "with --key-out: encrypt the key with the passphrase on this file's first line");
   cmd->add_option("--key-type", o->key_type, "with --key-out: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
   cmd->add_option("--cn", o->cn, "subject CN (also added as a SAN)");
   cmd->add_option("--san", o->sans, "DNS:name, IP:address, EMAIL:mailbox or URI:uri (repeatable)");

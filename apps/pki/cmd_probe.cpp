@@ -50,7 +50,9 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   }
   verify::CertificateSet anchors, intermediates;
   verify::CrlSet crls;
-  PKI_TRY(load_verify_inputs(ctx, o.trust, o.trust_ca, {}, o.crls, o.crl_from_store, anchors, intermediates, crls));
+  // Intermediates come only from the server, as in any TLS client.
+  const std::vector<std::string> none;
+  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, none, o.crls, o.crl_from_store, false}, anchors, intermediates, crls));
   verify::VerifyOptions vo;
   vo.at = ctx.now();
   vo.unknown_revocation = o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;

@@ -13,7 +13,7 @@ Result<int> run_show(Context& ctx, const std::string& serial, const std::string&
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(auto rec, find_by_serial(*st, serial, ca));
   PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
-  PKI_ASSIGN(auto events, st->audit_for(rec.issuer_name, rec.serial));
+  PKI_ASSIGN(auto events, st->audit_for(rec));
   nlohmann::json j = certificate_json(rec, ctx.now());
   j["details"] = certificate_details_json(*parsed);
   nlohmann::json history = nlohmann::json::array();

@@ -36,10 +36,9 @@ Result<void> add_certificates(const std::string& path, verify::CertificateSet& i
 
 // Shared with `pki probe`: the trust anchors, intermediates and CRLs the options name, from files
 // and from the store.
-Result<void> load_verify_inputs(Context& ctx, const std::vector<std::string>& trust, const std::vector<std::string>& trust_ca,
-                                const std::vector<std::string>& untrusted, const std::vector<std::string>& crls,
-                                bool crl_from_store, verify::CertificateSet& anchors, verify::CertificateSet& intermediates,
-                                verify::CrlSet& crl_set) {
+Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::CertificateSet& anchors,
+                                verify::CertificateSet& intermediates, verify::CrlSet& crl_set) {
+  const auto& [trust, trust_ca, untrusted, crls, crl_from_store, store_intermediates] = in;
   if (trust.empty() && trust_ca.empty()) return fail(ErrorCode::kBadInput, "give a trust anchor: --trust FILE or --trust-ca NAME");
   for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors));
   for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates));
@@ -51,6 +50,7 @@ Result<void> load_verify_inputs(Context& ctx, const std::vector<std::string>& tr
     }
   }
   if (trust_ca.empty() && !crl_from_store) return {};
+  const bool add_store_cas = store_intermediates && !trust_ca.empty();
   PKI_ASSIGN(store::Store * st, ctx.store());
   ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
   for (const auto& name : trust_ca) {
@@ -59,11 +59,12 @@ Result<void> load_verify_inputs(Context& ctx, const std::vector<std::string>& tr
     PKI_ASSIGN(auto chain, authority.chain(*a));
     anchors.add(chain.front());
   }
-  // The store is a source of issuers: every CA certificate it holds may be an intermediate.
+  // With --trust-ca, `pki verify` takes the store as a source of issuers: every CA certificate it
+  // holds may be an intermediate. `pki probe` does not: a TLS client has only the server's chain.
   PKI_ASSIGN(auto all, st->authorities());
   for (const auto& a : all) {
     PKI_ASSIGN(auto chain, authority.chain(a));
-    if (!anchors.contains(*chain.front())) intermediates.add(chain.front());
+    if (add_store_cas && !anchors.contains(*chain.front())) intermediates.add(chain.front());
     if (crl_from_store) {
       PKI_ASSIGN(auto latest, st->latest_crl(a.id));
       if (latest) {
@@ -116,7 +117,7 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
     PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(certs[i])));
     intermediates.add(std::move(c));
   }
-  PKI_TRY(load_verify_inputs(ctx, o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, anchors, intermediates, crls));
+  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors, intermediates, crls));
   verify::Verifier verifier({&anchors, &intermediates, &crls});
   PKI_ASSIGN(auto result, verifier.verify(target, opts));
   ctx.emit(verify_result_json(result), verify_result_text(result));

@@ -33,15 +33,21 @@ Result<store::Store*> Context::store(store::OpenMode mode) {
   return store_.get();
 }
 
+Result<Secret> Context::read_passphrase_file(const std::string& path) {
+  PKI_ASSIGN(std::string text, read_file(path));
+  // The passphrase is the file's first line; the rest of the buffer is wiped with it.
+  Secret whole(std::move(text));
+  const std::string& all = whole.reveal();
+  Secret line(all.substr(0, all.find_first_of("\r\n")));
+  if (line.reveal().empty()) return fail(ErrorCode::kBadInput, "the passphrase file '" + path + "' is empty");
+  return line;
+}
+
 Result<const Secret*> Context::passphrase() {
   if (!passphrase_read_) {
     passphrase_read_ = true;
     if (!passphrase_file.empty()) {
-      PKI_ASSIGN(std::string text, read_file(passphrase_file));
-      // The passphrase is the file's first line.
-      const std::size_t eol = text.find_first_of("\r\n");
-      if (eol != std::string::npos) text.resize(eol);
-      if (text.empty()) return fail(ErrorCode::kBadInput, "the passphrase file '" + passphrase_file + "' is empty");
+      PKI_ASSIGN(Secret text, read_passphrase_file(passphrase_file));
       passphrase_.emplace(std::move(text));
     }
   }
@@ -51,9 +57,13 @@ Result<const Secret*> Context::passphrase() {
 namespace {
 
 // The identity of a file: device and inode when it exists, else its resolved directory and name.
+// Empty for a device or a FIFO (/dev/null, /dev/stdout), which several outputs may share.
 std::string file_identity(const std::string& path) {
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0) return "inode:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) return {};
+    return "inode:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  }
   const std::size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   char resolved[PATH_MAX];
@@ -71,6 +81,7 @@ Result<void> Context::check_outputs(std::initializer_list<const std::string*> pa
     if (!p || p->empty()) continue;
     PKI_TRY(check_writable(*p));
     const std::string id = file_identity(*p);
+    if (id.empty()) continue;
     for (std::size_t i = 0; i < seen.size(); ++i)
       if (seen[i].first == id)
         return fail(ErrorCode::kBadInput, "refusing to write '" + *p + "': it is " +

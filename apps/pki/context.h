@@ -40,6 +40,8 @@ class Context {
   Result<store::Store*> store(store::OpenMode mode = store::OpenMode::kExisting);
   // The passphrase from --passphrase-file / PKI_PASSPHRASE_FILE, or null when none is set.
   Result<const Secret*> passphrase();
+  // The first line of a passphrase file; an empty one is bad input.
+  static Result<Secret> read_passphrase_file(const std::string& path);
   // Output paths a verb will write: each writable, none the same file as another or as the
   // database (or its WAL and shared-memory files). Checked before anything changes.
   Result<void> check_outputs(std::initializer_list<const std::string*> paths) const;

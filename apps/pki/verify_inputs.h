@@ -11,10 +11,17 @@
 
 namespace pki::app {
 
-Result<void> load_verify_inputs(Context& ctx, const std::vector<std::string>& trust, const std::vector<std::string>& trust_ca,
-                                const std::vector<std::string>& untrusted, const std::vector<std::string>& crls,
-                                bool crl_from_store, verify::CertificateSet& anchors, verify::CertificateSet& intermediates,
-                                verify::CrlSet& crl_set);
+struct VerifyInputs {
+  const std::vector<std::string>& trust;     // --trust files
+  const std::vector<std::string>& trust_ca;  // --trust-ca store CAs
+  const std::vector<std::string>& untrusted; // --untrusted files
+  const std::vector<std::string>& crls;      // --crl files
+  bool crl_from_store = false;               // each store CA's latest CRL
+  bool store_intermediates = false;          // with --trust-ca, the store's other CAs are intermediates
+};
+
+Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::CertificateSet& anchors,
+                                verify::CertificateSet& intermediates, verify::CrlSet& crl_set);
 Result<verify::Purpose> parse_purpose(const std::string& purpose);
 
 }  // namespace pki::app

@@ -70,6 +70,7 @@ refused 2 "unknown option" -- issue --ca int --profile server --key-out a.key --
 refused 2 "bad --now" -- --now yesterday list
 refused 2 "bad duration for --next-update" -- crl --ca int --next-update 7x
 refused 2 "zero duration for --next-update" -- crl --ca int --next-update 0d
+refused 2 "a DER CRL as JSON with nowhere to put the DER" -- --json crl --ca int --der
 refused 2 "bad duration for --expiring-within" -- list --expiring-within soon
 refused 2 "unknown status" -- list --status maybe
 refused 2 "bad subject" -- ca create x --subject "FOO=bar"

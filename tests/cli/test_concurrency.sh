@@ -22,5 +22,6 @@ check "no failed command" -- test "$total_failures" = 0
 check "400 leaf certificates" -- test "$(sqlite3 pki.db "SELECT count(*) FROM certificates WHERE profile = 'client'")" = 400
 check "400 distinct serials" -- test "$(sqlite3 pki.db "SELECT count(DISTINCT serial) FROM certificates WHERE profile = 'client'")" = 400
 check "400 issue audit rows" -- test "$(sqlite3 pki.db "SELECT count(*) FROM audit_events WHERE verb = 'issue'")" = 400
+check "/dev/null is still the device it was (written in place, not replaced)" -- test -c /dev/null
 check "the database is intact" -- test "$(sqlite3 pki.db 'PRAGMA integrity_check')" = ok
 finish

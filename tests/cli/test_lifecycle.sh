@@ -66,8 +66,9 @@ check "show prints the subject" -- contains "$TMP/out" "CN=alice"
 expect 0 "revoke the client" -- revoke "$serial" --reason keyCompromise --invalidity-date 2026-01-01T00:00:00Z
 expect 0 "CRL of int" -- crl --ca int --out int.crl
 expect 0 "CRL of root" -- crl --ca root --out root.crl
-check "openssl verifies the CRL signature" -- openssl crl -in int.crl -CAfile int-chain.pem -noout
-check "openssl verifies the root CRL signature" -- openssl crl -in root.crl -CAfile root.pem -noout
+# openssl crl exits 0 whatever its verdict: the verdict is the line it prints.
+check "openssl verifies the CRL signature" -- sh -c "openssl crl -in int.crl -CAfile int-chain.pem -noout 2>&1 | grep -qx 'verify OK'"
+check "openssl verifies the root CRL signature" -- sh -c "openssl crl -in root.crl -CAfile root.pem -noout 2>&1 | grep -qx 'verify OK'"
 check "the CRL lists the serial with its reason" -- sh -c \
   "openssl crl -in int.crl -noout -text | grep -A4 -i '$(echo "$serial" | tr a-f A-F)' | grep -q 'Key Compromise'"
 cat root.crl int.crl >crls.pem
@@ -84,6 +85,9 @@ expect 0 "list --status revoked" -- list --status revoked --json
 check "one revoked" -- sh -c "jq -e '.certificates | length == 1 and .[0].revocation.reason == \"keyCompromise\"' '$TMP/out'"
 expect 0 "show has the history" -- show "$serial" --json
 check "history: issue then revoke" -- sh -c "jq -e '[.history[].verb] == [\"issue\", \"revoke\"]' '$TMP/out'"
+int_serial=$(openssl x509 -in int-chain.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
+expect 0 "show an intermediate's certificate" -- show "$int_serial" --json
+check "its history is its creation" -- sh -c "jq -e '[.history[].verb] == [\"ca-create\"] and .history[0].detail.parent == \"root\"' '$TMP/out'"
 
 # Export: PEM with chain, DER, PKCS#12 that openssl reads.
 server_serial=$(openssl x509 -in server.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | sed 's/^0*//')
@@ -97,6 +101,20 @@ check "the p12 file is 0600 (it holds a key)" -- test "$(mode_of server.p12)" = 
 check "openssl pkcs12 reads the export" -- sh -c \
   "openssl pkcs12 -in server.p12 -passin 'pass:p12 secret' -nodes -info 2>&1 | grep -c 'BEGIN CERTIFICATE' | grep -qx 3"
 check "the p12 holds the key" -- sh -c "openssl pkcs12 -in server.p12 -passin 'pass:p12 secret' -nodes -nocerts 2>/dev/null | grep -q 'PRIVATE KEY'"
+
+# Outputs through a symbolic link and into a FIFO: the link is kept and the file it names written;
+# the FIFO is written in place, not replaced by a regular file.
+ln -s server-linked.pem link.pem
+expect 0 "export through a symbolic link" -- export "$server_serial" --out link.pem
+check "the link is still a link" -- test -L link.pem
+check "the file it names holds the certificate" -- openssl x509 -in server-linked.pem -noout
+mkfifo out.fifo
+timeout 10 cat out.fifo >from-fifo.pem &
+reader=$!
+expect 0 "export into a FIFO" -- export "$server_serial" --out out.fifo
+wait "$reader"
+check "the FIFO is still a FIFO" -- test -p out.fifo
+check "the reader got the certificate" -- openssl x509 -in from-fifo.pem -noout
 
 # Holds: certificateHold, then removeFromCRL takes it off the next CRL.
 expect 0 "hold the server" -- revoke "$server_serial" --reason certificateHold

@@ -25,5 +25,22 @@ check "the message asks for --passphrase-file" -- contains "$TMP/err" "passphras
 refused 2 "an empty passphrase file" -- --passphrase-file empty.txt issue --ca root --profile client --cn b --key-out b.key
 refused 2 "a wrong passphrase for a CRL" -- --passphrase-file wrong.txt crl --ca root
 refused 2 "a wrong passphrase for an intermediate" -- --passphrase-file wrong.txt ca create int --parent root --subject "CN=Int"
+# A leaf key generated here, encrypted with its own passphrase.
+printf 'leaf secret\n' >leaf.txt
+chmod 600 leaf.txt
+PKI_PASSPHRASE_FILE=pass.txt expect 0 "issue with an encrypted --key-out" -- --json issue --ca root --profile server --cn enc.example.test \
+  --key-out enc.key --key-passphrase-file leaf.txt --out enc.pem
+check "JSON says the key is encrypted" -- sh -c "jq -e '.key_encrypted == true' '$TMP/out'"
+check "the key file is encrypted PKCS#8, 0600" -- sh -c "grep -q 'BEGIN ENCRYPTED PRIVATE KEY' enc.key && [ \$(stat -c %a enc.key) = 600 ]"
+check "openssl decrypts it with the leaf passphrase and it matches the certificate" -- sh -c \
+  "[ \"\$(openssl pkey -in enc.key -passin file:leaf.txt -pubout)\" = \"\$(openssl x509 -in enc.pem -noout -pubkey)\" ]"
+check "and not with the CA's" -- sh -c "! openssl pkey -in enc.key -passin file:pass.txt -noout 2>/dev/null"
+check "it is PBES2 with 600000 iterations" -- sh -c "openssl asn1parse -in enc.key | grep -q 'INTEGER *:0927C0'"
+enc_serial=$(openssl x509 -in enc.pem -noout -serial | cut -d= -f2)
+expect 0 "export it as PKCS#12 with the same passphrase" -- --passphrase-file leaf.txt export "$enc_serial" --format p12 --key enc.key --out enc.p12
+check "openssl reads the key from the PKCS#12" -- sh -c "openssl pkcs12 -in enc.p12 -passin file:leaf.txt -nodes -nocerts 2>/dev/null | grep -q 'PRIVATE KEY'"
+refused 2 "--key-passphrase-file without --key-out" -- --passphrase-file pass.txt issue --ca root --profile client --csr nothing.csr --key-passphrase-file leaf.txt
+refused 2 "an empty --key-passphrase-file" -- --passphrase-file pass.txt issue --ca root --profile client --cn e --key-out e.key --key-passphrase-file empty.txt
+check "and no key file is left" -- test ! -e e.key
 check "there is no --passphrase option" -- sh -c "! '$PKI' --passphrase x list >/dev/null 2>&1"
 finish

@@ -2,6 +2,8 @@
 // parsed once), and each run's inputs and initial policy settings as libpki verifier options.
 #pragma once
 
+#include <cstdlib>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -40,7 +42,15 @@ class Files {
   explicit Files(std::string dir) : dir_(std::move(dir)) {}
   const std::string& dir() const { return dir_; }
 
-  nlohmann::json runs() const { return nlohmann::json::parse(pki::read_file(dir_ + "/pkits_tests.json").value()); }
+  // The runs; exits with a one-line message when the suite is not there (the test then fails).
+  nlohmann::json runs() const {
+    auto text = pki::read_file(dir_ + "/pkits_tests.json");
+    if (!text) {
+      std::cerr << "PKITS data missing: " << text.error().message << "\n";
+      std::exit(2);
+    }
+    return nlohmann::json::parse(*text);
+  }
 
   // nullptr (with a message on stderr) when the file is missing or does not parse.
   pki::cert::CertificatePtr cert(const std::string& name) {

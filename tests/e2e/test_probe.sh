@@ -70,7 +70,10 @@ stop_pid "$SERVER_PID"
 start_s_server noint -cert server.pem -key server.key || exit 1
 expect 1 "a chain without its intermediate" -- probe "localhost:$PORT" --trust root.pem --json
 check "code unknown-issuer" -- json '.verification.failures | index("[0] unknown-issuer")'
-expect 0 "the same server, with the intermediate known to the client (the store's CAs)" -- probe "localhost:$PORT" --trust-ca root
+expect 1 "the same with --trust-ca: the store's other CAs do not stand in for the server's chain" -- probe "localhost:$PORT" --trust-ca root --json
+check "code unknown-issuer" -- json '.verification.failures | index("[0] unknown-issuer")'
+check "curl refuses it too (exit 60: the certificate cannot be verified)" -- sh -c \
+  "curl -sS --max-time 5 --cacert root.pem https://localhost:$PORT/ -o /dev/null 2>/dev/null; [ \$? = 60 ]"
 stop_pid "$SERVER_PID"
 start_s_server expired -cert expired.pem -key expired.key || exit 1
 expect 1 "an expired server certificate" -- probe "localhost:$PORT" --trust-ca old --json
@@ -86,6 +89,16 @@ stop_pid "$SERVER_PID"
 port=$(free_port)
 expect 4 "nobody listening" -- probe "127.0.0.1:$port" --trust-ca root --timeout 3s --json
 check "code connection-refused" -- json '.failure.code == "connection-refused"'
+# A server that accepts the connection and never answers: the kernel completes the TCP handshake
+# for a stopped s_server, and the TLS handshake waits for --timeout.
+start_s_server silent -cert server.pem -key server.key -cert_chain chain.pem || exit 1
+kill -STOP "$SERVER_PID"
+started=$SECONDS
+expect 4 "a server that never answers" -- probe "localhost:$PORT" --trust-ca root --timeout 2s --json
+check "code timed-out" -- json '.failure.code == "timed-out"'
+check "after the timeout, not much later" -- test $((SECONDS - started)) -le 6
+kill -CONT "$SERVER_PID"
+stop_pid "$SERVER_PID"
 refused 2 "a malformed target" -- probe "localhost" --trust-ca root
 refused 2 "a bad timeout" -- probe "localhost:443" --trust-ca root --timeout soon
 refused 2 "--cert without --key" -- probe "localhost:443" --trust-ca root --cert alice.pem

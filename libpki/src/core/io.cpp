@@ -1,6 +1,7 @@
 #include "pki/core/io.h"
 
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
@@ -25,64 +26,133 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
-Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode, Overwrite overwrite) {
-  if (overwrite == Overwrite::kRefuse && ::access(path.c_str(), F_OK) == 0)
-    return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + path + "'");
-  std::uint8_t rnd[8];
-  RAND_bytes(rnd, sizeof rnd);
-  const std::string tmp = path + ".tmp-" + to_hex(rnd);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + path + "': " + std::strerror(errno));
-  auto cleanup = [&](const char* what) {
-    const std::string reason = std::strerror(errno);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return fail(ErrorCode::kStore, std::string("cannot ") + what + " '" + path + "': " + reason);
-  };
-  // The umask may have narrowed the mode given to open(); set it exactly.
-  if (::fchmod(fd, mode) != 0) return cleanup("set the mode of");
+namespace {
+
+std::string dir_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+// Where output for `path` goes: the file a symbolic link names (so the link is kept), or `path`.
+// `special` is set when that file exists and is not a regular file: it is written in place.
+struct OutputTarget {
+  std::string path;
+  bool exists = false;
+  bool special = false;
+};
+
+Result<OutputTarget> output_target(const std::string& path) {
+  if (path.empty()) return fail(ErrorCode::kBadInput, "an empty output path");
+  OutputTarget t{path};
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return t;
+  if (S_ISLNK(st.st_mode)) {
+    if (::stat(path.c_str(), &st) == 0) {
+      // A link to a device or a FIFO (/dev/stdout, whose target may be a pipe with no path) is
+      // opened through the link; a link to a regular file is resolved so that file is replaced.
+      if (S_ISREG(st.st_mode)) {
+        char resolved[PATH_MAX];
+        if (!::realpath(path.c_str(), resolved))
+          return fail(ErrorCode::kBadInput, "cannot write '" + path + "': " + std::strerror(errno));
+        t.path = resolved;
+      }
+    } else {
+      // A link to a file not yet there: follow it (as open() would) to the name to create.
+      for (int hops = 0; S_ISLNK(st.st_mode); ++hops) {
+        char target[PATH_MAX];
+        const ssize_t n = ::readlink(t.path.c_str(), target, sizeof target - 1);
+        if (hops == 40 || n < 0) return fail(ErrorCode::kBadInput, "cannot write '" + path + "': cannot follow its link");
+        target[n] = '\0';
+        t.path = target[0] == '/' ? std::string(target) : dir_of(t.path) + "/" + target;
+        if (::lstat(t.path.c_str(), &st) != 0) return t;
+      }
+    }
+  }
+  if (S_ISDIR(st.st_mode)) return fail(ErrorCode::kBadInput, "cannot write '" + path + "': it is a directory");
+  t.exists = true;
+  t.special = !S_ISREG(st.st_mode);
+  return t;
+}
+
+Result<void> write_all(int fd, std::string_view data) {
   std::size_t done = 0;
   while (done < data.size()) {
     const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return cleanup("write");
+      return fail(ErrorCode::kStore, std::strerror(errno));
     }
     done += static_cast<std::size_t>(n);
   }
-  if (::fsync(fd) != 0) return cleanup("sync");
+  return {};
+}
+
+// A device or a FIFO: written as it is, neither created, replaced nor synced.
+Result<void> write_in_place(const std::string& shown, const std::string& path, std::string_view data) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
+  auto written = write_all(fd, data);
+  ::close(fd);
+  if (!written) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + written.error().message);
+  return {};
+}
+
+}  // namespace
+
+Result<void> write_file_atomic(const std::string& shown, std::string_view data, mode_t mode, Overwrite overwrite) {
+  PKI_ASSIGN(const OutputTarget target, output_target(shown));
+  if (overwrite == Overwrite::kRefuse && (target.exists || ::access(target.path.c_str(), F_OK) == 0))
+    return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
+  if (target.special) return write_in_place(shown, target.path, data);
+  const std::string& path = target.path;
+  std::uint8_t rnd[8];
+  RAND_bytes(rnd, sizeof rnd);
+  const std::string tmp = path + ".tmp-" + to_hex(rnd);
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
+  auto cleanup = [&](const std::string& what, const std::string& reason) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kStore, "cannot " + what + " '" + shown + "': " + reason);
+  };
+  // The umask may have narrowed the mode given to open(); set it exactly.
+  if (::fchmod(fd, mode) != 0) return cleanup("set the mode of", std::strerror(errno));
+  if (auto w = write_all(fd, data); !w) return cleanup("write", w.error().message);
+  if (::fsync(fd) != 0) return cleanup("sync", std::strerror(errno));
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
-    return fail(ErrorCode::kStore, "cannot write '" + path + "': " + std::strerror(errno));
+    return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
   }
   if (overwrite == Overwrite::kRefuse) {
     // link() fails when `path` exists, so a file created meanwhile is not replaced.
     if (::link(tmp.c_str(), path.c_str()) != 0) {
-      const std::string reason = errno == EEXIST ? "file exists" : std::strerror(errno);
+      const int err = errno;
       ::unlink(tmp.c_str());
-      return fail(errno == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
-                  "cannot write '" + path + "': " + reason);
+      return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+                  "cannot write '" + shown + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
     }
     ::unlink(tmp.c_str());
   } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string reason = std::strerror(errno);
     ::unlink(tmp.c_str());
-    return fail(ErrorCode::kStore, "cannot write '" + path + "': " + reason);
+    return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + reason);
   }
   return {};
 }
 
-Result<void> check_writable(const std::string& path) {
-  if (path.empty()) return fail(ErrorCode::kBadInput, "an empty output path");
+Result<void> check_writable(const std::string& shown) {
+  PKI_ASSIGN(const OutputTarget target, output_target(shown));
+  if (target.special) {
+    if (::access(target.path.c_str(), W_OK) != 0)
+      return fail(ErrorCode::kBadInput, "cannot write '" + shown + "': " + std::strerror(errno));
+    return {};
+  }
+  const std::string dir = dir_of(target.path);
   struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': it is a directory");
-  const std::size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': no directory '" + dir + "'");
+    return fail(ErrorCode::kBadInput, "cannot write '" + shown + "': no directory '" + dir + "'");
   if (::access(dir.c_str(), W_OK) != 0)
-    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': the directory '" + dir + "' is not writable");
+    return fail(ErrorCode::kBadInput, "cannot write '" + shown + "': the directory '" + dir + "' is not writable");
   return {};
 }
 

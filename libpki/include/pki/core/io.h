@@ -19,10 +19,14 @@ Result<std::string> read_file(const std::string& path);
 enum class Overwrite { kAllow, kRefuse };
 // Writes `data` to a temporary file beside `path` with `mode`, fsyncs it and renames it over `path`:
 // readers see the old file or the new one, never a part. kRefuse fails when `path` exists.
+// A symbolic link is followed (the file it names is replaced, the link stays), and an existing
+// file that is not a regular one (/dev/null, /dev/stdout, a FIFO) is written in place, never
+// replaced.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
 
-// Whether `path` can be written: its directory exists and is writable, and it is not a directory.
+// Whether `path` can be written: an existing non-regular file (a device, a FIFO) that is writable,
+// or a file whose directory exists and is writable; never a directory. Links are followed.
 // Commands check their output paths with this before they change anything, so that an unwritable
 // --out does not leave a certificate issued or a CRL number spent without its file.
 Result<void> check_writable(const std::string& path);

@@ -139,8 +139,9 @@ class Store {
   virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id) = 0;
 
   virtual Result<void> append_audit(const AuditEvent& event) = 0;
-  // Events about a serial issued by an authority, oldest first.
-  virtual Result<std::vector<AuditEvent>> audit_for(std::string_view authority, std::string_view serial) = 0;
+  // Events about one certificate (its creation as a CA's certificate, issuance, revocation,
+  // holds), oldest first.
+  virtual Result<std::vector<AuditEvent>> audit_for(const CertificateRecord& cert) = 0;
 };
 
 // Scoped write transaction: rolled back unless committed.

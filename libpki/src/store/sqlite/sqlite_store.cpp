@@ -335,10 +335,13 @@ class SqliteStore final : public Store {
     return s.run();
   }
 
-  Result<std::vector<AuditEvent>> audit_for(std::string_view authority, std::string_view serial) override {
+  Result<std::vector<AuditEvent>> audit_for(const CertificateRecord& cert) override {
+    // Issuance, revocation and holds are recorded under the issuer's name; a CA's creation under
+    // the new CA's own name, with its certificate's serial.
     PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, at, os_user, verb, authority, serial, detail FROM audit_events "
-                             "WHERE serial = ? AND authority = ? ORDER BY id"));
-    s.bind(1, serial).bind(2, authority);
+                             "WHERE serial = ?1 AND (authority = ?2 OR (verb = 'ca-create' AND authority IN "
+                             "(SELECT name FROM authorities WHERE certificate_id = ?3))) ORDER BY id"));
+    s.bind(1, cert.serial).bind(2, cert.issuer_name).bind(3, cert.id);
     return all<AuditEvent>(s, [](const SqlStatement& r) {
       return AuditEvent{r.column_int(0), s2t(r.column_text(1)), r.column_text(2), r.column_text(3),
                         r.column_optional_text(4), r.column_optional_text(5), r.column_text(6)};
