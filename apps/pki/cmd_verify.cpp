@@ -140,7 +140,7 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("--ip", o->ip, "the IP address the certificate must match");
   cmd->add_option("--purpose", o->purpose, "server, client or any (default)");
   cmd->add_option("--at", o->at, "verify at this time (RFC 3339; default now)");
-  cmd->add_option("--max-depth", o->max_depth, "at most this many intermediates (default 10)");
+  cmd->add_option("--max-depth", o->max_depth, "at most this many intermediates, self-issued ones not counted (default 10)");
   cmd->add_option("--policy", o->policies, "an acceptable certificate policy OID (repeatable; default anyPolicy)");
   cmd->add_flag("--explicit-policy", o->explicit_policy, "require a valid policy (RFC 5280 initial-explicit-policy)");
   cmd->add_flag("--inhibit-policy-mapping", o->inhibit_mapping, "RFC 5280 initial-policy-mapping-inhibit");

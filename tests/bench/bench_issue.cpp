@@ -17,19 +17,13 @@
 #include "pki/core/io.h"
 #include "pki/store/sqlite_store.h"
 
+#include "bench_support.h"
+
 using namespace pki;
+using bench::must;
 using Clk = std::chrono::steady_clock;
 
 namespace {
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) {
-    std::fprintf(stderr, "bench: %s [%s]\n", r.error().message.c_str(), r.error().detail.c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
 
 Bytes make_csr(int i) {
   OsslPtr<EVP_PKEY> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));

@@ -20,19 +20,13 @@
 #include "pki/store/sqlite_store.h"
 #include "pki/verify/verifier.h"
 
+#include "bench_support.h"
+
 using namespace pki;
+using bench::must;
 using Clk = std::chrono::steady_clock;
 
 namespace {
-
-template <class T>
-T must(Result<T> r) {
-  if (!r) {
-    std::fprintf(stderr, "bench: %s [%s]\n", r.error().message.c_str(), r.error().detail.c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
-}
 
 }  // namespace
 

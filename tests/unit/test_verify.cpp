@@ -500,6 +500,12 @@ TEST_CASE("verify: SHA-1 is refused unless legacy algorithms are allowed") {
   ASN1_TIME_set(X509_getm_notBefore(x.get()), now);
   ASN1_TIME_set(X509_getm_notAfter(x.get()), now + 86400 * 30);
   X509_set_pubkey(x.get(), key.get());
+  // Well formed but for the algorithm: it names its issuer's key (RFC 5280 4.2.1.1).
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, p.int_issuer.certificate->x509_mutable(), x.get(), nullptr, nullptr, 0);
+  OsslPtr<X509_EXTENSION> aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  REQUIRE(aki);
+  REQUIRE(X509_add_ext(x.get(), aki.get(), -1) == 1);
   REQUIRE(X509_sign(x.get(), const_cast<EVP_PKEY*>(&p.int_issuer.signer->key()), EVP_sha1()) > 0);
   // The intermediate's key is EC P-256: ecdsa-with-SHA1.
   auto sha1 = test::must(cert::Certificate::from_x509(std::move(x)));
@@ -509,4 +515,146 @@ TEST_CASE("verify: SHA-1 is refused unless legacy algorithms are allowed") {
   verify::VerifyOptions o;
   o.algorithms = verify::AlgorithmPolicy::kLegacy;
   CHECK(p.verify(sha1, o).valid);
+}
+
+namespace {
+
+// A certificate with exactly the extensions given (no AKI or SKI added), signed by `signer`.
+Bytes dn(const std::string& text) { return text.empty() ? Bytes{0x30, 0x00} : test::must(cert::name_der(*test::must(cert::parse_dn(text)))); }
+
+cert::CertificatePtr sign_exact(const cert::Signer& signer, const Bytes& issuer_dn, const Bytes& subject_dn,
+                                const Bytes& spki, std::vector<cert::Extension> exts, TimePoint now) {
+  cert::TbsCertificate t;
+  t.serial = test::must(ca::random_serial());
+  t.issuer = issuer_dn;
+  t.subject = subject_dn;
+  t.not_before = now - days{1};
+  t.not_after = now + days{30};
+  t.spki = spki;
+  t.extensions = std::move(exts);
+  return test::must(cert::Certificate::from_der(test::must(cert::sign_certificate(t, signer))));
+}
+
+bool has_problem(const cert::Certificate& c, const std::string& text) {
+  for (const auto& p : c.problems())
+    if (p.find(text) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("verify: the RFC 5280 profile below the anchor") {
+  Pki p;
+  const TimePoint now = p.clock.now();
+  const auto& int_cert = *p.int_issuer.certificate;
+  const Bytes int_dn = test::must(cert::name_der(int_cert.subject()));
+  const Bytes int_ski = *int_cert.subject_key_id();
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki = test::must(keys::spki_der(*key));
+  const cert::Extension leaf_bc = cert::ext::basic_constraints(false, std::nullopt);
+  const cert::Extension aki = cert::ext::authority_key_id(int_ski);
+
+  SUBCASE("the same leaf with an authorityKeyIdentifier passes, without one fails") {
+    auto with = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=with aki"), spki, {leaf_bc, aki}, now);
+    CHECK(p.verify(with).valid);
+    auto without = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=without aki"), spki, {leaf_bc}, now);
+    auto r = p.verify(without);
+    CHECK_FALSE(r.valid);
+    CHECK(has_code(r, "malformed"));
+  }
+
+  SUBCASE("a CA certificate without subjectKeyIdentifier") {
+    auto ca_key = test::must(keys::generate(keys::KeyType::kEcP256));
+    const Bytes ca_spki = test::must(keys::spki_der(*ca_key));
+    auto ca_signer = test::must(cert::Signer::create(up_ref(ca_key.get())));
+    const Bytes root_dn = test::must(cert::name_der(p.root_issuer.certificate->subject()));
+    auto no_ski = sign_exact(*p.root_issuer.signer, root_dn, dn("CN=No SKI CA"), ca_spki,
+                             {cert::ext::basic_constraints(true, std::nullopt), cert::ext::key_usage(cert::key_usage::kKeyCertSign),
+                              cert::ext::authority_key_id(*p.root_issuer.certificate->subject_key_id())},
+                             now);
+    auto leaf = sign_exact(ca_signer, test::must(cert::name_der(no_ski->subject())), dn("CN=below"), spki,
+                           {leaf_bc, cert::ext::authority_key_id(test::must(cert::key_identifier(ca_spki)))}, now);
+    p.pool.add(no_ski);
+    auto r = p.verify(leaf);
+    CHECK_FALSE(r.valid);
+    REQUIRE(r.chain.size() == 3);
+    bool on_the_ca = false;
+    for (const auto& f : r.chain[1].findings)
+      if (f.code == "malformed" && f.message.find("subjectKeyIdentifier") != std::string::npos) on_the_ca = true;
+    CHECK(on_the_ca);
+  }
+
+  SUBCASE("malformed informational extensions are malformed, not ignored") {
+    const Bytes bad_values[] = {Bytes{0x30, 0x00},               // an empty SEQUENCE: one or more are required
+                                Bytes{'h', 't', 't', 'p', ':'}};  // not DER at all
+    for (const auto& value : bad_values) {
+      auto leaf = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=odd aia"), spki,
+                             {leaf_bc, aki, cert::Extension{oid::kAuthorityInfoAccess, false, value}}, now);
+      CHECK(has_problem(*leaf, "malformed authorityInfoAccess"));
+      CHECK(has_code(p.verify(leaf), "malformed"));
+    }
+  }
+
+  SUBCASE("names: an empty issuer, and a CA with an empty subject") {
+    auto empty_issuer = sign_exact(*p.int_issuer.signer, Bytes{0x30, 0x00}, dn("CN=orphan"), spki, {leaf_bc, aki}, now);
+    CHECK(has_problem(*empty_issuer, "an empty issuer name"));
+    const std::vector<cert::GeneralName> dns{{cert::GeneralNameType::kDns, "ca.example", {}}};
+    auto nameless_ca = sign_exact(*p.int_issuer.signer, int_dn, dn(""), spki,
+                                  {cert::ext::basic_constraints(true, std::nullopt), aki, cert::ext::subject_alt_name(dns, true)}, now);
+    CHECK(has_problem(*nameless_ca, "a CA certificate with an empty subject"));
+    auto nameless_leaf = sign_exact(*p.int_issuer.signer, int_dn, dn(""), spki, {leaf_bc, aki, cert::ext::subject_alt_name(dns, true)}, now);
+    CHECK(nameless_leaf->problems().empty());  // an end entity may be named by its SAN alone
+    CHECK(p.verify(nameless_leaf).valid);
+  }
+
+  SUBCASE("an anchor's unknown critical extension fails the path") {
+    auto root_key = test::must(keys::generate(keys::KeyType::kEcP256));
+    const Bytes root_spki = test::must(keys::spki_der(*root_key));
+    auto root_signer = test::must(cert::Signer::create(up_ref(root_key.get())));
+    const Bytes odd_dn = test::must(cert::name_der(*test::must(cert::parse_dn("CN=Odd Root"))));
+    const Bytes root_ski = test::must(cert::key_identifier(root_spki));
+    auto make_root = [&](bool odd) {
+      std::vector<cert::Extension> exts{cert::ext::basic_constraints(true, std::nullopt),
+                                        cert::ext::key_usage(cert::key_usage::kKeyCertSign), cert::ext::subject_key_id(root_ski)};
+      if (odd) exts.push_back(cert::Extension{"1.3.6.1.4.1.55555.2", true, Bytes{0x05, 0x00}});
+      return sign_exact(root_signer, odd_dn, dn("CN=Odd Root"), root_spki, exts, now);
+    };
+    auto leaf = sign_exact(root_signer, odd_dn, dn("CN=under odd root"), spki, {leaf_bc, cert::ext::authority_key_id(root_ski)}, now);
+    for (bool odd : {false, true}) {
+      CAPTURE(odd);
+      verify::CertificateSet anchors;
+      anchors.add(make_root(odd));
+      verify::Verifier v({&anchors, nullptr, nullptr});
+      auto r = test::must(v.verify(leaf, at_time(now)));
+      CHECK(r.valid == !odd);
+      bool on_anchor = false;
+      for (const auto& f : r.chain.back().findings)
+        if (f.code == "unknown-critical-extension" && f.outcome == verify::Outcome::kFail) on_anchor = true;
+      CHECK(on_anchor == odd);
+    }
+  }
+
+  SUBCASE("--max-depth does not count a self-issued intermediate (key rollover)") {
+    // int' has int's name and a new key, and is signed with int's key; the leaf is signed by int'.
+    auto new_key = test::must(keys::generate(keys::KeyType::kEcP256));
+    const Bytes new_spki = test::must(keys::spki_der(*new_key));
+    auto new_signer = test::must(cert::Signer::create(up_ref(new_key.get())));
+    const Bytes new_ski = test::must(cert::key_identifier(new_spki));
+    auto rollover = sign_exact(*p.int_issuer.signer, int_dn, int_dn, new_spki,
+                               {cert::ext::basic_constraints(true, std::nullopt), cert::ext::key_usage(cert::key_usage::kKeyCertSign),
+                                aki, cert::ext::subject_key_id(new_ski)},
+                               now);
+    REQUIRE(rollover->self_issued());
+    auto leaf = sign_exact(new_signer, int_dn, dn("CN=after rollover"), spki, {leaf_bc, cert::ext::authority_key_id(new_ski)}, now);
+    p.pool.add(rollover);
+    verify::VerifyOptions o;
+    o.max_depth = 1;
+    auto r = p.verify(leaf, o);
+    CHECK(r.valid);
+    CHECK(r.chain.size() == 4);
+    o.max_depth = 0;
+    auto cut = p.verify(leaf, o);
+    CHECK_FALSE(cut.valid);
+    CHECK(has_code(cut, "path-too-long"));
+  }
 }

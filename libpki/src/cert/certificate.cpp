@@ -156,6 +156,7 @@ Result<void> Certificate::parse() {
   subject_text_ = format_dn(subject());
   issuer_text_ = format_dn(issuer());
   self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
+  if (X509_NAME_entry_count(&issuer()) == 0) problems_.push_back("an empty issuer name (RFC 5280 4.1.2.4)");
   PKI_ASSIGN(not_before_, from_asn1_time(*X509_get0_notBefore(x)));
   PKI_ASSIGN(not_after_, from_asn1_time(*X509_get0_notAfter(x)));
   if (!is_der_time(*X509_get0_notBefore(x))) problems_.push_back("notBefore is not in the form RFC 5280 4.1.2.5 requires");
@@ -188,6 +189,7 @@ Result<void> Certificate::parse() {
     problems_.push_back("an empty subject needs a critical subjectAltName (RFC 5280 4.2.1.6)");
   if (key_usage_ && *key_usage_ == 0) problems_.push_back("keyUsage with no bit set (RFC 5280 4.2.1.3)");
   const bool ca = basic_constraints_ && basic_constraints_->ca;
+  if (ca && subject_empty()) problems_.push_back("a CA certificate with an empty subject (RFC 5280 4.1.2.6)");
   if (basic_constraints_ && !ca && basic_constraints_->path_len)
     problems_.push_back("pathLenConstraint without cA (RFC 5280 4.2.1.9)");
   if (key_usage_ && (*key_usage_ & (1u << 5)) && !ca)
@@ -371,8 +373,15 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
       }
       into.push_back(std::move(*dp));
     }
-  } else if (id == oid::kAuthorityInfoAccess || id == oid::kSubjectInfoAccess || id == oid::kIssuerAltName) {
-    // Informational: understood, nothing in path validation depends on them.
+  } else if (id == oid::kAuthorityInfoAccess || id == oid::kSubjectInfoAccess) {
+    // Informational (nothing in path validation depends on them), but read: AccessDescriptions,
+    // one or more (RFC 5280 4.2.2.1, 4.2.2.2).
+    auto info = decode_ext<AUTHORITY_INFO_ACCESS>(ext, ASN1_ITEM_rptr(AUTHORITY_INFO_ACCESS));
+    if (!info || sk_ACCESS_DESCRIPTION_num(info.get()) == 0)
+      return malformed(id == oid::kAuthorityInfoAccess ? "authorityInfoAccess" : "subjectInfoAccess");
+  } else if (id == oid::kIssuerAltName) {
+    auto names = decode_ext<GENERAL_NAMES>(ext, ASN1_ITEM_rptr(GENERAL_NAMES));
+    if (!names || sk_GENERAL_NAME_num(names.get()) == 0) return malformed("issuerAltName");
   } else {
     extensions_.back().understood = false;
   }

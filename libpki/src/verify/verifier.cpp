@@ -409,8 +409,15 @@ struct Verifier::Engine {
                                     [&](const CertificatePtr& c) { return in_path(path, *c) || in.anchors->contains(*c); }),
                      candidates.end());
     order_by_key_id(aki, candidates);
-    const int intermediates_so_far = static_cast<int>(path.certs.size()) - 1;
-    if (!candidates.empty() && intermediates_so_far >= s.mode->options.max_depth) {
+    // --max-depth counts intermediates as pathLenConstraint does (RFC 5280 4.2.1.9): self-issued
+    // ones (key rollover) are not counted. The search budgets still bound them.
+    const int intermediates_so_far = static_cast<int>(
+        std::count_if(path.certs.begin() + 1, path.certs.end(), [](const CertificatePtr& c) { return !c->self_issued(); }));
+    const bool had_candidates = !candidates.empty();
+    if (intermediates_so_far >= s.mode->options.max_depth)
+      candidates.erase(std::remove_if(candidates.begin(), candidates.end(), [](const CertificatePtr& c) { return !c->self_issued(); }),
+                       candidates.end());
+    if (had_candidates && candidates.empty()) {
       if (!explored) {
         path.dead_end = "the path would need more than " + std::to_string(s.mode->options.max_depth) +
                         " intermediates (--max-depth)";
@@ -509,9 +516,11 @@ struct Verifier::Engine {
             std::find(eku.begin(), eku.end(), oid::kAnyExtendedKeyUsage) == eku.end())
           add(p, Check::kExtendedKeyUsage, Outcome::kWarn, "anchor-eku", "the trust anchor's extendedKeyUsage does not list the purpose");
       }
+      // A critical extension pki does not understand may constrain what the anchor vouches for
+      // (RFC 5280 4.2: such a certificate MUST be rejected); unlike the fields above, it fails.
       for (const auto& e : anchor->extensions())
         if (e.critical && !e.understood)
-          add(p, Check::kExtensions, Outcome::kWarn, "anchor-unknown-critical-extension",
+          add(p, Check::kExtensions, Outcome::kFail, "unknown-critical-extension",
               "the trust anchor's critical extension " + e.oid + " is not understood");
       if (const auto kv = key_verdict(*anchor, o.algorithms); kv.verdict != Verdict::kAccept)
         add(p, Check::kAlgorithm, Outcome::kWarn, kv.code, "trust anchor key: " + kv.detail);
@@ -551,9 +560,19 @@ struct Verifier::Engine {
       const bool issuer_known = p + 1 < total;
       const Certificate* issuer = issuer_known ? certs[static_cast<std::size_t>(p) + 1].get() : nullptr;
 
-      for (const auto& problem : x.problems()) add(p, Check::kExtensions, Outcome::kFail, "malformed", problem);
+      bool well_formed = x.problems().empty();
+      auto malformed = [&](const std::string& why) {
+        add(p, Check::kExtensions, Outcome::kFail, "malformed", why);
+        well_formed = false;
+      };
+      for (const auto& problem : x.problems()) malformed(problem);
       if (x.version() < 3 && !x.extensions().empty())
-        add(p, Check::kExtensions, Outcome::kFail, "malformed", "a version " + std::to_string(x.version()) + " certificate with extensions");
+        malformed("a version " + std::to_string(x.version()) + " certificate with extensions");
+      // RFC 5280 4.2.1.1 and 4.2.1.2: every certificate but a self-signed one names its issuer's
+      // key, and every CA certificate names its own (both are how paths are built).
+      if (!x.self_issued() && !(x.authority_key_id() && x.authority_key_id()->key_id))
+        malformed("no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
+      if (p > 0 && !x.subject_key_id()) malformed("a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
 
       // 6.1.3 (a)(4) and the trust check.
       if (!issuer_known) {
@@ -728,7 +747,7 @@ struct Verifier::Engine {
           add(p, Check::kExtensions, Outcome::kFail, "unknown-critical-extension", "critical extension " + e.oid + " is not understood");
           unknown = true;
         }
-      if (!unknown && x.problems().empty()) pass(p, Check::kExtensions, "every critical extension is understood");
+      if (!unknown && well_formed) pass(p, Check::kExtensions, "every critical extension is understood");
     }
 
     // The target's purpose and name (a TLS client checks the server's; a server checks the client's).

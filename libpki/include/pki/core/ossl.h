@@ -66,6 +66,7 @@ inline void pki_free_eku(EXTENDED_KEY_USAGE* s) { sk_ASN1_OBJECT_pop_free(s, ASN
 inline void pki_free_policies(CERTIFICATEPOLICIES* s) { CERTIFICATEPOLICIES_free(s); }
 inline void pki_free_policy_mappings(POLICY_MAPPINGS* s) { sk_POLICY_MAPPING_pop_free(s, POLICY_MAPPING_free); }
 inline void pki_free_crl_dps(CRL_DIST_POINTS* s) { CRL_DIST_POINTS_free(s); }
+inline void pki_free_info_access(AUTHORITY_INFO_ACCESS* s) { AUTHORITY_INFO_ACCESS_free(s); }
 PKI_OSSL_DELETER(STACK_OF(X509), pki_free_x509_stack)
 PKI_OSSL_DELETER(STACK_OF(X509_CRL), pki_free_x509_crl_stack)
 PKI_OSSL_DELETER(STACK_OF(X509_EXTENSION), pki_free_extension_stack)
@@ -74,6 +75,7 @@ PKI_OSSL_DELETER(EXTENDED_KEY_USAGE, pki_free_eku)
 PKI_OSSL_DELETER(CERTIFICATEPOLICIES, pki_free_policies)
 PKI_OSSL_DELETER(POLICY_MAPPINGS, pki_free_policy_mappings)
 PKI_OSSL_DELETER(CRL_DIST_POINTS, pki_free_crl_dps)
+PKI_OSSL_DELETER(AUTHORITY_INFO_ACCESS, pki_free_info_access)
 
 #undef PKI_OSSL_DELETER
 

@@ -39,7 +39,7 @@ struct VerifyOptions {
   bool initial_explicit_policy = false;
   bool initial_policy_mapping_inhibit = false;
   bool initial_any_policy_inhibit = false;
-  int max_depth = kDefaultMaxDepth;
+  int max_depth = kDefaultMaxDepth;  // intermediates, not counting self-issued ones
   int signature_budget = kDefaultSignatureBudget;
   AlgorithmPolicy algorithms = AlgorithmPolicy::kModern;
   // Revocation is checked when CRLs are given (Inputs::crls non-empty); then a status that cannot

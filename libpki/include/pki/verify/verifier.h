@@ -7,12 +7,17 @@
 // verify is tried only after every other. Each complete path is validated in full; the first that
 // verifies wins. When none does, the most useful failing path is reported: one that reaches an
 // anchor over one that does not, then the one with the fewest failures. The search stops at
-// VerifyOptions::max_depth intermediates and VerifyOptions::signature_budget signature checks.
+// VerifyOptions::max_depth intermediates (self-issued ones not counted, as in pathLenConstraint)
+// and VerifyOptions::signature_budget signature checks.
 //
 // Trust anchors are a name and a key (RFC 5280 6.1.1 (d)): an anchor certificate's validity,
 // basicConstraints, keyUsage, extendedKeyUsage and policies do not constrain the path; oddities
 // are warnings. Deviations from RFC 5280:
 //  - An anchor's nameConstraints do constrain the path (as OpenSSL and Go do); RFC 5937 allows it.
+//    So does a critical extension on the anchor that pki does not understand: it fails.
+//  - Below the anchor, the profile rules paths rely on fail the path (as OpenSSL's strict mode
+//    does): an empty issuer, a CA with an empty subject, a missing authorityKeyIdentifier
+//    keyIdentifier (except self-issued), a CA without subjectKeyIdentifier, malformed extensions.
 //  - Every intermediate needs basicConstraints cA (6.1.4 (k) asks it only of v3 certificates).
 //  - An intermediate's extendedKeyUsage, when present, must allow the purpose (as OpenSSL and
 //    browsers require); RFC 5280 leaves EKU in CA certificates undefined.
