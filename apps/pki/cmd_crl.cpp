@@ -29,7 +29,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     PKI_ASSIGN(validity, parse_duration(o.next_update));
     if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
   }
-  if (ctx.json && o.der && o.out.empty())
+  if (ctx.json && o.der && o.out.empty() && o.der_out.empty())
     return fail(ErrorCode::kBadInput, "--der with --json needs --out: the JSON document carries a PEM CRL only");
   PKI_TRY(ctx.check_outputs({&o.out, &o.der_out}));
   PKI_ASSIGN(store::Store * st, ctx.store());

@@ -77,6 +77,8 @@ check "openssl -crl_check refuses the revoked client" -- grep -q "certificate re
 check "openssl -crl_check accepts the server" -- openssl verify -crl_check_all -CAfile int-chain.pem -CRLfile crls.pem server.pem
 n1=$(openssl crl -in int.crl -noout -crlnumber | cut -d= -f2)
 expect 0 "second CRL, DER, 1 day" -- crl --ca int --der --next-update 1d --out int2.crl
+expect 0 "a CRL as JSON with its DER in a file" -- --json crl --ca int --der --der-out int2b.crl
+check "the JSON names the DER file, which openssl reads" -- sh -c "jq -e '.der_out == \"int2b.crl\"' '$TMP/out' >/dev/null && openssl crl -inform DER -in int2b.crl -noout"
 n2=$(openssl crl -inform DER -in int2.crl -noout -crlnumber | cut -d= -f2)
 check "the CRL number grows" -- test $((n2)) -gt $((n1))
 check "nextUpdate is a day after thisUpdate" -- sh -c \
@@ -103,11 +105,24 @@ check "openssl pkcs12 reads the export" -- sh -c \
 check "the p12 holds the key" -- sh -c "openssl pkcs12 -in server.p12 -passin 'pass:p12 secret' -nodes -nocerts 2>/dev/null | grep -q 'PRIVATE KEY'"
 
 # Outputs through a symbolic link and into a FIFO: the link is kept and the file it names written;
-# the FIFO is written in place, not replaced by a regular file.
+# the FIFO is written in place, not replaced by a regular file. A link to nothing is not followed,
+# and a key file is never written through a link.
+echo old >server-linked.pem
 ln -s server-linked.pem link.pem
 expect 0 "export through a symbolic link" -- export "$server_serial" --out link.pem
 check "the link is still a link" -- test -L link.pem
 check "the file it names holds the certificate" -- openssl x509 -in server-linked.pem -noout
+ln -s elsewhere/nothing.pem dangling.pem
+refused 2 "export through a link to nothing" -- export "$server_serial" --out dangling.pem
+check "it says so" -- contains "$TMP/err" "a symbolic link to nothing"
+mkdir elsewhere
+ln -s elsewhere/stolen.key key-link.key
+refused 2 "a key written through a link" -- issue --ca int --profile client --cn linked --key-out key-link.key
+check "nothing was written where the link points" -- test ! -e elsewhere/stolen.key
+"$PKI" export "$server_serial" >appended.pem
+expect 0 "--out /dev/stdout writes to standard output as it is" -- export "$server_serial" --out /dev/stdout
+"$PKI" export "$server_serial" --out /dev/stdout >>appended.pem
+check "appending to a file through /dev/stdout keeps what was there" -- test "$(grep -c 'BEGIN CERTIFICATE' appended.pem)" = 2
 mkfifo out.fifo
 timeout 10 cat out.fifo >from-fifo.pem &
 reader=$!

@@ -39,7 +39,9 @@ check "it is PBES2 with 600000 iterations" -- sh -c "openssl asn1parse -in enc.k
 enc_serial=$(openssl x509 -in enc.pem -noout -serial | cut -d= -f2)
 expect 0 "export it as PKCS#12 with the same passphrase" -- --passphrase-file leaf.txt export "$enc_serial" --format p12 --key enc.key --out enc.p12
 check "openssl reads the key from the PKCS#12" -- sh -c "openssl pkcs12 -in enc.p12 -passin file:leaf.txt -nodes -nocerts 2>/dev/null | grep -q 'PRIVATE KEY'"
-refused 2 "--key-passphrase-file without --key-out" -- --passphrase-file pass.txt issue --ca root --profile client --csr nothing.csr --key-passphrase-file leaf.txt
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=csr -out c.csr 2>/dev/null
+refused 2 "--key-passphrase-file without --key-out" -- --passphrase-file pass.txt issue --ca root --profile client --csr c.csr --key-passphrase-file leaf.txt
+check "it says why" -- contains "$TMP/err" "applies to a key generated with --key-out"
 refused 2 "an empty --key-passphrase-file" -- --passphrase-file pass.txt issue --ca root --profile client --cn e --key-out e.key --key-passphrase-file empty.txt
 check "and no key file is left" -- test ! -e e.key
 check "there is no --passphrase option" -- sh -c "! '$PKI' --passphrase x list >/dev/null 2>&1"

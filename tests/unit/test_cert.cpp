@@ -1,8 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <functional>
+
 #include "pki/cert/builder.h"
 #include "pki/cert/csr.h"
+#include "pki/core/der.h"
 #include "pki/core/io.h"
+#include "pki/keys/keys.h"
 #include "pki/cert/certificate.h"
 #include "pki/cert/general_name.h"
 #include "pki/cert/name.h"
@@ -317,10 +321,87 @@ TEST_CASE("CSR fast path: the same answers as OpenSSL's parser") {
       const Bytes der = make_csr_der(k.alg, k.param, k.md, san);
       auto fast = inspect_csr_der(der);
       REQUIRE(fast);
+      CHECK(fast->read_directly == (std::string(k.alg) != "RSA"));  // RSA goes to OpenSSL's parser
       check_same(fast, slow_inspect(der));
       if (san) CHECK(fast->requested_sans.size() == 3);
     }
   }
+}
+
+TEST_CASE("CSR fast path: attributes it does not read go to OpenSSL's parser, with the same answer") {
+  OsslPtr<EVP_PKEY> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+  auto request = [&](const std::function<void(X509_REQ*)>& add) {
+    OsslPtr<X509_REQ> req(X509_REQ_new());
+    X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>("attrs.example"), -1, -1, 0);
+    X509_REQ_set_pubkey(req.get(), key.get());
+    add(req.get());
+    REQUIRE(X509_REQ_sign(req.get(), key.get(), EVP_sha256()) > 0);
+    unsigned char* buf = nullptr;
+    const int n = i2d_X509_REQ(req.get(), &buf);
+    Bytes out(buf, buf + n);
+    OPENSSL_free(buf);
+    return out;
+  };
+  auto san_extensions = [](const char* san) {
+    OsslPtr<STACK_OF(X509_EXTENSION)> exts(sk_X509_EXTENSION_new_null());
+    sk_X509_EXTENSION_push(exts.get(), X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, san));
+    return exts;
+  };
+  struct Case {
+    const char* what;
+    std::function<void(X509_REQ*)> add;
+  } cases[] = {
+      {"a challengePassword",
+       [](X509_REQ* r) { X509_REQ_add1_attr_by_NID(r, NID_pkcs9_challengePassword, MBSTRING_ASC, reinterpret_cast<const unsigned char*>("secret"), -1); }},
+      {"Microsoft's extension request", [&](X509_REQ* r) { X509_REQ_add_extensions_nid(r, san_extensions("DNS:ms.example").get(), NID_ms_ext_req); }},
+  };
+  std::vector<std::pair<std::string, Bytes>> requests;
+  for (const auto& c : cases) requests.emplace_back(c.what, request(c.add));
+  {
+    // Two extensionRequest attributes: OpenSSL will not add a second, so the request is built
+    // here and signed with the same key. OpenSSL's parser reads the first.
+    auto ext_der = [&](const char* san) {
+      unsigned char* buf = nullptr;
+      const int n = i2d_X509_EXTENSIONS(san_extensions(san).get(), &buf);
+      Bytes out(buf, buf + n);
+      OPENSSL_free(buf);
+      return out;
+    };
+    auto attribute = [&](const char* san) {
+      return der::sequence({der::oid("1.2.840.113549.1.9.14"), der::constructed(der::tag::kSet, {ext_der(san)})});
+    };
+    const Bytes subject = der::sequence({der::constructed(
+        der::tag::kSet, {der::sequence({der::oid("2.5.4.3"), der::tlv(0x0c, as_bytes("twice.example"))})})});
+    const Bytes spki = test::must(keys::spki_der(*key));
+    const Bytes info = der::sequence({der::integer(0), subject, spki,
+                                      der::constructed(der::tag::context_constructed(0), {attribute("DNS:first.example"),
+                                                                                          attribute("DNS:second.example")})});
+    OsslPtr<EVP_MD_CTX> md(EVP_MD_CTX_new());
+    std::size_t len = 0;
+    REQUIRE(EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1);
+    REQUIRE(EVP_DigestSign(md.get(), nullptr, &len, info.data(), info.size()) == 1);
+    Bytes sig(len);
+    REQUIRE(EVP_DigestSign(md.get(), sig.data(), &len, info.data(), info.size()) == 1);
+    sig.resize(len);
+    requests.emplace_back("two extension requests",
+                          der::sequence({info, der::sequence({der::oid("1.2.840.10045.4.3.2")}), der::bit_string(sig)}));
+  }
+  for (const auto& [what, der] : requests) {
+    CAPTURE(what);
+    auto fast = inspect_csr_der(der);
+    auto slow = slow_inspect(der);
+    REQUIRE(fast);
+    CHECK_FALSE(fast->read_directly);
+    check_same(fast, slow);
+  }
+  // Sanity: the same key with a plain extension request is read directly, SANs and all.
+  const Bytes plain = request([&](X509_REQ* r) { X509_REQ_add_extensions(r, san_extensions("DNS:plain.example").get()); });
+  auto direct = inspect_csr_der(plain);
+  REQUIRE(direct);
+  CHECK(direct->read_directly);
+  REQUIRE(direct->requested_sans.size() == 1);
+  CHECK(direct->requested_sans[0].text == "plain.example");
 }
 
 TEST_CASE("CSR fast path: every one-byte corruption is judged as OpenSSL judges it") {

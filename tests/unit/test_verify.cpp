@@ -656,5 +656,37 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
     auto cut = p.verify(leaf, o);
     CHECK_FALSE(cut.valid);
     CHECK(has_code(cut, "path-too-long"));
+
+    // Self-issued certificates are free against --max-depth but not without end: every
+    // certificate counts against 2 * max_depth + 1 intermediates.
+    std::vector<OsslPtr<EVP_PKEY>> chain_keys;
+    const cert::Signer* previous = &new_signer;
+    std::vector<cert::Signer> signers;
+    signers.reserve(3);
+    Bytes previous_ski = new_ski;
+    for (int i = 0; i < 3; ++i) {
+      chain_keys.push_back(test::must(keys::generate(keys::KeyType::kEcP256)));
+      const Bytes k_spki = test::must(keys::spki_der(*chain_keys.back()));
+      const Bytes k_ski = test::must(cert::key_identifier(k_spki));
+      p.pool.add(sign_exact(*previous, int_dn, int_dn, k_spki,
+                            {cert::ext::basic_constraints(true, std::nullopt), cert::ext::key_usage(cert::key_usage::kKeyCertSign),
+                             cert::ext::authority_key_id(previous_ski), cert::ext::subject_key_id(k_ski)},
+                            now));
+      signers.push_back(test::must(cert::Signer::create(up_ref(chain_keys.back().get()))));
+      previous = &signers.back();
+      previous_ski = k_ski;
+    }
+    auto deep = sign_exact(*previous, int_dn, dn("CN=after four rollovers"), spki, {leaf_bc, cert::ext::authority_key_id(previous_ski)}, now);
+    o.max_depth = 2;  // int and four self-issued: five intermediates, the hard cap for 2
+    auto five = p.verify(deep, o);
+    CHECK(five.valid);
+    CHECK(five.chain.size() == 7);
+    o.max_depth = 1;  // the hard cap is three
+    auto capped = p.verify(deep, o);
+    CHECK_FALSE(capped.valid);
+    // Reported as too long, not as the bad signature of a same-named certificate that reaches
+    // the anchor by a shorter way.
+    CHECK(has_code(capped, "path-too-long"));
+    CHECK_FALSE(has_code(capped, "bad-signature"));
   }
 }

@@ -23,7 +23,10 @@ Result<CsrInfo> inspect_csr(X509_REQ& csr) {
   OPENSSL_free(buf);
 
   OsslPtr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(&csr));
-  drain_openssl_errors();  // no extensionRequest is not an error
+  drain_openssl_errors();
+  // No extension request is not an error; one that cannot be read is.
+  if (!exts && (X509_REQ_get_attr_by_NID(&csr, NID_ext_req, -1) >= 0 || X509_REQ_get_attr_by_NID(&csr, NID_ms_ext_req, -1) >= 0))
+    return fail(ErrorCode::kBadInput, "the CSR's extension request is malformed");
   if (exts) {
     const int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
     if (idx >= 0) {
@@ -159,22 +162,30 @@ Fast fast_inspect(BytesView der) {
   const unsigned char* p = subject->whole.data();
   out.subject.reset(d2i_X509_NAME(nullptr, &p, static_cast<long>(subject->whole.size())));
   if (!out.subject) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's subject is malformed"));
-  // Attributes: the extensionRequest (PKCS#9, RFC 2985 5.4.2) carries the SANs asked for.
+  // Attributes: the extensionRequest (PKCS#9, RFC 2985 5.4.2) carries the SANs asked for. Only
+  // a request with no attributes, or with one extensionRequest of one value, is read here; any
+  // other attribute (challengePassword, Microsoft's extension request, a repeat) or anything
+  // unexpected goes to OpenSSL's parser, so that both paths give one answer.
   BytesView attrs = attributes->content;
+  bool seen_request = false;
   while (!attrs.empty()) {
     auto attr = der::read(attrs);
     if (!attr || attr->tag != der::tag::kSequence) return malformed();
     BytesView a = attr->content;
     auto type_oid = der::read(a);
     auto values = der::read(a);
-    if (!type_oid || !values || values->tag != der::tag::kSet) return malformed();
-    if (!is(*type_oid, k.extension_request)) continue;
+    if (!type_oid || !values || !a.empty() || values->tag != der::tag::kSet) return malformed();
+    if (!is(*type_oid, k.extension_request) || seen_request) return std::nullopt;
+    seen_request = true;
     BytesView v = values->content;
     auto exts = der::read(v);
-    if (!exts) return malformed();
+    if (!exts || !v.empty()) return std::nullopt;
     const unsigned char* ep = exts->whole.data();
     OsslPtr<STACK_OF(X509_EXTENSION)> list(d2i_X509_EXTENSIONS(nullptr, &ep, static_cast<long>(exts->whole.size())));
-    if (!list) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's extension request is malformed"));
+    if (!list || ep != exts->whole.data() + exts->whole.size()) {
+      drain_openssl_errors();
+      return std::nullopt;
+    }
     const int idx = X509v3_get_ext_by_NID(list.get(), NID_subject_alt_name, -1);
     if (idx >= 0) {
       OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(list.get(), idx))));
@@ -184,6 +195,7 @@ Fast fast_inspect(BytesView der) {
       out.requested_sans = std::move(*sans);
     }
   }
+  out.read_directly = true;
   return Fast(std::move(out));
 }
 

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,43 +34,60 @@ std::string dir_of(const std::string& path) {
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
 }
 
-// Where output for `path` goes: the file a symbolic link names (so the link is kept), or `path`.
-// `special` is set when that file exists and is not a regular file: it is written in place.
+// Where output for `path` goes. A symbolic link to an existing regular file is resolved, so that
+// file is replaced and the link kept; a link to nothing is refused rather than followed (open()
+// would create its target wherever it points). An existing device or FIFO is written in place,
+// and /dev/stdout, /dev/stderr, /dev/fd/N and /proc/self/fd/N are the descriptors this process
+// holds (written as they are: `--out /dev/stdout >> file` appends).
 struct OutputTarget {
   std::string path;
+  int fd = -1;           // a descriptor named by the path
   bool exists = false;
-  bool special = false;
+  bool special = false;  // written in place: a device, a FIFO or a descriptor
 };
 
-Result<OutputTarget> output_target(const std::string& path) {
+std::optional<int> named_descriptor(const std::string& path) {
+  if (path == "/dev/stdout") return 1;
+  if (path == "/dev/stderr") return 2;
+  for (std::string_view prefix : {"/dev/fd/", "/proc/self/fd/"}) {
+    if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = path.substr(prefix.size());
+    if (digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::stoi(digits);
+  }
+  return std::nullopt;
+}
+
+Result<OutputTarget> output_target(const std::string& path, Overwrite overwrite) {
   if (path.empty()) return fail(ErrorCode::kBadInput, "an empty output path");
   OutputTarget t{path};
+  if (const auto fd = named_descriptor(path)) {
+    const int flags = ::fcntl(*fd, F_GETFL);
+    if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
+      return fail(ErrorCode::kBadInput, "cannot write '" + path + "': the descriptor is not open for writing");
+    t.fd = *fd;
+    t.exists = t.special = true;
+    return t;
+  }
   struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return t;
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) return t;
+    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': " + std::strerror(errno));
+  }
+  t.exists = true;
+  // A key file is never written through a link: anything at the path is refused.
+  if (S_ISLNK(st.st_mode) && overwrite == Overwrite::kRefuse) return t;
   if (S_ISLNK(st.st_mode)) {
-    if (::stat(path.c_str(), &st) == 0) {
-      // A link to a device or a FIFO (/dev/stdout, whose target may be a pipe with no path) is
-      // opened through the link; a link to a regular file is resolved so that file is replaced.
-      if (S_ISREG(st.st_mode)) {
-        char resolved[PATH_MAX];
-        if (!::realpath(path.c_str(), resolved))
-          return fail(ErrorCode::kBadInput, "cannot write '" + path + "': " + std::strerror(errno));
-        t.path = resolved;
-      }
-    } else {
-      // A link to a file not yet there: follow it (as open() would) to the name to create.
-      for (int hops = 0; S_ISLNK(st.st_mode); ++hops) {
-        char target[PATH_MAX];
-        const ssize_t n = ::readlink(t.path.c_str(), target, sizeof target - 1);
-        if (hops == 40 || n < 0) return fail(ErrorCode::kBadInput, "cannot write '" + path + "': cannot follow its link");
-        target[n] = '\0';
-        t.path = target[0] == '/' ? std::string(target) : dir_of(t.path) + "/" + target;
-        if (::lstat(t.path.c_str(), &st) != 0) return t;
-      }
+    if (::stat(path.c_str(), &st) != 0)
+      return fail(ErrorCode::kBadInput, "cannot write '" + path + "': a symbolic link to nothing (" + std::strerror(errno) + ")");
+    if (S_ISREG(st.st_mode)) {
+      char resolved[PATH_MAX];
+      if (!::realpath(path.c_str(), resolved))
+        return fail(ErrorCode::kBadInput, "cannot write '" + path + "': " + std::strerror(errno));
+      t.path = resolved;
     }
   }
   if (S_ISDIR(st.st_mode)) return fail(ErrorCode::kBadInput, "cannot write '" + path + "': it is a directory");
-  t.exists = true;
   t.special = !S_ISREG(st.st_mode);
   return t;
 }
@@ -87,10 +105,21 @@ Result<void> write_all(int fd, std::string_view data) {
   return {};
 }
 
-// A device or a FIFO: written as it is, neither created, replaced nor synced.
-Result<void> write_in_place(const std::string& shown, const std::string& path, std::string_view data) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+// A device, a FIFO or a descriptor: written as it is, neither created, replaced nor synced.
+Result<void> write_in_place(const OutputTarget& target, std::string_view data) {
+  const std::string& shown = target.path;
+  if (target.fd >= 0) {
+    if (auto w = write_all(target.fd, data); !w) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + w.error().message);
+    return {};
+  }
+  const int fd = ::open(target.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
+  struct stat st {};
+  // Still not a regular file (one put there since would be written over, not replaced).
+  if (::fstat(fd, &st) != 0 || S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return fail(ErrorCode::kStore, "cannot write '" + shown + "': it changed while being written");
+  }
   auto written = write_all(fd, data);
   ::close(fd);
   if (!written) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + written.error().message);
@@ -100,10 +129,10 @@ Result<void> write_in_place(const std::string& shown, const std::string& path, s
 }  // namespace
 
 Result<void> write_file_atomic(const std::string& shown, std::string_view data, mode_t mode, Overwrite overwrite) {
-  PKI_ASSIGN(const OutputTarget target, output_target(shown));
-  if (overwrite == Overwrite::kRefuse && (target.exists || ::access(target.path.c_str(), F_OK) == 0))
+  PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
+  if (overwrite == Overwrite::kRefuse && target.exists)
     return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
-  if (target.special) return write_in_place(shown, target.path, data);
+  if (target.special) return write_in_place(target, data);
   const std::string& path = target.path;
   std::uint8_t rnd[8];
   RAND_bytes(rnd, sizeof rnd);
@@ -141,7 +170,8 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
 }
 
 Result<void> check_writable(const std::string& shown) {
-  PKI_ASSIGN(const OutputTarget target, output_target(shown));
+  PKI_ASSIGN(const OutputTarget target, output_target(shown, Overwrite::kAllow));
+  if (target.fd >= 0) return {};
   if (target.special) {
     if (::access(target.path.c_str(), W_OK) != 0)
       return fail(ErrorCode::kBadInput, "cannot write '" + shown + "': " + std::strerror(errno));

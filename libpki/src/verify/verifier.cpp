@@ -354,7 +354,23 @@ struct Verifier::Engine {
     bool done = false;
   };
 
+  static bool has_failure(const Validation& v, std::string_view code) {
+    for (const auto& r : v.reports)
+      for (const auto& f : r.findings)
+        if (f.outcome == Outcome::kFail && f.code == code) return true;
+    return false;
+  }
+
+  // The most useful failing path: one that reaches an anchor, then the fewest failures. But a
+  // path whose signatures all verify, cut short only by the depth limit, says more than one that
+  // reaches an anchor through a certificate whose signature does not verify.
   static bool better(const Validation& a, const Path& pa, const Validation& b, const Path& pb) {
+    auto cut_but_sound = [](const Validation& v, const Path& p) {
+      return !v.anchored && p.dead_end.find("max-depth") != std::string::npos && !has_failure(v, "bad-signature");
+    };
+    const bool a_cut = cut_but_sound(a, pa), b_cut = cut_but_sound(b, pb);
+    if (a_cut && !b_cut && has_failure(b, "bad-signature")) return true;
+    if (b_cut && !a_cut && has_failure(a, "bad-signature")) return false;
     if (a.anchored != b.anchored) return a.anchored;
     if (a.failures != b.failures) return a.failures < b.failures;
     return pa.certs.size() > pb.certs.size();
@@ -414,7 +430,12 @@ struct Verifier::Engine {
     const int intermediates_so_far = static_cast<int>(
         std::count_if(path.certs.begin() + 1, path.certs.end(), [](const CertificatePtr& c) { return !c->self_issued(); }));
     const bool had_candidates = !candidates.empty();
-    if (intermediates_so_far >= s.mode->options.max_depth)
+    // Every certificate still counts against a hard cap, so that a bundle of self-issued
+    // certificates cannot stretch one path without end.
+    const std::size_t hard_cap = 2 * static_cast<std::size_t>(s.mode->options.max_depth) + 1;
+    if (path.certs.size() - 1 >= hard_cap)
+      candidates.clear();
+    else if (intermediates_so_far >= s.mode->options.max_depth)
       candidates.erase(std::remove_if(candidates.begin(), candidates.end(), [](const CertificatePtr& c) { return !c->self_issued(); }),
                        candidates.end());
     if (had_candidates && candidates.empty()) {

@@ -17,6 +17,7 @@ struct CsrInfo {
   std::vector<GeneralName> requested_sans;  // from the extensionRequest attribute, if any
   Bytes spki;                               // the DER SubjectPublicKeyInfo, carried into the certificate
   keys::KeyType key_type = keys::KeyType::kEcP256;
+  bool read_directly = false;  // by inspect_csr_der's fast path, not OpenSSL's parser
 };
 
 // Checks the CSR's signature with its own key (proof of possession) and that the key is one pki

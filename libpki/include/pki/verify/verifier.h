@@ -6,7 +6,8 @@
 // ordered by AKI/SKI; anchors are tried before intermediates; a candidate whose signature does not
 // verify is tried only after every other. Each complete path is validated in full; the first that
 // verifies wins. When none does, the most useful failing path is reported: one that reaches an
-// anchor over one that does not, then the one with the fewest failures. The search stops at
+// anchor over one that does not (unless it does so through a bad signature and the other was cut
+// only by the depth limit), then the one with the fewest failures. The search stops at
 // VerifyOptions::max_depth intermediates (self-issued ones not counted, as in pathLenConstraint)
 // and VerifyOptions::signature_budget signature checks.
 //
