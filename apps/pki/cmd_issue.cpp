@@ -1,6 +1,5 @@
 // pki issue: a leaf certificate by profile, from a CSR or from a key generated here.
 #include <iostream>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "context.h"
@@ -53,9 +52,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     req.requested_sans = std::move(info.requested_sans);
   } else {
     PKI_ASSIGN(const auto type, keys::parse_key_type(o.key_type.empty() ? "ec-p256" : o.key_type));
-    struct stat st {};
-    if (::lstat(o.key_out.c_str(), &st) == 0)  // anything there, a link to nothing included
-      return fail(ErrorCode::kBadInput, "refusing to overwrite existing key file '" + o.key_out + "'");
+    PKI_TRY(check_writable(o.key_out, Overwrite::kRefuse));  // before the key is made
     PKI_ASSIGN(generated, keys::generate(type));
     PKI_ASSIGN(Bytes spki, keys::spki_der(*generated));
     req.key = ca::SubjectKey{std::move(spki), type};

@@ -213,21 +213,25 @@ TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems"
   auto key = test::must(keys::generate(keys::KeyType::kEcP256));
   const Bytes spki = test::must(keys::spki_der(*key));
   auto signer = test::must(Signer::create(up_ref(key.get())));
-  auto make = [&](const std::string& subject, std::vector<Extension> exts) {
+  const Bytes id(20, 1);
+  // Every case but those about the AKI names its issuer's key, as RFC 5280 4.2.1.1 asks.
+  auto make = [&](const std::string& subject, std::vector<Extension> exts, bool with_aki = true,
+                  const std::string& issuer = "CN=Issuer") {
     TbsCertificate t;
     t.serial = Bytes{0x42};
-    t.issuer = test::must(name_der(*test::must(parse_dn("CN=Issuer"))));
+    t.issuer = issuer.empty() ? Bytes{0x30, 0x00} : test::must(name_der(*test::must(parse_dn(issuer))));
     t.subject = subject.empty() ? Bytes{0x30, 0x00} : test::must(name_der(*test::must(parse_dn(subject))));
     t.not_before = test::at("2026-01-01T00:00:00Z");
     t.not_after = test::at("2027-01-01T00:00:00Z");
     t.spki = spki;
+    if (with_aki) exts.insert(exts.begin(), ext::authority_key_id(id));
     t.extensions = std::move(exts);
     return test::must(Certificate::from_der(test::must(sign_certificate(t, signer))));
   };
   const std::vector<GeneralName> san{{GeneralNameType::kDns, "a.example", {}}};
-  const Bytes id(20, 1);
   Extension critical_aki = ext::authority_key_id(id);
   critical_aki.critical = true;
+  const Extension ca = ext::basic_constraints(true, std::nullopt);
   struct {
     const char* what;
     CertificatePtr cert;
@@ -241,7 +245,13 @@ TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems"
       {"keyCertSign on a non-CA", make("CN=a", {ext::key_usage(key_usage::kKeyCertSign)}), true},
       // BasicConstraints ::= SEQUENCE { pathLenConstraint 0 }, cA left at its default FALSE.
       {"pathLen without cA", make("CN=a", {Extension{"2.5.29.19", true, Bytes{0x30, 0x03, 0x02, 0x01, 0x00}}}), true},
-      {"a critical AKI", make("CN=a", {critical_aki}), true},
+      {"a critical AKI", make("CN=a", {critical_aki}, false), true},
+      {"no AKI", make("CN=a", {}, false), true},
+      {"no AKI on a self-issued certificate", make("CN=Issuer", {}, false), false},
+      {"a CA with its SKI", make("CN=ca", {ca, ext::subject_key_id(id)}), false},
+      {"a CA without SKI", make("CN=ca", {ca}), true},
+      {"a CA with an empty subject", make("", {ca, ext::subject_key_id(id), ext::subject_alt_name(san, true)}), true},
+      {"an empty issuer", make("CN=a", {}, true, ""), true},
       {"a repeated extension", make("CN=a", {ext::subject_alt_name(san, false), ext::subject_alt_name(san, false)}), true},
   };
   for (const auto& c : cases) {

@@ -190,6 +190,10 @@ Result<void> Certificate::parse() {
   if (key_usage_ && *key_usage_ == 0) problems_.push_back("keyUsage with no bit set (RFC 5280 4.2.1.3)");
   const bool ca = basic_constraints_ && basic_constraints_->ca;
   if (ca && subject_empty()) problems_.push_back("a CA certificate with an empty subject (RFC 5280 4.1.2.6)");
+  // How paths are built: every certificate but a self-signed one names its issuer's key, and
+  // every CA certificate names its own (RFC 5280 4.2.1.1, 4.2.1.2).
+  if (!self_issued_ && !(aki_ && aki_->key_id)) problems_.push_back("no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
+  if (ca && !ski_) problems_.push_back("a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
   if (basic_constraints_ && !ca && basic_constraints_->path_len)
     problems_.push_back("pathLenConstraint without cA (RFC 5280 4.2.1.9)");
   if (key_usage_ && (*key_usage_ & (1u << 5)) && !ca)

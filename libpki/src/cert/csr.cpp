@@ -2,10 +2,24 @@
 
 #include <openssl/core_names.h>
 
+#include "pki/cert/oids.h"
 #include "pki/core/der.h"
 #include "pki/core/io.h"
 
 namespace pki::cert {
+
+namespace {
+
+// The subjectAltName among a request's extensions, if any.
+Result<std::vector<GeneralName>> requested_sans(const STACK_OF(X509_EXTENSION) & exts) {
+  const int idx = X509v3_get_ext_by_NID(&exts, NID_subject_alt_name, -1);
+  if (idx < 0) return std::vector<GeneralName>{};
+  OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(&exts, idx))));
+  if (!names) return fail_openssl(ErrorCode::kBadInput, "the CSR's subjectAltName is malformed");
+  return from_openssl(*names);
+}
+
+}  // namespace
 
 Result<CsrInfo> inspect_csr(X509_REQ& csr) {
   CsrInfo out;
@@ -28,13 +42,7 @@ Result<CsrInfo> inspect_csr(X509_REQ& csr) {
   if (!exts && (X509_REQ_get_attr_by_NID(&csr, NID_ext_req, -1) >= 0 || X509_REQ_get_attr_by_NID(&csr, NID_ms_ext_req, -1) >= 0))
     return fail(ErrorCode::kBadInput, "the CSR's extension request is malformed");
   if (exts) {
-    const int idx = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
-    if (idx >= 0) {
-      OsslPtr<GENERAL_NAMES> names(
-          static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(exts.get(), idx))));
-      if (!names) return fail_openssl(ErrorCode::kBadInput, "the CSR's subjectAltName is malformed");
-      PKI_ASSIGN(out.requested_sans, from_openssl(*names));
-    }
+    PKI_ASSIGN(out.requested_sans, requested_sans(*exts));
   }
   return out;
 }
@@ -44,14 +52,14 @@ namespace {
 // The OIDs the fast path knows, as DER (tag and length included), encoded once. A function-local
 // static is initialised once, thread-safely, so concurrent issuers share it.
 struct KnownOids {
-  Bytes ec_public_key = der::oid("1.2.840.10045.2.1");   // id-ecPublicKey (RFC 5480)
-  Bytes p256 = der::oid("1.2.840.10045.3.1.7");          // secp256r1
-  Bytes p384 = der::oid("1.3.132.0.34");                 // secp384r1
-  Bytes ed25519 = der::oid("1.3.101.112");               // id-Ed25519 (RFC 8410)
-  Bytes ecdsa_sha256 = der::oid("1.2.840.10045.4.3.2");  // RFC 5758 3.2
-  Bytes ecdsa_sha384 = der::oid("1.2.840.10045.4.3.3");
-  Bytes ecdsa_sha512 = der::oid("1.2.840.10045.4.3.4");
-  Bytes extension_request = der::oid("1.2.840.113549.1.9.14");  // PKCS#9 (RFC 2985 5.4.2)
+  Bytes ec_public_key = der::oid(oid::kEcPublicKey);
+  Bytes p256 = der::oid(oid::kSecp256r1);
+  Bytes p384 = der::oid(oid::kSecp384r1);
+  Bytes ed25519 = der::oid(oid::kEd25519);
+  Bytes ecdsa_sha256 = der::oid(oid::kEcdsaWithSha256);
+  Bytes ecdsa_sha384 = der::oid(oid::kEcdsaWithSha384);
+  Bytes ecdsa_sha512 = der::oid(oid::kEcdsaWithSha512);
+  Bytes extension_request = der::oid(oid::kExtensionRequest);
 };
 
 const KnownOids& oids() {
@@ -68,20 +76,18 @@ bool is(const der::Tlv& t, const Bytes& want) {
 // message, and the fast path only ever answers for requests it has read completely.
 using Fast = std::optional<Result<CsrInfo>>;
 
-Fast malformed() { return std::nullopt; }
-
 Fast fast_inspect(BytesView der) {
   const KnownOids& k = oids();
   BytesView in = der;
   auto outer = der::read(in);
-  if (!outer || outer->tag != der::tag::kSequence || !in.empty()) return malformed();
+  if (!outer || outer->tag != der::tag::kSequence || !in.empty()) return std::nullopt;
   BytesView body = outer->content;
   auto info = der::read(body);
   auto sig_alg = der::read(body);
   auto sig = der::read(body);
   if (!info || !sig_alg || !sig || !body.empty() || info->tag != der::tag::kSequence ||
       sig_alg->tag != der::tag::kSequence || sig->tag != der::tag::kBitString || sig->content.empty() || sig->content[0] != 0)
-    return malformed();
+    return std::nullopt;
 
   // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] }
   BytesView fields = info->content;
@@ -92,7 +98,7 @@ Fast fast_inspect(BytesView der) {
   if (!version || !subject || !spki || !attributes || !fields.empty() || version->tag != der::tag::kInteger ||
       version->content.size() != 1 || version->content[0] != 0 || subject->tag != der::tag::kSequence ||
       spki->tag != der::tag::kSequence || attributes->tag != der::tag::context_constructed(0))
-    return malformed();
+    return std::nullopt;
 
   // SubjectPublicKeyInfo: only EC on P-256/P-384 and Ed25519 go fast.
   BytesView spki_body = spki->content;
@@ -100,10 +106,10 @@ Fast fast_inspect(BytesView der) {
   auto key_bits = der::read(spki_body);
   if (!key_alg || !key_bits || !spki_body.empty() || key_bits->tag != der::tag::kBitString || key_bits->content.empty() ||
       key_bits->content[0] != 0)
-    return malformed();
+    return std::nullopt;
   BytesView alg_body = key_alg->content;
   auto alg_oid = der::read(alg_body);
-  if (!alg_oid) return malformed();
+  if (!alg_oid) return std::nullopt;
   const BytesView point = key_bits->content.subspan(1);
   OsslPtr<EVP_PKEY> key;
   keys::KeyType type;
@@ -123,7 +129,7 @@ Fast fast_inspect(BytesView der) {
       return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's public key is not a valid EC point"));
     key.reset(k);
   } else if (is(*alg_oid, k.ed25519)) {  // Ed25519 (RFC 8410): no parameters, a 32-byte key
-    if (!alg_body.empty() || point.size() != 32) return malformed();
+    if (!alg_body.empty() || point.size() != 32) return std::nullopt;
     type = keys::KeyType::kEd25519;
     key.reset(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size()));
     if (!key) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's Ed25519 key is invalid"));
@@ -170,11 +176,11 @@ Fast fast_inspect(BytesView der) {
   bool seen_request = false;
   while (!attrs.empty()) {
     auto attr = der::read(attrs);
-    if (!attr || attr->tag != der::tag::kSequence) return malformed();
+    if (!attr || attr->tag != der::tag::kSequence) return std::nullopt;
     BytesView a = attr->content;
     auto type_oid = der::read(a);
     auto values = der::read(a);
-    if (!type_oid || !values || !a.empty() || values->tag != der::tag::kSet) return malformed();
+    if (!type_oid || !values || !a.empty() || values->tag != der::tag::kSet) return std::nullopt;
     if (!is(*type_oid, k.extension_request) || seen_request) return std::nullopt;
     seen_request = true;
     BytesView v = values->content;
@@ -186,14 +192,9 @@ Fast fast_inspect(BytesView der) {
       drain_openssl_errors();
       return std::nullopt;
     }
-    const int idx = X509v3_get_ext_by_NID(list.get(), NID_subject_alt_name, -1);
-    if (idx >= 0) {
-      OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(X509v3_get_ext(list.get(), idx))));
-      if (!names) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's subjectAltName is malformed"));
-      auto sans = from_openssl(*names);
-      if (!sans) return Fast(tl::unexpected(sans.error()));
-      out.requested_sans = std::move(*sans);
-    }
+    auto sans = requested_sans(*list);
+    if (!sans) return Fast(tl::unexpected(sans.error()));
+    out.requested_sans = std::move(*sans);
   }
   out.read_directly = true;
   return Fast(std::move(out));

@@ -169,8 +169,10 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
   return {};
 }
 
-Result<void> check_writable(const std::string& shown) {
-  PKI_ASSIGN(const OutputTarget target, output_target(shown, Overwrite::kAllow));
+Result<void> check_writable(const std::string& shown, Overwrite overwrite) {
+  PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
+  if (overwrite == Overwrite::kRefuse && target.exists)
+    return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
   if (target.fd >= 0) return {};
   if (target.special) {
     if (::access(target.path.c_str(), W_OK) != 0)
@@ -265,26 +267,39 @@ Result<OsslPtr<T>> decode_der(BytesView der, D2i d2i, std::string_view what) {
   return obj;
 }
 
-template <class T, class D2i>
-Result<std::vector<OsslPtr<T>>> parse_objects(std::string_view data, std::string_view what,
-                                              std::initializer_list<std::string_view> labels, D2i d2i) {
-  std::vector<OsslPtr<T>> out;
-  if (looks_like_der(data)) {
-    PKI_ASSIGN(auto obj, (decode_der<T>(as_bytes(data), d2i, what)));
-    out.push_back(std::move(obj));
-    return out;
-  }
+// The DER of each object in `data`: the input itself when it is DER, else every PEM block under
+// one of `labels`.
+Result<std::vector<Bytes>> der_objects(std::string_view data, std::string_view what,
+                                       std::initializer_list<std::string_view> labels) {
+  if (looks_like_der(data)) return std::vector<Bytes>{Bytes(data.begin(), data.end())};
+  std::vector<Bytes> out;
   for (std::string_view label : labels) {
     PKI_ASSIGN(auto blocks, pem_blocks(data, label));
-    for (const Bytes& der : blocks) {
-      PKI_ASSIGN(auto obj, (decode_der<T>(der, d2i, what)));
-      out.push_back(std::move(obj));
-    }
+    for (Bytes& der : blocks) out.push_back(std::move(der));
   }
   if (out.empty())
     return fail(ErrorCode::kBadInput, "cannot parse " + std::string(what) + ": no PEM '" +
                                           std::string(*labels.begin()) + "' block and not DER");
   return out;
+}
+
+template <class T, class D2i>
+Result<std::vector<OsslPtr<T>>> parse_objects(std::string_view data, std::string_view what,
+                                              std::initializer_list<std::string_view> labels, D2i d2i) {
+  PKI_ASSIGN(auto blocks, der_objects(data, what, labels));
+  std::vector<OsslPtr<T>> out;
+  for (const Bytes& der : blocks) {
+    PKI_ASSIGN(auto obj, (decode_der<T>(der, d2i, what)));
+    out.push_back(std::move(obj));
+  }
+  return out;
+}
+
+// A CSR's DER: exactly one request.
+Result<Bytes> csr_der(std::string_view data, std::string_view what) {
+  PKI_ASSIGN(auto blocks, der_objects(data, what, {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}));
+  if (blocks.size() != 1) return fail(ErrorCode::kBadInput, std::string(what) + " holds more than one CSR");
+  return std::move(blocks.front());
 }
 
 }  // namespace
@@ -299,29 +314,13 @@ Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path) {
 }
 
 Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what) {
-  PKI_ASSIGN(auto reqs,
-             parse_objects<X509_REQ>(data, what, {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}, d2i_X509_REQ));
-  if (reqs.size() != 1) return fail(ErrorCode::kBadInput, std::string(what) + " holds more than one CSR");
-  return std::move(reqs.front());
-}
-
-Result<OsslPtr<X509_REQ>> load_csr(const std::string& path) {
-  PKI_ASSIGN(std::string data, read_file(path));
-  return parse_csr(data, "CSR '" + path + "'");
+  PKI_ASSIGN(Bytes der, csr_der(data, what));
+  return decode_der<X509_REQ>(der, d2i_X509_REQ, what);
 }
 
 Result<Bytes> load_csr_der(const std::string& path) {
   PKI_ASSIGN(std::string data, read_file(path));
-  const std::string what = "CSR '" + path + "'";
-  if (looks_like_der(data)) return Bytes(data.begin(), data.end());
-  std::vector<Bytes> blocks;
-  for (std::string_view label : {"CERTIFICATE REQUEST", "NEW CERTIFICATE REQUEST"}) {
-    PKI_ASSIGN(auto found, pem_blocks(data, label));
-    for (auto& b : found) blocks.push_back(std::move(b));
-  }
-  if (blocks.empty()) return fail(ErrorCode::kBadInput, "cannot parse " + what + ": no PEM 'CERTIFICATE REQUEST' block and not DER");
-  if (blocks.size() > 1) return fail(ErrorCode::kBadInput, what + " holds more than one CSR");
-  return std::move(blocks.front());
+  return csr_der(data, "CSR '" + path + "'");
 }
 
 Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what) {

@@ -47,7 +47,8 @@ bool names_equal(const X509_NAME& a, const X509_NAME& b) { return X509_NAME_cmp(
 struct Path {
   std::vector<CertificatePtr> certs;
   bool anchored = false;
-  std::string dead_end;  // why the search stopped here, for unanchored paths
+  std::string dead_end;      // why the search stopped here, for unanchored paths
+  bool cut_by_depth = false;  // stopped by the depth limit, not for want of an issuer
 };
 
 struct Validation {
@@ -366,7 +367,7 @@ struct Verifier::Engine {
   // reaches an anchor through a certificate whose signature does not verify.
   static bool better(const Validation& a, const Path& pa, const Validation& b, const Path& pb) {
     auto cut_but_sound = [](const Validation& v, const Path& p) {
-      return !v.anchored && p.dead_end.find("max-depth") != std::string::npos && !has_failure(v, "bad-signature");
+      return !v.anchored && p.cut_by_depth && !has_failure(v, "bad-signature");
     };
     const bool a_cut = cut_but_sound(a, pa), b_cut = cut_but_sound(b, pb);
     if (a_cut && !b_cut && has_failure(b, "bad-signature")) return true;
@@ -442,8 +443,10 @@ struct Verifier::Engine {
       if (!explored) {
         path.dead_end = "the path would need more than " + std::to_string(s.mode->options.max_depth) +
                         " intermediates (--max-depth)";
+        path.cut_by_depth = true;
         evaluate(path, s);
         path.dead_end.clear();
+        path.cut_by_depth = false;
       }
       return;
     }
@@ -581,23 +584,13 @@ struct Verifier::Engine {
       const bool issuer_known = p + 1 < total;
       const Certificate* issuer = issuer_known ? certs[static_cast<std::size_t>(p) + 1].get() : nullptr;
 
-      bool well_formed = x.problems().empty();
-      auto malformed = [&](const std::string& why) {
-        add(p, Check::kExtensions, Outcome::kFail, "malformed", why);
-        well_formed = false;
-      };
-      for (const auto& problem : x.problems()) malformed(problem);
+      for (const auto& problem : x.problems()) add(p, Check::kExtensions, Outcome::kFail, "malformed", problem);
       if (x.version() < 3 && !x.extensions().empty())
-        malformed("a version " + std::to_string(x.version()) + " certificate with extensions");
-      // RFC 5280 4.2.1.1 and 4.2.1.2: every certificate but a self-signed one names its issuer's
-      // key, and every CA certificate names its own (both are how paths are built).
-      if (!x.self_issued() && !(x.authority_key_id() && x.authority_key_id()->key_id))
-        malformed("no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
-      if (p > 0 && !x.subject_key_id()) malformed("a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
+        add(p, Check::kExtensions, Outcome::kFail, "malformed", "a version " + std::to_string(x.version()) + " certificate with extensions");
 
       // 6.1.3 (a)(4) and the trust check.
       if (!issuer_known) {
-        add(p, Check::kTrustedCa, Outcome::kFail, path.dead_end.find("max-depth") != std::string::npos ? "path-too-long" : "unknown-issuer",
+        add(p, Check::kTrustedCa, Outcome::kFail, path.cut_by_depth ? "path-too-long" : "unknown-issuer",
             path.dead_end.empty() ? "no trusted issuer found" : path.dead_end);
       } else if (!names_equal(x.issuer(), *working_issuer_name)) {
         add(p, Check::kTrustedCa, Outcome::kFail, "name-chaining",
@@ -768,7 +761,7 @@ struct Verifier::Engine {
           add(p, Check::kExtensions, Outcome::kFail, "unknown-critical-extension", "critical extension " + e.oid + " is not understood");
           unknown = true;
         }
-      if (!unknown && well_formed) pass(p, Check::kExtensions, "every critical extension is understood");
+      if (!unknown && x.problems().empty()) pass(p, Check::kExtensions, "every critical extension is understood");
     }
 
     // The target's purpose and name (a TLS client checks the server's; a server checks the client's).

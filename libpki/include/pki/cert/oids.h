@@ -39,6 +39,15 @@ inline constexpr std::string_view kClientAuth = "1.3.6.1.5.5.7.3.2";
 inline constexpr std::string_view kSha256WithRsa = "1.2.840.113549.1.1.11";
 inline constexpr std::string_view kEcdsaWithSha256 = "1.2.840.10045.4.3.2";
 inline constexpr std::string_view kEcdsaWithSha384 = "1.2.840.10045.4.3.3";
+inline constexpr std::string_view kEcdsaWithSha512 = "1.2.840.10045.4.3.4";
 inline constexpr std::string_view kEd25519 = "1.3.101.112";
+
+// Public keys: RFC 5480 (EC and its named curves); Ed25519 above (RFC 8410) names both.
+inline constexpr std::string_view kEcPublicKey = "1.2.840.10045.2.1";
+inline constexpr std::string_view kSecp256r1 = "1.2.840.10045.3.1.7";
+inline constexpr std::string_view kSecp384r1 = "1.3.132.0.34";
+
+// PKCS#10 attributes: extensionRequest (PKCS#9, RFC 2985 5.4.2).
+inline constexpr std::string_view kExtensionRequest = "1.2.840.113549.1.9.14";
 
 }  // namespace pki::oid

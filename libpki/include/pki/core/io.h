@@ -29,7 +29,9 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
 // or a file whose directory exists and is writable; never a directory. Links are followed.
 // Commands check their output paths with this before they change anything, so that an unwritable
 // --out does not leave a certificate issued or a CRL number spent without its file.
-Result<void> check_writable(const std::string& path);
+// With kRefuse, anything already at the path (a link included) is refused, as
+// write_file_atomic would refuse it.
+Result<void> check_writable(const std::string& path, Overwrite overwrite = Overwrite::kAllow);
 
 // PEM armour for DER bytes under `label` ("CERTIFICATE", "X509 CRL", ...), 64-column base64.
 std::string to_pem(std::string_view label, BytesView der);
@@ -45,7 +47,6 @@ bool looks_like_der(std::string_view data);
 Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what);
 Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path);
 Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what);
-Result<OsslPtr<X509_REQ>> load_csr(const std::string& path);
 // A CSR file's DER bytes (from PEM or DER), checked only for its framing.
 Result<Bytes> load_csr_der(const std::string& path);
 Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what);
