@@ -1,4 +1,4 @@
-// Runs NIST PKITS (../shared/conformance/pkits) through libpki's verifier: every run with the
+// Runs NIST PKITS (tests/data/pkits) through libpki's verifier: every run with the
 // trust anchor, intermediates, end entity, CRLs and initial policy settings its table gives, at
 // 2011-04-15T00:00:00Z, with the legacy algorithm policy (PKITS 4.1.4-4.1.6 use DSA with SHA-1)
 // for every run alike. Prints "N passed, M failed" and each failing id; exits 1 when any fails.

@@ -152,7 +152,8 @@ Result<void> Certificate::parse() {
   const auto* sp = ASN1_STRING_get0_data(serial);
   serial_.assign(sp, sp + ASN1_STRING_length(serial));
   serial_negative_ = ASN1_STRING_type(serial) == V_ASN1_NEG_INTEGER;
-  serial_hex_ = (serial_negative_ ? "-" : "") + serial_to_hex(serial_);
+  serial_hex_ = serial_to_hex(serial_);
+  if (serial_negative_) serial_hex_.insert(serial_hex_.begin(), '-');
   subject_text_ = format_dn(subject());
   issuer_text_ = format_dn(issuer());
   self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
