@@ -102,9 +102,9 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
     opts.max_depth = *o.max_depth;
   }
   opts.initial_policy_set = o.policies;
-  opts.initial_explicit_policy = o.explicit_policy;
-  opts.initial_policy_mapping_inhibit = o.inhibit_mapping;
-  opts.initial_any_policy_inhibit = o.inhibit_any;
+  if (o.explicit_policy) opts.explicit_policy = verify::ExplicitPolicy::kRequired;
+  if (o.inhibit_mapping) opts.policy_mapping = verify::PolicyMappingInhibit::kInhibited;
+  if (o.inhibit_any) opts.any_policy = verify::AnyPolicyInhibit::kInhibited;
   opts.algorithms = o.legacy ? verify::AlgorithmPolicy::kLegacy : verify::AlgorithmPolicy::kModern;
   opts.unknown_revocation = o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
 

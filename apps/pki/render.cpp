@@ -145,7 +145,7 @@ nlohmann::json verify_result_json(const verify::VerifyResult& r) {
     for (const auto& f : rep.findings)
       findings.push_back({{"check", verify::to_string(f.check)},
                           {"outcome", verify::to_string(f.outcome)},
-                          {"code", f.code},
+                          {"code", verify::to_string(f.code)},
                           {"message", f.message}});
     chain.push_back({{"index", i},
                      {"role", verify::to_string(rep.role)},
@@ -186,7 +186,7 @@ std::string verify_result_text(const verify::VerifyResult& r) {
       std::string check(verify::to_string(f.check));
       out += "    " + outcome + std::string(6 - outcome.size(), ' ') + check +
              std::string(check.size() < 20 ? 20 - check.size() : 1, ' ') +
-             (f.outcome == verify::Outcome::kPass ? "" : f.code + ": ") + f.message + "\n";
+             (f.outcome == verify::Outcome::kPass ? "" : std::string(verify::to_string(f.code)) + ": ") + f.message + "\n";
     }
   }
   out += "\n";

@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
         std::cout << "  [" << i << "] " << rep.certificate->subject_text() << " (" << verify::to_string(rep.role) << ")\n";
         for (const auto& f : rep.findings)
           if (f.outcome != verify::Outcome::kPass || verbose)
-            std::cout << "      " << verify::to_string(f.outcome) << " " << verify::to_string(f.check) << " " << f.code
+            std::cout << "      " << verify::to_string(f.outcome) << " " << verify::to_string(f.check) << " " << verify::to_string(f.code)
                       << ": " << f.message << "\n";
       }
     }

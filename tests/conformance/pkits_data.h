@@ -118,9 +118,9 @@ inline Run load(Files& files, const nlohmann::json& run) {
   r.options.at = validation_time();
   r.options.algorithms = pki::verify::AlgorithmPolicy::kLegacy;
   for (const auto& p : split(run["initial_policy_set"])) r.options.initial_policy_set.push_back(policy_oid(p));
-  r.options.initial_explicit_policy = run["initial_explicit_policy"];
-  r.options.initial_policy_mapping_inhibit = run["initial_policy_mapping_inhibit"];
-  r.options.initial_any_policy_inhibit = run["initial_inhibit_any_policy"];
+  if (run["initial_explicit_policy"]) r.options.explicit_policy = pki::verify::ExplicitPolicy::kRequired;
+  if (run["initial_policy_mapping_inhibit"]) r.options.policy_mapping = pki::verify::PolicyMappingInhibit::kInhibited;
+  if (run["initial_inhibit_any_policy"]) r.options.any_policy = pki::verify::AnyPolicyInhibit::kInhibited;
   return r;
 }
 

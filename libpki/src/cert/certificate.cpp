@@ -5,6 +5,7 @@
 
 #include <openssl/core_names.h>
 
+#include "pki/cert/builder.h"
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
 #include "pki/core/io.h"
@@ -141,13 +142,37 @@ std::string Certificate::signature_algorithm() const {
   return obj ? oid_text(*obj) : "unknown";
 }
 
+std::string_view to_string(ProblemId id) {
+  switch (id) {
+    case ProblemId::kBadVersion: return "bad-version";
+    case ProblemId::kEmptyIssuer: return "empty-issuer";
+    case ProblemId::kTimeEncoding: return "time-encoding";
+    case ProblemId::kDuplicateExtension: return "duplicate-extension";
+    case ProblemId::kMalformedExtension: return "malformed-extension";
+    case ProblemId::kMustBeNonCritical: return "must-be-non-critical";
+    case ProblemId::kEmptySubjectWithoutCriticalSan: return "empty-subject-without-critical-san";
+    case ProblemId::kCaWithEmptySubject: return "ca-with-empty-subject";
+    case ProblemId::kNoAuthorityKeyId: return "no-authority-key-id";
+    case ProblemId::kCaWithoutSubjectKeyId: return "ca-without-subject-key-id";
+    case ProblemId::kPathLenWithoutCa: return "path-len-without-ca";
+    case ProblemId::kKeyCertSignWithoutCa: return "key-cert-sign-without-ca";
+    case ProblemId::kNameConstraintsWithoutCa: return "name-constraints-without-ca";
+  }
+  return "?";
+}
+
+void Certificate::problem(ProblemId id, std::string message, std::string extension) {
+  problems_.push_back(Problem{id, std::move(extension), std::move(message)});
+}
+
 Result<void> Certificate::parse() {
   X509* x = x509_.get();
   der_ = der_of(*x);
   if (der_.empty()) return fail_openssl(ErrorCode::kBadInput, "cannot encode the certificate");
   fingerprint_ = sha256_hex(der_);
   version_ = static_cast<int>(X509_get_version(x)) + 1;
-  if (version_ > 3) problems_.push_back("version " + std::to_string(version_) + " does not exist (RFC 5280 4.1.2.1)");
+  if (version_ > 3)
+    problem(ProblemId::kBadVersion, "version " + std::to_string(version_) + " does not exist (RFC 5280 4.1.2.1)");
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   const auto* sp = ASN1_STRING_get0_data(serial);
   serial_.assign(sp, sp + ASN1_STRING_length(serial));
@@ -157,11 +182,13 @@ Result<void> Certificate::parse() {
   subject_text_ = format_dn(subject());
   issuer_text_ = format_dn(issuer());
   self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
-  if (X509_NAME_entry_count(&issuer()) == 0) problems_.push_back("an empty issuer name (RFC 5280 4.1.2.4)");
+  if (X509_NAME_entry_count(&issuer()) == 0) problem(ProblemId::kEmptyIssuer, "an empty issuer name (RFC 5280 4.1.2.4)");
   PKI_ASSIGN(not_before_, from_asn1_time(*X509_get0_notBefore(x)));
   PKI_ASSIGN(not_after_, from_asn1_time(*X509_get0_notAfter(x)));
-  if (!is_der_time(*X509_get0_notBefore(x))) problems_.push_back("notBefore is not in the form RFC 5280 4.1.2.5 requires");
-  if (!is_der_time(*X509_get0_notAfter(x))) problems_.push_back("notAfter is not in the form RFC 5280 4.1.2.5 requires");
+  if (!is_der_time(*X509_get0_notBefore(x)))
+    problem(ProblemId::kTimeEncoding, "notBefore is not in the form RFC 5280 4.1.2.5 requires");
+  if (!is_der_time(*X509_get0_notAfter(x)))
+    problem(ProblemId::kTimeEncoding, "notAfter is not in the form RFC 5280 4.1.2.5 requires");
   {
     unsigned char* buf = nullptr;
     const int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &buf);
@@ -180,25 +207,40 @@ Result<void> Certificate::parse() {
     const std::string id = oid_text(*X509_EXTENSION_get_object(ext));
     // RFC 5280 4.2: "A certificate MUST NOT include more than one instance of a particular extension."
     if (!seen.insert(id).second)
-      problems_.push_back("extension " + oid_name(*X509_EXTENSION_get_object(ext)) + " appears more than once");
+      problem(ProblemId::kDuplicateExtension,
+              "extension " + oid_name(*X509_EXTENSION_get_object(ext)) + " appears more than once", id);
     parse_extension(*ext);
   }
-  // Profile rules of RFC 5280 4.2.1 whose breach makes a certificate malformed.
-  if (subject_empty() && (!san_ || !std::any_of(extensions_.begin(), extensions_.end(), [](const ExtensionInfo& e) {
-        return e.oid == oid::kSubjectAltName && e.critical;
-      })))
-    problems_.push_back("an empty subject needs a critical subjectAltName (RFC 5280 4.2.1.6)");
-  if (key_usage_ && *key_usage_ == 0) problems_.push_back("keyUsage with no bit set (RFC 5280 4.2.1.3)");
+  check_profile();
+  drain_openssl_errors();
+  return {};
+}
+
+// Profile rules of RFC 5280 4.2.1 that involve more than one field.
+void Certificate::check_profile() {
   const bool ca = basic_constraints_ && basic_constraints_->ca;
-  if (ca && subject_empty()) problems_.push_back("a CA certificate with an empty subject (RFC 5280 4.1.2.6)");
+  auto critical = [&](std::string_view oid) {
+    return std::any_of(extensions_.begin(), extensions_.end(),
+                       [&](const ExtensionInfo& e) { return e.oid == oid && e.critical; });
+  };
+  if (subject_empty() && (!san_ || !critical(oid::kSubjectAltName)))
+    problem(ProblemId::kEmptySubjectWithoutCriticalSan, "an empty subject needs a critical subjectAltName (RFC 5280 4.2.1.6)");
+  if (ca && subject_empty()) problem(ProblemId::kCaWithEmptySubject, "a CA certificate with an empty subject (RFC 5280 4.1.2.6)");
   // How paths are built: every certificate but a self-signed one names its issuer's key, and
   // every CA certificate names its own (RFC 5280 4.2.1.1, 4.2.1.2).
-  if (!self_issued_ && !(aki_ && aki_->key_id)) problems_.push_back("no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
-  if (ca && !ski_) problems_.push_back("a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
+  if (!self_issued_ && !(aki_ && aki_->key_id))
+    problem(ProblemId::kNoAuthorityKeyId, "no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
+  if (ca && !ski_) problem(ProblemId::kCaWithoutSubjectKeyId, "a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
   if (basic_constraints_ && !ca && basic_constraints_->path_len)
-    problems_.push_back("pathLenConstraint without cA (RFC 5280 4.2.1.9)");
-  if (key_usage_ && (*key_usage_ & (1u << 5)) && !ca)
-    problems_.push_back("keyCertSign without basicConstraints cA (RFC 5280 4.2.1.3)");
+    problem(ProblemId::kPathLenWithoutCa, "pathLenConstraint without cA, which makes it meaningless (RFC 5280 4.2.1.9)",
+            std::string(oid::kBasicConstraints));
+  if (key_usage_ && (*key_usage_ & key_usage::kKeyCertSign) && !ca)
+    problem(ProblemId::kKeyCertSignWithoutCa, "keyCertSign without basicConstraints cA (RFC 5280 4.2.1.3)",
+            std::string(oid::kKeyUsage));
+  if (name_constraints_ && !ca)
+    problem(ProblemId::kNameConstraintsWithoutCa,
+            "nameConstraints in a certificate that is not a CA's (RFC 5280 4.2.1.10: only in CA certificates)",
+            std::string(oid::kNameConstraints));
   // Extensions RFC 5280 says MUST (or, for issuerAltName, SHOULD) be non-critical: 4.2.1.1,
   // 4.2.1.2, 4.2.1.7, 4.2.1.15, 4.2.2.1, 4.2.2.2.
   for (const auto& e : extensions_) {
@@ -210,10 +252,8 @@ Result<void> Certificate::parse() {
                         : e.oid == oid::kAuthorityInfoAccess  ? "authorityInfoAccess"
                         : e.oid == oid::kSubjectInfoAccess    ? "subjectInfoAccess"
                                                               : nullptr;
-    if (which) problems_.push_back(std::string(which) + " marked critical (RFC 5280 4.2)");
+    if (which) problem(ProblemId::kMustBeNonCritical, std::string(which) + " marked critical (RFC 5280 4.2)", e.oid);
   }
-  drain_openssl_errors();
-  return {};
 }
 
 namespace {
@@ -241,7 +281,9 @@ std::optional<long> to_long(const ASN1_INTEGER* i) {
 void Certificate::parse_extension(X509_EXTENSION& ext) {
   const std::string id = oid_text(*X509_EXTENSION_get_object(&ext));
   extensions_.push_back(ExtensionInfo{id, X509_EXTENSION_get_critical(&ext) == 1, true});
-  auto malformed = [&](const char* name) { problems_.push_back(std::string("malformed ") + name + " extension"); };
+  auto malformed = [&](const char* name, const char* what = nullptr) {
+    problem(ProblemId::kMalformedExtension, what ? std::string(what) : std::string("malformed ") + name + " extension", id);
+  };
 
   if (id == oid::kBasicConstraints) {
     auto bc = decode_ext<BASIC_CONSTRAINTS>(ext, ASN1_ITEM_rptr(BASIC_CONSTRAINTS));
@@ -249,7 +291,7 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     BasicConstraints out{bc->ca != 0, std::nullopt};
     if (bc->pathlen) {
       if (ASN1_STRING_type(bc->pathlen) == V_ASN1_NEG_INTEGER || !to_long(bc->pathlen))
-        problems_.push_back("basicConstraints pathLenConstraint is negative or too large");
+        malformed("basicConstraints", "basicConstraints pathLenConstraint is negative or too large");
       else
         out.path_len = to_long(bc->pathlen);
     }
@@ -258,11 +300,13 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     auto ku = decode_ext<ASN1_BIT_STRING>(ext, ASN1_ITEM_rptr(ASN1_BIT_STRING));
     if (!ku) return malformed("keyUsage");
     key_usage_ = named_bits(*ku);
+    if (*key_usage_ == 0) malformed("keyUsage", "keyUsage with no bit set (RFC 5280 4.2.1.3)");
   } else if (id == oid::kExtKeyUsage) {
     auto eku = decode_ext<EXTENDED_KEY_USAGE>(ext, ASN1_ITEM_rptr(EXTENDED_KEY_USAGE));
     if (!eku) return malformed("extKeyUsage");
     std::vector<std::string> purposes;
-    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i) purposes.push_back(oid_text(*sk_ASN1_OBJECT_value(eku.get(), i)));
+    for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i)
+      purposes.push_back(oid_text(*sk_ASN1_OBJECT_value(eku.get(), i)));
     eku_ = std::move(purposes);
   } else if (id == oid::kSubjectKeyIdentifier) {
     auto ski = decode_ext<ASN1_OCTET_STRING>(ext, ASN1_ITEM_rptr(ASN1_OCTET_STRING));
@@ -278,7 +322,9 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
       out.key_id = Bytes(p, p + ASN1_STRING_length(aki->keyid));
     }
     if (aki->issuer) {
-      if (auto names = from_openssl(*aki->issuer)) out.issuer = std::move(*names);
+      auto names = from_openssl(*aki->issuer);
+      if (!names) return malformed("authorityKeyIdentifier");
+      out.issuer = std::move(*names);
     }
     if (aki->serial) {
       const auto* p = ASN1_STRING_get0_data(aki->serial);
@@ -292,56 +338,9 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     if (!parsed) return malformed("subjectAltName");
     san_ = std::move(*parsed);
   } else if (id == oid::kNameConstraints) {
-    auto nc = decode_ext<NAME_CONSTRAINTS>(ext, ASN1_ITEM_rptr(NAME_CONSTRAINTS));
-    if (!nc) return malformed("nameConstraints");
-    NameConstraints out;
-    bool ok = true;
-    auto subtrees = [&](const STACK_OF(GENERAL_SUBTREE) * s, std::vector<GeneralSubtree>& into) {
-      for (int i = 0; i < sk_GENERAL_SUBTREE_num(s); ++i) {
-        const GENERAL_SUBTREE* st = sk_GENERAL_SUBTREE_value(s, i);
-        auto base = from_openssl(*st->base);
-        if (!base) {
-          ok = false;
-          continue;
-        }
-        GeneralSubtree g{std::move(*base), to_long(st->minimum).value_or(0), to_long(st->maximum)};
-        into.push_back(std::move(g));
-      }
-    };
-    if (nc->permittedSubtrees) subtrees(nc->permittedSubtrees, out.permitted);
-    if (nc->excludedSubtrees) subtrees(nc->excludedSubtrees, out.excluded);
-    if (!ok) return malformed("nameConstraints");
-    // RFC 5280 4.2.1.10: not empty; minimum zero and maximum absent; an iPAddress subtree is an
-    // address and a contiguous mask (8 or 32 octets).
-    if (out.permitted.empty() && out.excluded.empty()) problems_.push_back("empty nameConstraints");
-    for (const auto* list : {&out.permitted, &out.excluded})
-      for (const auto& st : *list) {
-        if (st.minimum != 0 || st.maximum) problems_.push_back("nameConstraints subtree with a minimum or maximum");
-        if (st.base.type != GeneralNameType::kIp) continue;
-        const auto& b = st.base.bytes;
-        bool contiguous = b.size() == 8 || b.size() == 32;
-        bool zero_seen = false;
-        for (std::size_t i = b.size() / 2; contiguous && i < b.size(); ++i)
-          for (int bit = 7; bit >= 0; --bit) {
-            const bool one = (b[i] >> bit) & 1;
-            if (one && zero_seen) contiguous = false;
-            if (!one) zero_seen = true;
-          }
-        if (!contiguous) problems_.push_back("nameConstraints iPAddress subtree that is not an address and a prefix mask");
-      }
-    name_constraints_ = std::move(out);
+    parse_name_constraints(ext, id);
   } else if (id == oid::kCertificatePolicies) {
-    auto cp = decode_ext<CERTIFICATEPOLICIES>(ext, ASN1_ITEM_rptr(CERTIFICATEPOLICIES));
-    if (!cp) return malformed("certificatePolicies");
-    std::vector<std::string> out;
-    std::set<std::string> unique;
-    for (int i = 0; i < sk_POLICYINFO_num(cp.get()); ++i) {
-      std::string p = oid_text(*sk_POLICYINFO_value(cp.get(), i)->policyid);
-      // RFC 5280 4.2.1.4: "A certificate policy OID MUST NOT appear more than once".
-      if (!unique.insert(p).second) problems_.push_back("certificate policy " + p + " appears more than once");
-      out.push_back(std::move(p));
-    }
-    policies_ = std::move(out);
+    parse_policies(ext, id);
   } else if (id == oid::kPolicyMappings) {
     auto pm = decode_ext<POLICY_MAPPINGS>(ext, ASN1_ITEM_rptr(POLICY_MAPPINGS));
     if (!pm) return malformed("policyMappings");
@@ -359,7 +358,7 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     if (pc->inhibitPolicyMapping) out.inhibit_policy_mapping = to_long(pc->inhibitPolicyMapping);
     // RFC 5280 4.2.1.11: "Conforming CAs MUST NOT issue certificates where policyConstraints is an
     // empty sequence."
-    if (!pc->requireExplicitPolicy && !pc->inhibitPolicyMapping) problems_.push_back("empty policyConstraints");
+    if (!pc->requireExplicitPolicy && !pc->inhibitPolicyMapping) malformed("policyConstraints", "empty policyConstraints");
     policy_constraints_ = out;
   } else if (id == oid::kInhibitAnyPolicy) {
     auto n = decode_ext<ASN1_INTEGER>(ext, ASN1_ITEM_rptr(ASN1_INTEGER));
@@ -390,6 +389,72 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
   } else {
     extensions_.back().understood = false;
   }
+}
+
+void Certificate::parse_name_constraints(X509_EXTENSION& ext, const std::string& id) {
+  auto malformed = [&](std::string what) { problem(ProblemId::kMalformedExtension, std::move(what), id); };
+  auto nc = decode_ext<NAME_CONSTRAINTS>(ext, ASN1_ITEM_rptr(NAME_CONSTRAINTS));
+  if (!nc) return malformed("malformed nameConstraints extension");
+  NameConstraints out;
+  bool ok = true;
+  auto subtrees = [&](const STACK_OF(GENERAL_SUBTREE) * s, std::vector<GeneralSubtree>& into) {
+    for (int i = 0; i < sk_GENERAL_SUBTREE_num(s); ++i) {
+      const GENERAL_SUBTREE* st = sk_GENERAL_SUBTREE_value(s, i);
+      auto base = from_openssl(*st->base);
+      if (!base) {
+        ok = false;
+        continue;
+      }
+      into.push_back(GeneralSubtree{std::move(*base), to_long(st->minimum).value_or(0), to_long(st->maximum)});
+    }
+  };
+  if (nc->permittedSubtrees) subtrees(nc->permittedSubtrees, out.permitted);
+  if (nc->excludedSubtrees) subtrees(nc->excludedSubtrees, out.excluded);
+  if (!ok) return malformed("malformed nameConstraints extension");
+  // RFC 5280 4.2.1.10: not empty; minimum zero and maximum absent; an iPAddress subtree is an
+  // address and a contiguous mask (8 or 32 octets).
+  if (out.permitted.empty() && out.excluded.empty()) malformed("empty nameConstraints");
+  for (const auto* list : {&out.permitted, &out.excluded})
+    for (const auto& st : *list) {
+      if (st.minimum != 0 || st.maximum) malformed("nameConstraints subtree with a minimum or maximum");
+      if (st.base.type != GeneralNameType::kIp) continue;
+      const auto& b = st.base.bytes;
+      bool contiguous = b.size() == 8 || b.size() == 32;
+      bool zero_seen = false;
+      for (std::size_t i = b.size() / 2; contiguous && i < b.size(); ++i)
+        for (int bit = 7; bit >= 0; --bit) {
+          const bool one = (b[i] >> bit) & 1;
+          if (one && zero_seen) contiguous = false;
+          if (!one) zero_seen = true;
+        }
+      if (!contiguous) malformed("nameConstraints iPAddress subtree that is not an address and a prefix mask");
+    }
+  name_constraints_ = std::move(out);
+}
+
+void Certificate::parse_policies(X509_EXTENSION& ext, const std::string& id) {
+  auto cp = decode_ext<CERTIFICATEPOLICIES>(ext, ASN1_ITEM_rptr(CERTIFICATEPOLICIES));
+  if (!cp) return problem(ProblemId::kMalformedExtension, "malformed certificatePolicies extension", id);
+  std::vector<std::string> out;
+  std::set<std::string> unique;
+  bool qualifiers_known = true;
+  for (int i = 0; i < sk_POLICYINFO_num(cp.get()); ++i) {
+    const POLICYINFO* info = sk_POLICYINFO_value(cp.get(), i);
+    std::string p = oid_text(*info->policyid);
+    // RFC 5280 4.2.1.4: "A certificate policy OID MUST NOT appear more than once".
+    if (!unique.insert(p).second)
+      problem(ProblemId::kMalformedExtension, "certificate policy " + p + " appears more than once", id);
+    for (int q = 0; q < sk_POLICYQUALINFO_num(info->qualifiers); ++q) {
+      const std::string qid = oid_text(*sk_POLICYQUALINFO_value(info->qualifiers, q)->pqualid);
+      if (qid != oid::kCpsQualifier && qid != oid::kUserNoticeQualifier) qualifiers_known = false;
+    }
+    out.push_back(std::move(p));
+  }
+  // RFC 5280 4.2.1.4: "If this extension is critical, the path validation software MUST be able to
+  // interpret this extension (including the optional qualifier), or MUST reject the certificate."
+  // pki knows the two qualifiers RFC 5280 defines, CPS pointer and user notice (text to display).
+  if (!qualifiers_known) extensions_.back().understood = false;
+  policies_ = std::move(out);
 }
 
 }  // namespace pki::cert

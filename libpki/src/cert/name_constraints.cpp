@@ -219,13 +219,11 @@ std::vector<GeneralName> subject_names(const X509_NAME& subject, const std::vect
   return names;
 }
 
-std::vector<GeneralName> constrained_names(const Certificate& cert, bool include_subject) {
+std::vector<GeneralName> constrained_names(const Certificate& cert) {
   std::vector<GeneralName> names;
   if (cert.subject_alt_names()) names = *cert.subject_alt_names();
-  if (include_subject) {
-    auto more = subject_names(cert.subject(), names);
-    names.insert(names.end(), more.begin(), more.end());
-  }
+  auto more = subject_names(cert.subject(), names);
+  names.insert(names.end(), more.begin(), more.end());
   return names;
 }
 

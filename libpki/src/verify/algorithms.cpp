@@ -12,7 +12,7 @@ namespace pki::verify {
 namespace {
 
 AlgorithmVerdict judge_pss(const X509_ALGOR& alg) {
-  const AlgorithmVerdict refused{Verdict::kRefuse, "weak-algorithm", "RSA-PSS parameters outside the accepted profile"};
+  const AlgorithmVerdict refused{Verdict::kRefuse, FindingCode::kWeakAlgorithm, "RSA-PSS parameters outside the accepted profile"};
   // Absent parameters would mean SHA-1 throughout (RFC 4055 3.1).
   if (!alg.parameter || alg.parameter->type != V_ASN1_SEQUENCE) return refused;
   RSA_PSS_PARAMS* pss = static_cast<RSA_PSS_PARAMS*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(RSA_PSS_PARAMS), alg.parameter));
@@ -34,7 +34,7 @@ AlgorithmVerdict judge_pss(const X509_ALGOR& alg) {
   const int hash_len = hash == NID_sha256 ? 32 : hash == NID_sha384 ? 48 : hash == NID_sha512 ? 64 : 0;
   const bool trailer_ok = !pss->trailerField || ASN1_INTEGER_get(pss->trailerField) == 1;
   if (hash_len && mgf_ok && mgf_hash == hash && salt == hash_len && trailer_ok)
-    out = {Verdict::kAccept, "ok", std::string("rsassaPss with ") + OBJ_nid2sn(hash)};
+    out = {Verdict::kAccept, FindingCode::kOk, std::string("rsassaPss with ") + OBJ_nid2sn(hash)};
   RSA_PSS_PARAMS_free(pss);
   return out;
 }
@@ -49,8 +49,8 @@ AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, Algorith
   const char* name = nid != NID_undef ? OBJ_nid2ln(nid) : "unknown";
   int md = NID_undef, pkey = NID_undef;
   if (nid == NID_undef || !OBJ_find_sigid_algs(nid, &md, &pkey))
-    return {Verdict::kRefuse, "weak-algorithm", std::string("unknown signature algorithm ") + name};
-  if (pkey == NID_ED25519 || pkey == NID_ED448) return {Verdict::kAccept, "ok", name};
+    return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string("unknown signature algorithm ") + name};
+  if (pkey == NID_ED25519 || pkey == NID_ED448) return {Verdict::kAccept, FindingCode::kOk, name};
   switch (md) {
     case NID_sha256:
     case NID_sha384:
@@ -60,21 +60,21 @@ AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, Algorith
     case NID_sha1:
       // SHA-1 signatures are forgeable (SHAttered, 2017; chosen-prefix collisions, 2020).
       if (policy == AlgorithmPolicy::kLegacy)
-        return {Verdict::kWarn, "weak-algorithm", std::string(name) + " (SHA-1, accepted by --legacy-algorithms)"};
-      return {Verdict::kRefuse, "weak-algorithm", std::string(name) + ": SHA-1 signatures are refused (--legacy-algorithms accepts them)"};
+        return {Verdict::kWarn, FindingCode::kWeakAlgorithm, std::string(name) + " (SHA-1, accepted by --legacy-algorithms)"};
+      return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + ": SHA-1 signatures are refused (--legacy-algorithms accepts them)"};
     default:
       // MD2, MD4, MD5 and anything else: never.
-      return {Verdict::kRefuse, "weak-algorithm", std::string(name) + " is refused"};
+      return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + " is refused"};
   }
   if (pkey == NID_dsa || pkey == NID_dsaWithSHA1) {
-    if (policy == AlgorithmPolicy::kLegacy) return {Verdict::kWarn, "weak-algorithm", std::string(name) + " (DSA, accepted by --legacy-algorithms)"};
-    return {Verdict::kRefuse, "weak-algorithm", std::string(name) + ": DSA is refused (--legacy-algorithms accepts it)"};
+    if (policy == AlgorithmPolicy::kLegacy) return {Verdict::kWarn, FindingCode::kWeakAlgorithm, std::string(name) + " (DSA, accepted by --legacy-algorithms)"};
+    return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + ": DSA is refused (--legacy-algorithms accepts it)"};
   }
-  return {Verdict::kAccept, "ok", name};
+  return {Verdict::kAccept, FindingCode::kOk, name};
 }
 
 AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy) {
-  if (auto sound = keys::check_public_key(key); !sound) return {Verdict::kRefuse, "weak-key", sound.error().message};
+  if (auto sound = keys::check_public_key(key); !sound) return {Verdict::kRefuse, FindingCode::kWeakKey, sound.error().message};
   const int id = EVP_PKEY_get_base_id(&key);
   const int bits = EVP_PKEY_get_bits(&key);
   switch (id) {
@@ -82,25 +82,25 @@ AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy) {
     case EVP_PKEY_RSA_PSS:
       // NIST SP 800-131A Rev. 2: RSA under 2048 bits is disallowed for signatures; under 1024 is
       // factorable in practice.
-      if (bits < 1024) return {Verdict::kRefuse, "weak-key", "RSA " + std::to_string(bits) + " bits is too weak"};
-      if (bits < 2048) return {Verdict::kWarn, "weak-key", "RSA " + std::to_string(bits) + " bits (below 2048)"};
-      return {Verdict::kAccept, "ok", "RSA " + std::to_string(bits)};
+      if (bits < 1024) return {Verdict::kRefuse, FindingCode::kWeakKey, "RSA " + std::to_string(bits) + " bits is too weak"};
+      if (bits < 2048) return {Verdict::kWarn, FindingCode::kWeakKey, "RSA " + std::to_string(bits) + " bits (below 2048)"};
+      return {Verdict::kAccept, FindingCode::kOk, "RSA " + std::to_string(bits)};
     case EVP_PKEY_EC: {
       char group[64] = {0};
       std::size_t len = 0;
       if (!EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len))
-        return {Verdict::kRefuse, "weak-key", "EC key with explicit or unknown curve parameters"};
+        return {Verdict::kRefuse, FindingCode::kWeakKey, "EC key with explicit or unknown curve parameters"};
       const std::string g(group, len);
-      if (g == "prime256v1" || g == "secp384r1" || g == "secp521r1") return {Verdict::kAccept, "ok", std::string("EC ") + (g == "prime256v1" ? "P-256" : g == "secp384r1" ? "P-384" : "P-521")};
-      return {Verdict::kRefuse, "weak-key", "EC curve " + g + " is not accepted (P-256, P-384, P-521)"};
+      if (g == "prime256v1" || g == "secp384r1" || g == "secp521r1") return {Verdict::kAccept, FindingCode::kOk, std::string("EC ") + (g == "prime256v1" ? "P-256" : g == "secp384r1" ? "P-384" : "P-521")};
+      return {Verdict::kRefuse, FindingCode::kWeakKey, "EC curve " + g + " is not accepted (P-256, P-384, P-521)"};
     }
     case EVP_PKEY_ED25519:
-    case EVP_PKEY_ED448: return {Verdict::kAccept, "ok", id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448"};
+    case EVP_PKEY_ED448: return {Verdict::kAccept, FindingCode::kOk, id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448"};
     case EVP_PKEY_DSA:
-      if (policy != AlgorithmPolicy::kLegacy) return {Verdict::kRefuse, "weak-key", "DSA keys are refused (--legacy-algorithms accepts them)"};
-      if (bits < 1024) return {Verdict::kRefuse, "weak-key", "DSA " + std::to_string(bits) + " bits is too weak"};
-      return {Verdict::kWarn, "weak-key", "DSA " + std::to_string(bits) + " (accepted by --legacy-algorithms)"};
-    default: return {Verdict::kRefuse, "weak-key", std::string("key algorithm ") + OBJ_nid2sn(id) + " is not accepted"};
+      if (policy != AlgorithmPolicy::kLegacy) return {Verdict::kRefuse, FindingCode::kWeakKey, "DSA keys are refused (--legacy-algorithms accepts them)"};
+      if (bits < 1024) return {Verdict::kRefuse, FindingCode::kWeakKey, "DSA " + std::to_string(bits) + " bits is too weak"};
+      return {Verdict::kWarn, FindingCode::kWeakKey, "DSA " + std::to_string(bits) + " (accepted by --legacy-algorithms)"};
+    default: return {Verdict::kRefuse, FindingCode::kWeakKey, std::string("key algorithm ") + OBJ_nid2sn(id) + " is not accepted"};
   }
 }
 

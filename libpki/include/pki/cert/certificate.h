@@ -57,10 +57,37 @@ struct DistributionPoint {
   std::vector<GeneralName> crl_issuer;
 };
 
+// A breach of the certificate profile (RFC 5280 4.1, 4.2) found while parsing. The certificate is
+// still viewable; the verifier decides what each breach costs (ProblemId, never the message).
+enum class ProblemId {
+  kBadVersion,                      // 4.1.2.1
+  kEmptyIssuer,                     // 4.1.2.4
+  kTimeEncoding,                    // 4.1.2.5
+  kDuplicateExtension,              // 4.2: one instance of each
+  kMalformedExtension,              // an extension that does not decode, or breaks its own rules
+  kMustBeNonCritical,               // AKI, SKI, IAN, freshestCRL, AIA, SIA marked critical
+  kEmptySubjectWithoutCriticalSan,  // 4.2.1.6
+  kCaWithEmptySubject,              // 4.1.2.6
+  kNoAuthorityKeyId,                // 4.2.1.1 (all but self-signed certificates)
+  kCaWithoutSubjectKeyId,           // 4.2.1.2
+  kPathLenWithoutCa,                // 4.2.1.9: meaningless without cA
+  kKeyCertSignWithoutCa,            // 4.2.1.3
+  kNameConstraintsWithoutCa,        // 4.2.1.10: "MUST be used only in a CA certificate"
+};
+std::string_view to_string(ProblemId id);
+
+struct Problem {
+  ProblemId id;
+  std::string extension;  // the OID of the extension concerned, when there is one
+  std::string message;    // for people
+};
+
 struct ExtensionInfo {
   std::string oid;
   bool critical = false;
-  bool understood = false;  // pki parses and processes it
+  // pki parses and processes it. A critical certificatePolicies extension is understood only when
+  // every policy qualifier in it is one pki knows (RFC 5280 4.2.1.4).
+  bool understood = false;
 };
 
 class Certificate {
@@ -113,8 +140,7 @@ class Certificate {
   const std::vector<DistributionPoint>& freshest_crl() const { return freshest_crl_; }
   const std::vector<ExtensionInfo>& extensions() const { return extensions_; }
   // Problems found while parsing: a malformed or repeated extension, a negative path length, ...
-  // A certificate with problems is still viewable; the verifier refuses it.
-  const std::vector<std::string>& problems() const { return problems_; }
+  const std::vector<Problem>& problems() const { return problems_; }
 
   Certificate(const Certificate&) = delete;
   Certificate& operator=(const Certificate&) = delete;
@@ -123,6 +149,10 @@ class Certificate {
   Certificate() = default;
   Result<void> parse();
   void parse_extension(X509_EXTENSION& ext);
+  void parse_name_constraints(X509_EXTENSION& ext, const std::string& id);
+  void parse_policies(X509_EXTENSION& ext, const std::string& id);
+  void check_profile();
+  void problem(ProblemId id, std::string message, std::string extension = {});
 
   OsslPtr<X509> x509_;
   Bytes der_;
@@ -153,7 +183,7 @@ class Certificate {
   std::vector<DistributionPoint> crl_dps_;
   std::vector<DistributionPoint> freshest_crl_;
   std::vector<ExtensionInfo> extensions_;
-  std::vector<std::string> problems_;
+  std::vector<Problem> problems_;
 };
 
 using CertificatePtr = std::shared_ptr<const Certificate>;

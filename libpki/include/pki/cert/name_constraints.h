@@ -26,12 +26,11 @@ bool within_subtree(const GeneralName& name, const GeneralName& base);
 
 // The names a certificate presents to name constraints: its subjectAltName entries, its subject
 // as a directoryName when non-empty, and each emailAddress attribute of the subject as an
-// rfc822Name (RFC 5280 4.2.1.10). `include_subject` is false for self-issued CAs' subjects
-// (RFC 5280 6.1.3 (b)).
+// rfc822Name (RFC 5280 4.2.1.10). (Self-issued intermediates are not checked at all, 6.1.3 (b).)
 // Beyond RFC 5280, as OpenSSL does (NAME_CONSTRAINTS_check_CN): when there is no DNS name in the
 // subjectAltName, a CN that looks like a host name is held to DNS constraints too, so that a
 // constrained CA cannot name a host through the CN for the clients that still read it.
-std::vector<GeneralName> constrained_names(const Certificate& cert, bool include_subject);
+std::vector<GeneralName> constrained_names(const Certificate& cert);
 std::vector<GeneralName> subject_names(const X509_NAME& subject, const std::vector<GeneralName>& sans);
 // A CN that is a host name: LDH labels, at least two of them.
 bool cn_is_host_name(std::string_view cn);

@@ -32,6 +32,10 @@ inline constexpr std::string_view kInhibitAnyPolicy = "2.5.29.54";
 inline constexpr std::string_view kAuthorityInfoAccess = "1.3.6.1.5.5.7.1.1";
 inline constexpr std::string_view kSubjectInfoAccess = "1.3.6.1.5.5.7.1.11";
 // RFC 5280 4.2.1.12 key purposes (id-kp = 1.3.6.1.5.5.7.3).
+// Policy qualifiers (RFC 5280 4.2.1.4): display text only, never a change to the policy.
+inline constexpr std::string_view kCpsQualifier = "1.3.6.1.5.5.7.2.1";
+inline constexpr std::string_view kUserNoticeQualifier = "1.3.6.1.5.5.7.2.2";
+
 inline constexpr std::string_view kServerAuth = "1.3.6.1.5.5.7.3.1";
 inline constexpr std::string_view kClientAuth = "1.3.6.1.5.5.7.3.2";
 

@@ -8,6 +8,7 @@
 #include <openssl/x509.h>
 
 #include "pki/verify/options.h"
+#include "pki/verify/result.h"
 
 namespace pki::verify {
 
@@ -15,7 +16,7 @@ enum class Verdict { kAccept, kWarn, kRefuse };
 
 struct AlgorithmVerdict {
   Verdict verdict = Verdict::kAccept;
-  std::string code;    // "weak-algorithm", "weak-key", or "ok"
+  FindingCode code = FindingCode::kOk;  // kWeakAlgorithm, kWeakKey, or kOk
   std::string detail;  // for people
 };
 

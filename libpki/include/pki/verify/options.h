@@ -19,6 +19,11 @@ enum class AlgorithmPolicy { kModern, kLegacy };
 
 enum class UnknownRevocation { kFail, kAllow };
 
+// RFC 5280 6.1.1 (e), (f), (g): the initial policy settings.
+enum class ExplicitPolicy { kNotRequired, kRequired };
+enum class PolicyMappingInhibit { kAllowed, kInhibited };
+enum class AnyPolicyInhibit { kAllowed, kInhibited };
+
 // Path search limits.
 // Depth: at most this many intermediates between the target and the trust anchor (counted as
 // OpenSSL's -verify_depth counts them). Real TLS chains carry one to three; ten leaves room for
@@ -28,6 +33,11 @@ inline constexpr int kDefaultMaxDepth = 10;
 // budget (src/verify_cert.rs, Budget::default), which bounds the work a hostile pile of
 // cross-signed certificates can cause.
 inline constexpr int kDefaultSignatureBudget = 100;
+// Name-constraint comparisons per certificate: (names in the certificate) x (subtrees in force).
+// Go's crypto/x509 default (VerifyOptions.MaxConstraintComparisions, 250,000): real hierarchies
+// need a few hundred; a hostile certificate with thousands of names under thousands of subtrees
+// would otherwise cost quadratic time.
+inline constexpr long kDefaultNameConstraintBudget = 250'000;
 
 struct VerifyOptions {
   TimePoint at{};
@@ -36,11 +46,12 @@ struct VerifyOptions {
   std::optional<Bytes> ip;          // 4 or 16 octets
   // RFC 5280 6.1.1 (c), (e), (f), (g). An empty set means {anyPolicy}.
   std::vector<std::string> initial_policy_set;
-  bool initial_explicit_policy = false;
-  bool initial_policy_mapping_inhibit = false;
-  bool initial_any_policy_inhibit = false;
+  ExplicitPolicy explicit_policy = ExplicitPolicy::kNotRequired;
+  PolicyMappingInhibit policy_mapping = PolicyMappingInhibit::kAllowed;
+  AnyPolicyInhibit any_policy = AnyPolicyInhibit::kAllowed;
   int max_depth = kDefaultMaxDepth;  // intermediates, not counting self-issued ones
   int signature_budget = kDefaultSignatureBudget;
+  long name_constraint_budget = kDefaultNameConstraintBudget;
   AlgorithmPolicy algorithms = AlgorithmPolicy::kModern;
   // Revocation is checked when CRLs are given (Inputs::crls non-empty); then a status that cannot
   // be determined fails the path unless this says otherwise.

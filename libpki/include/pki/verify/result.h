@@ -28,10 +28,56 @@ enum class Check {
 };
 std::string_view to_string(Check c);
 
+// What a finding says, as a stable id; to_string gives its kebab-case code for reports and
+// scripts ("expired", "bad-signature", ...). Compare ids, never message text.
+enum class FindingCode {
+  kOk,  // a pass
+  // validity
+  kExpired,
+  kNotYetValid,
+  kAnchorExpired,      // warnings on a trust anchor, whose own fields do not constrain the path
+  kAnchorNotYetValid,
+  // trusted-ca
+  kUnknownIssuer,
+  kNameChaining,
+  kPathTooLong,
+  kBudgetExceeded,     // a search, signature or name-constraint budget was spent
+  // signature
+  kBadSignature,
+  kSignatureAlgorithmMismatch,
+  kNoIssuer,           // skipped: no issuer key to check with
+  // name
+  kHostnameMismatch,
+  kIpMismatch,
+  kNameConstraintViolation,
+  kSelfIssued,         // skipped: self-issued intermediates are not subject to name constraints
+  // revocation
+  kRevoked,
+  kRevocationUnknown,
+  kNotChecked,         // skipped: no CRLs given
+  kNoTrustedPath,      // skipped: the path does not reach an anchor
+  // basic-constraints, path-length, key-usage, extended-key-usage
+  kNotACa,
+  kAnchorNotACa,
+  kPathLengthExceeded,
+  kAnchorPathLength,
+  kKeyUsage,
+  kAnchorKeyUsage,
+  kEkuMismatch,
+  kAnchorEku,
+  // policy, extensions, algorithm
+  kPolicy,
+  kUnknownCriticalExtension,
+  kMalformed,
+  kWeakAlgorithm,
+  kWeakKey,
+};
+std::string_view to_string(FindingCode c);
+
 struct Finding {
   Check check;
   Outcome outcome;
-  std::string code;     // stable kebab-case: "ok" on a pass, else "expired", "bad-signature", ...
+  FindingCode code;     // kOk on a pass
   std::string message;  // for people
 };
 
@@ -56,7 +102,9 @@ struct VerifyResult {
   int signature_checks = 0;
   // The first failure, "code: message" (empty when valid).
   std::string summary;
-  // Every failure and warning, for scripts: "[index] code".
+  // Whether any certificate of the chain has a failing finding with this code.
+  bool has_failure(FindingCode code) const;
+  // Every failure, for scripts: "[index] code".
   std::vector<std::string> failure_codes() const;
 };
 
