@@ -27,11 +27,36 @@ std::string one_line(const std::string& text) {
   return out;
 }
 
+// What the command line adds to a library message about one field: the option that sets it.
+std::string hint(const pki::Error& e) {
+  using pki::Field;
+  switch (e.field) {
+    case Field::kNone: return "";
+    case Field::kDatabase:
+      return e.code == pki::ErrorCode::kNotFound ? ": run `pki init` first (or set --db / PKI_DB)" : " (--db)";
+    case Field::kPassphrase: return " (--passphrase-file)";
+    case Field::kCa: return " (--ca)";
+    case Field::kDays: return " (--days)";
+    case Field::kPathLen: return " (--path-len)";
+    case Field::kPermittedDns: return " (--permit-dns)";
+    case Field::kExcludedDns: return " (--exclude-dns)";
+    case Field::kCommonName: return " (--cn)";
+    case Field::kSubjectAltName: return " (--san)";
+    case Field::kInvalidityDate: return " (--invalidity-date)";
+    case Field::kCrlValidity: return " (--next-update)";
+    case Field::kMaxDepth: return " (--max-depth)";
+    case Field::kClientKey: return " (--key)";
+    case Field::kKeyOut: return " (--key-out)";
+    case Field::kCsr: return " (--csr)";
+  }
+  return "";
+}
+
 int report(const pki::app::Context& ctx, const pki::Error& e) {
-  std::cerr << "pki: " << one_line(e.message);
+  std::cerr << "pki: " << one_line(e.message + hint(e));
   if (!e.detail.empty() && std::getenv("PKI_DEBUG")) std::cerr << " [" << one_line(e.detail) << "]";
   std::cerr << "\n";
-  if (ctx.json) std::cout << nlohmann::json{{"error", {{"code", static_cast<int>(e.code)}, {"message", e.message}}}}.dump(2) << "\n";
+  if (ctx.json) std::cout << nlohmann::json{{"error", {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}}}.dump(2) << "\n";
   return static_cast<int>(e.code);
 }
 

@@ -3,6 +3,7 @@
 #include "pki/cert/builder.h"
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
+#include "pki/core/der.h"
 #include "pki/crl/crl_builder.h"
 #include "pki/verify/hostname.h"
 #include "pki/verify/verifier.h"
@@ -685,4 +686,166 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
     CHECK(has_code(capped, verify::FindingCode::kPathTooLong));
     CHECK_FALSE(has_code(capped, verify::FindingCode::kBadSignature));
   }
+}
+
+TEST_CASE("verify: RFC 5280 rules independent suites agree on") {
+  Pki p;
+  const TimePoint now = p.clock.now();
+  const auto& int_cert = *p.int_issuer.certificate;
+  const Bytes int_dn = test::must(cert::name_der(int_cert.subject()));
+  const cert::Extension aki = cert::ext::authority_key_id(*int_cert.subject_key_id());
+  const cert::Extension leaf_bc = cert::ext::basic_constraints(false, std::nullopt);
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki = test::must(keys::spki_der(*key));
+
+  SUBCASE("nameConstraints in an end-entity certificate fail it (4.2.1.10)") {
+    const std::string permitted[] = {"example.com"};
+    auto leaf = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=www.example.com"), spki,
+                           {leaf_bc, aki, cert::ext::name_constraints(permitted, {})}, now);
+    CHECK(has_problem(*leaf, cert::ProblemId::kNameConstraintsWithoutCa));
+    auto r = p.verify(leaf);
+    CHECK_FALSE(r.valid);
+    CHECK(has_code(r, verify::FindingCode::kMalformed));
+  }
+
+  SUBCASE("a pathLenConstraint without cA is ignored in the leaf, with a warning (6.1.4 (m))") {
+    // BasicConstraints SEQUENCE { pathLenConstraint 3 }, cA absent (FALSE).
+    const cert::Extension odd_bc{oid::kBasicConstraints, true, Bytes{0x30, 0x03, 0x02, 0x01, 0x03}};
+    auto leaf = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=odd leaf"), spki, {odd_bc, aki}, now);
+    CHECK(has_problem(*leaf, cert::ProblemId::kPathLenWithoutCa));
+    auto r = p.verify(leaf);
+    CHECK(r.valid);
+    bool warned = false;
+    for (const auto& f : r.chain[0].findings)
+      if (f.code == verify::FindingCode::kMalformed && f.outcome == verify::Outcome::kWarn) warned = true;
+    CHECK(warned);
+  }
+
+  SUBCASE("a critical certificatePolicies with a qualifier pki does not know fails (4.2.1.4)") {
+    // PolicyInformation { 2.5.29.32.0, { PolicyQualifierInfo { qualifier id, qualifier } } }
+    auto policies = [](std::string_view qualifier_id, const Bytes& qualifier) {
+      const Bytes qualifier_info = der::sequence({der::oid(qualifier_id), qualifier});
+      const Bytes info = der::sequence({der::oid(oid::kAnyPolicy), der::sequence({qualifier_info})});
+      return cert::Extension{oid::kCertificatePolicies, true, der::sequence({info})};
+    };
+    const Bytes cps = der::tlv(der::tag::kIa5String, as_bytes("http://cps.example/"));
+    auto known = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=cps"), spki,
+                            {leaf_bc, aki, policies(oid::kCpsQualifier, cps)}, now);
+    CHECK(p.verify(known).valid);
+    auto unknown = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=odd qualifier"), spki,
+                              {leaf_bc, aki, policies("1.3.6.1.4.1.55555.7", der::null())}, now);
+    auto r = p.verify(unknown);
+    CHECK_FALSE(r.valid);
+    CHECK(has_code(r, verify::FindingCode::kUnknownCriticalExtension));
+    // The same qualifier in a non-critical extension is ignored, as qualifiers are information.
+    auto ext = policies("1.3.6.1.4.1.55555.7", der::null());
+    ext.critical = false;
+    CHECK(p.verify(sign_exact(*p.int_issuer.signer, int_dn, dn("CN=quiet"), spki, {leaf_bc, aki, ext}, now)).valid);
+  }
+
+  SUBCASE("name constraints have a budget of comparisons") {
+    ca::CreateCaRequest nc{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {}, {}};
+    test::must(p.authority.create_ca(nc));
+    auto nc_issuer = test::must(p.authority.load_issuer("nc"));
+    p.pool.add(nc_issuer.certificate);
+    std::vector<cert::GeneralName> many;
+    for (int i = 0; i < 40; ++i) many.push_back({cert::GeneralNameType::kDns, "h" + std::to_string(i) + ".example.com", {}});
+    auto leaf = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=many", spki,
+                      {leaf_bc, cert::ext::subject_alt_name(many, false)}, now, now + days{30});
+    CHECK(p.verify(leaf).valid);
+    verify::VerifyOptions o;
+    o.name_constraint_budget = 40;  // 41 names (the subject too) x 1 subtree
+    auto r = p.verify(leaf, o);
+    CHECK_FALSE(r.valid);
+    CHECK(has_code(r, verify::FindingCode::kBudgetExceeded));
+    o.name_constraint_budget = 41;
+    CHECK(p.verify(leaf, o).valid);
+  }
+}
+
+namespace {
+
+// A CRL of `issuer` signed with `signer`, its AKI the issuer's SKI.
+cert::CrlPtr make_crl(const cert::Signer& signer, const cert::Certificate& issuer, std::int64_t number,
+                      const std::vector<Bytes>& revoked, TimePoint this_update, TimePoint next_update) {
+  crl::CrlEncoder enc(test::must(cert::name_der(issuer.subject())), signer.algorithm(), this_update, next_update);
+  for (const auto& serial : revoked) enc.add(crl::Entry{serial, this_update, cert::CrlReason::kKeyCompromise, {}});
+  const cert::Extension exts[] = {cert::ext::authority_key_id(*issuer.subject_key_id()), crl::crl_number_extension(number)};
+  const Bytes tbs = enc.finish(exts);
+  return test::must(cert::Crl::from_der(cert::signed_structure(tbs, signer.algorithm(), test::must(signer.sign(tbs)))));
+}
+
+}  // namespace
+
+TEST_CASE("verify: revocation takes only CRLs in the certificate's scope: its issuer's key") {
+  // One CA name with two signing keys, both certified by the root (two CA certificates at once, or
+  // a rollover). The leaf, signed by key A, is revoked on A's CRL and absent from B's.
+  Pki p;
+  p.publish_crls();
+  const TimePoint now = p.clock.now();
+  const std::vector<cert::Extension> ca_exts = {cert::ext::basic_constraints(true, std::nullopt),
+                                                cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  auto key_a = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto key_b = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto ca_a = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Two Keys CA", test::must(keys::spki_der(*key_a)),
+                    ca_exts, now - days{1}, now + days{365});
+  auto ca_b = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Two Keys CA", test::must(keys::spki_der(*key_b)),
+                    ca_exts, now - days{1}, now + days{365});
+  auto signer_a = test::must(cert::Signer::create(std::move(key_a)));
+  auto signer_b = test::must(cert::Signer::create(std::move(key_b)));
+  auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto leaf = forge(signer_a, *ca_a, "CN=leaf", test::must(keys::spki_der(*leaf_key)),
+                    {cert::ext::basic_constraints(false, std::nullopt)}, now - days{1}, now + days{30});
+  verify::CertificateSet pool;
+  pool.add(ca_a);
+  pool.add(ca_b);
+
+  auto verify_with = [&](std::vector<cert::CrlPtr> crls) {
+    verify::CrlSet set;
+    set.add(p.root_crl);
+    for (auto& c : crls) set.add(c);
+    verify::Verifier v({&p.anchors, &pool, &set});
+    return test::must(v.verify(leaf, at_time(now)));
+  };
+
+  // OpenSSL's X509_verify_cert, as a second opinion on the same inputs: the X509_V_ERR_* result.
+  auto openssl_verdict = [&](std::vector<cert::CrlPtr> crls) {
+    OsslPtr<X509_STORE> store(X509_STORE_new());
+    X509_STORE_add_cert(store.get(), p.root_issuer.certificate->x509_mutable());
+    OsslPtr<STACK_OF(X509)> untrusted(sk_X509_new_null());
+    for (const auto& c : {ca_a, ca_b}) sk_X509_push(untrusted.get(), up_ref(c->x509_mutable()).release());
+    OsslPtr<STACK_OF(X509_CRL)> crl_stack(sk_X509_CRL_new_null());
+    crls.push_back(p.root_crl);
+    for (const auto& c : crls) sk_X509_CRL_push(crl_stack.get(), up_ref(c->x509_mutable()).release());
+    OsslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
+    X509_STORE_CTX_init(ctx.get(), store.get(), leaf->x509_mutable(), untrusted.get());
+    X509_STORE_CTX_set0_crls(ctx.get(), crl_stack.get());
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx.get()), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), static_cast<time_t>(now.time_since_epoch().count()));
+    X509_verify_cert(ctx.get());
+    drain_openssl_errors();
+    return X509_STORE_CTX_get_error(ctx.get());
+  };
+
+  for (auto [a_number, b_number] : {std::pair{2345, 2370}, std::pair{2370, 2345}, std::pair{7, 7}}) {
+    CAPTURE(a_number);
+    CAPTURE(b_number);
+    auto crl_a = make_crl(signer_a, *ca_a, a_number, {leaf->serial()}, now - days{1}, now + days{7});
+    auto crl_b = make_crl(signer_b, *ca_b, b_number, {}, now - days{1}, now + days{7});
+    for (bool a_first : {true, false}) {
+      CAPTURE(a_first);
+      auto r = verify_with(a_first ? std::vector{crl_a, crl_b} : std::vector{crl_b, crl_a});
+      CHECK_FALSE(r.valid);
+      CHECK(has_code(r, verify::FindingCode::kRevoked));
+      CHECK(openssl_verdict(a_first ? std::vector{crl_a, crl_b} : std::vector{crl_b, crl_a}) == X509_V_ERR_CERT_REVOKED);
+    }
+    // A's CRL past its nextUpdate: the status is unknown, never B's word for A's certificate.
+    auto stale_a = make_crl(signer_a, *ca_a, a_number, {}, now - days{9}, now - days{2});
+    CHECK(has_code(verify_with({stale_a, crl_b}), verify::FindingCode::kRevocationUnknown));
+  }
+  // With no CRL of key A at all, the CA's other key speaks for its name, as after a key rollover
+  // (PKITS 4.5.4 and 4.5.5): B's CRL that does not list the leaf, then one that does.
+  CHECK(verify_with({make_crl(signer_b, *ca_b, 3, {}, now - days{1}, now + days{7})}).valid);
+  CHECK(has_code(verify_with({make_crl(signer_b, *ca_b, 4, {leaf->serial()}, now - days{1}, now + days{7})}),
+                 verify::FindingCode::kRevoked));
 }

@@ -87,7 +87,7 @@ Result<void> check_name_constraints(const Issuer& issuer, std::span<const cert::
 
 Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> days) {
   const int d = days.value_or(profile.default_days);
-  if (d <= 0) return fail(ErrorCode::kBadInput, "--days must be a positive number of days");
+  if (d <= 0) return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
   if (d > profile.max_days)
     return fail(ErrorCode::kRefused, "profile '" + std::string(profile.name) + "' allows at most " +
                                          std::to_string(profile.max_days) + " days (" + std::string(profile.max_days_source) + ")");
@@ -97,9 +97,9 @@ Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> da
 Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
   if (not_after > kLastTime) return fail(ErrorCode::kBadInput, "the certificate would end after 9999-12-31 (RFC 5280 4.1.2.5)");
   if (not_after > issuer.certificate->not_after())
-    return fail(ErrorCode::kRefused, "the certificate would outlive its issuer: CA '" + issuer.record.name +
-                                         "' expires on " + when(issuer.certificate->not_after()) +
-                                         "; ask for fewer --days");
+    return fail(ErrorCode::kRefused, Field::kDays,
+                "the certificate would outlive its issuer: CA '" + issuer.record.name + "' expires on " +
+                    when(issuer.certificate->not_after()));
   return {};
 }
 
@@ -201,14 +201,14 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   // The request's own form.
   PKI_TRY(check_ca_name(req.name));
   PKI_ASSIGN(auto subject, cert::parse_dn(req.subject));
-  if (req.path_len && *req.path_len < 0) return fail(ErrorCode::kBadInput, "--path-len must be 0 or more");
+  if (req.path_len && *req.path_len < 0) return fail(ErrorCode::kBadInput, Field::kPathLen, "the path length constraint must be 0 or more");
   std::vector<std::string> permit, exclude;
   for (const auto& d : req.permit_dns) {
-    PKI_ASSIGN(auto n, cert::parse_dns_name(d, "--permit-dns name", cert::Wildcard::kRefuse));
+    PKI_ASSIGN(auto n, in_field(cert::parse_dns_name(d, "permitted DNS name", cert::Wildcard::kRefuse), Field::kPermittedDns));
     permit.push_back(std::move(n));
   }
   for (const auto& d : req.exclude_dns) {
-    PKI_ASSIGN(auto n, cert::parse_dns_name(d, "--exclude-dns name", cert::Wildcard::kRefuse));
+    PKI_ASSIGN(auto n, in_field(cert::parse_dns_name(d, "excluded DNS name", cert::Wildcard::kRefuse), Field::kExcludedDns));
     exclude.push_back(std::move(n));
   }
   if (req.crl_url) {
@@ -253,7 +253,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
     }
     if (allowed) {
       if (path_len && *path_len > *allowed)
-        return fail(ErrorCode::kRefused, "path length exceeded: --path-len " + std::to_string(*path_len) +
+        return fail(ErrorCode::kRefused, Field::kPathLen, "path length exceeded: a path length constraint of " + std::to_string(*path_len) +
                                              " is more than the chain allows below CA '" + parent->record.name +
                                              "' (" + std::to_string(*allowed) + ")");
       if (!path_len) path_len = static_cast<int>(*allowed);
@@ -336,12 +336,12 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Issue
 
   OsslPtr<X509_NAME> subject;
   if (req.cn) {
-    if (req.cn->empty()) return fail(ErrorCode::kBadInput, "--cn is empty");
+    if (req.cn->empty()) return fail(ErrorCode::kBadInput, Field::kCommonName, "the common name is empty");
     subject.reset(X509_NAME_new());
     if (!X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
                                     reinterpret_cast<const unsigned char*>(req.cn->data()),
                                     static_cast<int>(req.cn->size()), -1, 0))
-      return fail_openssl(ErrorCode::kBadInput, "invalid --cn");
+      return fail_openssl(ErrorCode::kBadInput, "invalid common name");
   } else if (req.requested_subject) {
     subject.reset(X509_NAME_dup(req.requested_subject.get()));
   } else {
@@ -377,9 +377,9 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Issue
   }
   if (sans.empty() && profile->name_requirement == profiles::NameRequirement::kRequired)
     return fail(ErrorCode::kRefused, "a " + std::string(profile->name) +
-                                         " certificate needs a name: give --cn or --san DNS:host / IP:address");
+                                         " certificate needs a name: a common name or a DNS or IP subjectAltName");
   if (sans.empty() && X509_NAME_entry_count(subject.get()) == 0)
-    return fail(ErrorCode::kBadInput, "the certificate would name nobody: give --cn or --san");
+    return fail(ErrorCode::kBadInput, "the certificate would name nobody: it needs a common name or a subjectAltName");
   PKI_ASSIGN(const int days_valid, resolve_days(*profile, req.days));
 
   // The issuer's state, the chain's limits.
@@ -490,7 +490,7 @@ Result<std::vector<store::CertificateRecord>> Authority::issue_batch(const Issue
 Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   const TimePoint now = clock_.now();
   if (req.invalidity_date && *req.invalidity_date > now)
-    return fail(ErrorCode::kBadInput, "--invalidity-date is in the future");
+    return fail(ErrorCode::kBadInput, Field::kInvalidityDate, "the invalidity date is in the future");
   std::optional<std::string> serial;
   if (req.serial) {
     PKI_ASSIGN(serial, normalize_serial(*req.serial));
@@ -509,7 +509,7 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
     if (found.empty())
       return fail(ErrorCode::kNotFound, "no certificate with serial " + *serial + (req.ca ? " from CA '" + *req.ca + "'" : ""));
     if (found.size() > 1)
-      return fail(ErrorCode::kBadInput, "serial " + *serial + " was issued by several CAs: say which with --ca");
+      return fail(ErrorCode::kBadInput, Field::kCa, "serial " + *serial + " was issued by several CAs: say which CA");
     cert = std::move(found.front());
   } else if (req.fingerprint) {
     PKI_ASSIGN(auto found, store_.certificate_by_fingerprint(*req.fingerprint));
@@ -518,7 +518,7 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
                                             (req.ca ? "CA '" + *req.ca + "'" : std::string("a CA in this database")));
     cert = std::move(*found);
   } else {
-    return fail(ErrorCode::kBadInput, "give a serial or --cert");
+    return fail(ErrorCode::kBadInput, "give a serial or a certificate");
   }
 
   PKI_ASSIGN(auto issuer, store_.authority_by_id(cert.issuer_id));

@@ -57,7 +57,7 @@ Bytes CrlEncoder::finish(std::span<const cert::Extension> crl_extensions) const 
 cert::Extension crl_number_extension(std::int64_t number) { return {oid::kCrlNumber, false, der::integer(number)}; }
 
 Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const PublishRequest& req) {
-  if (req.validity <= std::chrono::seconds{0}) return fail(ErrorCode::kBadInput, "--next-update must be positive");
+  if (req.validity <= std::chrono::seconds{0}) return fail(ErrorCode::kBadInput, Field::kCrlValidity, "the CRL validity (nextUpdate after thisUpdate) must be positive");
   const TimePoint now = clock.now();
   const TimePoint next = now + req.validity;
   // RFC 5280 5.1.2.5 times end at 9999-12-31T23:59:59Z.

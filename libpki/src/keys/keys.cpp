@@ -141,7 +141,7 @@ bool is_encrypted_pem(std::string_view pem) {
 Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* passphrase) {
   if (is_encrypted_pem(pem)) {
     if (!passphrase)
-      return fail(ErrorCode::kBadInput, "the key is encrypted: give its passphrase with --passphrase-file");
+      return fail(ErrorCode::kBadInput, Field::kPassphrase, "the key is encrypted and no passphrase was given");
     PKI_ASSIGN(auto blocks, pem_blocks(pem, "ENCRYPTED PRIVATE KEY"));
     const unsigned char* p = blocks.front().data();
     OsslPtr<X509_SIG> sig(d2i_X509_SIG(nullptr, &p, static_cast<long>(blocks.front().size())));

@@ -192,7 +192,7 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
   if (probe.client_cert_file) {
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), probe.client_cert_file->c_str()) != 1)
       return fail_openssl(ErrorCode::kBadInput, "cannot use the client certificate '" + *probe.client_cert_file + "'");
-    if (!probe.client_key) return fail(ErrorCode::kBadInput, "--cert needs --key");
+    if (!probe.client_key) return fail(ErrorCode::kBadInput, Field::kClientKey, "a client certificate needs its private key");
     if (SSL_CTX_use_PrivateKey(ctx.get(), probe.client_key.get()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1)
       return fail_openssl(ErrorCode::kBadInput, "the client key does not match the client certificate");
   }

@@ -36,7 +36,7 @@ Result<const Profile*> find(std::string_view name) {
 Result<const Profile*> find_leaf(std::string_view name) {
   PKI_ASSIGN(const Profile* p, find(name));
   if (p->kind != Kind::kLeaf)
-    return fail(ErrorCode::kBadInput, "profile '" + std::string(name) + "' is for CAs: create CAs with `pki ca create`");
+    return fail(ErrorCode::kBadInput, "profile '" + std::string(name) + "' is for CA certificates, not leaves");
   return p;
 }
 

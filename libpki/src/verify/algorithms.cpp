@@ -60,15 +60,15 @@ AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, Algorith
     case NID_sha1:
       // SHA-1 signatures are forgeable (SHAttered, 2017; chosen-prefix collisions, 2020).
       if (policy == AlgorithmPolicy::kLegacy)
-        return {Verdict::kWarn, FindingCode::kWeakAlgorithm, std::string(name) + " (SHA-1, accepted by --legacy-algorithms)"};
-      return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + ": SHA-1 signatures are refused (--legacy-algorithms accepts them)"};
+        return {Verdict::kWarn, FindingCode::kWeakAlgorithm, std::string(name) + " (SHA-1, accepted by the legacy algorithm policy)"};
+      return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + ": SHA-1 signatures are refused (the legacy algorithm policy accepts them)"};
     default:
       // MD2, MD4, MD5 and anything else: never.
       return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + " is refused"};
   }
   if (pkey == NID_dsa || pkey == NID_dsaWithSHA1) {
-    if (policy == AlgorithmPolicy::kLegacy) return {Verdict::kWarn, FindingCode::kWeakAlgorithm, std::string(name) + " (DSA, accepted by --legacy-algorithms)"};
-    return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + ": DSA is refused (--legacy-algorithms accepts it)"};
+    if (policy == AlgorithmPolicy::kLegacy) return {Verdict::kWarn, FindingCode::kWeakAlgorithm, std::string(name) + " (DSA, accepted by the legacy algorithm policy)"};
+    return {Verdict::kRefuse, FindingCode::kWeakAlgorithm, std::string(name) + ": DSA is refused (the legacy algorithm policy accepts it)"};
   }
   return {Verdict::kAccept, FindingCode::kOk, name};
 }
@@ -97,9 +97,9 @@ AlgorithmVerdict judge_key(const EVP_PKEY& key, AlgorithmPolicy policy) {
     case EVP_PKEY_ED25519:
     case EVP_PKEY_ED448: return {Verdict::kAccept, FindingCode::kOk, id == EVP_PKEY_ED25519 ? "Ed25519" : "Ed448"};
     case EVP_PKEY_DSA:
-      if (policy != AlgorithmPolicy::kLegacy) return {Verdict::kRefuse, FindingCode::kWeakKey, "DSA keys are refused (--legacy-algorithms accepts them)"};
+      if (policy != AlgorithmPolicy::kLegacy) return {Verdict::kRefuse, FindingCode::kWeakKey, "DSA keys are refused (the legacy algorithm policy accepts them)"};
       if (bits < 1024) return {Verdict::kRefuse, FindingCode::kWeakKey, "DSA " + std::to_string(bits) + " bits is too weak"};
-      return {Verdict::kWarn, FindingCode::kWeakKey, "DSA " + std::to_string(bits) + " (accepted by --legacy-algorithms)"};
+      return {Verdict::kWarn, FindingCode::kWeakKey, "DSA " + std::to_string(bits) + " (accepted by the legacy algorithm policy)"};
     default: return {Verdict::kRefuse, FindingCode::kWeakKey, std::string("key algorithm ") + OBJ_nid2sn(id) + " is not accepted"};
   }
 }

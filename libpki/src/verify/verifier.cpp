@@ -105,7 +105,7 @@ Verifier::~Verifier() = default;
 
 Result<VerifyResult> Verifier::verify(const cert::CertificatePtr& target, const VerifyOptions& options) {
   if (!engine_->in.anchors) return fail(ErrorCode::kBadInput, "no trust anchors given");
-  if (options.max_depth < 0) return fail(ErrorCode::kBadInput, "the maximum path depth must be 0 or more");
+  if (options.max_depth < 0) return fail(ErrorCode::kBadInput, Field::kMaxDepth, "the maximum path depth must be 0 or more");
   VerifyOptions opts = options;
   if (opts.host) {
     // An IP literal given as a host is an IP reference identity (RFC 9525 6.2); "[::1]" too.

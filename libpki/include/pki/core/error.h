@@ -21,10 +21,32 @@ enum class ErrorCode : int {
   kInternal = 70,  // a bug or an unexpected library failure (EX_SOFTWARE)
 };
 
+// The part of a request an error is about, when it is one. libpki names fields and limits in its
+// messages, never a front end's flags; the `pki` command maps a Field to its option.
+enum class Field {
+  kNone,
+  kDatabase,        // the store's location
+  kPassphrase,      // the passphrase for CA keys
+  kCa,              // the CA a request names
+  kDays,            // a validity period in days
+  kPathLen,         // a CA's pathLenConstraint
+  kPermittedDns,    // name constraints asked for a new CA
+  kExcludedDns,
+  kCommonName,
+  kSubjectAltName,
+  kInvalidityDate,
+  kCrlValidity,     // a CRL's nextUpdate - thisUpdate
+  kMaxDepth,        // the verifier's path depth limit
+  kClientKey,       // a TLS client certificate's key
+  kKeyOut,          // where a generated key goes
+  kCsr,
+};
+
 struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;  // one line, safe to print: never a secret
   std::string detail;   // diagnostics (OpenSSL or SQLite error text), may be empty
+  Field field = Field::kNone;
 };
 
 template <class T>
@@ -32,6 +54,18 @@ using Result = tl::expected<T, Error>;
 
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message, std::string detail = {}) {
   return tl::unexpected<Error>(Error{code, std::move(message), std::move(detail)});
+}
+
+// The same, about one field of the request.
+inline tl::unexpected<Error> fail(ErrorCode code, Field field, std::string message) {
+  return tl::unexpected<Error>(Error{code, std::move(message), {}, field});
+}
+
+// `r`, with its error (if any) marked as being about `field`.
+template <class T>
+Result<T> in_field(Result<T> r, Field field) {
+  if (!r) r.error().field = field;
+  return r;
 }
 
 // Fails with `message` and drains OpenSSL's error queue into the detail.

@@ -420,7 +420,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   } else {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0)
-      return fail(ErrorCode::kNotFound, "no database at '" + path + "': run `pki init` first (or set --db / PKI_DB)");
+      return fail(ErrorCode::kNotFound, Field::kDatabase, "no database at '" + path + "'");
   }
   restrict_mode(path);
   sqlite3* raw = nullptr;
@@ -447,7 +447,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     tables = st->column_int(1);
   }
   if (version == 0 && mode == OpenMode::kExisting)
-    return fail(ErrorCode::kNotFound, "'" + path + "' is not a pki database: run `pki init` to create one");
+    return fail(ErrorCode::kNotFound, Field::kDatabase, "'" + path + "' is not a pki database");
   if (version == 0 && tables > 0)
     return fail(ErrorCode::kBadInput, "'" + path + "' holds another application's tables: refusing to initialise it");
 
