@@ -1,11 +1,10 @@
 // pki export: a certificate as PEM, DER or PKCS#12, with its chain.
 #include <iostream>
 
-#include <openssl/pkcs12.h>
-
 #include "context.h"
 #include "lookup.h"
 
+#include "pki/cert/pkcs12.h"
 #include "pki/core/io.h"
 #include "pki/keys/keys.h"
 
@@ -17,32 +16,6 @@ struct ExportOptions {
   std::string serial, ca, format = "pem", out, key;
   bool chain = false;
 };
-
-Result<std::string> pkcs12(const store::CertificateRecord& rec, const std::vector<cert::CertificatePtr>& chain,
-                           const std::string& key_file, const Secret* pass) {
-  PKI_ASSIGN(auto leaf, cert::Certificate::from_der(rec.der));
-  OsslPtr<EVP_PKEY> key;
-  if (!key_file.empty()) {
-    PKI_ASSIGN(std::string pem, read_file(key_file));
-    PKI_ASSIGN(key, keys::from_pkcs8_pem(pem, pass));
-    if (X509_check_private_key(leaf->x509_mutable(), key.get()) != 1) {
-      drain_openssl_errors();
-      return fail(ErrorCode::kBadInput, "the key in '" + key_file + "' does not belong to certificate " + rec.serial);
-    }
-  }
-  OsslPtr<STACK_OF(X509)> cas(sk_X509_new_null());
-  for (const auto& c : chain) sk_X509_push(cas.get(), up_ref(c->x509_mutable()).release());
-  // OpenSSL 3's defaults: AES-256-CBC with PBKDF2 for the bags, an HMAC-SHA-256 MAC.
-  OsslPtr<PKCS12> p12(PKCS12_create(pass ? pass->reveal().c_str() : "", rec.subject.c_str(), key.get(),
-                                    leaf->x509_mutable(), cas.get(), 0, 0, 0, 0, 0));
-  if (!p12) return fail_openssl(ErrorCode::kInternal, "cannot build the PKCS#12 file");
-  unsigned char* buf = nullptr;
-  const int n = i2d_PKCS12(p12.get(), &buf);
-  if (n <= 0) return fail_openssl(ErrorCode::kInternal, "cannot encode the PKCS#12 file");
-  std::string out(reinterpret_cast<char*>(buf), static_cast<std::size_t>(n));
-  OPENSSL_free(buf);
-  return out;
-}
 
 Result<int> run_export(Context& ctx, const ExportOptions& o) {
   if (o.format != "pem" && o.format != "der" && o.format != "p12")
@@ -70,7 +43,14 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     bytes.assign(as_chars(rec.der));
   } else {
     PKI_ASSIGN(const Secret* pass, ctx.passphrase());
-    PKI_ASSIGN(bytes, pkcs12(rec, chain, o.key, pass));
+    PKI_ASSIGN(auto leaf, cert::Certificate::from_der(rec.der));
+    OsslPtr<EVP_PKEY> key;
+    if (!o.key.empty()) {
+      PKI_ASSIGN(std::string pem, read_file(o.key));
+      PKI_ASSIGN(key, keys::from_pkcs8_pem(pem, pass));
+    }
+    PKI_ASSIGN(Bytes p12, cert::build_pkcs12(*leaf, chain, key.get(), pass, rec.subject));
+    bytes.assign(as_chars(p12));
   }
   if (!o.out.empty()) {
     PKI_TRY(write_file_atomic(o.out, bytes, o.key.empty() ? 0644 : 0600));

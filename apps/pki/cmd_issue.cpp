@@ -1,14 +1,11 @@
 // pki issue: a leaf certificate by profile, from a CSR or from a key generated here.
 #include <iostream>
-#include <unistd.h>
 
 #include "context.h"
 #include "render.h"
 
 #include "pki/ca/authority.h"
-#include "pki/cert/csr.h"
 #include "pki/core/io.h"
-#include "pki/profiles/profile.h"
 
 namespace pki::app {
 
@@ -21,7 +18,7 @@ struct IssueOptions {
 };
 
 Result<int> run_issue(Context& ctx, const IssueOptions& o) {
-  // The request's own form, before the store is touched.
+  // Which options go together, before anything is read.
   if (o.csr.empty() == o.key_out.empty())
     return fail(ErrorCode::kBadInput, "give exactly one of --csr FILE or --key-out FILE");
   if (!o.key_type.empty() && o.key_out.empty())
@@ -33,9 +30,9 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
-  PKI_TRY(profiles::find_leaf(o.profile));
   PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));
   ca::IssueRequest req;
+  req.ca = o.ca;
   req.profile = o.profile;
   req.days = o.days;
   if (!o.cn.empty()) req.cn = o.cn;
@@ -43,41 +40,22 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     PKI_ASSIGN(auto gn, cert::parse_san(s));
     req.sans.push_back(std::move(gn));
   }
-  OsslPtr<EVP_PKEY> generated;
   if (!o.csr.empty()) {
-    PKI_ASSIGN(Bytes csr, load_csr_der(o.csr));
-    PKI_ASSIGN(auto info, cert::inspect_csr_der(csr));
-    req.key = ca::SubjectKey{std::move(info.spki), info.key_type};
-    req.requested_subject = std::move(info.subject);
-    req.requested_sans = std::move(info.requested_sans);
+    PKI_ASSIGN(Bytes der, load_csr_der(o.csr));
+    req.key = ca::CsrKey{std::move(der)};
   } else {
     PKI_ASSIGN(const auto type, keys::parse_key_type(o.key_type.empty() ? "ec-p256" : o.key_type));
-    PKI_TRY(check_writable(o.key_out, Overwrite::kRefuse));  // before the key is made
-    PKI_ASSIGN(generated, keys::generate(type));
-    PKI_ASSIGN(Bytes spki, keys::spki_der(*generated));
-    req.key = ca::SubjectKey{std::move(spki), type};
+    req.key = ca::NewKey{type, o.key_out, key_passphrase ? &*key_passphrase : nullptr};
   }
 
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
-  PKI_ASSIGN(auto issuer, authority.load_issuer(o.ca));
-
-  // The key file is written before the certificate is stored and removed if issuing fails: a
-  // certificate is never stored without the key the user asked for.
-  if (generated) {
-    PKI_ASSIGN(std::string pem, keys::to_pkcs8_pem(*generated, key_passphrase ? &*key_passphrase : nullptr));
-    PKI_TRY(write_file_atomic(o.key_out, pem, 0600, Overwrite::kRefuse));
-  }
-  auto issued = authority.issue(issuer, req);
-  if (!issued) {
-    if (generated) ::unlink(o.key_out.c_str());
-    return tl::unexpected(issued.error());
-  }
+  PKI_ASSIGN(const ca::Issued result, authority.issue(req));
+  const store::CertificateRecord* issued = &result.certificate;
   const std::string pem = to_pem("CERTIFICATE", issued->der);
   std::string chain_pem;
-  for (const auto& c : issuer.chain)
-    if (!c->self_issued()) chain_pem += to_pem("CERTIFICATE", c->der());
+  for (const auto& c : result.chain) chain_pem += to_pem("CERTIFICATE", c->der());
 
   auto written = [&]() -> Result<void> {
     if (!o.out.empty()) PKI_TRY(write_file_atomic(o.out, pem, 0644));

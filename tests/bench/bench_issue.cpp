@@ -104,11 +104,9 @@ int main(int argc, char** argv) {
     std::vector<ca::IssueRequest> batch;
     std::size_t issued = 0;
     for (const Bytes& der : csrs) {
-      auto info = must(cert::inspect_csr_der(der));
       ca::IssueRequest r;
       r.profile = "server";
-      r.key = ca::SubjectKey{std::move(info.spki), info.key_type};
-      r.requested_subject = std::move(info.subject);
+      r.key = ca::CsrKey{der};
       batch.push_back(std::move(r));
       if (batch.size() == kBatch) {
         issued += must(authority.issue_batch(issuer, batch)).size();

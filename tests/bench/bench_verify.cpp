@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
       r.cn = "host" + std::to_string(i) + ".bench.test";
       auto key = must(keys::generate(keys::KeyType::kEcP256));
       r.key = ca::SubjectKey{must(keys::spki_der(*key)), keys::KeyType::kEcP256};
-      leaves.push_back(must(cert::Certificate::from_der(must(authority.issue(in, r)).der)));
+      leaves.push_back(must(cert::Certificate::from_der(must(authority.issue(in, r)).certificate.der)));
     }
     // The intermediate's CRL: 10,000 revoked serials (none of them a leaf above).
     crl::CrlEncoder enc(must(cert::name_der(in.certificate->subject())), in.signer->algorithm(), now,

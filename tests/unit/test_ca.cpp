@@ -1,8 +1,11 @@
 #include <map>
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "pki/cert/name.h"
+#include "pki/cert/pkcs12.h"
+#include "pki/core/io.h"
 #include "pki/crl/crl_builder.h"
 #include "support.h"
 
@@ -78,7 +81,7 @@ TEST_CASE("issue: profiles decide the extensions; the CN becomes a SAN") {
   auto issuer = test::must(f.authority.load_issuer("int"));
   auto req = test::Fixture::request("server", "www.example.com");
   req.sans = {test::must(cert::parse_san("IP:192.0.2.1"))};
-  auto rec = test::must(f.authority.issue(issuer, req));
+  auto rec = test::must(f.authority.issue(issuer, req)).certificate;
   auto c = test::must(cert::Certificate::from_der(rec.der));
   CHECK(rec.sans == std::vector<std::string>{"DNS:www.example.com", "IP:192.0.2.1"});
   CHECK_FALSE(c->basic_constraints()->ca);
@@ -92,7 +95,7 @@ TEST_CASE("issue: profiles decide the extensions; the CN becomes a SAN") {
   CHECK_FALSE(c->serial_negative());
 
   auto client = test::Fixture::request("client", "Alice Example");  // not a host name: stays in the subject
-  auto crec = test::must(f.authority.issue(issuer, client));
+  auto crec = test::must(f.authority.issue(issuer, client)).certificate;
   CHECK(crec.sans.empty());
   CHECK(crec.not_after == f.clock.now() + days{365});
 }
@@ -106,7 +109,7 @@ TEST_CASE("issue: RSA leaves get keyEncipherment") {
   r.cn = "rsa.example";
   auto key = test::must(keys::generate(keys::KeyType::kRsa2048));
   r.key = ca::SubjectKey{test::must(keys::spki_der(*key)), keys::KeyType::kRsa2048};
-  auto c = test::must(cert::Certificate::from_der(test::must(f.authority.issue(issuer, r)).der));
+  auto c = test::must(cert::Certificate::from_der(test::must(f.authority.issue(issuer, r)).certificate.der));
   CHECK(*c->key_usage() == (cert::key_usage::kDigitalSignature | cert::key_usage::kKeyEncipherment));
 }
 
@@ -155,6 +158,106 @@ TEST_CASE("issue: an expired CA refuses") {
   CHECK(e.error().code == ErrorCode::kRefused);
 }
 
+TEST_CASE("issue: one call, the request's form before the CA's lookup") {
+  test::Fixture f;
+  f.root();
+  f.intermediate("int", "root");
+  auto count = [&] { return test::must(f.store->list_certificates({})).size(); };
+
+  SUBCASE("a key made here: written 0600, the certificate's key, the chain without the root") {
+    ca::IssueRequest r;
+    r.ca = "int";
+    r.profile = "server";
+    r.cn = "www.example.com";
+    r.key = ca::NewKey{keys::KeyType::kEcP256, f.dir.file("www.key"), nullptr};
+    auto issued = test::must(f.authority.issue(r));
+    struct stat st {};
+    REQUIRE(::stat(f.dir.file("www.key").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0600);
+    auto key = test::must(keys::from_pkcs8_pem(test::must(read_file(f.dir.file("www.key"))), nullptr));
+    auto c = test::must(cert::Certificate::from_der(issued.certificate.der));
+    CHECK(X509_check_private_key(c->x509_mutable(), key.get()) == 1);
+    REQUIRE(issued.chain.size() == 1);
+    CHECK(issued.chain[0]->subject_text() == "CN=int, O=Test");
+    // The same file again: refused before anything is looked up or stored.
+    r.ca = "nobody";
+    auto again = f.authority.issue(r);
+    REQUIRE_FALSE(again);
+    CHECK(again.error().code == ErrorCode::kBadInput);
+    CHECK(again.error().field == Field::kKeyOut);
+    CHECK(count() == 3);
+  }
+  SUBCASE("a CSR: its subject and SANs when the request gives none; its signature checked") {
+    auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+    OsslPtr<X509_REQ> req(X509_REQ_new());
+    auto subject = test::must(cert::parse_dn("CN=api.example.com"));
+    X509_REQ_set_subject_name(req.get(), subject.get());
+    X509_REQ_set_pubkey(req.get(), key.get());
+    REQUIRE(X509_REQ_sign(req.get(), key.get(), EVP_sha256()) > 0);
+    unsigned char* buf = nullptr;
+    const int n = i2d_X509_REQ(req.get(), &buf);
+    Bytes der(buf, buf + n);
+    OPENSSL_free(buf);
+    ca::IssueRequest r;
+    r.ca = "int";
+    r.profile = "server";
+    r.key = ca::CsrKey{der};
+    auto issued = test::must(f.authority.issue(r));
+    CHECK(issued.certificate.subject == "CN=api.example.com");
+    CHECK(issued.certificate.sans == std::vector<std::string>{"DNS:api.example.com"});
+    der[der.size() - 3] ^= 0x01;  // the request's signature no longer verifies
+    r.key = ca::CsrKey{der};
+    auto bad = f.authority.issue(r);
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code == ErrorCode::kBadInput);
+  }
+  SUBCASE("form errors come before lookups, lookups before refusals") {
+    auto r = test::Fixture::request("nope", "a.example.com");
+    r.ca = "nobody";
+    CHECK(f.authority.issue(r).error().code == ErrorCode::kBadInput);  // an unknown profile
+    r.profile = "server";
+    r.days = 0;
+    CHECK(f.authority.issue(r).error().field == Field::kDays);
+    r.days = 5000;  // over the profile's limit: a refusal, but the CA is unknown first
+    CHECK(f.authority.issue(r).error().code == ErrorCode::kNotFound);
+    r.ca = "int";
+    CHECK(f.authority.issue(r).error().code == ErrorCode::kRefused);
+    CHECK(count() == 2);
+  }
+}
+
+TEST_CASE("PKCS#12: the certificate, its chain and its key, openable with the passphrase") {
+  test::Fixture f;
+  f.root();
+  auto issuer = test::must(f.authority.load_issuer("root"));
+  auto req = test::Fixture::request("client", "alice");
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  req.key = ca::SubjectKey{test::must(keys::spki_der(*key)), keys::KeyType::kEcP256};
+  auto leaf = test::must(cert::Certificate::from_der(test::must(f.authority.issue(issuer, req)).certificate.der));
+  const Secret pass("correct horse");
+  const std::vector<cert::CertificatePtr> chain{issuer.certificate};
+  auto der = test::must(cert::build_pkcs12(*leaf, chain, key.get(), &pass, "alice"));
+  const unsigned char* p = der.data();
+  OsslPtr<PKCS12> p12(d2i_PKCS12(nullptr, &p, static_cast<long>(der.size())));
+  REQUIRE(p12);
+  CHECK(PKCS12_verify_mac(p12.get(), "wrong", 5) == 0);
+  EVP_PKEY* got_key = nullptr;
+  X509* got_cert = nullptr;
+  STACK_OF(X509)* got_chain = nullptr;
+  REQUIRE(PKCS12_parse(p12.get(), "correct horse", &got_key, &got_cert, &got_chain) == 1);
+  OsslPtr<EVP_PKEY> k(got_key);
+  OsslPtr<X509> c(got_cert);
+  OsslPtr<STACK_OF(X509)> ch(got_chain);
+  CHECK(X509_cmp(c.get(), leaf->x509_mutable()) == 0);
+  CHECK(EVP_PKEY_eq(k.get(), key.get()) == 1);
+  CHECK(sk_X509_num(ch.get()) == 1);
+  drain_openssl_errors();
+  // A key needs a passphrase, and must be the certificate's.
+  CHECK(cert::build_pkcs12(*leaf, chain, key.get(), nullptr, "alice").error().field == Field::kPassphrase);
+  auto other = test::must(keys::generate(keys::KeyType::kEcP256));
+  CHECK_FALSE(cert::build_pkcs12(*leaf, chain, other.get(), &pass, "alice"));
+}
+
 TEST_CASE("issue_batch: one transaction, all or nothing") {
   test::Fixture f;
   f.root();
@@ -183,9 +286,9 @@ TEST_CASE("revoke and CRL: reasons, invalidity dates, holds, numbers") {
   test::Fixture f;
   f.root();
   auto issuer = test::must(f.authority.load_issuer("root"));
-  auto a = test::must(f.authority.issue(issuer, test::Fixture::request("client", "a")));
-  auto b = test::must(f.authority.issue(issuer, test::Fixture::request("client", "b")));
-  auto c = test::must(f.authority.issue(issuer, test::Fixture::request("client", "c")));
+  auto a = test::must(f.authority.issue(issuer, test::Fixture::request("client", "a"))).certificate;
+  auto b = test::must(f.authority.issue(issuer, test::Fixture::request("client", "b"))).certificate;
+  auto c = test::must(f.authority.issue(issuer, test::Fixture::request("client", "c"))).certificate;
   crl::PublishRequest pub{&issuer.record, issuer.certificate.get(), issuer.signer.get(), days{7}, "tester"};
 
   auto empty = test::must(crl::publish(*f.store, f.clock, pub));

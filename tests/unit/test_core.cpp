@@ -116,3 +116,24 @@ TEST_CASE("atomic writes set the mode and can refuse to overwrite") {
   test::must(write_file_atomic(path, "three", 0644));
   CHECK(test::must(read_file(path)) == "three");
 }
+
+TEST_CASE("der: OIDs, checked at compile time or parsed at run time") {
+  static_assert(der::valid_dotted_oid("2.5.29.19"));
+  static_assert(der::valid_dotted_oid("1.3.6.1.4.1.11129.2.4.2"));
+  static_assert(!der::valid_dotted_oid("2.5.x"));
+  static_assert(!der::valid_dotted_oid("3.1"));   // the first arc is 0, 1 or 2
+  static_assert(!der::valid_dotted_oid("1.40"));  // under 0 and 1, the second is below 40
+  static_assert(!der::valid_dotted_oid("2"));
+  static_assert(!der::valid_dotted_oid("2..5"));
+  static_assert(!der::valid_dotted_oid("2.05"));
+  CHECK(der::oid("2.5.29.19") == Bytes{0x06, 0x03, 0x55, 0x1d, 0x13});
+  CHECK(test::must(der::parse_oid("1.2.840.113549.1.1.11")) ==
+        Bytes{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b});
+  CHECK(test::must(der::parse_oid("2.999.3")) == Bytes{0x06, 0x03, 0x88, 0x37, 0x03});
+  for (const char* bad : {"", "1", "1.2.", ".1.2", "1.2.-3", "1.2.99999999999999999999999", "a.b"}) {
+    CAPTURE(bad);
+    auto r = der::parse_oid(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kBadInput);
+  }
+}

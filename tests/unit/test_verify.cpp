@@ -77,7 +77,7 @@ struct Pki : test::Fixture {
     auto r = test::Fixture::request(profile, cn);
     for (const auto& s : sans) r.sans.push_back(test::must(cert::parse_san(s)));
     r.days = days_valid;
-    auto rec = test::must(authority.issue(int_issuer, r));
+    auto rec = test::must(authority.issue(int_issuer, r)).certificate;
     return test::must(cert::Certificate::from_der(rec.der));
   }
 
@@ -234,7 +234,7 @@ TEST_CASE("verify: CA:FALSE as an issuer, and path length") {
   const Bytes spki = test::must(keys::spki_der(*key));
   auto req = test::Fixture::request("client", "not a ca");
   req.key = ca::SubjectKey{spki, keys::KeyType::kEcP256};
-  auto fake_ca = test::must(cert::Certificate::from_der(test::must(p.authority.issue(p.int_issuer, req)).der));
+  auto fake_ca = test::must(cert::Certificate::from_der(test::must(p.authority.issue(p.int_issuer, req)).certificate.der));
   auto fake_signer = test::must(cert::Signer::create(std::move(key)));
   auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
   auto leaf = forge(fake_signer, *fake_ca, "CN=leaf", test::must(keys::spki_der(*leaf_key)),
@@ -724,7 +724,7 @@ TEST_CASE("verify: RFC 5280 rules independent suites agree on") {
   SUBCASE("a critical certificatePolicies with a qualifier pki does not know fails (4.2.1.4)") {
     // PolicyInformation { 2.5.29.32.0, { PolicyQualifierInfo { qualifier id, qualifier } } }
     auto policies = [](std::string_view qualifier_id, const Bytes& qualifier) {
-      const Bytes qualifier_info = der::sequence({der::oid(qualifier_id), qualifier});
+      const Bytes qualifier_info = der::sequence({test::must(der::parse_oid(qualifier_id)), qualifier});
       const Bytes info = der::sequence({der::oid(oid::kAnyPolicy), der::sequence({qualifier_info})});
       return cert::Extension{oid::kCertificatePolicies, true, der::sequence({info})};
     };

@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <cctype>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 
 #include "pki/cert/name.h"
 #include "pki/cert/name_constraints.h"
+#include "pki/cert/csr.h"
 #include "pki/cert/oids.h"
+#include "pki/core/io.h"
 #include "pki/core/time.h"
 
 namespace pki::ca {
@@ -89,7 +92,7 @@ Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> da
   const int d = days.value_or(profile.default_days);
   if (d <= 0) return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
   if (d > profile.max_days)
-    return fail(ErrorCode::kRefused, "profile '" + std::string(profile.name) + "' allows at most " +
+    return fail(ErrorCode::kRefused, Field::kDays, "profile '" + std::string(profile.name) + "' allows at most " +
                                          std::to_string(profile.max_days) + " days (" + std::string(profile.max_days_source) + ")");
   return d;
 }
@@ -104,6 +107,15 @@ Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
 }
 
 }  // namespace
+
+struct Authority::Shaped {
+  const profiles::Profile* profile = nullptr;
+  SubjectKey key;                 // the SPKI is empty until a NewKey is made
+  const NewKey* new_key = nullptr;
+  OsslPtr<X509_NAME> subject;
+  std::vector<cert::GeneralName> sans;
+  int days = 0;
+};
 
 struct Authority::Prepared {
   cert::TbsCertificate tbs;
@@ -270,7 +282,11 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
 
   cert::TbsCertificate tbs;
   tbs.subject = subject_der;
-  tbs.issuer = parent ? cert::name_der(parent->certificate->subject()).value() : subject_der;
+  if (parent) {
+    PKI_ASSIGN(tbs.issuer, cert::name_der(parent->certificate->subject()));
+  } else {
+    tbs.issuer = subject_der;
+  }
   tbs.not_before = now;
   tbs.not_after = not_after;
   tbs.spki = spki;
@@ -327,100 +343,124 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   return CaCreated{std::move(arec), std::move(crec)};
 }
 
-Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const IssueRequest& req) {
-  // The request's own form.
-  PKI_ASSIGN(const profiles::Profile* profile, profiles::find_leaf(req.profile));
-  const bool server = std::find(profile->extended_key_usages.begin(), profile->extended_key_usages.end(),
-                                oid::kServerAuth) != profile->extended_key_usages.end();
+// The request's own form, before anything is looked up: the profile, the key (a CSR's checked),
+// the subject, the SANs, the validity.
+Result<Authority::Shaped> Authority::shape(const IssueRequest& req) {
+  Shaped out;
+  PKI_ASSIGN(out.profile, profiles::find_leaf(req.profile));
+  const profiles::Profile& profile = *out.profile;
+  const bool server = std::find(profile.extended_key_usages.begin(), profile.extended_key_usages.end(),
+                                oid::kServerAuth) != profile.extended_key_usages.end();
   const cert::Wildcard wildcard = server ? cert::Wildcard::kAllow : cert::Wildcard::kRefuse;
 
-  OsslPtr<X509_NAME> subject;
+  OsslPtr<X509_NAME> requested_subject;
+  std::vector<cert::GeneralName> requested_sans;
+  if (const auto* k = std::get_if<SubjectKey>(&req.key)) {
+    out.key = *k;
+  } else if (const auto* csr = std::get_if<CsrKey>(&req.key)) {
+    PKI_ASSIGN(auto info, in_field(cert::inspect_csr_der(csr->der), Field::kCsr));
+    out.key = SubjectKey{std::move(info.spki), info.key_type};
+    requested_subject = std::move(info.subject);
+    requested_sans = std::move(info.requested_sans);
+  } else {
+    out.new_key = &std::get<NewKey>(req.key);
+    if (out.new_key->out.empty()) return fail(ErrorCode::kBadInput, Field::kKeyOut, "no file named for the new key");
+    PKI_TRY(in_field(check_writable(out.new_key->out, Overwrite::kRefuse), Field::kKeyOut));  // before the key is made
+    out.key.type = out.new_key->type;
+  }
+
   if (req.cn) {
     if (req.cn->empty()) return fail(ErrorCode::kBadInput, Field::kCommonName, "the common name is empty");
-    subject.reset(X509_NAME_new());
-    if (!X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
+    out.subject.reset(X509_NAME_new());
+    if (!X509_NAME_add_entry_by_NID(out.subject.get(), NID_commonName, MBSTRING_UTF8,
                                     reinterpret_cast<const unsigned char*>(req.cn->data()),
                                     static_cast<int>(req.cn->size()), -1, 0))
       return fail_openssl(ErrorCode::kBadInput, "invalid common name");
-  } else if (req.requested_subject) {
-    subject.reset(X509_NAME_dup(req.requested_subject.get()));
+  } else if (requested_subject) {
+    out.subject = std::move(requested_subject);
   } else {
-    subject.reset(X509_NAME_new());
+    out.subject.reset(X509_NAME_new());
   }
-  PKI_TRY(cert::check_subject(*subject));
+  PKI_TRY(cert::check_subject(*out.subject));
 
-  std::vector<cert::GeneralName> sans;
   const bool from_request = req.sans.empty();
-  for (const auto& gn : from_request ? req.requested_sans : req.sans) {
-    // Every SAN passes the same checks, whether typed on the command line or carried by a CSR.
+  for (const auto& gn : from_request ? requested_sans : req.sans) {
+    // Every SAN passes the same checks, whether typed by the caller or carried by a CSR.
     const auto t = gn.type;
     if (t != cert::GeneralNameType::kDns && t != cert::GeneralNameType::kIp && t != cert::GeneralNameType::kEmail &&
         t != cert::GeneralNameType::kUri)
       return fail(ErrorCode::kBadInput, "the CSR asks for " + cert::to_string(gn) + ": pki issues DNS, IP, EMAIL and URI names only");
-    PKI_ASSIGN(auto checked, cert::parse_san(cert::to_string(gn), wildcard));
-    if (std::find(sans.begin(), sans.end(), checked) == sans.end()) sans.push_back(std::move(checked));
+    PKI_ASSIGN(auto checked, in_field(cert::parse_san(cert::to_string(gn), wildcard), Field::kSubjectAltName));
+    if (std::find(out.sans.begin(), out.sans.end(), checked) == out.sans.end()) out.sans.push_back(std::move(checked));
   }
   // A server certificate's CN is also a SAN (DESIGN.md), since RFC 9525 clients look only at SANs.
   // A client certificate's CN names its holder ("alice"), not a host: it stays in the subject.
-  if (const std::string cn = cert::common_name(*subject); server && !cn.empty()) {
+  if (const std::string cn = cert::common_name(*out.subject); server && !cn.empty()) {
     cert::GeneralName as_san;
     if (auto ip = cert::parse_ip(cn)) {
       as_san = cert::GeneralName{cert::GeneralNameType::kIp, {}, *ip};
     } else {
       auto dns = cert::parse_dns_name(cn, "CN", wildcard);
       if (!dns)
-        return fail(ErrorCode::kBadInput, "the CN '" + cn + "' of a " + std::string(profile->name) +
-                                              " certificate must be a DNS name or an IP address: " + dns.error().message);
+        return fail(ErrorCode::kBadInput, Field::kCommonName,
+                    "the CN '" + cn + "' of a " + std::string(profile.name) +
+                        " certificate must be a DNS name or an IP address: " + dns.error().message);
       as_san = cert::GeneralName{cert::GeneralNameType::kDns, *dns, {}};
     }
-    if (std::find(sans.begin(), sans.end(), as_san) == sans.end()) sans.insert(sans.begin(), as_san);
+    if (std::find(out.sans.begin(), out.sans.end(), as_san) == out.sans.end()) out.sans.insert(out.sans.begin(), as_san);
   }
-  if (sans.empty() && profile->name_requirement == profiles::NameRequirement::kRequired)
-    return fail(ErrorCode::kRefused, "a " + std::string(profile->name) +
+  if (out.sans.empty() && profile.name_requirement == profiles::NameRequirement::kRequired)
+    return fail(ErrorCode::kRefused, "a " + std::string(profile.name) +
                                          " certificate needs a name: a common name or a DNS or IP subjectAltName");
-  if (sans.empty() && X509_NAME_entry_count(subject.get()) == 0)
+  if (out.sans.empty() && X509_NAME_entry_count(out.subject.get()) == 0)
     return fail(ErrorCode::kBadInput, "the certificate would name nobody: it needs a common name or a subjectAltName");
-  PKI_ASSIGN(const int days_valid, resolve_days(*profile, req.days));
+  out.days = req.days.value_or(profile.default_days);
+  if (out.days <= 0) return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
+  return out;
+}
 
-  // The issuer's state, the chain's limits.
+// The issuing CA's state and the chain's limits, then the certificate to sign.
+Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shaped& shaped, const SubjectKey& key) {
+  const profiles::Profile& profile = *shaped.profile;
+  PKI_ASSIGN(const int days_valid, resolve_days(profile, shaped.days));
   const TimePoint now = clock_.now();
   PKI_TRY(check_issuer_usable(issuer, now));
   const TimePoint not_after = now + days{days_valid};
   PKI_TRY(check_within_issuer(issuer, not_after));
-  std::vector<cert::GeneralName> constrained = sans;
-  const auto from_subject = cert::subject_names(*subject, sans);
+  std::vector<cert::GeneralName> constrained = shaped.sans;
+  const auto from_subject = cert::subject_names(*shaped.subject, shaped.sans);
   constrained.insert(constrained.end(), from_subject.begin(), from_subject.end());
   PKI_TRY(check_name_constraints(issuer, constrained, issuer.record.name));
 
   Prepared p;
-  p.tbs.issuer = cert::name_der(issuer.certificate->subject()).value();
-  PKI_ASSIGN(p.tbs.subject, cert::name_der(*subject));
+  PKI_ASSIGN(p.tbs.issuer, cert::name_der(issuer.certificate->subject()));
+  PKI_ASSIGN(p.tbs.subject, cert::name_der(*shaped.subject));
   p.tbs.not_before = now;
   p.tbs.not_after = not_after;
-  p.tbs.spki = req.key.spki;
-  PKI_ASSIGN(Bytes ski, cert::key_identifier(req.key.spki));
-  const bool rsa = req.key.type == keys::KeyType::kRsa2048 || req.key.type == keys::KeyType::kRsa3072 ||
-                   req.key.type == keys::KeyType::kRsa4096;
+  p.tbs.spki = key.spki;
+  PKI_ASSIGN(Bytes ski, cert::key_identifier(key.spki));
+  const bool rsa = key.type == keys::KeyType::kRsa2048 || key.type == keys::KeyType::kRsa3072 ||
+                   key.type == keys::KeyType::kRsa4096;
   // keyEncipherment only for RSA keys, which TLS 1.2's RSA key exchange encrypts to (RFC 5246 7.4.2).
   std::uint16_t usage = cert::key_usage::kDigitalSignature;
   if (rsa) usage |= cert::key_usage::kKeyEncipherment;
   p.tbs.extensions.push_back(cert::ext::basic_constraints(false, std::nullopt));
   p.tbs.extensions.push_back(cert::ext::key_usage(usage));
-  p.tbs.extensions.push_back(cert::ext::ext_key_usage(profile->extended_key_usages));
+  p.tbs.extensions.push_back(cert::ext::ext_key_usage(profile.extended_key_usages));
   p.tbs.extensions.push_back(cert::ext::subject_key_id(ski));
   p.tbs.extensions.push_back(cert::ext::authority_key_id(ski_of(*issuer.certificate)));
-  if (!sans.empty())
-    p.tbs.extensions.push_back(cert::ext::subject_alt_name(sans, X509_NAME_entry_count(subject.get()) == 0));
+  if (!shaped.sans.empty())
+    p.tbs.extensions.push_back(cert::ext::subject_alt_name(shaped.sans, X509_NAME_entry_count(shaped.subject.get()) == 0));
   if (issuer.record.crl_url) p.tbs.extensions.push_back(cert::ext::crl_distribution_point(*issuer.record.crl_url));
 
   p.record.issuer_id = issuer.record.id;
   p.record.issuer_name = issuer.record.name;
-  p.record.subject = cert::format_dn(*subject);
-  p.record.sans = san_strings(sans);
+  p.record.subject = cert::format_dn(*shaped.subject);
+  p.record.sans = san_strings(shaped.sans);
   p.record.not_before = now;
   p.record.not_after = not_after;
-  p.record.profile = std::string(profile->name);
-  p.record.key_type = std::string(keys::to_string(req.key.type));
+  p.record.profile = std::string(profile.name);
+  p.record.key_type = std::string(keys::to_string(key.type));
   p.record.created_at = now;
   return p;
 }
@@ -458,13 +498,55 @@ Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer,
   return p.record;
 }
 
-Result<store::CertificateRecord> Authority::issue(const Issuer& issuer, const IssueRequest& request) {
-  PKI_ASSIGN(Prepared p, prepare(issuer, request));
+Result<Issued> Authority::issue(const IssueRequest& request) {
+  PKI_ASSIGN(const Shaped shaped, shape(request));
+  PKI_ASSIGN(const Issuer issuer, load_issuer(request.ca));
+  return issue_shaped(issuer, shaped);
+}
+
+Result<Issued> Authority::issue(const Issuer& issuer, const IssueRequest& request) {
+  if (!request.ca.empty() && request.ca != issuer.record.name)
+    return fail(ErrorCode::kBadInput, Field::kCa, "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
+  PKI_ASSIGN(const Shaped shaped, shape(request));
+  return issue_shaped(issuer, shaped);
+}
+
+Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shaped) {
+  // A key made here is made only once the request is known to be good up to signing.
+  SubjectKey key = shaped.key;
+  OsslPtr<EVP_PKEY> generated;
+  std::string key_pem;
+  if (shaped.new_key) {
+    PKI_ASSIGN(generated, keys::generate(shaped.new_key->type));
+    PKI_ASSIGN(key.spki, keys::spki_der(*generated));
+    PKI_ASSIGN(key_pem, keys::to_pkcs8_pem(*generated, shaped.new_key->passphrase));
+  }
+  PKI_ASSIGN(Prepared p, prepare(issuer, shaped, key));
   PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));  // signed before the write lock is taken
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   PKI_ASSIGN(auto rec, store_prepared(issuer, p));
-  PKI_TRY(tx.commit());
-  return rec;
+  // The key file, inside the transaction: if it cannot be written nothing is stored, and if the
+  // commit fails it is removed.
+  if (shaped.new_key) PKI_TRY(in_field(write_file_atomic(shaped.new_key->out, key_pem, 0600, Overwrite::kRefuse), Field::kKeyOut));
+  if (auto committed = tx.commit(); !committed) {
+    if (shaped.new_key) ::unlink(shaped.new_key->out.c_str());
+    return tl::unexpected(committed.error());
+  }
+  Issued out{std::move(rec), {}};
+  for (const auto& c : issuer.chain)
+    if (!c->self_issued()) out.chain.push_back(c);
+  return out;
+}
+
+Result<Authority::Prepared> Authority::prepare_batch_item(const Issuer& issuer, const IssueRequest& request) {
+  if (std::holds_alternative<NewKey>(request.key))
+    return fail(ErrorCode::kBadInput, "a batch takes keys or CSRs, not keys to make");
+  if (!request.ca.empty() && request.ca != issuer.record.name)
+    return fail(ErrorCode::kBadInput, Field::kCa, "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
+  PKI_ASSIGN(const Shaped shaped, shape(request));
+  PKI_ASSIGN(Prepared p, prepare(issuer, shaped, shaped.key));
+  PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
+  return p;
 }
 
 Result<std::vector<store::CertificateRecord>> Authority::issue_batch(const Issuer& issuer,
@@ -472,8 +554,7 @@ Result<std::vector<store::CertificateRecord>> Authority::issue_batch(const Issue
   std::vector<Prepared> prepared;
   prepared.reserve(requests.size());
   for (const auto& r : requests) {
-    PKI_ASSIGN(Prepared p, prepare(issuer, r));
-    PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
+    PKI_ASSIGN(Prepared p, prepare_batch_item(issuer, r));
     prepared.push_back(std::move(p));
   }
   std::vector<store::CertificateRecord> out;

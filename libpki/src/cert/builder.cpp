@@ -39,9 +39,9 @@ Extension key_usage(std::uint16_t bits) {
   return {oid::kKeyUsage, true, der::bit_string(content, unused)};
 }
 
-Extension ext_key_usage(std::span<const std::string_view> purposes) {
+Extension ext_key_usage(std::span<const der::ConstOid> purposes) {
   Bytes body;
-  for (std::string_view p : purposes) {
+  for (der::ConstOid p : purposes) {
     const Bytes o = der::oid(p);
     body.insert(body.end(), o.begin(), o.end());
   }

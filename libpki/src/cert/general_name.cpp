@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <cctype>
 
+#include "pki/cert/certificate.h"
 #include "pki/cert/name.h"
 #include "pki/core/der.h"
 
@@ -170,11 +171,7 @@ Bytes encode(const GeneralName& name) {
     case GeneralNameType::kUri: return der::tlv(der::tag::context(n), as_bytes(name.text));
     case GeneralNameType::kIp: return der::tlv(der::tag::context(n), name.bytes);
     case GeneralNameType::kDirectory: return der::tlv(der::tag::context_constructed(n), name.bytes);
-    case GeneralNameType::kRegisteredId: {
-      Bytes oid = der::oid(name.text);
-      oid[0] = der::tag::context(n);
-      return oid;
-    }
+    case GeneralNameType::kRegisteredId: return der::tlv(der::tag::context(n), name.bytes);
     default: return name.bytes;  // kept as the whole encoded GeneralName
   }
 }
@@ -205,9 +202,9 @@ Result<GeneralName> from_openssl(const GENERAL_NAME& gn) {
       break;
     }
     case GEN_RID: {
-      char buf[128];
-      OBJ_obj2txt(buf, sizeof buf, gn.d.rid, 1);
-      out.text = buf;
+      out.text = oid_text(*gn.d.rid);
+      const unsigned char* content = OBJ_get0_data(gn.d.rid);
+      out.bytes.assign(content, content + OBJ_length(gn.d.rid));
       break;
     }
     default: {

@@ -2,8 +2,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <stdexcept>
 #include <string>
 
 namespace pki::der {
@@ -59,21 +57,34 @@ static void append_base128(Bytes& out, unsigned long long v) {
   for (int i = n - 1; i >= 0; --i) out.push_back(static_cast<std::uint8_t>(buf[i] | (i ? 0x80 : 0)));
 }
 
-Bytes oid(std::string_view dotted) {
+namespace {
+
+// `dotted` has passed valid_dotted_oid.
+Bytes encode_oid(std::string_view dotted) {
   std::vector<unsigned long long> arcs;
-  std::string s(dotted);
-  const char* p = s.c_str();
-  while (*p) {
-    char* end = nullptr;
-    arcs.push_back(std::strtoull(p, &end, 10));
-    if (end == p) throw std::logic_error("bad OID constant: " + s);
-    p = (*end == '.') ? end + 1 : end;
+  unsigned long long value = 0;
+  for (char c : dotted) {
+    if (c == '.') {
+      arcs.push_back(value);
+      value = 0;
+    } else {
+      value = value * 10 + static_cast<unsigned>(c - '0');
+    }
   }
-  if (arcs.size() < 2) throw std::logic_error("bad OID constant: " + s);
+  arcs.push_back(value);
   Bytes content;
   append_base128(content, arcs[0] * 40 + arcs[1]);
   for (std::size_t i = 2; i < arcs.size(); ++i) append_base128(content, arcs[i]);
   return tlv(tag::kOid, content);
+}
+
+}  // namespace
+
+Bytes oid(ConstOid dotted) { return encode_oid(dotted.text()); }
+
+Result<Bytes> parse_oid(std::string_view dotted) {
+  if (!valid_dotted_oid(dotted)) return fail(ErrorCode::kBadInput, "'" + std::string(dotted) + "' is not an OID in dotted form");
+  return encode_oid(dotted);
 }
 
 Bytes boolean(bool value) { return Bytes{tag::kBoolean, 1, static_cast<std::uint8_t>(value ? 0xff : 0x00)}; }

@@ -135,7 +135,7 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
   if (target.special) return write_in_place(target, data);
   const std::string& path = target.path;
   std::uint8_t rnd[8];
-  RAND_bytes(rnd, sizeof rnd);
+  if (RAND_bytes(rnd, sizeof rnd) != 1) return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
   const std::string tmp = path + ".tmp-" + to_hex(rnd);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));

@@ -1,5 +1,7 @@
 #include "pki/core/sqlite.h"
 
+#include <cstdint>
+
 namespace pki {
 
 SqlStatement& SqlStatement::operator=(SqlStatement&& o) noexcept {
@@ -19,25 +21,37 @@ SqlStatement::~SqlStatement() {
 SqlStatement& SqlStatement::reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_rc_ = SQLITE_OK;
   return *this;
 }
 
-SqlStatement& SqlStatement::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+SqlStatement& SqlStatement::bound(int rc, int index) {
+  if (rc != SQLITE_OK && bind_rc_ == SQLITE_OK) {
+    bind_rc_ = rc;
+    bind_index_ = index;
+  }
   return *this;
+}
+
+namespace {
+
+// SQLite takes lengths as int: a longer value is refused rather than truncated.
+int length_of(std::size_t n) { return n > static_cast<std::size_t>(INT32_MAX) ? -1 : static_cast<int>(n); }
+
+}  // namespace
+
+SqlStatement& SqlStatement::bind(int index, std::int64_t value) {
+  return bound(sqlite3_bind_int64(stmt_, index, value), index);
 }
 SqlStatement& SqlStatement::bind(int index, std::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-  return *this;
+  const int n = length_of(value.size());
+  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_text(stmt_, index, value.data(), n, SQLITE_TRANSIENT), index);
 }
 SqlStatement& SqlStatement::bind(int index, BytesView value) {
-  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-  return *this;
+  const int n = length_of(value.size());
+  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_blob(stmt_, index, value.data(), n, SQLITE_TRANSIENT), index);
 }
-SqlStatement& SqlStatement::bind(int index, std::nullopt_t) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
-}
+SqlStatement& SqlStatement::bind(int index, std::nullopt_t) { return bound(sqlite3_bind_null(stmt_, index), index); }
 SqlStatement& SqlStatement::bind(int index, const std::optional<std::string>& value) {
   return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
 }
@@ -46,6 +60,10 @@ SqlStatement& SqlStatement::bind(int index, const std::optional<std::int64_t>& v
 }
 
 Result<SqlStatement::Step> SqlStatement::step() {
+  if (bind_rc_ != SQLITE_OK)
+    return fail(ErrorCode::kStore, "database error: cannot bind parameter " + std::to_string(bind_index_) + ": " +
+                                       sqlite3_errstr(bind_rc_),
+                sqlite3_sql(stmt_));
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return Step::kRow;
   if (rc == SQLITE_DONE) return Step::kDone;

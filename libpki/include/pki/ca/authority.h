@@ -1,14 +1,16 @@
 // Authority: the CA side. Creates root and intermediate CAs, issues leaves by profile, revokes.
 //
 // Each change is one write transaction on the store, with its audit row; nothing is written when a
-// check refuses the request. Checks happen in this order: the request's own form (kBadInput), the
-// issuing CA's state and the profile's limits (kRefused), then signing and storing.
+// check refuses the request. Checks happen in this order: the request's own form (kBadInput), then
+// lookups (kNotFound: the CA), the issuing CA's state and the profile's limits (kRefused), then
+// signing and storing.
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "pki/cert/builder.h"
@@ -52,19 +54,38 @@ struct CaCreated {
   store::CertificateRecord certificate;
 };
 
+// The key a certificate certifies: one the caller holds, one a CSR carries, or one made here.
 struct SubjectKey {
   Bytes spki;  // DER SubjectPublicKeyInfo
   keys::KeyType type = keys::kDefaultKeyType;
 };
+struct CsrKey {
+  Bytes der;  // a PKCS#10 request: its signature is checked (proof of possession); its subject and
+              // SANs are used when the request gives none; everything else it asks for is ignored
+};
+struct NewKey {
+  keys::KeyType type = keys::kDefaultKeyType;
+  // Where the key goes: PKCS#8, 0600, never over an existing file. It is written before the
+  // certificate is stored and removed if storing fails, so that a certificate is never stored
+  // without the key it certifies. The library keeps no copy.
+  std::string out;
+  const Secret* passphrase = nullptr;  // encrypts the key file when set
+};
 
 struct IssueRequest {
+  std::string ca;  // the issuing CA
   std::string profile;
-  SubjectKey key;
-  std::optional<std::string> cn;                   // the subject becomes CN=<cn>
-  OsslPtr<X509_NAME> requested_subject;            // a CSR's subject, used when cn is absent
-  std::vector<cert::GeneralName> sans;             // the SANs asked for on the command line
-  std::vector<cert::GeneralName> requested_sans;   // a CSR's SANs, used when `sans` is empty
+  std::variant<SubjectKey, CsrKey, NewKey> key;
+  std::optional<std::string> cn;        // the subject becomes CN=<cn> (else a CSR's subject)
+  std::vector<cert::GeneralName> sans;  // else a CSR's SANs
   std::optional<int> days;
+};
+
+struct Issued {
+  store::CertificateRecord certificate;
+  // The issuing CAs from the signing CA up, without the self-signed root: what a server sends
+  // after its own certificate.
+  std::vector<cert::CertificatePtr> chain;
 };
 
 struct RevokeRequest {
@@ -99,15 +120,24 @@ class Authority {
   // The certificates of a CA and its ancestors, without loading keys.
   Result<std::vector<cert::CertificatePtr>> chain(const store::AuthorityRecord& authority);
 
-  Result<store::CertificateRecord> issue(const Issuer& issuer, const IssueRequest& request);
-  // Issues every request in one write transaction: all are stored, or none.
+  // The whole of `pki issue`: the request's form, the CA named by request.ca, its limits, the
+  // key (checked from a CSR, or made and written), signing, storing, the chain.
+  Result<Issued> issue(const IssueRequest& request);
+  // The same with a CA loaded once, for many certificates; request.ca is empty or names it.
+  Result<Issued> issue(const Issuer& issuer, const IssueRequest& request);
+  // Issues every request in one write transaction: all are stored, or none. Keys come from the
+  // caller or from CSRs (NewKey is refused: the batch writes no files).
   Result<std::vector<store::CertificateRecord>> issue_batch(const Issuer& issuer, std::span<const IssueRequest> requests);
 
   Result<Revoked> revoke(const RevokeRequest& request);
 
  private:
+  struct Shaped;
   struct Prepared;
-  Result<Prepared> prepare(const Issuer& issuer, const IssueRequest& request);
+  Result<Shaped> shape(const IssueRequest& request);
+  Result<Prepared> prepare(const Issuer& issuer, const Shaped& shaped, const SubjectKey& key);
+  Result<Prepared> prepare_batch_item(const Issuer& issuer, const IssueRequest& request);
+  Result<Issued> issue_shaped(const Issuer& issuer, const Shaped& shaped);
   Result<store::CertificateRecord> store_prepared(const Issuer& issuer, Prepared& prepared);
   Result<store::AuthorityRecord> find_authority(std::string_view name);
   Result<void> audit(std::string verb, std::optional<std::string> authority, std::optional<std::string> serial,

@@ -12,6 +12,7 @@
 #include "pki/cert/general_name.h"
 #include "pki/core/bytes.h"
 #include "pki/core/clock.h"
+#include "pki/core/der.h"
 #include "pki/core/error.h"
 #include "pki/core/ossl.h"
 #include "pki/keys/keys.h"
@@ -32,7 +33,7 @@ inline constexpr std::uint16_t kDecipherOnly = 1 << 8;
 }  // namespace key_usage
 
 struct Extension {
-  std::string_view oid;
+  der::ConstOid oid;
   bool critical = false;
   Bytes value;  // the DER that extnValue's OCTET STRING wraps
 };
@@ -40,7 +41,7 @@ struct Extension {
 namespace ext {
 Extension basic_constraints(bool ca, std::optional<int> path_len);  // critical (RFC 5280 4.2.1.9)
 Extension key_usage(std::uint16_t bits);                            // critical (RFC 5280 4.2.1.3)
-Extension ext_key_usage(std::span<const std::string_view> purposes);
+Extension ext_key_usage(std::span<const der::ConstOid> purposes);
 Extension subject_key_id(BytesView key_id);
 Extension authority_key_id(BytesView key_id);
 // Critical when the subject is empty (RFC 5280 4.2.1.6).

@@ -30,7 +30,8 @@ struct GeneralName {
   // kDirectory: the name formatted for people.
   std::string text;
   // kIp: 4 or 16 address octets (8 or 32 with a mask in name constraints); kDirectory: the DER Name;
-  // kOtherName, kX400, kEdiParty: the DER of the whole GeneralName.
+  // kRegisteredId: the OID's content octets; kOtherName, kX400, kEdiParty: the DER of the whole
+  // GeneralName.
   Bytes bytes;
 
   bool operator==(const GeneralName&) const = default;

@@ -10,6 +10,7 @@
 
 #include "pki/core/bytes.h"
 #include "pki/core/clock.h"
+#include "pki/core/error.h"
 
 namespace pki::der {
 
@@ -43,8 +44,52 @@ Bytes tlv(std::uint8_t tag, BytesView content);
 Bytes constructed(std::uint8_t tag, std::initializer_list<BytesView> parts);
 inline Bytes sequence(std::initializer_list<BytesView> parts) { return constructed(tag::kSequence, parts); }
 
-// OID from dotted text ("2.5.29.19"); the text must be a valid OID (these are constants).
-Bytes oid(std::string_view dotted);
+// Whether `dotted` is an OID in dotted text: at least two arcs of decimal digits, the first 0, 1
+// or 2 (X.660), the second below 40 under 0 and 1.
+constexpr bool valid_dotted_oid(std::string_view dotted) {
+  int arcs = 0;
+  unsigned long long first = 0, value = 0;
+  bool digits = false;
+  for (std::size_t i = 0; i <= dotted.size(); ++i) {
+    if (i == dotted.size() || dotted[i] == '.') {
+      if (!digits) return false;
+      if (arcs == 0) first = value;
+      if (arcs == 1 && first < 2 && value >= 40) return false;
+      ++arcs;
+      value = 0;
+      digits = false;
+    } else if (dotted[i] >= '0' && dotted[i] <= '9') {
+      if (digits && value == 0) return false;  // no leading zeros
+      if (value > (~0ULL - 9) / 10) return false;
+      value = value * 10 + static_cast<unsigned>(dotted[i] - '0');
+      digits = true;
+    } else {
+      return false;
+    }
+  }
+  return arcs >= 2 && first <= 2;
+}
+
+// An OID that is a constant of the program (oids.h, a literal): checked when pki is compiled, so
+// that encoding it cannot fail. Text read at run time goes through parse_oid.
+class ConstOid {
+ public:
+  consteval ConstOid(std::string_view dotted) : text_(dotted) {
+    if (!valid_dotted_oid(dotted)) throw "not an OID in dotted form";  // a compile-time error
+  }
+  consteval ConstOid(const char* dotted) : ConstOid(std::string_view(dotted)) {}
+  constexpr std::string_view text() const { return text_; }
+  constexpr operator std::string_view() const { return text_; }
+  friend constexpr bool operator==(ConstOid a, std::string_view b) { return a.text_ == b; }
+
+ private:
+  std::string_view text_;
+};
+
+// The DER of an OID.
+Bytes oid(ConstOid dotted);
+// The DER of an OID read at run time; kBadInput when it is not one.
+Result<Bytes> parse_oid(std::string_view dotted);
 Bytes boolean(bool value);
 Bytes integer(std::int64_t value);
 Bytes enumerated(std::int64_t value);

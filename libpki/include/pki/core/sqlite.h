@@ -25,6 +25,8 @@ class SqlStatement {
 
   // Resets the statement and clears its bindings, so that a kept statement can be reused.
   SqlStatement& reset();
+  // Binds chain; a bind that fails (out of memory, a value too big) is remembered and makes the
+  // next step() fail, so that no statement runs with a value missing.
   SqlStatement& bind(int index, std::int64_t value);
   SqlStatement& bind(int index, std::string_view value);
   SqlStatement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
@@ -48,10 +50,14 @@ class SqlStatement {
   std::optional<std::int64_t> column_optional_int(int i) const;
   Bytes column_blob(int i) const;
   bool column_is_null(int i) const;
+  sqlite3_stmt* raw() const { return stmt_; }
 
  private:
+  SqlStatement& bound(int rc, int index);
   sqlite3* db_ = nullptr;
   sqlite3_stmt* stmt_ = nullptr;
+  int bind_rc_ = SQLITE_OK;  // the first failed bind since reset()
+  int bind_index_ = 0;
 };
 
 class SqlDb {

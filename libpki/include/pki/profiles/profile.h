@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pki/core/der.h"
 #include "pki/core/error.h"
 
 namespace pki::profiles {
@@ -18,7 +19,7 @@ struct Profile {
   std::string_view name;
   std::string_view description;
   Kind kind;
-  std::vector<std::string_view> extended_key_usages;  // OIDs; empty for CAs
+  std::vector<der::ConstOid> extended_key_usages;  // empty for CAs
   int default_days;
   int max_days;
   NameRequirement name_requirement;  // kRequired: at least one SAN (a server must be named)

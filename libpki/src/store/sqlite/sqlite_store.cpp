@@ -23,18 +23,62 @@ namespace {
 constexpr int kBusyTimeoutMs = 30'000;
 
 std::string t2s(TimePoint t) { return format_rfc3339(t); }
-TimePoint s2t(const std::string& s) {
-  auto t = parse_rfc3339(s);
-  return t ? *t : TimePoint{};
-}
-std::optional<TimePoint> s2t(const std::optional<std::string>& s) {
-  if (!s) return std::nullopt;
-  return s2t(*s);
-}
 std::optional<std::string> t2s(const std::optional<TimePoint>& t) {
   if (!t) return std::nullopt;
   return t2s(*t);
 }
+
+// Reads one row's columns. A stored value that does not parse (a time, a SAN list) makes the row a
+// store error: it is never read as 1970 or as "no SANs".
+class Row {
+ public:
+  explicit Row(const SqlStatement& s) : s_(s) {}
+  std::int64_t integer(int i) const { return s_.column_int(i); }
+  std::optional<std::int64_t> optional_integer(int i) const { return s_.column_optional_int(i); }
+  std::string text(int i) const { return s_.column_text(i); }
+  std::optional<std::string> optional_text(int i) const { return s_.column_optional_text(i); }
+  Bytes blob(int i) const { return s_.column_blob(i); }
+  bool is_null(int i) const { return s_.column_is_null(i); }
+
+  TimePoint time(int i) {
+    const std::string text = s_.column_text(i);
+    auto t = parse_rfc3339(text);
+    if (!t) return bad(i, "an unreadable time '" + text + "'"), TimePoint{};
+    return *t;
+  }
+  std::optional<TimePoint> optional_time(int i) {
+    if (s_.column_is_null(i)) return std::nullopt;
+    return time(i);
+  }
+  // A JSON array of strings.
+  std::vector<std::string> strings(int i) {
+    const std::string text = s_.column_text(i);
+    const auto j = nlohmann::json::parse(text, nullptr, false);
+    std::vector<std::string> out;
+    if (!j.is_array()) return bad(i, "an unreadable list '" + text + "'"), out;
+    for (const auto& v : j) {
+      if (!v.is_string()) return bad(i, "an unreadable list '" + text + "'"), std::vector<std::string>{};
+      out.push_back(v.get<std::string>());
+    }
+    return out;
+  }
+
+  template <class T>
+  Result<T> done(T value) {
+    if (error_) return tl::unexpected(*error_);
+    return value;
+  }
+
+ private:
+  void bad(int i, const std::string& what) {
+    if (!error_)
+      error_ = Error{ErrorCode::kStore, "the database holds " + what + " in column " + sqlite3_column_name(s_.raw(), i) +
+                                            ": it is damaged",
+                     {}, Field::kDatabase};
+  }
+  const SqlStatement& s_;
+  std::optional<Error> error_;
+};
 
 constexpr std::string_view kCertColumns =
     "c.id, c.issuer_id, a.name, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile, c.key_type, "
@@ -42,39 +86,37 @@ constexpr std::string_view kCertColumns =
     "FROM certificates c JOIN authorities a ON a.id = c.issuer_id "
     "LEFT JOIN revocations r ON r.certificate_id = c.id ";
 
-CertificateRecord read_certificate(const SqlStatement& s) {
+Result<CertificateRecord> read_certificate(const SqlStatement& s) {
+  Row r(s);
   CertificateRecord c;
-  c.id = s.column_int(0);
-  c.issuer_id = s.column_int(1);
-  c.issuer_name = s.column_text(2);
-  c.serial = s.column_text(3);
-  c.subject = s.column_text(4);
-  const auto sans = nlohmann::json::parse(s.column_text(5), nullptr, false);
-  if (sans.is_array())
-    for (const auto& v : sans)
-      if (v.is_string()) c.sans.push_back(v.get<std::string>());
-  c.not_before = s2t(s.column_text(6));
-  c.not_after = s2t(s.column_text(7));
-  c.profile = s.column_text(8);
-  c.key_type = s.column_text(9);
-  c.der = s.column_blob(10);
-  c.fingerprint = s.column_text(11);
-  c.created_at = s2t(s.column_text(12));
-  if (!s.column_is_null(13))
-    c.revocation = RevocationRecord{s.column_text(13), s2t(s.column_text(14)), s2t(s.column_optional_text(15))};
-  return c;
+  c.id = r.integer(0);
+  c.issuer_id = r.integer(1);
+  c.issuer_name = r.text(2);
+  c.serial = r.text(3);
+  c.subject = r.text(4);
+  c.sans = r.strings(5);
+  c.not_before = r.time(6);
+  c.not_after = r.time(7);
+  c.profile = r.text(8);
+  c.key_type = r.text(9);
+  c.der = r.blob(10);
+  c.fingerprint = r.text(11);
+  c.created_at = r.time(12);
+  if (!r.is_null(13)) c.revocation = RevocationRecord{r.text(13), r.time(14), r.optional_time(15)};
+  return r.done(std::move(c));
 }
 
-AuthorityRecord read_authority(const SqlStatement& s) {
+Result<AuthorityRecord> read_authority(const SqlStatement& s) {
+  Row r(s);
   AuthorityRecord a;
-  a.id = s.column_int(0);
-  a.name = s.column_text(1);
-  a.parent_id = s.column_optional_int(2);
-  a.key_id = s.column_int(3);
-  a.certificate_id = s.column_optional_int(4);
-  a.crl_url = s.column_optional_text(5);
-  a.created_at = s2t(s.column_text(6));
-  return a;
+  a.id = r.integer(0);
+  a.name = r.text(1);
+  a.parent_id = r.optional_integer(2);
+  a.key_id = r.integer(3);
+  a.certificate_id = r.optional_integer(4);
+  a.crl_url = r.optional_text(5);
+  a.created_at = r.time(6);
+  return r.done(std::move(a));
 }
 
 constexpr std::string_view kAuthorityColumns =
@@ -150,9 +192,10 @@ class SqliteStore final : public Store {
   Result<KeyRecord> key(std::int64_t id) override {
     PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM keys WHERE id = ?"));
     s.bind(1, id);
-    PKI_ASSIGN(auto k, one<KeyRecord>(s, [](const SqlStatement& r) {
-      return KeyRecord{r.column_int(0), r.column_text(1), r.column_text(2), r.column_int(3) != 0, r.column_text(4),
-                       s2t(r.column_text(5))};
+    PKI_ASSIGN(auto k, one<KeyRecord>(s, [](const SqlStatement& st) {
+      Row r(st);
+      KeyRecord k{r.integer(0), r.text(1), r.text(2), r.integer(3) != 0, r.text(4), r.time(5)};
+      return r.done(std::move(k));
     }));
     if (!k) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
     return std::move(*k);
@@ -242,7 +285,8 @@ class SqliteStore final : public Store {
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
       if (step != SqlStatement::Step::kRow) break;
-      auto r = visit(read_certificate(s));
+      auto rec = read_certificate(s);
+      auto r = rec ? visit(*rec) : Result<void>(tl::unexpected(rec.error()));
       if (!r) {
         s.reset();
         return r;
@@ -290,8 +334,9 @@ class SqliteStore final : public Store {
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
       if (step != SqlStatement::Step::kRow) break;
-      auto r = visit(RevokedEntry{s.column_text(0), s2t(s.column_text(1)), s.column_text(2),
-                                  s2t(s.column_optional_text(3))});
+      Row row(s);
+      auto entry = row.done(RevokedEntry{row.text(0), row.time(1), row.text(2), row.optional_time(3)});
+      auto r = entry ? visit(*entry) : Result<void>(tl::unexpected(entry.error()));
       if (!r) {
         s.reset();
         return r;
@@ -322,9 +367,10 @@ class SqliteStore final : public Store {
     PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, issuer_id, crl_number, this_update, next_update, entries, der FROM crls "
                              "WHERE issuer_id = ? ORDER BY crl_number DESC LIMIT 1"));
     s.bind(1, issuer_id);
-    return one<CrlRecord>(s, [](const SqlStatement& r) {
-      return CrlRecord{r.column_int(0), r.column_int(1), r.column_int(2), s2t(r.column_text(3)),
-                       s2t(r.column_text(4)), r.column_int(5), r.column_blob(6)};
+    return one<CrlRecord>(s, [](const SqlStatement& st) {
+      Row r(st);
+      CrlRecord c{r.integer(0), r.integer(1), r.integer(2), r.time(3), r.time(4), r.integer(5), r.blob(6)};
+      return r.done(std::move(c));
     });
   }
 
@@ -342,9 +388,10 @@ class SqliteStore final : public Store {
                              "WHERE serial = ?1 AND (authority = ?2 OR (verb = 'ca-create' AND authority IN "
                              "(SELECT name FROM authorities WHERE certificate_id = ?3))) ORDER BY id"));
     s.bind(1, cert.serial).bind(2, cert.issuer_name).bind(3, cert.id);
-    return all<AuditEvent>(s, [](const SqlStatement& r) {
-      return AuditEvent{r.column_int(0), s2t(r.column_text(1)), r.column_text(2), r.column_text(3),
-                        r.column_optional_text(4), r.column_optional_text(5), r.column_text(6)};
+    return all<AuditEvent>(s, [](const SqlStatement& st) {
+      Row r(st);
+      AuditEvent e{r.integer(0), r.time(1), r.text(2), r.text(3), r.optional_text(4), r.optional_text(5), r.text(6)};
+      return r.done(std::move(e));
     });
   }
 
@@ -364,11 +411,19 @@ class SqliteStore final : public Store {
     return std::ref(*s);
   }
 
+  // `read` turns the current row into a Result<T>.
   template <class T, class Read>
   Result<std::optional<T>> one(SqlStatement& s, Read read) {
     PKI_ASSIGN(auto step, s.step());
     std::optional<T> out;
-    if (step == SqlStatement::Step::kRow) out = read(s);
+    if (step == SqlStatement::Step::kRow) {
+      auto row = read(s);
+      if (!row) {
+        s.reset();
+        return tl::unexpected(row.error());
+      }
+      out = std::move(*row);
+    }
     s.reset();
     return out;
   }
@@ -379,7 +434,12 @@ class SqliteStore final : public Store {
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
       if (step != SqlStatement::Step::kRow) break;
-      out.push_back(read(s));
+      auto row = read(s);
+      if (!row) {
+        s.reset();
+        return tl::unexpected(row.error());
+      }
+      out.push_back(std::move(*row));
     }
     s.reset();
     return out;
