@@ -16,6 +16,7 @@ namespace {
 
 struct ProbeCli {
   std::string target, servername, cert, key, timeout = "10s";
+  std::optional<std::string> http_get;
   std::vector<std::string> trust, trust_ca, crls;
   bool crl_from_store = false, allow_unknown = false;
 };
@@ -27,8 +28,27 @@ std::string_view failure_code(probe::Failure f) {
     case probe::Failure::kTimedOut: return "timed-out";
     case probe::Failure::kHandshake: return "handshake-failed";
     case probe::Failure::kPeerRefused: return "peer-refused";
+    case probe::Failure::kHttpRefused: return "http-refused";
   }
   return "?";
+}
+
+// One line on what happened to the client certificate, as the wire showed it.
+std::string client_certificate_text(const probe::ProbeResult& r) {
+  using V = probe::ClientCertVerdict;
+  switch (r.client_certificate.verdict) {
+    case V::kNotOffered: return r.client_certificate.requested ? "the server asked for one; none given (--cert, --key)" : "";
+    case V::kNotRequested: return "not sent: the server did not ask for one";
+    case V::kNotSent: return "the server asked for one; none was sent";
+    case V::kRefused: return "sent; the server refused it with alert '" + r.alert + "'";
+    case V::kTlsAccepted:
+      return "sent; the handshake completed with no alert after it: TLS-level acceptance is all that was observed" +
+             std::string(r.http ? "" : " (--http-get asks the application too)");
+    case V::kUnknown:
+      return r.client_certificate.sent ? "sent; the connection failed before the server answered"
+                                       : "not sent: the connection failed first";
+  }
+  return "";
 }
 
 Result<int> run_probe(Context& ctx, const ProbeCli& o) {
@@ -41,6 +61,7 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   if (timeout.count() <= 0) return fail(ErrorCode::kBadInput, "--timeout must be positive");
   p.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
   if (o.cert.empty() != o.key.empty()) return fail(ErrorCode::kBadInput, "--cert and --key go together");
+  p.http_get = o.http_get;
   if (!o.cert.empty()) {
     PKI_TRY(load_certificates(o.cert));  // a clear message for a file that holds no certificate
     p.client_cert_file = o.cert;
@@ -67,7 +88,13 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
                       {"protocol", r.protocol},
                       {"cipher", r.cipher},
                       {"cipher_bits", r.cipher_bits},
-                      {"client_certificate_sent", r.client_certificate_sent}};
+                      {"handshake_completed", r.handshake_completed},
+                      {"client_certificate",
+                       {{"offered", r.client_certificate.offered},
+                        {"requested", r.client_certificate.requested},
+                        {"sent", r.client_certificate.sent},
+                        {"verdict", probe::to_string(r.client_certificate.verdict)}}}};
+  if (r.http) j["http"] = {{"request", r.http->request}, {"status", r.http->status}, {"status_line", r.http->status_line}};
   if (!connected)
     j["failure"] = {{"code", failure_code(r.failure)}, {"message", r.failure_message}, {"alert", r.alert}};
   nlohmann::json chain = nlohmann::json::array();
@@ -80,7 +107,8 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   if (!r.address.empty()) text += "connected to " + r.address + " (server name " + p.servername + ")\n";
   if (!r.protocol.empty() && !r.cipher.empty())
     text += "protocol " + r.protocol + ", cipher " + r.cipher + " (" + std::to_string(r.cipher_bits) + "-bit keys)\n";
-  if (!o.cert.empty()) text += std::string("client certificate: ") + (r.client_certificate_sent ? "sent" : "not sent") + "\n";
+  if (const std::string c = client_certificate_text(r); !c.empty()) text += "client certificate: " + c + "\n";
+  if (r.http) text += "HTTP: " + r.http->request + " -> " + r.http->status_line + "\n";
   if (!r.peer_chain.empty()) {
     text += "server chain, as sent:\n";
     for (std::size_t i = 0; i < r.peer_chain.size(); ++i)
@@ -90,7 +118,8 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   if (r.verification) text += "the server's chain, as a TLS client checks it:\n" + verify_result_text(*r.verification);
   if (!connected) text += "CONNECTION FAILED: " + r.failure_message + "\n";
   ctx.emit(j, text);
-  // 4 when the connection failed (refused, timed out, or the peer's alert); else 1 when a check failed.
+  // 4 when the connection failed or the server refused us (an alert, an HTTP status of 400 or
+  // above); else 1 when a check failed.
   if (!connected) {
     std::cerr << "pki: probe: connection failed: " << r.failure_message << "\n";
     return 4;
@@ -113,7 +142,9 @@ void register_probe(CLI::App& app, Context& ctx) {
   cmd->add_option("--crl", o->crls, "CRLs to check the server's chain with (repeatable)");
   cmd->add_flag("--crl-from-store", o->crl_from_store, "check revocation with the latest CRL of every CA in the store");
   cmd->add_flag("--allow-unknown-revocation", o->allow_unknown, "warn instead of failing when a CRL is missing or stale");
-  cmd->add_option("--timeout", o->timeout, "for connecting and the handshake (default 10s)");
+  cmd->add_option("--timeout", o->timeout, "for connecting, the handshake and the HTTP request (default 10s)");
+  cmd->add_option("--http-get", o->http_get,
+                  "after the handshake, GET this path (Host: the server name) and report the status; 400 or above exits 4");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_probe(ctx, *o); }; });
 }
 

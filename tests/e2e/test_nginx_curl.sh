@@ -30,6 +30,7 @@ start_nginx() {
   for attempt in 1 2 3; do
     ONE_WAY=$(free_port)
     MTLS=$(free_port)
+    MTLS12=$(free_port)
     EXPIRED=$(free_port)
     cat >nginx.conf <<CONF
 daemon off;
@@ -53,6 +54,18 @@ http {
   }
   server {
     listen 127.0.0.1:$MTLS ssl;
+    ssl_protocols TLSv1.3;  # nginx 1.22 offers at most TLS 1.2 unless told
+    ssl_certificate $TMP/server-full.pem;
+    ssl_certificate_key $TMP/server.key;
+    ssl_verify_client on;
+    ssl_client_certificate $TMP/client-cas.pem;
+    ssl_verify_depth 2;
+    ssl_crl $TMP/crls.pem;
+    location / { return 200 "hello \$ssl_client_s_dn\n"; }
+  }
+  server {
+    listen 127.0.0.1:$MTLS12 ssl;
+    ssl_protocols TLSv1.2;
     ssl_certificate $TMP/server-full.pem;
     ssl_certificate_key $TMP/server.key;
     ssl_verify_client on;
@@ -72,7 +85,7 @@ CONF
     "$nginx_bin" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
     NGINX_PID=$!
     cleanup_hooks+=("stop_pid $NGINX_PID")
-    if wait_port "$ONE_WAY" 10 && wait_port "$MTLS" 10 && wait_port "$EXPIRED" 10; then return 0; fi
+    if wait_port "$ONE_WAY" 10 && wait_port "$MTLS" 10 && wait_port "$MTLS12" 10 && wait_port "$EXPIRED" 10; then return 0; fi
     stop_pid "$NGINX_PID"
   done
   echo "cannot start nginx:" >&2
@@ -97,6 +110,14 @@ check "without the root, the chain is refused" -- test $? = 60
 status=$(get --cacert root.pem --cert alice.pem --key alice.key "https://localhost:$MTLS/")
 check "mutual TLS with a pki client certificate: HTTP 200" -- test "$status" = 200
 check "nginx saw the client's subject" -- grep -q "CN=alice" "$TMP/body"
+json() { jq -e "$1" "$TMP/out" >/dev/null; }
+# pki probe with --http-get: nginx completes the handshake and answers at the HTTP layer.
+for port in "$MTLS" "$MTLS12"; do
+  proto=$([ "$port" = "$MTLS" ] && echo TLSv1.3 || echo TLSv1.2)
+  expect 0 "probe $proto: alice, GET /" -- probe "localhost:$port" --trust-ca root --cert alice.pem --key alice.key --http-get / --json
+  check "probe $proto: accepted at the TLS layer, HTTP 200" -- json \
+    ".protocol == \"$proto\" and .client_certificate.sent and .client_certificate.verdict == \"tls-accepted\" and .http.status == 200"
+done
 status=$(get --cacert root.pem "https://localhost:$MTLS/")
 check "no client certificate: refused (HTTP 400)" -- test "$status" = 400
 check "nginx says none was sent" -- grep -qi "no required ssl certificate" "$TMP/body"
@@ -119,6 +140,19 @@ while [ "$SECONDS" -lt "$deadline" ]; do
 done
 check "after revoke, crl and reload: refused (HTTP 400)" -- test "$status" = 400
 check "nginx logged the revocation" -- grep -q "certificate revoked" "$TMP/nginx-error.log"
+# The same refusal through pki probe: without --http-get only TLS-level acceptance can be seen,
+# and the probe says so; with it, the 400 is a refusal (exit 4).
+for port in "$MTLS" "$MTLS12"; do
+  proto=$([ "$port" = "$MTLS" ] && echo TLSv1.3 || echo TLSv1.2)
+  expect 0 "probe $proto, revoked alice, no request: the handshake completes" -- probe "localhost:$port" --trust-ca root \
+    --cert alice.pem --key alice.key
+  check "probe $proto: it says TLS-level acceptance is all it saw" -- grep -q "TLS-level acceptance is all that was observed" "$TMP/out"
+  expect 4 "probe $proto, revoked alice, --http-get /: refused" -- probe "localhost:$port" --trust-ca root \
+    --cert alice.pem --key alice.key --http-get / --json
+  check "probe $proto: http-refused, 400, the certificate sent" -- json \
+    ".failure.code == \"http-refused\" and .http.status == 400 and .client_certificate.sent and (.connected | not)"
+  check "probe $proto: one line on stderr names the status" -- grep -q "the server answered 400 Bad Request" "$TMP/err"
+done
 status=$(get --cacert root.pem "https://localhost:$ONE_WAY/")
 check "one-way TLS still works after the reload" -- test "$status" = 200
 

@@ -338,7 +338,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   nlohmann::json detail = {{"subject", crec.subject}, {"key_type", crec.key_type}, {"not_after", when(crec.not_after)}};
   if (parent) detail["parent"] = parent->record.name;
   if (path_len) detail["path_len"] = *path_len;
-  PKI_TRY(audit("ca-create", arec.name, crec.serial, detail.dump()));
+  PKI_TRY(audit("ca-create", arec.name, crec.serial, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_TRY(tx.commit());
   return CaCreated{std::move(arec), std::move(crec)};
 }
@@ -494,7 +494,7 @@ Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer,
                                  {"sans", p.record.sans},
                                  {"not_after", when(p.record.not_after)},
                                  {"fingerprint", p.record.fingerprint}};
-  PKI_TRY(audit("issue", issuer.record.name, p.record.serial, detail.dump()));
+  PKI_TRY(audit("issue", issuer.record.name, p.record.serial, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return p.record;
 }
 
@@ -631,7 +631,7 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   }
   nlohmann::json detail = {{"reason", cert::to_string(req.reason)}};
   if (req.invalidity_date) detail["invalidity_date"] = when(*req.invalidity_date);
-  PKI_TRY(audit(verb, cert.issuer_name, cert.serial, detail.dump()));
+  PKI_TRY(audit(verb, cert.issuer_name, cert.serial, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_ASSIGN(auto after, store_.certificate(cert.id));
   PKI_TRY(tx.commit());
   return Revoked{std::move(*after), action};

@@ -53,7 +53,7 @@ std::optional<int> named_descriptor(const std::string& path) {
     if (path.size() <= prefix.size() || path.compare(0, prefix.size(), prefix) != 0) continue;
     const std::string digits = path.substr(prefix.size());
     if (digits.size() > 6 || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-    return std::stoi(digits);
+    return std::atoi(digits.c_str());  // at most six digits
   }
   return std::nullopt;
 }

@@ -101,7 +101,7 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   e.detail = nlohmann::json{{"crl_number", number},
                             {"entries", rec.entries},
                             {"next_update", format_rfc3339(next)}}
-                 .dump();
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   PKI_TRY(store.append_audit(e));
   PKI_TRY(tx.commit());
   return rec;

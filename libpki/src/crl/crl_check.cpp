@@ -1,5 +1,6 @@
 #include "pki/crl/crl_check.h"
 
+#include <charconv>
 #include <cstdio>
 
 #include "pki/core/time.h"
@@ -10,8 +11,10 @@ namespace {
 
 // A CRL number for people: decimal when it fits 64 bits, else hex.
 std::string number_text(const std::string& hex) {
-  if (hex.size() > 16) return "0x" + hex;
-  return std::to_string(std::stoull(hex.empty() ? "0" : hex, nullptr, 16));
+  unsigned long long n = 0;
+  const auto [end, ec] = std::from_chars(hex.data(), hex.data() + hex.size(), n, 16);
+  if (hex.empty() || ec != std::errc() || end != hex.data() + hex.size()) return "0x" + hex;
+  return std::to_string(n);
 }
 
 }  // namespace

@@ -144,6 +144,23 @@ void on_info(const SSL* ssl, int where, int ret) {
   if (result && result->alert.empty() && level == 2) result->alert = alert_name(ret & 0xff);
 }
 
+// The handshake messages that tell what happened to the client certificate: the server's
+// CertificateRequest (13), and the probe's own Certificate message (11) and whether its
+// certificate_list was empty (RFC 8446 4.4.2, RFC 5246 7.4.6).
+void on_message(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl, void*) {
+  if (content_type != SSL3_RT_HANDSHAKE || len < 4) return;
+  auto* result = static_cast<ProbeResult*>(SSL_get_app_data(ssl));
+  if (!result) return;
+  const auto* m = static_cast<const unsigned char*>(buf);
+  if (!write_p && m[0] == SSL3_MT_CERTIFICATE_REQUEST) result->client_certificate.requested = true;
+  if (!write_p || m[0] != SSL3_MT_CERTIFICATE) return;
+  std::size_t at = 4;
+  if (version == TLS1_3_VERSION) at += 1 + (len > 4 ? m[4] : 0);  // certificate_request_context
+  if (len < at + 3) return;
+  const std::size_t list = (std::size_t{m[at]} << 16) | (std::size_t{m[at + 1]} << 8) | m[at + 2];
+  result->client_certificate.sent = list > 0;
+}
+
 std::string ssl_failure(ProbeResult& r, const char* stage) {
   if (!r.alert.empty()) return std::string("the server sent alert '") + r.alert + "' " + stage;
   std::string detail = drain_openssl_errors();
@@ -151,7 +168,109 @@ std::string ssl_failure(ProbeResult& r, const char* stage) {
   return std::string("TLS failed ") + stage + ": " + detail;
 }
 
+// After a completed handshake, the server's first response: data, a close, an alert, or nothing
+// within the wait. (A TLS 1.3 server's session tickets are consumed on the way; the wait bounds the
+// whole read.)
+void await_first_response(SSL* ssl, int fd, Clock::time_point deadline, ProbeResult& r) {
+  const int wait = std::min<int>(static_cast<int>(kRefusalWait.count()), remaining_ms(deadline));
+  set_io_timeout(fd, std::max(1, wait));
+  char buf[1];
+  errno = 0;
+  const int n = SSL_peek(ssl, buf, sizeof buf);
+  if (n > 0) return;
+  const int err = SSL_get_error(ssl, n);
+  const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+  if (err == SSL_ERROR_SSL || !r.alert.empty()) {
+    r.failure = Failure::kPeerRefused;
+    r.failure_message = ssl_failure(r, "after the handshake: it refused the connection");
+  } else if (err == SSL_ERROR_SYSCALL && errno != 0 && !timed_out) {
+    r.failure = Failure::kPeerRefused;
+    r.failure_message = std::string("the server dropped the connection after the handshake: ") + std::strerror(errno);
+  }
+  // A clean close_notify, or nothing within the wait: accepted at the TLS layer.
+}
+
+// `GET path` over the connection, and the status line of the answer (RFC 9112 3, 4).
+void http_get(SSL* ssl, int fd, const ProbeOptions& probe, Clock::time_point deadline, ProbeResult& r) {
+  std::string host = probe.servername;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";  // an IPv6 literal
+  if (probe.port != 443) host += ":" + std::to_string(probe.port);
+  HttpResponse http;
+  http.request = "GET " + *probe.http_get + " HTTP/1.1";
+  const std::string request = http.request + "\r\nHost: " + host + "\r\nUser-Agent: pki-probe\r\nConnection: close\r\n\r\n";
+  set_io_timeout(fd, remaining_ms(deadline));
+  errno = 0;
+  if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) <= 0) {
+    r.failure = Failure::kPeerRefused;
+    r.failure_message = ssl_failure(r, "while sending the HTTP request: it refused the connection");
+    return;
+  }
+  // The status line: at most 8 KiB, within the deadline.
+  std::string head;
+  while (head.find("\r\n") == std::string::npos && head.size() < 8192) {
+    set_io_timeout(fd, remaining_ms(deadline));
+    char buf[1024];
+    errno = 0;
+    const int n = SSL_read(ssl, buf, sizeof buf);
+    if (n > 0) {
+      head.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
+    if (!r.alert.empty() || SSL_get_error(ssl, n) == SSL_ERROR_SSL) {
+      r.failure = Failure::kPeerRefused;
+      r.failure_message = ssl_failure(r, "instead of an HTTP response: it refused the connection");
+    } else {
+      r.failure = timed_out ? Failure::kTimedOut : Failure::kPeerRefused;
+      r.failure_message = timed_out ? "the server did not answer the HTTP request in time"
+                                     : "the server closed the connection without an HTTP response";
+    }
+    return;
+  }
+  const std::string line = head.substr(0, head.find("\r\n"));
+  // "HTTP/1.1 200 OK": a version, a three-digit status, a reason.
+  if (line.size() < 12 || line.compare(0, 5, "HTTP/") != 0 || line[8] != ' ' ||
+      line.find_first_not_of("0123456789", 9) != 12) {
+    r.failure = Failure::kPeerRefused;
+    r.failure_message = "the server's answer is not HTTP: '" + line.substr(0, 60) + "'";
+    return;
+  }
+  http.status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  http.status_line = line;
+  if (http.status >= 400) {
+    r.failure = Failure::kHttpRefused;
+    r.failure_message = "the server answered " + line.substr(9);
+  }
+  r.http = std::move(http);
+}
+
+// What the wire showed of the client certificate, once the exchange is over.
+ClientCertVerdict client_cert_verdict(const ProbeResult& r) {
+  const auto& c = r.client_certificate;
+  if (!c.offered) return ClientCertVerdict::kNotOffered;
+  if (!r.handshake_completed && r.alert.empty()) return ClientCertVerdict::kUnknown;
+  if (!c.requested) return ClientCertVerdict::kNotRequested;
+  if (!c.sent) return ClientCertVerdict::kNotSent;
+  // An alert during the handshake (TLS 1.2) or on the first read after it (TLS 1.3) is the
+  // server's refusal; an HTTP status is the application's answer, not the TLS layer's.
+  if (!r.alert.empty()) return ClientCertVerdict::kRefused;
+  if (r.failure == Failure::kNone || r.failure == Failure::kHttpRefused) return ClientCertVerdict::kTlsAccepted;
+  return ClientCertVerdict::kUnknown;
+}
+
 }  // namespace
+
+std::string_view to_string(ClientCertVerdict v) {
+  switch (v) {
+    case ClientCertVerdict::kNotOffered: return "not-offered";
+    case ClientCertVerdict::kNotRequested: return "not-requested";
+    case ClientCertVerdict::kNotSent: return "not-sent";
+    case ClientCertVerdict::kRefused: return "refused";
+    case ClientCertVerdict::kTlsAccepted: return "tls-accepted";
+    case ClientCertVerdict::kUnknown: return "unknown";
+  }
+  return "?";
+}
 
 Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text) {
   std::string host;
@@ -183,12 +302,16 @@ Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view t
 Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet& anchors,
                         const verify::CertificateSet& intermediates, const verify::CrlSet& crls,
                         verify::VerifyOptions options) {
+  if (probe.http_get && (probe.http_get->empty() || probe.http_get->front() != '/' ||
+                         probe.http_get->find_first_of(" \r\n") != std::string::npos))
+    return fail(ErrorCode::kBadInput, "the HTTP path must start with '/' and hold no spaces or line breaks");
   OsslPtr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()));
   if (!ctx) return fail_openssl(ErrorCode::kInternal, "cannot create a TLS context");
   // TLS 1.2 and 1.3 (RFC 8996 deprecates the older versions).
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);  // the verifier judges, below
   SSL_CTX_set_info_callback(ctx.get(), on_info);
+  SSL_CTX_set_msg_callback(ctx.get(), on_message);
   if (probe.client_cert_file) {
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), probe.client_cert_file->c_str()) != 1)
       return fail_openssl(ErrorCode::kBadInput, "cannot use the client certificate '" + *probe.client_cert_file + "'");
@@ -198,9 +321,13 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
   }
 
   ProbeResult result;
+  result.client_certificate.offered = probe.client_cert_file.has_value();
   const auto deadline = Clock::now() + probe.timeout;
   Socket sock = connect_tcp(probe.host, probe.port, deadline, result);
-  if (sock.get() < 0) return result;
+  if (sock.get() < 0) {
+    result.client_certificate.verdict = client_cert_verdict(result);
+    return result;
+  }
 
   OsslPtr<SSL> ssl(SSL_new(ctx.get()));
   SSL_set_app_data(ssl.get(), &result);
@@ -213,6 +340,8 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
   if (SSL_connect(ssl.get()) != 1) {
     result.failure = (errno == EAGAIN || errno == EWOULDBLOCK) && result.alert.empty() ? Failure::kTimedOut : Failure::kHandshake;
     result.failure_message = result.failure == Failure::kTimedOut ? "the TLS handshake timed out" : ssl_failure(result, "during the handshake");
+  } else {
+    result.handshake_completed = true;
   }
   if (result.failure == Failure::kNone || result.failure == Failure::kHandshake) {
     result.protocol = SSL_get_version(ssl.get());
@@ -222,27 +351,10 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
     }
   }
   if (result.failure == Failure::kNone) {
-    result.client_certificate_sent = probe.client_cert_file.has_value() && SSL_get_certificate(ssl.get()) != nullptr;
-    // The server's first response: data, a close, an alert, or nothing within the wait. (A TLS 1.3
-    // server's session tickets are consumed on the way; the wait bounds the whole read.)
-    const int wait = std::min<int>(static_cast<int>(kRefusalWait.count()), remaining_ms(deadline));
-    set_io_timeout(sock.get(), std::max(1, wait));
-    char buf[1];
-    errno = 0;
-    const int n = SSL_peek(ssl.get(), buf, sizeof buf);
-    if (n <= 0) {
-      const int err = SSL_get_error(ssl.get(), n);
-      const bool timed_out = errno == EAGAIN || errno == EWOULDBLOCK;
-      if (err == SSL_ERROR_SSL || !result.alert.empty()) {
-        result.failure = Failure::kPeerRefused;
-        result.failure_message = ssl_failure(result, "after the handshake: it refused the connection");
-      } else if (err == SSL_ERROR_SYSCALL && errno != 0 && !timed_out) {
-        result.failure = Failure::kPeerRefused;
-        result.failure_message = std::string("the server dropped the connection after the handshake: ") + std::strerror(errno);
-      }
-      // A clean close_notify, or nothing within the wait: accepted.
-    }
+    if (probe.http_get) http_get(ssl.get(), sock.get(), probe, deadline, result);
+    else await_first_response(ssl.get(), sock.get(), deadline, result);
   }
+  result.client_certificate.verdict = client_cert_verdict(result);
 
   // The chain the server presented (libssl keeps it even when the connection failed later).
   if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl.get())) {

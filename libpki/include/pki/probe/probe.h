@@ -5,6 +5,12 @@
 // certificate is presented, a TLS 1.3 server judges it only after the client has finished its side
 // of the handshake, so its refusal (an alert) arrives on the first read: the probe reads the
 // server's first response, within a short wait, before it calls the connection accepted.
+//
+// What the probe reports of a client certificate is what it saw on the wire: whether the server
+// asked for one, whether one was sent, and the server's answer at the TLS layer (an alert, or a
+// completed handshake with no alert after it). A server may complete the handshake and refuse the
+// certificate at the application layer instead (nginx answers HTTP 400): with http_get the probe
+// sends a request and reports the status, and 400 or above counts as a refusal.
 #pragma once
 
 #include <chrono>
@@ -32,6 +38,7 @@ struct ProbeOptions {
   std::chrono::milliseconds timeout{10'000};
   std::optional<std::string> client_cert_file;  // PEM: the certificate, then its chain
   OsslPtr<EVP_PKEY> client_key;
+  std::optional<std::string> http_get;  // after the handshake: GET this path (starts with '/')
 };
 
 enum class Failure {
@@ -40,6 +47,31 @@ enum class Failure {
   kTimedOut,
   kHandshake,      // the TLS handshake failed (an alert, a protocol error)
   kPeerRefused,    // the server refused us after the handshake (an alert on the first read)
+  kHttpRefused,    // the server answered the HTTP request with a status of 400 or above
+};
+
+// The server's answer to the client certificate, as far as the wire shows it.
+enum class ClientCertVerdict {
+  kNotOffered,     // the probe had none to send
+  kNotRequested,   // the server did not ask for one
+  kNotSent,        // asked for, but none was sent
+  kRefused,        // the server sent an alert after receiving it (during or right after the handshake)
+  kTlsAccepted,    // the handshake completed and no alert followed: TLS-level acceptance is all that was seen
+  kUnknown,        // the connection failed before the server could judge it
+};
+std::string_view to_string(ClientCertVerdict v);
+
+struct ClientCertReport {
+  bool offered = false;    // a certificate and key were given
+  bool requested = false;  // the server sent a CertificateRequest
+  bool sent = false;       // the probe's Certificate message carried a certificate
+  ClientCertVerdict verdict = ClientCertVerdict::kNotOffered;
+};
+
+struct HttpResponse {
+  std::string request;      // "GET /path HTTP/1.1"
+  int status = 0;
+  std::string status_line;  // "HTTP/1.1 400 Bad Request"
 };
 
 struct ProbeResult {
@@ -50,7 +82,9 @@ struct ProbeResult {
   std::string protocol;          // "TLSv1.3"
   std::string cipher;            // "TLS_AES_256_GCM_SHA384"
   int cipher_bits = 0;           // symmetric key bits
-  bool client_certificate_sent = false;
+  bool handshake_completed = false;
+  ClientCertReport client_certificate;
+  std::optional<HttpResponse> http;             // with http_get, when the server answered
   std::vector<cert::CertificatePtr> peer_chain;  // as the server sent it, leaf first
   std::optional<verify::VerifyResult> verification;
 };

@@ -238,7 +238,7 @@ class SqliteStore final : public Store {
   Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& c) override {
     PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO certificates (issuer_id, serial, subject, sans, not_before, not_after, "
                              "profile, key_type, der, fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
-    s.bind(1, c.issuer_id).bind(2, c.serial).bind(3, c.subject).bind(4, nlohmann::json(c.sans).dump())
+    s.bind(1, c.issuer_id).bind(2, c.serial).bind(3, c.subject).bind(4, nlohmann::json(c.sans).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
         .bind(5, t2s(c.not_before)).bind(6, t2s(c.not_after)).bind(7, c.profile).bind(8, c.key_type)
         .bind(9, BytesView(c.der)).bind(10, c.fingerprint).bind(11, t2s(c.created_at));
     PKI_ASSIGN(auto step, s.step());
