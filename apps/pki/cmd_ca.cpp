@@ -2,11 +2,10 @@
 #include <iostream>
 
 #include "context.h"
-#include "render.h"
-
 #include "pki/ca/authority.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
+#include "render.h"
 
 namespace pki::app {
 
@@ -33,12 +32,14 @@ Result<int> run_create(Context& ctx, const CreateOptions& o) {
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
   PKI_ASSIGN(auto created, authority.create_ca(req));
-  nlohmann::json j = {{"name", created.authority.name}, {"certificate", certificate_json(created.certificate, ctx.now())},
+  nlohmann::json j = {{"name", created.authority.name},
+                      {"certificate", certificate_json(created.certificate, ctx.now())},
                       {"key_encrypted", pass != nullptr}};
   if (created.authority.crl_url) j["crl_url"] = *created.authority.crl_url;
-  ctx.emit(j, "created CA '" + created.authority.name + "'" + (req.parent ? " under '" + *req.parent + "'" : " (root)") +
-                  (pass ? "" : " with an unencrypted key (give --passphrase-file to encrypt CA keys)") + "\n" +
-                  certificate_text(created.certificate, ctx.now()));
+  ctx.emit(j, "created CA '" + created.authority.name + "'" +
+                  (req.parent ? " under '" + *req.parent + "'" : " (root)") +
+                  (pass ? "" : " with an unencrypted key (give --passphrase-file to encrypt CA keys)") +
+                  "\n" + certificate_text(created.certificate, ctx.now()));
   return 0;
 }
 
@@ -64,10 +65,11 @@ Result<CaView> view(store::Store& st, const store::AuthorityRecord& a) {
 }
 
 nlohmann::json view_json(const CaView& v, TimePoint now) {
-  nlohmann::json j = {{"name", v.authority.name},
-                      {"parent", v.parent ? nlohmann::json(*v.parent) : nlohmann::json(nullptr)},
-                      {"certificate", certificate_json(v.certificate, now)},
-                      {"crl_url", v.authority.crl_url ? nlohmann::json(*v.authority.crl_url) : nlohmann::json(nullptr)}};
+  nlohmann::json j = {
+      {"name", v.authority.name},
+      {"parent", v.parent ? nlohmann::json(*v.parent) : nlohmann::json(nullptr)},
+      {"certificate", certificate_json(v.certificate, now)},
+      {"crl_url", v.authority.crl_url ? nlohmann::json(*v.authority.crl_url) : nlohmann::json(nullptr)}};
   if (v.last_crl)
     j["last_crl"] = {{"crl_number", v.last_crl->crl_number},
                      {"this_update", format_rfc3339(v.last_crl->this_update)},
@@ -84,8 +86,9 @@ Result<int> run_list(Context& ctx) {
   for (const auto& a : all) {
     PKI_ASSIGN(auto v, view(*st, a));
     arr.push_back(view_json(v, ctx.now()));
-    rows.push_back({v.authority.name, v.parent.value_or("-"), v.certificate.subject, format_rfc3339(v.certificate.not_after),
-                    v.certificate.key_type, status_of(v.certificate, ctx.now()),
+    rows.push_back({v.authority.name, v.parent.value_or("-"), v.certificate.subject,
+                    format_rfc3339(v.certificate.not_after), v.certificate.key_type,
+                    status_of(v.certificate, ctx.now()),
                     v.last_crl ? std::to_string(v.last_crl->crl_number) : "-"});
   }
   ctx.emit({{"authorities", arr}},
@@ -102,12 +105,13 @@ Result<int> run_show(Context& ctx, const std::string& name) {
   PKI_ASSIGN(auto parsed, cert::Certificate::from_der(v.certificate.der));
   nlohmann::json j = view_json(v, ctx.now());
   j["details"] = certificate_details_json(*parsed);
-  std::string text = "name:        " + v.authority.name + "\nparent:      " + v.parent.value_or("- (root)") + "\n" +
-                     certificate_text(v.certificate, ctx.now()) + certificate_details_text(*parsed);
+  std::string text = "name:        " + v.authority.name + "\nparent:      " + v.parent.value_or("- (root)") +
+                     "\n" + certificate_text(v.certificate, ctx.now()) + certificate_details_text(*parsed);
   if (v.authority.crl_url) text += "crl url:     " + *v.authority.crl_url + " (put in issued certificates)\n";
   if (v.last_crl)
-    text += "last crl:    #" + std::to_string(v.last_crl->crl_number) + ", " + std::to_string(v.last_crl->entries) +
-            " entries, next update " + format_rfc3339(v.last_crl->next_update) + "\n";
+    text += "last crl:    #" + std::to_string(v.last_crl->crl_number) + ", " +
+            std::to_string(v.last_crl->entries) + " entries, next update " +
+            format_rfc3339(v.last_crl->next_update) + "\n";
   ctx.emit(j, text);
   return 0;
 }
@@ -143,14 +147,19 @@ void register_ca(CLI::App& app, Context& ctx) {
   auto create = std::make_shared<CreateOptions>();
   auto* c = ca->add_subcommand("create", "create a root CA, or an intermediate with --parent");
   c->add_option("name", create->name, "the CA's name in this database")->required();
-  c->add_option("--subject", create->subject, "distinguished name, e.g. 'CN=Example Root, O=Example'")->required();
-  c->add_option("--key-type", create->key_type, "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
+  c->add_option("--subject", create->subject, "distinguished name, e.g. 'CN=Example Root, O=Example'")
+      ->required();
+  c->add_option("--key-type", create->key_type,
+                "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
   c->add_option("--days", create->days, "validity in days (root 3650, intermediate 1825)");
   c->add_option("--parent", create->parent, "the CA that signs this one");
-  c->add_option("--path-len", create->path_len, "how many CAs may follow this one (basicConstraints pathLen)");
+  c->add_option("--path-len", create->path_len,
+                "how many CAs may follow this one (basicConstraints pathLen)");
   c->add_option("--permit-dns", create->permit_dns, "name constraint: permit this DNS subtree (repeatable)");
-  c->add_option("--exclude-dns", create->exclude_dns, "name constraint: exclude this DNS subtree (repeatable)");
-  c->add_option("--crl-url", create->crl_url, "CRL distribution point URL put in the certificates this CA issues");
+  c->add_option("--exclude-dns", create->exclude_dns,
+                "name constraint: exclude this DNS subtree (repeatable)");
+  c->add_option("--crl-url", create->crl_url,
+                "CRL distribution point URL put in the certificates this CA issues");
   c->callback([&ctx, create] { ctx.action = [&ctx, create] { return run_create(ctx, *create); }; });
 
   auto* l = ca->add_subcommand("list", "list the CAs");
@@ -170,7 +179,8 @@ void register_ca(CLI::App& app, Context& ctx) {
   e->add_option("name", ex->name, "CA name")->required();
   e->add_flag("--chain", ex->chain, "also its parents, up to and including the root");
   e->add_option("--out", ex->out, "file to write (default: standard output)");
-  e->callback([&ctx, ex] { ctx.action = [&ctx, ex] { return run_export(ctx, ex->name, ex->chain, ex->out); }; });
+  e->callback(
+      [&ctx, ex] { ctx.action = [&ctx, ex] { return run_export(ctx, ex->name, ex->chain, ex->out); }; });
 }
 
 }  // namespace pki::app

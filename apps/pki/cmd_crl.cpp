@@ -2,7 +2,6 @@
 #include <iostream>
 
 #include "context.h"
-
 #include "pki/ca/authority.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
@@ -30,13 +29,15 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
   }
   if (ctx.json && o.der && o.out.empty() && o.der_out.empty())
-    return fail(ErrorCode::kBadInput, "--der with --json needs --out: the JSON document carries a PEM CRL only");
+    return fail(ErrorCode::kBadInput,
+                "--der with --json needs --out: the JSON document carries a PEM CRL only");
   PKI_TRY(ctx.check_outputs({&o.out, &o.der_out}));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
   PKI_ASSIGN(auto issuer, authority.load_issuer(o.ca));
-  crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity, Context::actor()};
+  crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
+                          Context::actor()};
   PKI_ASSIGN(auto rec, crl::publish(*st, ctx.clock(), req));
   const std::string pem = to_pem("X509 CRL", rec.der);
   const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
@@ -50,8 +51,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     if (path.empty()) return {};
     auto w = write_file_atomic(path, data, 0644);
     if (!w)
-      return fail(w.error().code, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca + "' but " +
-                                      w.error().message + "; run `pki crl` again for a file");
+      return fail(w.error().code, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca +
+                                      "' but " + w.error().message + "; run `pki crl` again for a file");
     j[key] = path;
     written.push_back(path);
     return {};
@@ -62,7 +63,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     std::string files;
     for (const auto& w : written) files += (files.empty() ? "" : ", ") + w;
     ctx.emit(j, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca + "' with " +
-                    std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) + ": " + files);
+                    std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) +
+                    ": " + files);
   } else if (ctx.json) {
     j["pem"] = pem;
     ctx.emit(j, "");
@@ -78,7 +80,9 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
     PKI_ASSIGN(window, parse_duration(o.min_remaining));
   }
   PKI_ASSIGN(auto crls, load_crls(o.file));
-  if (crls.size() != 1) return fail(ErrorCode::kBadInput, "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
+  if (crls.size() != 1)
+    return fail(ErrorCode::kBadInput,
+                "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
   PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(auto authority, st->authority_by_name(o.ca));
@@ -90,8 +94,8 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
   std::string text;
   for (const auto& i : report.items) {
     items.push_back({{"check", i.check}, {"ok", i.ok}, {"message", i.message}});
-    text += std::string(i.ok ? "pass  " : "FAIL  ") + i.check + std::string(i.check.size() < 13 ? 13 - i.check.size() : 1, ' ') +
-            i.message + "\n";
+    text += std::string(i.ok ? "pass  " : "FAIL  ") + i.check +
+            std::string(i.check.size() < 13 ? 13 - i.check.size() : 1, ' ') + i.message + "\n";
   }
   text += report.ok ? "OK: " + o.file + " is the current CRL of CA '" + o.ca + "'\n"
                     : "NOT OK: " + o.file + " must not be published as it is\n";
@@ -109,7 +113,8 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
 
 void register_crl(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<CrlOptions>();
-  auto* cmd = app.add_subcommand("crl", "publish a CA's certificate revocation list (or check one: pki crl check)");
+  auto* cmd =
+      app.add_subcommand("crl", "publish a CA's certificate revocation list (or check one: pki crl check)");
   cmd->require_subcommand(0, 1);
   cmd->add_option("--ca", o->ca, "the CA");
   cmd->add_option("--out", o->out, "file to write (default: standard output)");
@@ -121,7 +126,8 @@ void register_crl(CLI::App& app, Context& ctx) {
   auto* check = cmd->add_subcommand("check", "check a published CRL: signature, newest number, time left");
   check->add_option("file", c->file, "the CRL (PEM or DER)")->required();
   check->add_option("--ca", c->ca, "the CA that should have issued it")->required();
-  check->add_option("--min-remaining", c->min_remaining, "fail when nextUpdate is sooner than this (default 2d)");
+  check->add_option("--min-remaining", c->min_remaining,
+                    "fail when nextUpdate is sooner than this (default 2d)");
   check->callback([&ctx, c] { ctx.action = [&ctx, c] { return run_check(ctx, *c); }; });
 
   cmd->callback([&ctx, o, check] {

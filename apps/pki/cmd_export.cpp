@@ -3,7 +3,6 @@
 
 #include "context.h"
 #include "lookup.h"
-
 #include "pki/cert/pkcs12.h"
 #include "pki/core/io.h"
 #include "pki/keys/keys.h"
@@ -20,10 +19,12 @@ struct ExportOptions {
 Result<int> run_export(Context& ctx, const ExportOptions& o) {
   if (o.format != "pem" && o.format != "der" && o.format != "p12")
     return fail(ErrorCode::kBadInput, "unknown --format '" + o.format + "' (pem, der or p12)");
-  if (o.format == "der" && o.chain) return fail(ErrorCode::kBadInput, "DER holds one certificate: use --format pem or p12 with --chain");
+  if (o.format == "der" && o.chain)
+    return fail(ErrorCode::kBadInput, "DER holds one certificate: use --format pem or p12 with --chain");
   if (!o.key.empty() && o.format != "p12") return fail(ErrorCode::kBadInput, "--key applies to --format p12");
   if (!o.key.empty() && ctx.passphrase_file.empty())
-    return fail(ErrorCode::kBadInput, "a PKCS#12 file with a private key needs a passphrase: give --passphrase-file");
+    return fail(ErrorCode::kBadInput,
+                "a PKCS#12 file with a private key needs a passphrase: give --passphrase-file");
   PKI_TRY(ctx.check_outputs({&o.out}));
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(auto rec, find_by_serial(*st, o.serial, o.ca));
@@ -54,12 +55,16 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   }
   if (!o.out.empty()) {
     PKI_TRY(write_file_atomic(o.out, bytes, o.key.empty() ? 0644 : 0600));
-    ctx.emit({{"serial", rec.serial}, {"format", o.format}, {"out", o.out}, {"certificates", 1 + chain.size()}},
-             "wrote certificate " + rec.serial + (chain.empty() ? "" : " and its chain") + " (" + o.format + ") to " + o.out);
+    ctx.emit(
+        {{"serial", rec.serial}, {"format", o.format}, {"out", o.out}, {"certificates", 1 + chain.size()}},
+        "wrote certificate " + rec.serial + (chain.empty() ? "" : " and its chain") + " (" + o.format +
+            ") to " + o.out);
   } else if (ctx.json) {
     nlohmann::json j = {{"serial", rec.serial}, {"format", o.format}};
-    if (o.format == "pem") j["pem"] = bytes;
-    else return fail(ErrorCode::kBadInput, "--json without --out prints PEM only");
+    if (o.format == "pem")
+      j["pem"] = bytes;
+    else
+      return fail(ErrorCode::kBadInput, "--json without --out prints PEM only");
     ctx.emit(j, "");
   } else {
     std::cout << bytes;

@@ -2,10 +2,9 @@
 #include <iostream>
 
 #include "context.h"
-#include "render.h"
-
 #include "pki/ca/authority.h"
 #include "pki/core/io.h"
+#include "render.h"
 
 namespace pki::app {
 
@@ -79,8 +78,8 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   } else if (o.out.empty()) {
     std::cout << pem;  // the certificate itself, for pipes
   } else {
-    std::string text = "issued " + issued->profile + " certificate " + issued->serial + " from CA '" + o.ca + "'\n" +
-                       certificate_text(*issued, ctx.now()) + "certificate: " + o.out + "\n";
+    std::string text = "issued " + issued->profile + " certificate " + issued->serial + " from CA '" + o.ca +
+                       "'\n" + certificate_text(*issued, ctx.now()) + "certificate: " + o.out + "\n";
     if (!o.key_out.empty())
       text += "key:         " + o.key_out + (key_passphrase ? " (0600, encrypted)\n" : " (0600)\n");
     if (!o.chain_out.empty()) text += "chain:       " + o.chain_out + "\n";
@@ -100,7 +99,8 @@ void register_issue(CLI::App& app, Context& ctx) {
   cmd->add_option("--key-out", o->key_out, "generate a key and write it here (PKCS#8, 0600)");
   cmd->add_option("--key-passphrase-file", o->key_passphrase_file,
                   "with --key-out: encrypt the key with the passphrase on this file's first line");
-  cmd->add_option("--key-type", o->key_type, "with --key-out: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
+  cmd->add_option("--key-type", o->key_type,
+                  "with --key-out: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
   cmd->add_option("--cn", o->cn, "subject CN (also added as a SAN)");
   cmd->add_option("--san", o->sans, "DNS:name, IP:address, EMAIL:mailbox or URI:uri (repeatable)");
   cmd->add_option("--days", o->days, "validity in days (server 90, client 365)");

@@ -1,8 +1,7 @@
 // pki list: certificates, filtered by CA, status and expiry.
 #include "context.h"
-#include "render.h"
-
 #include "pki/core/time.h"
+#include "render.h"
 
 namespace pki::app {
 
@@ -15,11 +14,16 @@ struct ListOptions {
 Result<int> run_list(Context& ctx, const ListOptions& o) {
   store::CertificateFilter f;
   f.now = ctx.now();
-  if (o.status == "all") f.status = store::StatusFilter::kAll;
-  else if (o.status == "valid") f.status = store::StatusFilter::kValid;
-  else if (o.status == "revoked") f.status = store::StatusFilter::kRevoked;
-  else if (o.status == "expired") f.status = store::StatusFilter::kExpired;
-  else return fail(ErrorCode::kBadInput, "unknown --status '" + o.status + "' (valid, revoked, expired or all)");
+  if (o.status == "all")
+    f.status = store::StatusFilter::kAll;
+  else if (o.status == "valid")
+    f.status = store::StatusFilter::kValid;
+  else if (o.status == "revoked")
+    f.status = store::StatusFilter::kRevoked;
+  else if (o.status == "expired")
+    f.status = store::StatusFilter::kExpired;
+  else
+    return fail(ErrorCode::kBadInput, "unknown --status '" + o.status + "' (valid, revoked, expired or all)");
   if (!o.expiring_within.empty()) {
     PKI_ASSIGN(auto d, parse_duration(o.expiring_within));
     f.expiring_before = ctx.now() + d;
@@ -36,8 +40,9 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     if (ctx.json) {
       arr.push_back(certificate_json(c, ctx.now()));
     } else {
-      rows.push_back({c.serial, c.issuer_name, c.subject.empty() ? "-" : c.subject, c.sans.empty() ? "-" : join(c.sans, ","),
-                      format_rfc3339(c.not_after), status_of(c, ctx.now()), c.profile});
+      rows.push_back({c.serial, c.issuer_name, c.subject.empty() ? "-" : c.subject,
+                      c.sans.empty() ? "-" : join(c.sans, ","), format_rfc3339(c.not_after),
+                      status_of(c, ctx.now()), c.profile});
     }
     return {};
   }));
@@ -53,7 +58,8 @@ void register_list(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("list", "list certificates");
   cmd->add_option("--ca", o->ca, "only those issued by this CA");
   cmd->add_option("--status", o->status, "valid, revoked, expired or all (default)");
-  cmd->add_option("--expiring-within", o->expiring_within, "only those whose notAfter is within this duration, e.g. 30d");
+  cmd->add_option("--expiring-within", o->expiring_within,
+                  "only those whose notAfter is within this duration, e.g. 30d");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_list(ctx, *o); }; });
 }
 

@@ -2,13 +2,12 @@
 #include <iostream>
 
 #include "context.h"
-#include "render.h"
-#include "verify_inputs.h"
-
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/keys/keys.h"
 #include "pki/probe/probe.h"
+#include "render.h"
+#include "verify_inputs.h"
 
 namespace pki::app {
 
@@ -23,12 +22,18 @@ struct ProbeCli {
 
 std::string_view failure_code(probe::Failure f) {
   switch (f) {
-    case probe::Failure::kNone: return "none";
-    case probe::Failure::kRefused: return "connection-refused";
-    case probe::Failure::kTimedOut: return "timed-out";
-    case probe::Failure::kHandshake: return "handshake-failed";
-    case probe::Failure::kPeerRefused: return "peer-refused";
-    case probe::Failure::kHttpRefused: return "http-refused";
+    case probe::Failure::kNone:
+      return "none";
+    case probe::Failure::kRefused:
+      return "connection-refused";
+    case probe::Failure::kTimedOut:
+      return "timed-out";
+    case probe::Failure::kHandshake:
+      return "handshake-failed";
+    case probe::Failure::kPeerRefused:
+      return "peer-refused";
+    case probe::Failure::kHttpRefused:
+      return "http-refused";
   }
   return "?";
 }
@@ -37,12 +42,17 @@ std::string_view failure_code(probe::Failure f) {
 std::string client_certificate_text(const probe::ProbeResult& r) {
   using V = probe::ClientCertVerdict;
   switch (r.client_certificate.verdict) {
-    case V::kNotOffered: return r.client_certificate.requested ? "the server asked for one; none given (--cert, --key)" : "";
-    case V::kNotRequested: return "not sent: the server did not ask for one";
-    case V::kNotSent: return "the server asked for one; none was sent";
-    case V::kRefused: return "sent; the server refused it with alert '" + r.alert + "'";
+    case V::kNotOffered:
+      return r.client_certificate.requested ? "the server asked for one; none given (--cert, --key)" : "";
+    case V::kNotRequested:
+      return "not sent: the server did not ask for one";
+    case V::kNotSent:
+      return "the server asked for one; none was sent";
+    case V::kRefused:
+      return "sent; the server refused it with alert '" + r.alert + "'";
     case V::kTlsAccepted:
-      return "sent; the handshake completed with no alert after it: TLS-level acceptance is all that was observed" +
+      return "sent; the handshake completed with no alert after it: TLS-level acceptance is all that was "
+             "observed" +
              std::string(r.http ? "" : " (--http-get asks the application too)");
     case V::kUnknown:
       return r.client_certificate.sent ? "sent; the connection failed before the server answered"
@@ -73,10 +83,12 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   verify::CrlSet crls;
   // Intermediates come only from the server, as in any TLS client.
   const std::vector<std::string> none;
-  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, none, o.crls, o.crl_from_store, false}, anchors, intermediates, crls));
+  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, none, o.crls, o.crl_from_store, false}, anchors,
+                             intermediates, crls));
   verify::VerifyOptions vo;
   vo.at = ctx.now();
-  vo.unknown_revocation = o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
+  vo.unknown_revocation =
+      o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
   PKI_ASSIGN(auto r, probe::run(p, anchors, intermediates, crls, vo));
 
   const bool connected = r.failure == probe::Failure::kNone;
@@ -94,11 +106,14 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
                         {"requested", r.client_certificate.requested},
                         {"sent", r.client_certificate.sent},
                         {"verdict", probe::to_string(r.client_certificate.verdict)}}}};
-  if (r.http) j["http"] = {{"request", r.http->request}, {"status", r.http->status}, {"status_line", r.http->status_line}};
+  if (r.http)
+    j["http"] = {
+        {"request", r.http->request}, {"status", r.http->status}, {"status_line", r.http->status_line}};
   if (!connected)
     j["failure"] = {{"code", failure_code(r.failure)}, {"message", r.failure_message}, {"alert", r.alert}};
   nlohmann::json chain = nlohmann::json::array();
-  for (const auto& c : r.peer_chain) chain.push_back({{"subject", c->subject_text()}, {"issuer", c->issuer_text()}});
+  for (const auto& c : r.peer_chain)
+    chain.push_back({{"subject", c->subject_text()}, {"issuer", c->issuer_text()}});
   j["server_chain"] = chain;
   if (r.verification) j["verification"] = verify_result_json(*r.verification);
   j["valid"] = connected && valid;
@@ -106,7 +121,8 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   std::string text;
   if (!r.address.empty()) text += "connected to " + r.address + " (server name " + p.servername + ")\n";
   if (!r.protocol.empty() && !r.cipher.empty())
-    text += "protocol " + r.protocol + ", cipher " + r.cipher + " (" + std::to_string(r.cipher_bits) + "-bit keys)\n";
+    text += "protocol " + r.protocol + ", cipher " + r.cipher + " (" + std::to_string(r.cipher_bits) +
+            "-bit keys)\n";
   if (const std::string c = client_certificate_text(r); !c.empty()) text += "client certificate: " + c + "\n";
   if (r.http) text += "HTTP: " + r.http->request + " -> " + r.http->status_line + "\n";
   if (!r.peer_chain.empty()) {
@@ -115,7 +131,8 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
       text += "  " + std::to_string(i) + ": " + r.peer_chain[i]->subject_text() + "\n";
     text += "\n";
   }
-  if (r.verification) text += "the server's chain, as a TLS client checks it:\n" + verify_result_text(*r.verification);
+  if (r.verification)
+    text += "the server's chain, as a TLS client checks it:\n" + verify_result_text(*r.verification);
   if (!connected) text += "CONNECTION FAILED: " + r.failure_message + "\n";
   ctx.emit(j, text);
   // 4 when the connection failed or the server refused us (an alert, an HTTP status of 400 or
@@ -124,7 +141,9 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
     std::cerr << "pki: probe: connection failed: " << r.failure_message << "\n";
     return 4;
   }
-  if (!valid) std::cerr << "pki: probe: INVALID: " << (r.verification ? r.verification->summary : "no certificate") << "\n";
+  if (!valid)
+    std::cerr << "pki: probe: INVALID: " << (r.verification ? r.verification->summary : "no certificate")
+              << "\n";
   return valid ? 0 : 1;
 }
 
@@ -132,7 +151,8 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
 
 void register_probe(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<ProbeCli>();
-  auto* cmd = app.add_subcommand("probe", "connect to a TLS server and verify its chain (mutual TLS with --cert/--key)");
+  auto* cmd = app.add_subcommand(
+      "probe", "connect to a TLS server and verify its chain (mutual TLS with --cert/--key)");
   cmd->add_option("target", o->target, "HOST:PORT ([IPv6]:PORT)")->required();
   cmd->add_option("--servername", o->servername, "the name sent as SNI and checked (default HOST)");
   cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
@@ -140,11 +160,15 @@ void register_probe(CLI::App& app, Context& ctx) {
   cmd->add_option("--cert", o->cert, "present this client certificate (PEM, its chain after it)");
   cmd->add_option("--key", o->key, "the client certificate's key (PKCS#8 PEM)");
   cmd->add_option("--crl", o->crls, "CRLs to check the server's chain with (repeatable)");
-  cmd->add_flag("--crl-from-store", o->crl_from_store, "check revocation with the latest CRL of every CA in the store");
-  cmd->add_flag("--allow-unknown-revocation", o->allow_unknown, "warn instead of failing when a CRL is missing or stale");
-  cmd->add_option("--timeout", o->timeout, "for connecting, the handshake and the HTTP request (default 10s)");
+  cmd->add_flag("--crl-from-store", o->crl_from_store,
+                "check revocation with the latest CRL of every CA in the store");
+  cmd->add_flag("--allow-unknown-revocation", o->allow_unknown,
+                "warn instead of failing when a CRL is missing or stale");
+  cmd->add_option("--timeout", o->timeout,
+                  "for connecting, the handshake and the HTTP request (default 10s)");
   cmd->add_option("--http-get", o->http_get,
-                  "after the handshake, GET this path (Host: the server name) and report the status; 400 or above exits 4");
+                  "after the handshake, GET this path (Host: the server name) and report the status; 400 or "
+                  "above exits 4");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_probe(ctx, *o); }; });
 }
 

@@ -1,9 +1,8 @@
 // pki show: one certificate's details and history.
 #include "context.h"
 #include "lookup.h"
-#include "render.h"
-
 #include "pki/core/time.h"
+#include "render.h"
 
 namespace pki::app {
 
@@ -20,9 +19,11 @@ Result<int> run_show(Context& ctx, const std::string& serial, const std::string&
   std::string text = certificate_text(rec, ctx.now()) + certificate_details_text(*parsed) + "history:\n";
   for (const auto& e : events) {
     auto detail = nlohmann::json::parse(e.detail, nullptr, false);
-    history.push_back({{"at", format_rfc3339(e.at)}, {"verb", e.verb}, {"user", e.os_user}, {"detail", detail}});
+    history.push_back(
+        {{"at", format_rfc3339(e.at)}, {"verb", e.verb}, {"user", e.os_user}, {"detail", detail}});
     std::string extra;
-    if (detail.is_object() && detail.contains("reason")) extra = " (" + detail["reason"].get<std::string>() + ")";
+    if (detail.is_object() && detail.contains("reason"))
+      extra = " (" + detail["reason"].get<std::string>() + ")";
     text += "  " + format_rfc3339(e.at) + "  " + e.verb + extra + " by " + e.os_user + "\n";
   }
   j["history"] = history;
@@ -38,7 +39,8 @@ void register_show(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand("show", "show one certificate's details and history");
   cmd->add_option("serial", *serial, "serial (hex)")->required();
   cmd->add_option("--ca", *ca, "the issuing CA, when a serial is not unique");
-  cmd->callback([&ctx, serial, ca] { ctx.action = [&ctx, serial, ca] { return run_show(ctx, *serial, *ca); }; });
+  cmd->callback(
+      [&ctx, serial, ca] { ctx.action = [&ctx, serial, ca] { return run_show(ctx, *serial, *ca); }; });
 }
 
 }  // namespace pki::app

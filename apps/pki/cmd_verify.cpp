@@ -2,14 +2,13 @@
 #include <iostream>
 
 #include "context.h"
-#include "render.h"
-#include "verify_inputs.h"
-
 #include "pki/ca/authority.h"
 #include "pki/cert/general_name.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/verify/verifier.h"
+#include "render.h"
+#include "verify_inputs.h"
 
 namespace pki::app {
 
@@ -39,7 +38,8 @@ Result<void> add_certificates(const std::string& path, verify::CertificateSet& i
 Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::CertificateSet& anchors,
                                 verify::CertificateSet& intermediates, verify::CrlSet& crl_set) {
   const auto& [trust, trust_ca, untrusted, crls, crl_from_store, store_intermediates] = in;
-  if (trust.empty() && trust_ca.empty()) return fail(ErrorCode::kBadInput, "give a trust anchor: --trust FILE or --trust-ca NAME");
+  if (trust.empty() && trust_ca.empty())
+    return fail(ErrorCode::kBadInput, "give a trust anchor: --trust FILE or --trust-ca NAME");
   for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors));
   for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates));
   for (const auto& f : crls) {
@@ -106,7 +106,8 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   if (o.inhibit_mapping) opts.policy_mapping = verify::PolicyMappingInhibit::kInhibited;
   if (o.inhibit_any) opts.any_policy = verify::AnyPolicyInhibit::kInhibited;
   opts.algorithms = o.legacy ? verify::AlgorithmPolicy::kLegacy : verify::AlgorithmPolicy::kModern;
-  opts.unknown_revocation = o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
+  opts.unknown_revocation =
+      o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
 
   PKI_ASSIGN(auto certs, load_certificates(o.cert));
   verify::CertificateSet anchors, intermediates;
@@ -117,7 +118,8 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
     PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(certs[i])));
     intermediates.add(std::move(c));
   }
-  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors, intermediates, crls));
+  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors,
+                             intermediates, crls));
   verify::Verifier verifier({&anchors, &intermediates, &crls});
   PKI_ASSIGN(auto result, verifier.verify(target, opts));
   ctx.emit(verify_result_json(result), verify_result_text(result));
@@ -129,24 +131,34 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
 
 void register_verify(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<VerifyOptionsCli>();
-  auto* cmd = app.add_subcommand("verify", "verify a certificate: path to a trust anchor, RFC 5280 checks, name, revocation");
-  cmd->add_option("cert", o->cert, "the certificate (PEM or DER); further PEM certificates in it are intermediates")->required();
+  auto* cmd = app.add_subcommand(
+      "verify", "verify a certificate: path to a trust anchor, RFC 5280 checks, name, revocation");
+  cmd->add_option("cert", o->cert,
+                  "the certificate (PEM or DER); further PEM certificates in it are intermediates")
+      ->required();
   cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
-  cmd->add_option("--trust-ca", o->trust_ca, "trust this CA of the store (repeatable); the store's CAs become intermediates");
+  cmd->add_option("--trust-ca", o->trust_ca,
+                  "trust this CA of the store (repeatable); the store's CAs become intermediates");
   cmd->add_option("--untrusted", o->untrusted, "intermediate certificates (repeatable)");
   cmd->add_option("--crl", o->crls, "CRLs to check revocation with (repeatable)");
-  cmd->add_flag("--crl-from-store", o->crl_from_store, "check revocation with the latest CRL of every CA in the store");
+  cmd->add_flag("--crl-from-store", o->crl_from_store,
+                "check revocation with the latest CRL of every CA in the store");
   cmd->add_option("--host", o->host, "the DNS name (or IP) the certificate must match");
   cmd->add_option("--ip", o->ip, "the IP address the certificate must match");
   cmd->add_option("--purpose", o->purpose, "server, client or any (default)");
   cmd->add_option("--at", o->at, "verify at this time (RFC 3339; default now)");
-  cmd->add_option("--max-depth", o->max_depth, "at most this many intermediates, self-issued ones not counted (default 10)");
-  cmd->add_option("--policy", o->policies, "an acceptable certificate policy OID (repeatable; default anyPolicy)");
-  cmd->add_flag("--explicit-policy", o->explicit_policy, "require a valid policy (RFC 5280 initial-explicit-policy)");
+  cmd->add_option("--max-depth", o->max_depth,
+                  "at most this many intermediates, self-issued ones not counted (default 10)");
+  cmd->add_option("--policy", o->policies,
+                  "an acceptable certificate policy OID (repeatable; default anyPolicy)");
+  cmd->add_flag("--explicit-policy", o->explicit_policy,
+                "require a valid policy (RFC 5280 initial-explicit-policy)");
   cmd->add_flag("--inhibit-policy-mapping", o->inhibit_mapping, "RFC 5280 initial-policy-mapping-inhibit");
   cmd->add_flag("--inhibit-any-policy", o->inhibit_any, "RFC 5280 initial-any-policy-inhibit");
-  cmd->add_flag("--legacy-algorithms", o->legacy, "accept SHA-1 and DSA signatures (old hierarchies, test suites)");
-  cmd->add_flag("--allow-unknown-revocation", o->allow_unknown, "warn instead of failing when a CRL is missing or stale");
+  cmd->add_flag("--legacy-algorithms", o->legacy,
+                "accept SHA-1 and DSA signatures (old hierarchies, test suites)");
+  cmd->add_flag("--allow-unknown-revocation", o->allow_unknown,
+                "warn instead of failing when a CRL is missing or stale");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_verify(ctx, *o); }; });
 }
 

@@ -1,11 +1,12 @@
 #include "context.h"
 
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <climits>
 #include <cstdlib>
 #include <iostream>
-#include <sys/stat.h>
-#include <pwd.h>
-#include <unistd.h>
 
 #include "pki/core/io.h"
 #include "pki/core/time.h"
@@ -75,7 +76,8 @@ std::string file_identity(const std::string& path) {
 
 Result<void> Context::check_outputs(std::initializer_list<const std::string*> paths) const {
   std::vector<std::pair<std::string, std::string>> seen;  // identity, path
-  for (const std::string& db : {db_path, db_path + "-wal", db_path + "-shm"}) seen.emplace_back(file_identity(db), db);
+  for (const std::string& db : {db_path, db_path + "-wal", db_path + "-shm"})
+    seen.emplace_back(file_identity(db), db);
   const std::size_t db_entries = seen.size();
   for (const std::string* p : paths) {
     if (!p || p->empty()) continue;
@@ -84,8 +86,9 @@ Result<void> Context::check_outputs(std::initializer_list<const std::string*> pa
     if (id.empty()) continue;
     for (std::size_t i = 0; i < seen.size(); ++i)
       if (seen[i].first == id)
-        return fail(ErrorCode::kBadInput, "refusing to write '" + *p + "': it is " +
-                                              (i < db_entries ? "the database" : "also the output '" + seen[i].second + "'"));
+        return fail(ErrorCode::kBadInput,
+                    "refusing to write '" + *p + "': it is " +
+                        (i < db_entries ? "the database" : "also the output '" + seen[i].second + "'"));
     seen.emplace_back(id, *p);
   }
   return {};

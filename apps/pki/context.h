@@ -1,13 +1,12 @@
 // What every verb shares: the global options, the clock, the store, the passphrase, output.
 #pragma once
 
+#include <CLI/CLI.hpp>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include "pki/core/bytes.h"
 #include "pki/core/clock.h"

@@ -19,7 +19,8 @@ inline Result<store::CertificateRecord> find_by_serial(store::Store& st, const s
   }
   PKI_ASSIGN(auto found, st.certificates_by_serial(serial, issuer_id));
   if (found.empty()) return fail(ErrorCode::kNotFound, "no certificate with serial " + serial);
-  if (found.size() > 1) return fail(ErrorCode::kBadInput, "serial " + serial + " was issued by several CAs: say which with --ca");
+  if (found.size() > 1)
+    return fail(ErrorCode::kBadInput, "serial " + serial + " was issued by several CAs: say which with --ca");
   return std::move(found.front());
 }
 

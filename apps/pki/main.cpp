@@ -1,12 +1,12 @@
 // pki: the command. Parses options, runs one verb, maps the outcome to an exit status
 // (DESIGN.md: 0 success, 1 a check failed, 2 usage or bad input, 3 not found, 4 store or I/O,
 // 70 internal error).
+#include <openssl/crypto.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
-
-#include <openssl/crypto.h>
 
 #include "context.h"
 
@@ -31,23 +31,39 @@ std::string one_line(const std::string& text) {
 std::string hint(const pki::Error& e) {
   using pki::Field;
   switch (e.field) {
-    case Field::kNone: return "";
+    case Field::kNone:
+      return "";
     case Field::kDatabase:
-      return e.code == pki::ErrorCode::kNotFound ? ": run `pki init` first (or set --db / PKI_DB)" : " (--db)";
-    case Field::kPassphrase: return " (--passphrase-file)";
-    case Field::kCa: return " (--ca)";
-    case Field::kDays: return " (--days)";
-    case Field::kPathLen: return " (--path-len)";
-    case Field::kPermittedDns: return " (--permit-dns)";
-    case Field::kExcludedDns: return " (--exclude-dns)";
-    case Field::kCommonName: return " (--cn)";
-    case Field::kSubjectAltName: return " (--san)";
-    case Field::kInvalidityDate: return " (--invalidity-date)";
-    case Field::kCrlValidity: return " (--next-update)";
-    case Field::kMaxDepth: return " (--max-depth)";
-    case Field::kClientKey: return " (--key)";
-    case Field::kKeyOut: return " (--key-out)";
-    case Field::kCsr: return " (--csr)";
+      return e.code == pki::ErrorCode::kNotFound ? ": run `pki init` first (or set --db / PKI_DB)"
+                                                 : " (--db)";
+    case Field::kPassphrase:
+      return " (--passphrase-file)";
+    case Field::kCa:
+      return " (--ca)";
+    case Field::kDays:
+      return " (--days)";
+    case Field::kPathLen:
+      return " (--path-len)";
+    case Field::kPermittedDns:
+      return " (--permit-dns)";
+    case Field::kExcludedDns:
+      return " (--exclude-dns)";
+    case Field::kCommonName:
+      return " (--cn)";
+    case Field::kSubjectAltName:
+      return " (--san)";
+    case Field::kInvalidityDate:
+      return " (--invalidity-date)";
+    case Field::kCrlValidity:
+      return " (--next-update)";
+    case Field::kMaxDepth:
+      return " (--max-depth)";
+    case Field::kClientKey:
+      return " (--key)";
+    case Field::kKeyOut:
+      return " (--key-out)";
+    case Field::kCsr:
+      return " (--csr)";
   }
   return "";
 }
@@ -56,7 +72,11 @@ int report(const pki::app::Context& ctx, const pki::Error& e) {
   std::cerr << "pki: " << one_line(e.message + hint(e));
   if (!e.detail.empty() && std::getenv("PKI_DEBUG")) std::cerr << " [" << one_line(e.detail) << "]";
   std::cerr << "\n";
-  if (ctx.json) std::cout << nlohmann::json{{"error", {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}}}.dump(2) << "\n";
+  if (ctx.json)
+    std::cout << nlohmann::json{{"error",
+                                 {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}}}
+                     .dump(2)
+              << "\n";
   return static_cast<int>(e.code);
 }
 
@@ -70,7 +90,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "pki 0.1.0");
   app.add_option("--db", ctx.db_path, "database file")->envname("PKI_DB")->capture_default_str();
   app.add_flag("--json", ctx.json, "machine output: one JSON document on stdout");
-  app.add_option("--passphrase-file", ctx.passphrase_file, "file whose first line is the passphrase for CA keys")
+  app.add_option("--passphrase-file", ctx.passphrase_file,
+                 "file whose first line is the passphrase for CA keys")
       ->envname("PKI_PASSPHRASE_FILE");
   app.add_option("--now", ctx.now_text, "a fixed clock (RFC 3339), for tests and reproducible output");
 
@@ -99,7 +120,8 @@ int main(int argc, char** argv) {
 
   try {
     if (auto c = ctx.init_clock(); !c) return report(ctx, c.error());
-    if (!ctx.action) return report(ctx, pki::Error{pki::ErrorCode::kBadInput, "no verb given (see pki --help)", {}});
+    if (!ctx.action)
+      return report(ctx, pki::Error{pki::ErrorCode::kBadInput, "no verb given (see pki --help)", {}});
     auto result = ctx.action();
     if (!result) return report(ctx, result.error());
     return *result;

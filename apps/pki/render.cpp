@@ -35,7 +35,8 @@ nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now
                       {"fingerprint_sha256", c.fingerprint},
                       {"status", status_of(c, now)}};
   if (c.revocation) {
-    nlohmann::json r = {{"reason", c.revocation->reason}, {"revoked_at", format_rfc3339(c.revocation->revoked_at)}};
+    nlohmann::json r = {{"reason", c.revocation->reason},
+                        {"revoked_at", format_rfc3339(c.revocation->revoked_at)}};
     if (c.revocation->invalidity_date) r["invalidity_date"] = format_rfc3339(*c.revocation->invalidity_date);
     j["revocation"] = r;
   }
@@ -53,7 +54,8 @@ std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
   out += "status:      " + status_of(c, now);
   if (c.revocation) {
     out += " (" + c.revocation->reason + ", " + format_rfc3339(c.revocation->revoked_at);
-    if (c.revocation->invalidity_date) out += ", invalid since " + format_rfc3339(*c.revocation->invalidity_date);
+    if (c.revocation->invalidity_date)
+      out += ", invalid since " + format_rfc3339(*c.revocation->invalidity_date);
     out += ")";
   }
   out += "\nfingerprint: sha256:" + c.fingerprint + "\n";
@@ -96,7 +98,8 @@ nlohmann::json certificate_details_json(const cert::Certificate& c) {
     j["subject_alt_names"] = names;
   }
   if (c.subject_key_id()) j["subject_key_id"] = to_hex(*c.subject_key_id());
-  if (c.authority_key_id() && c.authority_key_id()->key_id) j["authority_key_id"] = to_hex(*c.authority_key_id()->key_id);
+  if (c.authority_key_id() && c.authority_key_id()->key_id)
+    j["authority_key_id"] = to_hex(*c.authority_key_id()->key_id);
   if (const auto& nc = c.name_constraints()) {
     std::vector<std::string> permitted, excluded;
     for (const auto& s : nc->permitted) permitted.push_back(cert::to_string(s.base));
@@ -119,10 +122,12 @@ std::string certificate_details_text(const cert::Certificate& c) {
   out += "public key:  " + c.public_key_algorithm() + ", signed with " + c.signature_algorithm() + "\n";
   if (j.contains("basic_constraints")) {
     out += "basic:       CA:" + std::string(j["basic_constraints"]["ca"].get<bool>() ? "TRUE" : "FALSE");
-    if (j["basic_constraints"].contains("path_len")) out += ", pathLen:" + std::to_string(j["basic_constraints"]["path_len"].get<long>());
+    if (j["basic_constraints"].contains("path_len"))
+      out += ", pathLen:" + std::to_string(j["basic_constraints"]["path_len"].get<long>());
     out += "\n";
   }
-  if (j.contains("key_usage")) out += "key usage:   " + join(j["key_usage"].get<std::vector<std::string>>(), ", ") + "\n";
+  if (j.contains("key_usage"))
+    out += "key usage:   " + join(j["key_usage"].get<std::vector<std::string>>(), ", ") + "\n";
   if (j.contains("extended_key_usage"))
     out += "ext usage:   " + join(j["extended_key_usage"].get<std::vector<std::string>>(), ", ") + "\n";
   if (j.contains("name_constraints")) {
@@ -179,14 +184,15 @@ std::string verify_result_text(const verify::VerifyResult& r) {
   for (std::size_t i = 0; i < r.chain.size(); ++i) {
     const auto& rep = r.chain[i];
     const auto& c = *rep.certificate;
-    out += "\n[" + std::to_string(i) + "] " + c.subject_text() + "\n    serial " + c.serial_hex() + ", sha256 " +
-           c.fingerprint().substr(0, 16) + "...\n";
+    out += "\n[" + std::to_string(i) + "] " + c.subject_text() + "\n    serial " + c.serial_hex() +
+           ", sha256 " + c.fingerprint().substr(0, 16) + "...\n";
     for (const auto& f : rep.findings) {
       std::string outcome(verify::to_string(f.outcome));
       std::string check(verify::to_string(f.check));
       out += "    " + outcome + std::string(6 - outcome.size(), ' ') + check +
              std::string(check.size() < 20 ? 20 - check.size() : 1, ' ') +
-             (f.outcome == verify::Outcome::kPass ? "" : std::string(verify::to_string(f.code)) + ": ") + f.message + "\n";
+             (f.outcome == verify::Outcome::kPass ? "" : std::string(verify::to_string(f.code)) + ": ") +
+             f.message + "\n";
     }
   }
   out += "\n";
@@ -196,8 +202,8 @@ std::string verify_result_text(const verify::VerifyResult& r) {
   } else {
     out += "INVALID: " + (r.summary.empty() ? std::string("no path to a trust anchor") : r.summary);
   }
-  out += " (" + std::to_string(r.chain.size()) + " certificates, " + std::to_string(r.paths_tried) + " path(s) tried, " +
-         std::to_string(r.signature_checks) + " signature checks)\n";
+  out += " (" + std::to_string(r.chain.size()) + " certificates, " + std::to_string(r.paths_tried) +
+         " path(s) tried, " + std::to_string(r.signature_checks) + " signature checks)\n";
   return out;
 }
 

@@ -1,10 +1,9 @@
 // How certificates, CAs and CRLs look in text and JSON; shared by the verbs.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pki/cert/certificate.h"
 #include "pki/core/clock.h"

@@ -6,18 +6,17 @@
 // Same CSRs, same CA key type (P-256), same run.
 //
 //   bench_issue [N]
+#include <openssl/rand.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 
-#include <openssl/rand.h>
-
+#include "bench_support.h"
 #include "pki/ca/authority.h"
 #include "pki/cert/csr.h"
 #include "pki/core/io.h"
 #include "pki/store/sqlite_store.h"
-
-#include "bench_support.h"
 
 using namespace pki;
 using bench::must;
@@ -62,14 +61,13 @@ bool openssl_issue(const Bytes& der, X509* ca, EVP_PKEY* ca_key, time_t now) {
   X509_set_pubkey(x.get(), pub);
   X509V3_CTX v3;
   X509V3_set_ctx(&v3, ca, x.get(), nullptr, nullptr, 0);
-  const std::string san = "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(
-                                       X509_NAME_ENTRY_get_data(X509_NAME_get_entry(X509_REQ_get_subject_name(req.get()), 0)))));
-  const std::pair<const char*, std::string> exts[] = {{"basicConstraints", "critical,CA:FALSE"},
-                                                      {"keyUsage", "critical,digitalSignature"},
-                                                      {"extendedKeyUsage", "serverAuth"},
-                                                      {"subjectKeyIdentifier", "hash"},
-                                                      {"authorityKeyIdentifier", "keyid"},
-                                                      {"subjectAltName", san}};
+  const std::string san =
+      "DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(
+                   X509_NAME_ENTRY_get_data(X509_NAME_get_entry(X509_REQ_get_subject_name(req.get()), 0)))));
+  const std::pair<const char*, std::string> exts[] = {
+      {"basicConstraints", "critical,CA:FALSE"}, {"keyUsage", "critical,digitalSignature"},
+      {"extendedKeyUsage", "serverAuth"},        {"subjectKeyIdentifier", "hash"},
+      {"authorityKeyIdentifier", "keyid"},       {"subjectAltName", san}};
   for (const auto& [name, value] : exts) {
     X509_EXTENSION* e = X509V3_EXT_conf(nullptr, &v3, name, value.c_str());
     if (!e) return false;

@@ -14,21 +14,18 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "bench_support.h"
 #include "pki/ca/authority.h"
 #include "pki/cert/name.h"
 #include "pki/crl/crl_builder.h"
 #include "pki/store/sqlite_store.h"
 #include "pki/verify/verifier.h"
 
-#include "bench_support.h"
-
 using namespace pki;
 using bench::must;
 using Clk = std::chrono::steady_clock;
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 3.0;
@@ -56,11 +53,15 @@ int main(int argc, char** argv) {
     // The intermediate's CRL: 10,000 revoked serials (none of them a leaf above).
     crl::CrlEncoder enc(must(cert::name_der(in.certificate->subject())), in.signer->algorithm(), now,
                         now + std::chrono::days{7});
-    for (int i = 0; i < 10'000; ++i) enc.add({must(ca::random_serial()), now, cert::CrlReason::kSuperseded, std::nullopt});
-    const cert::Extension exts[] = {cert::ext::authority_key_id(*in.certificate->subject_key_id()), crl::crl_number_extension(1)};
+    for (int i = 0; i < 10'000; ++i)
+      enc.add({must(ca::random_serial()), now, cert::CrlReason::kSuperseded, std::nullopt});
+    const cert::Extension exts[] = {cert::ext::authority_key_id(*in.certificate->subject_key_id()),
+                                    crl::crl_number_extension(1)};
     const Bytes tbs = enc.finish(exts);
-    auto int_crl = must(cert::Crl::from_der(cert::signed_structure(tbs, in.signer->algorithm(), must(in.signer->sign(tbs)))));
-    crl::PublishRequest pub{&root.record, root.certificate.get(), root.signer.get(), std::chrono::days{7}, "bench"};
+    auto int_crl = must(
+        cert::Crl::from_der(cert::signed_structure(tbs, in.signer->algorithm(), must(in.signer->sign(tbs)))));
+    crl::PublishRequest pub{&root.record, root.certificate.get(), root.signer.get(), std::chrono::days{7},
+                            "bench"};
     auto root_crl = must(cert::Crl::from_der(must(crl::publish(*store, clock, pub)).der));
 
     // libpki.
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
     for (; elapsed < seconds; elapsed = std::chrono::duration<double>(Clk::now() - start).count()) {
       for (int i = 0; i < 100; ++i) {
         OsslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
-        X509_STORE_CTX_init(ctx.get(), xstore.get(), leaves[static_cast<std::size_t>(i)]->x509_mutable(), untrusted.get());
+        X509_STORE_CTX_init(ctx.get(), xstore.get(), leaves[static_cast<std::size_t>(i)]->x509_mutable(),
+                            untrusted.get());
         X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
         X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
         X509_VERIFY_PARAM_set_time(param, static_cast<time_t>(now.time_since_epoch().count()));
@@ -134,8 +136,8 @@ int main(int argc, char** argv) {
     std::printf("  libpki Verifier (one for all chains):  %9.0f\n", ours_rate);
     std::printf("  libpki Verifier (a new one per chain): %9.0f\n", cold_rate);
     std::printf("  OpenSSL X509_verify_cert:              %9.0f\n", theirs_rate);
-    std::printf("  ratio: libpki is %.2fx OpenSSL (%.2fx with a new Verifier per chain)\n", ours_rate / theirs_rate,
-                cold_rate / theirs_rate);
+    std::printf("  ratio: libpki is %.2fx OpenSSL (%.2fx with a new Verifier per chain)\n",
+                ours_rate / theirs_rate, cold_rate / theirs_rate);
   }
   std::filesystem::remove_all(dir);
   return 0;

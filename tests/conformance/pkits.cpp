@@ -22,8 +22,10 @@ int main(int argc, char** argv) {
   bool verbose = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--id" && i + 1 < argc) only = argv[++i];
-    else if (a == "--verbose") verbose = true;
+    if (a == "--id" && i + 1 < argc)
+      only = argv[++i];
+    else if (a == "--verbose")
+      verbose = true;
   }
   int passed = 0, failed = 0, policy_set_differs = 0;
   std::vector<std::string> failures;
@@ -46,34 +48,42 @@ int main(int argc, char** argv) {
     }
     const bool want_valid = run["expected"] == "valid";
     const bool ok = result->valid == want_valid;
-    if (ok) ++passed; else ++failed;
-    if (!ok) failures.push_back(id + " " + std::string(run["name"]) + ": expected " + std::string(run["expected"]) +
-                                ", got " + (result->valid ? "valid" : "invalid (" + result->summary + ")"));
+    if (ok)
+      ++passed;
+    else
+      ++failed;
+    if (!ok)
+      failures.push_back(id + " " + std::string(run["name"]) + ": expected " + std::string(run["expected"]) +
+                         ", got " + (result->valid ? "valid" : "invalid (" + result->summary + ")"));
     if (want_valid && result->valid) {
       std::vector<std::string> want;
-      for (const auto& p : pkits::split(run["user_constrained_policy_set"])) want.push_back(pkits::policy_oid(p));
+      for (const auto& p : pkits::split(run["user_constrained_policy_set"]))
+        want.push_back(pkits::policy_oid(p));
       auto got = result->user_constrained_policy_set;
       std::sort(want.begin(), want.end());
       std::sort(got.begin(), got.end());
-      if (!want.empty() && want != got && want != std::vector<std::string>{"2.5.29.32.0"}) ++policy_set_differs;
+      if (!want.empty() && want != got && want != std::vector<std::string>{"2.5.29.32.0"})
+        ++policy_set_differs;
     }
     if (verbose || !only.empty()) {
-      std::cout << id << " " << std::string(run["name"]) << ": expected " << std::string(run["expected"]) << ", got "
-                << (result->valid ? "valid" : "invalid") << " (" << result->paths_tried << " paths, "
-                << result->signature_checks << " signatures)\n";
+      std::cout << id << " " << std::string(run["name"]) << ": expected " << std::string(run["expected"])
+                << ", got " << (result->valid ? "valid" : "invalid") << " (" << result->paths_tried
+                << " paths, " << result->signature_checks << " signatures)\n";
       for (std::size_t i = 0; i < result->chain.size(); ++i) {
         const auto& rep = result->chain[i];
-        std::cout << "  [" << i << "] " << rep.certificate->subject_text() << " (" << verify::to_string(rep.role) << ")\n";
+        std::cout << "  [" << i << "] " << rep.certificate->subject_text() << " ("
+                  << verify::to_string(rep.role) << ")\n";
         for (const auto& f : rep.findings)
           if (f.outcome != verify::Outcome::kPass || verbose)
-            std::cout << "      " << verify::to_string(f.outcome) << " " << verify::to_string(f.check) << " " << verify::to_string(f.code)
-                      << ": " << f.message << "\n";
+            std::cout << "      " << verify::to_string(f.outcome) << " " << verify::to_string(f.check) << " "
+                      << verify::to_string(f.code) << ": " << f.message << "\n";
       }
     }
   }
   for (const auto& f : failures) std::cout << "FAIL " << f << "\n";
   std::cout << "PKITS: " << passed << " passed, " << failed << " failed";
-  if (policy_set_differs) std::cout << " (" << policy_set_differs << " valid runs report another user-constrained policy set)";
+  if (policy_set_differs)
+    std::cout << " (" << policy_set_differs << " valid runs report another user-constrained policy set)";
   std::cout << "\n";
   return failed == 0 && policy_set_differs == 0 ? 0 : 1;
 }

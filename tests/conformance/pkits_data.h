@@ -5,11 +5,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "pki/core/io.h"
 #include "pki/core/time.h"
@@ -57,9 +56,12 @@ class Files {
     auto& slot = certs_[name];
     if (!slot) {
       auto data = pki::read_file(dir_ + "/certs/" + name + ".crt");
-      auto parsed = data ? pki::cert::Certificate::from_der(pki::as_bytes(*data)) : tl::unexpected(data.error());
-      if (parsed) slot = *parsed;
-      else std::cerr << name << ": " << parsed.error().message << "\n";
+      auto parsed =
+          data ? pki::cert::Certificate::from_der(pki::as_bytes(*data)) : tl::unexpected(data.error());
+      if (parsed)
+        slot = *parsed;
+      else
+        std::cerr << name << ": " << parsed.error().message << "\n";
     }
     return slot;
   }
@@ -68,8 +70,10 @@ class Files {
     if (!slot) {
       auto data = pki::read_file(dir_ + "/crls/" + name + ".crl");
       auto parsed = data ? pki::cert::Crl::from_der(pki::as_bytes(*data)) : tl::unexpected(data.error());
-      if (parsed) slot = *parsed;
-      else std::cerr << name << ": " << parsed.error().message << "\n";
+      if (parsed)
+        slot = *parsed;
+      else
+        std::cerr << name << ": " << parsed.error().message << "\n";
     }
     return slot;
   }
@@ -101,7 +105,8 @@ inline Run load(Files& files, const nlohmann::json& run) {
   if (r.anchor) r.anchor_set.add(r.anchor);
   for (const auto& n : run["intermediates"]) {
     auto c = files.cert(n);
-    if (!c) r.complete = false;
+    if (!c)
+      r.complete = false;
     else {
       r.intermediates.push_back(c);
       r.intermediate_set.add(c);
@@ -109,7 +114,8 @@ inline Run load(Files& files, const nlohmann::json& run) {
   }
   for (const auto& n : run["crls"]) {
     auto c = files.crl(n);
-    if (!c) r.complete = false;
+    if (!c)
+      r.complete = false;
     else {
       r.crls.push_back(c);
       r.crl_set.add(c);
@@ -117,9 +123,11 @@ inline Run load(Files& files, const nlohmann::json& run) {
   }
   r.options.at = validation_time();
   r.options.algorithms = pki::verify::AlgorithmPolicy::kLegacy;
-  for (const auto& p : split(run["initial_policy_set"])) r.options.initial_policy_set.push_back(policy_oid(p));
+  for (const auto& p : split(run["initial_policy_set"]))
+    r.options.initial_policy_set.push_back(policy_oid(p));
   if (run["initial_explicit_policy"]) r.options.explicit_policy = pki::verify::ExplicitPolicy::kRequired;
-  if (run["initial_policy_mapping_inhibit"]) r.options.policy_mapping = pki::verify::PolicyMappingInhibit::kInhibited;
+  if (run["initial_policy_mapping_inhibit"])
+    r.options.policy_mapping = pki::verify::PolicyMappingInhibit::kInhibited;
   if (run["initial_inhibit_any_policy"]) r.options.any_policy = pki::verify::AnyPolicyInhibit::kInhibited;
   return r;
 }

@@ -19,8 +19,8 @@ struct OpensslVerdict {
 };
 
 OpensslVerdict openssl_verify(const cert::CertificatePtr& target, const cert::CertificatePtr& anchor,
-                              const std::vector<cert::CertificatePtr>& intermediates, const std::vector<cert::CrlPtr>& crls,
-                              const nlohmann::json& run, time_t at) {
+                              const std::vector<cert::CertificatePtr>& intermediates,
+                              const std::vector<cert::CrlPtr>& crls, const nlohmann::json& run, time_t at) {
   OsslPtr<X509_STORE> store(X509_STORE_new());
   X509_STORE_add_cert(store.get(), anchor->x509_mutable());
   OsslPtr<STACK_OF(X509)> untrusted(sk_X509_new_null());
@@ -75,15 +75,16 @@ int main(int argc, char** argv) {
     if (theirs.valid == expected) ++openssl_matches;
     if (ours.valid == theirs.valid) continue;
     if (theirs.valid == expected) ++pki_wrong_where_openssl_right;
-    lines.push_back(id + " " + std::string(run["name"]) + "\n    PKITS expects " + std::string(run["expected"]) + "; libpki: " +
-                    (ours.valid ? "valid" : "invalid (" + ours.summary + ")") + "; OpenSSL: " +
-                    (theirs.valid ? "valid" : "invalid (" + theirs.error + ")") + "\n    " +
-                    (ours.valid == expected ? "OpenSSL deviates from PKITS here" : "libpki deviates from PKITS here"));
+    lines.push_back(
+        id + " " + std::string(run["name"]) + "\n    PKITS expects " + std::string(run["expected"]) +
+        "; libpki: " + (ours.valid ? "valid" : "invalid (" + ours.summary + ")") +
+        "; OpenSSL: " + (theirs.valid ? "valid" : "invalid (" + theirs.error + ")") + "\n    " +
+        (ours.valid == expected ? "OpenSSL deviates from PKITS here" : "libpki deviates from PKITS here"));
   }
-  std::cout << "libpki and " << OPENSSL_VERSION_TEXT << " disagree on " << lines.size() << " of " << runs.size()
-            << " PKITS runs:\n";
+  std::cout << "libpki and " << OPENSSL_VERSION_TEXT << " disagree on " << lines.size() << " of "
+            << runs.size() << " PKITS runs:\n";
   for (const auto& l : lines) std::cout << "  " << l << "\n";
-  std::cout << "PKITS matched: libpki " << pki_matches << "/" << runs.size() << ", OpenSSL " << openssl_matches << "/"
-            << runs.size() << "\n";
+  std::cout << "PKITS matched: libpki " << pki_matches << "/" << runs.size() << ", OpenSSL "
+            << openssl_matches << "/" << runs.size() << "\n";
   return pki_wrong_where_openssl_right == 0 ? 0 : 1;
 }

@@ -1,12 +1,12 @@
 // Test helpers: a per-test temporary directory, a store in it, and a CA hierarchy made with libpki.
 #pragma once
 
+#include <doctest/doctest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <doctest/doctest.h>
 
 #include "pki/ca/authority.h"
 #include "pki/core/time.h"
@@ -45,7 +45,8 @@ inline TimePoint at(const char* rfc3339) { return parse_rfc3339(rfc3339).value()
 // A store in a temporary directory with a fixed clock that tests may move.
 struct Fixture {
   TempDir dir;
-  std::unique_ptr<store::Store> store = must(store::open_sqlite(dir.file("pki.db"), store::OpenMode::kCreate));
+  std::unique_ptr<store::Store> store =
+      must(store::open_sqlite(dir.file("pki.db"), store::OpenMode::kCreate));
   FixedClock clock{at("2026-01-01T00:00:00Z")};
   ca::Authority authority{*store, clock, nullptr, "tester"};
 

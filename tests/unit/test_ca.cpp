@@ -1,7 +1,7 @@
-#include <map>
-
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+
+#include <map>
 
 #include "pki/cert/name.h"
 #include "pki/cert/pkcs12.h"
@@ -116,7 +116,8 @@ TEST_CASE("issue: RSA leaves get keyEncipherment") {
 TEST_CASE("issue: refusals") {
   test::Fixture f;
   f.root();
-  ca::CreateCaRequest r{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {"secret.example.com"}, {}};
+  ca::CreateCaRequest r{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root",
+                        {},   {"example.com"},  {"secret.example.com"}, {}};
   test::must(f.authority.create_ca(r));
   auto issuer = test::must(f.authority.load_issuer("nc"));
   struct Case {
@@ -125,17 +126,23 @@ TEST_CASE("issue: refusals") {
     ErrorCode code;
   };
   std::vector<Case> cases;
-  cases.push_back({"outside permitted", test::Fixture::request("server", "www.example.org"), ErrorCode::kRefused});
-  cases.push_back({"inside excluded", test::Fixture::request("server", "db.secret.example.com"), ErrorCode::kRefused});
-  cases.push_back({"wildcard over excluded", test::Fixture::request("server", "*.example.com"), ErrorCode::kRefused});
+  cases.push_back(
+      {"outside permitted", test::Fixture::request("server", "www.example.org"), ErrorCode::kRefused});
+  cases.push_back(
+      {"inside excluded", test::Fixture::request("server", "db.secret.example.com"), ErrorCode::kRefused});
+  cases.push_back(
+      {"wildcard over excluded", test::Fixture::request("server", "*.example.com"), ErrorCode::kRefused});
   cases.push_back({"server without a name", test::Fixture::request("server", ""), ErrorCode::kRefused});
   cases.push_back({"too long", test::Fixture::request("server", "a.example.com"), ErrorCode::kRefused});
   cases.back().req.days = 399;
-  cases.push_back({"outlives issuer", test::Fixture::request("client", "ok.example.com"), ErrorCode::kRefused});
+  cases.push_back(
+      {"outlives issuer", test::Fixture::request("client", "ok.example.com"), ErrorCode::kRefused});
   cases.back().req.days = 800;  // within the client profile's limit, beyond the CA's remaining 100 days
-  cases.push_back({"CN not a host for a server", test::Fixture::request("server", "Not A Host"), ErrorCode::kBadInput});
+  cases.push_back(
+      {"CN not a host for a server", test::Fixture::request("server", "Not A Host"), ErrorCode::kBadInput});
   cases.push_back({"unknown profile", test::Fixture::request("nope", "a.example.com"), ErrorCode::kBadInput});
-  cases.push_back({"CA profile", test::Fixture::request("intermediate-ca", "a.example.com"), ErrorCode::kBadInput});
+  cases.push_back(
+      {"CA profile", test::Fixture::request("intermediate-ca", "a.example.com"), ErrorCode::kBadInput});
   f.clock = FixedClock(f.clock.now() + days{1825 - 100});  // the CA has 100 days left
   for (auto& c : cases) {
     CAPTURE(c.what);
@@ -233,7 +240,8 @@ TEST_CASE("PKCS#12: the certificate, its chain and its key, openable with the pa
   auto req = test::Fixture::request("client", "alice");
   auto key = test::must(keys::generate(keys::KeyType::kEcP256));
   req.key = ca::SubjectKey{test::must(keys::spki_der(*key)), keys::KeyType::kEcP256};
-  auto leaf = test::must(cert::Certificate::from_der(test::must(f.authority.issue(issuer, req)).certificate.der));
+  auto leaf =
+      test::must(cert::Certificate::from_der(test::must(f.authority.issue(issuer, req)).certificate.der));
   const Secret pass("correct horse");
   const std::vector<cert::CertificatePtr> chain{issuer.certificate};
   auto der = test::must(cert::build_pkcs12(*leaf, chain, key.get(), &pass, "alice"));
@@ -263,7 +271,8 @@ TEST_CASE("issue_batch: one transaction, all or nothing") {
   f.root();
   auto issuer = test::must(f.authority.load_issuer("root"));
   std::vector<ca::IssueRequest> reqs;
-  for (int i = 0; i < 20; ++i) reqs.push_back(test::Fixture::request("server", "h" + std::to_string(i) + ".example"));
+  for (int i = 0; i < 20; ++i)
+    reqs.push_back(test::Fixture::request("server", "h" + std::to_string(i) + ".example"));
   auto recs = test::must(f.authority.issue_batch(issuer, reqs));
   CHECK(recs.size() == 20);
   reqs.push_back(test::Fixture::request("server", ""));  // refused: no name
@@ -318,7 +327,8 @@ TEST_CASE("revoke and CRL: reasons, invalidity dates, holds, numbers") {
   CHECK(second.entries == 3);
   auto crl1 = parse_crl(second.der);
   CHECK(X509_CRL_verify(crl1.get(), const_cast<EVP_PKEY*>(issuer.certificate->public_key())) == 1);
-  OsslPtr<ASN1_INTEGER> number(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl1.get(), NID_crl_number, nullptr, nullptr)));
+  OsslPtr<ASN1_INTEGER> number(
+      static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl1.get(), NID_crl_number, nullptr, nullptr)));
   REQUIRE(number);
   CHECK(ASN1_INTEGER_get(number.get()) == 2);
   STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl1.get());
@@ -328,12 +338,14 @@ TEST_CASE("revoke and CRL: reasons, invalidity dates, holds, numbers") {
   for (int i = 0; i < 3; ++i) {
     X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
     const ASN1_INTEGER* sn = X509_REVOKED_get0_serialNumber(r);
-    const std::string hex = cert::serial_to_hex(BytesView(ASN1_STRING_get0_data(sn), static_cast<std::size_t>(ASN1_STRING_length(sn))));
+    const std::string hex = cert::serial_to_hex(
+        BytesView(ASN1_STRING_get0_data(sn), static_cast<std::size_t>(ASN1_STRING_length(sn))));
     int crit = 0;
     auto* reason = static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, nullptr));
     reasons[hex] = reason ? static_cast<int>(ASN1_ENUMERATED_get(reason)) : -1;
     ASN1_ENUMERATED_free(reason);
-    auto* inv = static_cast<ASN1_GENERALIZEDTIME*>(X509_REVOKED_get_ext_d2i(r, NID_invalidity_date, nullptr, nullptr));
+    auto* inv = static_cast<ASN1_GENERALIZEDTIME*>(
+        X509_REVOKED_get_ext_d2i(r, NID_invalidity_date, nullptr, nullptr));
     if (inv) {
       saw_invalidity = hex == a.serial;
       ASN1_GENERALIZEDTIME_free(inv);
@@ -360,7 +372,8 @@ TEST_CASE("revoke and CRL: reasons, invalidity dates, holds, numbers") {
   permanent.serial = b.serial;
   permanent.reason = cert::CrlReason::kSuperseded;
   CHECK(test::must(f.authority.revoke(permanent)).action == ca::RevokeAction::kHoldMadePermanent);
-  CHECK(test::must(f.store->certificates_by_serial(b.serial, std::nullopt)).front().revocation->reason == "superseded");
+  CHECK(test::must(f.store->certificates_by_serial(b.serial, std::nullopt)).front().revocation->reason ==
+        "superseded");
 }
 
 TEST_CASE("revoke: an unknown serial is not found; a root cannot revoke itself") {
@@ -388,7 +401,8 @@ TEST_CASE("CRL encoder: large CRLs encode correctly") {
   }
   const cert::Extension exts[] = {crl::crl_number_extension(7)};
   const Bytes tbs = enc.finish(exts);
-  const Bytes der = cert::signed_structure(tbs, issuer.signer->algorithm(), test::must(issuer.signer->sign(tbs)));
+  const Bytes der =
+      cert::signed_structure(tbs, issuer.signer->algorithm(), test::must(issuer.signer->sign(tbs)));
   auto crl = parse_crl(der);
   CHECK(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl.get())) == 5000);
   CHECK(X509_CRL_verify(crl.get(), const_cast<EVP_PKEY*>(issuer.certificate->public_key())) == 1);

@@ -3,14 +3,14 @@
 #include <functional>
 
 #include "pki/cert/builder.h"
-#include "pki/cert/csr.h"
-#include "pki/core/der.h"
-#include "pki/core/io.h"
-#include "pki/keys/keys.h"
 #include "pki/cert/certificate.h"
+#include "pki/cert/csr.h"
 #include "pki/cert/general_name.h"
 #include "pki/cert/name.h"
 #include "pki/cert/name_constraints.h"
+#include "pki/core/der.h"
+#include "pki/core/io.h"
+#include "pki/keys/keys.h"
 #include "support.h"
 
 using namespace pki;
@@ -39,9 +39,24 @@ TEST_CASE("SANs: accepted and normalised") {
 }
 
 TEST_CASE("SANs: refused") {
-  const std::vector<std::string> refused = {"DNS:", "IP:999.1.1.1", "IP:1.2.3", "DNS:a..b", "DNS:-a.example", "DNS:a_b.example", "DNS:example.com.",
-        "DNS:a.*.example", "DNS:*", "DNS:f*o.example", "DNS:bücher.example", "EMAIL:nobody", "EMAIL:@example.com",
-        "URI:no-scheme", "URI:http:// space", "XYZ:thing", "example.com", "DNS:" + std::string(64, 'a') + ".example"};
+  const std::vector<std::string> refused = {"DNS:",
+                                            "IP:999.1.1.1",
+                                            "IP:1.2.3",
+                                            "DNS:a..b",
+                                            "DNS:-a.example",
+                                            "DNS:a_b.example",
+                                            "DNS:example.com.",
+                                            "DNS:a.*.example",
+                                            "DNS:*",
+                                            "DNS:f*o.example",
+                                            "DNS:bücher.example",
+                                            "EMAIL:nobody",
+                                            "EMAIL:@example.com",
+                                            "URI:no-scheme",
+                                            "URI:http:// space",
+                                            "XYZ:thing",
+                                            "example.com",
+                                            "DNS:" + std::string(64, 'a') + ".example"};
   for (const auto& bad : refused) {
     CAPTURE(bad);
     auto r = parse_san(bad);
@@ -125,13 +140,13 @@ TEST_CASE("name constraints: trailing dots, wildcards and IP hosts do not slip p
   } cases[] = {
       {{GeneralNameType::kDns, "evil.com.", {}}, true},
       {{GeneralNameType::kDns, "WWW.EVIL.COM.", {}}, true},
-      {{GeneralNameType::kDns, "*.example.com", {}}, true},    // reaches bad.example.com
+      {{GeneralNameType::kDns, "*.example.com", {}}, true},  // reaches bad.example.com
       {{GeneralNameType::kDns, "*.bad.example.com", {}}, true},
       {{GeneralNameType::kDns, "*.sub.example.com", {}}, false},  // cannot reach bad.example.com
       {{GeneralNameType::kDns, "good.example.com", {}}, false},
       {{GeneralNameType::kUri, "https://evil.com./x", {}}, true},
       {{GeneralNameType::kUri, "https://good.com\\@evil.com/", {}}, false},  // the host is good.com
-      {{GeneralNameType::kUri, "https://192.0.2.1/", {}}, true},  // an IP host cannot be judged
+      {{GeneralNameType::kUri, "https://192.0.2.1/", {}}, true},             // an IP host cannot be judged
       // Names of a constrained form that cannot be read are refused, not let through.
       {{GeneralNameType::kUri, "mailto:a@evil.com", {}}, true},
       {{GeneralNameType::kUri, "https:evil.com", {}}, true},
@@ -176,12 +191,16 @@ TEST_CASE("builder: the encoded certificate parses back with every field") {
   t.spki = spki;
   const Bytes ski = test::must(key_identifier(spki));
   CHECK(ski.size() == 20);
-  const std::vector<GeneralName> sans{{GeneralNameType::kDns, "a.example", {}}, {GeneralNameType::kIp, {}, {127, 0, 0, 1}}};
+  const std::vector<GeneralName> sans{{GeneralNameType::kDns, "a.example", {}},
+                                      {GeneralNameType::kIp, {}, {127, 0, 0, 1}}};
   const std::vector<std::string> permit{"example"}, exclude{"bad.example"};
   t.extensions = {ext::basic_constraints(true, 2),
                   ext::key_usage(key_usage::kKeyCertSign | key_usage::kCrlSign | key_usage::kDecipherOnly),
-                  ext::subject_key_id(ski), ext::authority_key_id(ski), ext::subject_alt_name(sans, false),
-                  ext::name_constraints(permit, exclude), ext::crl_distribution_point("http://crl.example/x.crl")};
+                  ext::subject_key_id(ski),
+                  ext::authority_key_id(ski),
+                  ext::subject_alt_name(sans, false),
+                  ext::name_constraints(permit, exclude),
+                  ext::crl_distribution_point("http://crl.example/x.crl")};
   const Bytes der = test::must(sign_certificate(t, signer));
   auto c = test::must(Certificate::from_der(der));
   CHECK(c->version() == 3);
@@ -237,22 +256,26 @@ TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems"
     CertificatePtr cert;
     bool problem;
   } cases[] = {
-      {"a well-formed leaf", make("CN=a", {ext::basic_constraints(false, std::nullopt), ext::subject_alt_name(san, false)}), false},
+      {"a well-formed leaf",
+       make("CN=a", {ext::basic_constraints(false, std::nullopt), ext::subject_alt_name(san, false)}), false},
       {"an empty subject, critical SAN", make("", {ext::subject_alt_name(san, true)}), false},
       {"an empty subject, non-critical SAN", make("", {ext::subject_alt_name(san, false)}), true},
       {"an empty subject, no SAN", make("", {}), true},
       {"keyUsage with no bit", make("CN=a", {ext::key_usage(0)}), true},
       {"keyCertSign on a non-CA", make("CN=a", {ext::key_usage(key_usage::kKeyCertSign)}), true},
       // BasicConstraints ::= SEQUENCE { pathLenConstraint 0 }, cA left at its default FALSE.
-      {"pathLen without cA", make("CN=a", {Extension{"2.5.29.19", true, Bytes{0x30, 0x03, 0x02, 0x01, 0x00}}}), true},
+      {"pathLen without cA",
+       make("CN=a", {Extension{"2.5.29.19", true, Bytes{0x30, 0x03, 0x02, 0x01, 0x00}}}), true},
       {"a critical AKI", make("CN=a", {critical_aki}, false), true},
       {"no AKI", make("CN=a", {}, false), true},
       {"no AKI on a self-issued certificate", make("CN=Issuer", {}, false), false},
       {"a CA with its SKI", make("CN=ca", {ca, ext::subject_key_id(id)}), false},
       {"a CA without SKI", make("CN=ca", {ca}), true},
-      {"a CA with an empty subject", make("", {ca, ext::subject_key_id(id), ext::subject_alt_name(san, true)}), true},
+      {"a CA with an empty subject",
+       make("", {ca, ext::subject_key_id(id), ext::subject_alt_name(san, true)}), true},
       {"an empty issuer", make("CN=a", {}, true, ""), true},
-      {"a repeated extension", make("CN=a", {ext::subject_alt_name(san, false), ext::subject_alt_name(san, false)}), true},
+      {"a repeated extension",
+       make("CN=a", {ext::subject_alt_name(san, false), ext::subject_alt_name(san, false)}), true},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.what));
@@ -263,8 +286,10 @@ TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems"
 TEST_CASE("name constraints: an email or IP name that cannot be read fails under constraints of its form") {
   NameConstraints nc;
   nc.excluded.push_back({GeneralName{GeneralNameType::kEmail, "evil.com", {}}, 0, std::nullopt});
-  nc.excluded.push_back({GeneralName{GeneralNameType::kIp, {}, {10, 0, 0, 0, 255, 0, 0, 0}}, 0, std::nullopt});
-  for (const auto& name : {GeneralName{GeneralNameType::kEmail, "evil.com", {}}, GeneralName{GeneralNameType::kIp, {}, {10, 0, 0, 1, 0}}}) {
+  nc.excluded.push_back(
+      {GeneralName{GeneralNameType::kIp, {}, {10, 0, 0, 0, 255, 0, 0, 0}}, 0, std::nullopt});
+  for (const auto& name : {GeneralName{GeneralNameType::kEmail, "evil.com", {}},
+                           GeneralName{GeneralNameType::kIp, {}, {10, 0, 0, 1, 0}}}) {
     CAPTURE(to_string(name));
     const std::vector<GeneralName> names{name};
     auto v = check(nc, names);
@@ -277,9 +302,9 @@ namespace {
 
 Bytes make_csr_der(const char* alg, const char* param, const char* md, bool with_san) {
   const std::string a = alg;
-  OsslPtr<EVP_PKEY> key(a == "RSA"  ? EVP_PKEY_Q_keygen(nullptr, nullptr, alg, std::size_t{2048})
-                        : param     ? EVP_PKEY_Q_keygen(nullptr, nullptr, alg, param)
-                                    : EVP_PKEY_Q_keygen(nullptr, nullptr, alg));
+  OsslPtr<EVP_PKEY> key(a == "RSA" ? EVP_PKEY_Q_keygen(nullptr, nullptr, alg, std::size_t{2048})
+                        : param    ? EVP_PKEY_Q_keygen(nullptr, nullptr, alg, param)
+                                   : EVP_PKEY_Q_keygen(nullptr, nullptr, alg));
   REQUIRE(key);
   OsslPtr<X509_REQ> req(X509_REQ_new());
   X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req.get()), "CN", MBSTRING_UTF8,
@@ -323,8 +348,11 @@ TEST_CASE("CSR fast path: the same answers as OpenSSL's parser") {
     const char* alg;
     const char* param;
     const char* md;
-  } kinds[] = {{"EC", "P-256", "SHA256"}, {"EC", "P-384", "SHA384"}, {"EC", "P-256", "SHA512"},
-               {"ED25519", nullptr, nullptr}, {"RSA", nullptr, "SHA256"}};
+  } kinds[] = {{"EC", "P-256", "SHA256"},
+               {"EC", "P-384", "SHA384"},
+               {"EC", "P-256", "SHA512"},
+               {"ED25519", nullptr, nullptr},
+               {"RSA", nullptr, "SHA256"}};
   for (const auto& k : kinds) {
     for (bool san : {false, true}) {
       CAPTURE(std::string(k.alg) + (k.param ? std::string(" ") + k.param : "") + (san ? " with SANs" : ""));
@@ -363,8 +391,14 @@ TEST_CASE("CSR fast path: attributes it does not read go to OpenSSL's parser, wi
     std::function<void(X509_REQ*)> add;
   } cases[] = {
       {"a challengePassword",
-       [](X509_REQ* r) { X509_REQ_add1_attr_by_NID(r, NID_pkcs9_challengePassword, MBSTRING_ASC, reinterpret_cast<const unsigned char*>("secret"), -1); }},
-      {"Microsoft's extension request", [&](X509_REQ* r) { X509_REQ_add_extensions_nid(r, san_extensions("DNS:ms.example").get(), NID_ms_ext_req); }},
+       [](X509_REQ* r) {
+         X509_REQ_add1_attr_by_NID(r, NID_pkcs9_challengePassword, MBSTRING_ASC,
+                                   reinterpret_cast<const unsigned char*>("secret"), -1);
+       }},
+      {"Microsoft's extension request",
+       [&](X509_REQ* r) {
+         X509_REQ_add_extensions_nid(r, san_extensions("DNS:ms.example").get(), NID_ms_ext_req);
+       }},
   };
   std::vector<std::pair<std::string, Bytes>> requests;
   for (const auto& c : cases) requests.emplace_back(c.what, request(c.add));
@@ -379,14 +413,16 @@ TEST_CASE("CSR fast path: attributes it does not read go to OpenSSL's parser, wi
       return out;
     };
     auto attribute = [&](const char* san) {
-      return der::sequence({der::oid("1.2.840.113549.1.9.14"), der::constructed(der::tag::kSet, {ext_der(san)})});
+      return der::sequence(
+          {der::oid("1.2.840.113549.1.9.14"), der::constructed(der::tag::kSet, {ext_der(san)})});
     };
     const Bytes subject = der::sequence({der::constructed(
         der::tag::kSet, {der::sequence({der::oid("2.5.4.3"), der::tlv(0x0c, as_bytes("twice.example"))})})});
     const Bytes spki = test::must(keys::spki_der(*key));
-    const Bytes info = der::sequence({der::integer(0), subject, spki,
-                                      der::constructed(der::tag::context_constructed(0), {attribute("DNS:first.example"),
-                                                                                          attribute("DNS:second.example")})});
+    const Bytes info =
+        der::sequence({der::integer(0), subject, spki,
+                       der::constructed(der::tag::context_constructed(0),
+                                        {attribute("DNS:first.example"), attribute("DNS:second.example")})});
     OsslPtr<EVP_MD_CTX> md(EVP_MD_CTX_new());
     std::size_t len = 0;
     REQUIRE(EVP_DigestSignInit(md.get(), nullptr, EVP_sha256(), nullptr, key.get()) == 1);
@@ -394,8 +430,9 @@ TEST_CASE("CSR fast path: attributes it does not read go to OpenSSL's parser, wi
     Bytes sig(len);
     REQUIRE(EVP_DigestSign(md.get(), sig.data(), &len, info.data(), info.size()) == 1);
     sig.resize(len);
-    requests.emplace_back("two extension requests",
-                          der::sequence({info, der::sequence({der::oid("1.2.840.10045.4.3.2")}), der::bit_string(sig)}));
+    requests.emplace_back(
+        "two extension requests",
+        der::sequence({info, der::sequence({der::oid("1.2.840.10045.4.3.2")}), der::bit_string(sig)}));
   }
   for (const auto& [what, der] : requests) {
     CAPTURE(what);
@@ -406,7 +443,8 @@ TEST_CASE("CSR fast path: attributes it does not read go to OpenSSL's parser, wi
     check_same(fast, slow);
   }
   // Sanity: the same key with a plain extension request is read directly, SANs and all.
-  const Bytes plain = request([&](X509_REQ* r) { X509_REQ_add_extensions(r, san_extensions("DNS:plain.example").get()); });
+  const Bytes plain =
+      request([&](X509_REQ* r) { X509_REQ_add_extensions(r, san_extensions("DNS:plain.example").get()); });
   auto direct = inspect_csr_der(plain);
   REQUIRE(direct);
   CHECK(direct->read_directly);
@@ -418,7 +456,7 @@ TEST_CASE("CSR fast path: every one-byte corruption is judged as OpenSSL judges 
   for (const char* curve : {"P-256", "ED25519"}) {
     CAPTURE(std::string(curve));
     const Bytes good = std::string(curve) == "ED25519" ? make_csr_der("ED25519", nullptr, nullptr, true)
-                                                        : make_csr_der("EC", curve, "SHA256", true);
+                                                       : make_csr_der("EC", curve, "SHA256", true);
     int accepted = 0;
     for (std::size_t i = 0; i < good.size(); ++i) {
       Bytes bad = good;

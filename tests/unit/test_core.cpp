@@ -1,6 +1,5 @@
-#include <sys/stat.h>
-
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 #include "pki/core/der.h"
 #include "pki/core/io.h"
@@ -14,8 +13,8 @@ TEST_CASE("durations: accepted forms") {
   struct {
     const char* text;
     long long seconds;
-  } cases[] = {{"90d", 90 * 86400}, {"12h", 12 * 3600}, {"30m", 1800}, {"45s", 45},
-               {"1w", 7 * 86400},   {"1d12h", 86400 + 12 * 3600},      {"0d", 0}};
+  } cases[] = {{"90d", 90 * 86400}, {"12h", 12 * 3600},           {"30m", 1800}, {"45s", 45},
+               {"1w", 7 * 86400},   {"1d12h", 86400 + 12 * 3600}, {"0d", 0}};
   for (const auto& c : cases) {
     CAPTURE(c.text);
     CHECK(test::must(parse_duration(c.text)).count() == c.seconds);
@@ -23,7 +22,8 @@ TEST_CASE("durations: accepted forms") {
 }
 
 TEST_CASE("durations: refused forms") {
-  for (const char* text : {"", "d", "90", "90x", "-1d", "1.5d", "1d 2h", "99999999999999999d", "9000000000s"}) {
+  for (const char* text :
+       {"", "d", "90", "90x", "-1d", "1.5d", "1d 2h", "99999999999999999d", "9000000000s"}) {
     CAPTURE(text);
     auto r = parse_duration(text);
     REQUIRE_FALSE(r);
@@ -37,8 +37,9 @@ TEST_CASE("RFC 3339 times") {
   CHECK(format_rfc3339(test::must(parse_rfc3339("2026-11-29T12:34:56.789Z"))) == "2026-11-29T12:34:56Z");
   CHECK(format_rfc3339(test::must(parse_rfc3339("2026-11-29"))) == "2026-11-29T00:00:00Z");
   CHECK(format_rfc3339(test::must(parse_rfc3339("2024-02-29T00:00:00Z"))) == "2024-02-29T00:00:00Z");
-  for (const char* bad : {"2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T12:00:00",
-                          "yesterday", "2026-11-29T12:00:00+25:00", "2026-11-29T12:00:60Z"}) {
+  for (const char* bad :
+       {"2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-29T24:00:00Z", "2026-11-29T12:00:00",
+        "yesterday", "2026-11-29T12:00:00+25:00", "2026-11-29T12:00:60Z"}) {
     CAPTURE(bad);
     CHECK_FALSE(parse_rfc3339(bad));
   }
@@ -61,7 +62,8 @@ TEST_CASE("DER: integers, OIDs, times") {
   CHECK(der::unsigned_integer(Bytes{0x00, 0x00, 0x80}) == Bytes{0x02, 0x02, 0x00, 0x80});
   CHECK(der::unsigned_integer(Bytes{0x00, 0x01}) == Bytes{0x02, 0x01, 0x01});
   CHECK(der::oid("2.5.29.19") == Bytes{0x06, 0x03, 0x55, 0x1d, 0x13});
-  CHECK(der::oid("1.2.840.113549.1.1.11") == Bytes{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b});
+  CHECK(der::oid("1.2.840.113549.1.1.11") ==
+        Bytes{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b});
   // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
   CHECK(der::time(test::at("2049-12-31T23:59:59Z"))[0] == der::tag::kUtcTime);
   CHECK(der::time(test::at("2050-01-01T00:00:00Z"))[0] == der::tag::kGeneralizedTime);
@@ -91,7 +93,8 @@ TEST_CASE("DER reader refuses malformed lengths") {
 
 TEST_CASE("PEM: round trip, several blocks, malformed") {
   const Bytes der{1, 2, 3, 4, 5};
-  const std::string pem = to_pem("CERTIFICATE", der) + "junk between\n" + to_pem("CERTIFICATE", Bytes(100, 7));
+  const std::string pem =
+      to_pem("CERTIFICATE", der) + "junk between\n" + to_pem("CERTIFICATE", Bytes(100, 7));
   auto blocks = test::must(pem_blocks(pem, "CERTIFICATE"));
   REQUIRE(blocks.size() == 2);
   CHECK(blocks[0] == der);

@@ -7,7 +7,8 @@
 using namespace pki;
 
 TEST_CASE("keys: every type generates, classifies and round-trips through PKCS#8") {
-  for (auto type : {keys::KeyType::kEcP256, keys::KeyType::kEcP384, keys::KeyType::kRsa2048, keys::KeyType::kEd25519}) {
+  for (auto type :
+       {keys::KeyType::kEcP256, keys::KeyType::kEcP384, keys::KeyType::kRsa2048, keys::KeyType::kEd25519}) {
     CAPTURE(keys::to_string(type));
     auto key = test::must(keys::generate(type));
     CHECK(test::must(keys::classify(*key)) == type);
@@ -48,11 +49,13 @@ TEST_CASE("keys: encrypted PKCS#8 uses PBES2, PBKDF2-HMAC-SHA256 with 600,000 it
   const X509_ALGOR* alg = nullptr;
   X509_SIG_get0(sig.get(), &alg, nullptr);
   CHECK(OBJ_obj2nid(alg->algorithm) == NID_pbes2);
-  PBE2PARAM* pbe2 = static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
+  PBE2PARAM* pbe2 =
+      static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter));
   REQUIRE(pbe2);
   CHECK(OBJ_obj2nid(pbe2->encryption->algorithm) == NID_aes_256_cbc);
   CHECK(OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2);
-  PBKDF2PARAM* kdf = static_cast<PBKDF2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
+  PBKDF2PARAM* kdf = static_cast<PBKDF2PARAM*>(
+      ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter));
   REQUIRE(kdf);
   CHECK(ASN1_INTEGER_get(kdf->iter) >= 600000);
   REQUIRE(kdf->prf);

@@ -1,7 +1,6 @@
-#include <sys/stat.h>
-
 #include <doctest/doctest.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "pki/core/io.h"
 #include "pki/core/sqlite.h"
@@ -29,9 +28,7 @@ std::string query(const std::string& path, const std::string& sql) {
 TEST_CASE("store: created 0600, migrated, WAL, and idempotent") {
   test::TempDir dir;
   const std::string path = dir.file("pki.db");
-  {
-    auto st = test::must(store::open_sqlite(path, store::OpenMode::kCreate));
-  }
+  { auto st = test::must(store::open_sqlite(path, store::OpenMode::kCreate)); }
   struct stat s {};
   REQUIRE(::stat(path.c_str(), &s) == 0);
   CHECK((s.st_mode & 0777) == 0600);
@@ -40,7 +37,8 @@ TEST_CASE("store: created 0600, migrated, WAL, and idempotent") {
   CHECK(store::schema_version() == static_cast<int>(store::migrations().size()));
   // Opening again changes nothing.
   auto again = test::must(store::open_sqlite(path, store::OpenMode::kCreate));
-  CHECK(query(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'certificates'") == "1");
+  CHECK(query(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'certificates'") ==
+        "1");
 }
 
 TEST_CASE("store: a missing database is not found, a foreign file is refused") {

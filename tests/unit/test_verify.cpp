@@ -31,7 +31,7 @@ TEST_CASE("hostname: DNS-ID matching (RFC 9525 6.3)") {
       {"w*.example.com", "www.example.com", false},  // partial wildcards never match
       {"*w.example.com", "www.example.com", false},
       {"www.*.com", "www.example.com", false},
-      {"*.com", "example.com", false},               // no wildcard over a top-level domain
+      {"*.com", "example.com", false},  // no wildcard over a top-level domain
       {"*", "localhost", false},
       {"xn--bcher-kva.example", "xn--bcher-kva.example", true},
       {"*.xn--bcher-kva.example", "www.xn--bcher-kva.example", true},
@@ -72,8 +72,8 @@ struct Pki : test::Fixture {
     pool.add(int_issuer.certificate);
   }
 
-  cert::CertificatePtr issue(const std::string& profile, const std::string& cn, std::vector<std::string> sans = {},
-                             std::optional<int> days_valid = {}) {
+  cert::CertificatePtr issue(const std::string& profile, const std::string& cn,
+                             std::vector<std::string> sans = {}, std::optional<int> days_valid = {}) {
     auto r = test::Fixture::request(profile, cn);
     for (const auto& s : sans) r.sans.push_back(test::must(cert::parse_san(s)));
     r.days = days_valid;
@@ -108,8 +108,9 @@ verify::VerifyOptions at_time(TimePoint t) {
 bool has_code(const verify::VerifyResult& r, verify::FindingCode code) { return r.has_failure(code); }
 
 // Signs an arbitrary certificate with an issuer's key: for shapes the CA side refuses to make.
-cert::CertificatePtr forge(const cert::Signer& signer, const cert::Certificate& issuer_cert, const std::string& subject,
-                           const Bytes& spki, std::vector<cert::Extension> exts, TimePoint nb, TimePoint na) {
+cert::CertificatePtr forge(const cert::Signer& signer, const cert::Certificate& issuer_cert,
+                           const std::string& subject, const Bytes& spki, std::vector<cert::Extension> exts,
+                           TimePoint nb, TimePoint na) {
   cert::TbsCertificate t;
   t.serial = test::must(ca::random_serial());
   t.issuer = test::must(cert::name_der(issuer_cert.subject()));
@@ -138,8 +139,8 @@ TEST_CASE("verify: a server certificate passes every check") {
   CHECK(r.chain[0].role == verify::Role::kTarget);
   CHECK(r.chain[2].role == verify::Role::kTrustAnchor);
   // The handshake's checks are all reported for the target.
-  for (auto check : {verify::Check::kValidity, verify::Check::kTrustedCa, verify::Check::kSignature, verify::Check::kName,
-                     verify::Check::kRevocation}) {
+  for (auto check : {verify::Check::kValidity, verify::Check::kTrustedCa, verify::Check::kSignature,
+                     verify::Check::kName, verify::Check::kRevocation}) {
     bool seen = false;
     for (const auto& f : r.chain[0].findings)
       if (f.check == check && f.outcome == verify::Outcome::kPass) seen = true;
@@ -157,14 +158,10 @@ TEST_CASE("verify: IP addresses match as bytes, IPv4 and IPv6, never as DNS name
     const char* host;
     bool valid;
   } cases[] = {
-      {"2001:db8::1", true},
-      {"2001:DB8:0:0:0:0:0:1", true},  // another spelling, the same bytes
-      {"[2001:db8::1]", true},
-      {"2001:db8::2", false},
-      {"192.0.2.7", true},
+      {"2001:db8::1", true},       {"2001:DB8:0:0:0:0:0:1", true},  // another spelling, the same bytes
+      {"[2001:db8::1]", true},     {"2001:db8::2", false},         {"192.0.2.7", true},
       {"::ffff:192.0.2.7", false},  // an IPv4-mapped IPv6 address is not the IPv4 address
-      {"192.0.2.8", false},
-      {"host.example", true},
+      {"192.0.2.8", false},        {"host.example", true},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.host));
@@ -234,11 +231,13 @@ TEST_CASE("verify: CA:FALSE as an issuer, and path length") {
   const Bytes spki = test::must(keys::spki_der(*key));
   auto req = test::Fixture::request("client", "not a ca");
   req.key = ca::SubjectKey{spki, keys::KeyType::kEcP256};
-  auto fake_ca = test::must(cert::Certificate::from_der(test::must(p.authority.issue(p.int_issuer, req)).certificate.der));
+  auto fake_ca = test::must(
+      cert::Certificate::from_der(test::must(p.authority.issue(p.int_issuer, req)).certificate.der));
   auto fake_signer = test::must(cert::Signer::create(std::move(key)));
   auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
-  auto leaf = forge(fake_signer, *fake_ca, "CN=leaf", test::must(keys::spki_der(*leaf_key)),
-                    {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now(), p.clock.now() + days{30});
+  auto leaf =
+      forge(fake_signer, *fake_ca, "CN=leaf", test::must(keys::spki_der(*leaf_key)),
+            {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now(), p.clock.now() + days{30});
   p.pool.add(fake_ca);
   auto r = p.verify(leaf);
   CHECK_FALSE(r.valid);
@@ -247,8 +246,9 @@ TEST_CASE("verify: CA:FALSE as an issuer, and path length") {
   // A CA with pathLen 0 that signs another CA.
   auto k2 = test::must(keys::generate(keys::KeyType::kEcP256));
   const Bytes spki2 = test::must(keys::spki_der(*k2));
-  const cert::Extension ca_exts[] = {cert::ext::basic_constraints(true, 0),
-                                     cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  const cert::Extension ca_exts[] = {
+      cert::ext::basic_constraints(true, 0),
+      cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
   auto constrained = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=pathlen zero", spki2,
                            {ca_exts[0], ca_exts[1]}, p.clock.now(), p.clock.now() + days{365});
   auto signer2 = test::must(cert::Signer::create(std::move(k2)));
@@ -257,8 +257,9 @@ TEST_CASE("verify: CA:FALSE as an issuer, and path length") {
   auto below = forge(signer2, *constrained, "CN=one too many", spki3, {ca_exts[0], ca_exts[1]}, p.clock.now(),
                      p.clock.now() + days{300});
   auto signer3 = test::must(cert::Signer::create(std::move(k3)));
-  auto leaf2 = forge(signer3, *below, "CN=deep leaf", spki, {cert::ext::basic_constraints(false, std::nullopt)},
-                     p.clock.now(), p.clock.now() + days{30});
+  auto leaf2 =
+      forge(signer3, *below, "CN=deep leaf", spki, {cert::ext::basic_constraints(false, std::nullopt)},
+            p.clock.now(), p.clock.now() + days{30});
   p.pool.add(constrained);
   p.pool.add(below);
   auto r2 = p.verify(leaf2);
@@ -268,25 +269,29 @@ TEST_CASE("verify: CA:FALSE as an issuer, and path length") {
 
 TEST_CASE("verify: name constraints and unknown critical extensions") {
   Pki p;
-  ca::CreateCaRequest nc{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {}, {}};
+  ca::CreateCaRequest nc{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {},
+                         {}};
   test::must(p.authority.create_ca(nc));
   auto nc_issuer = test::must(p.authority.load_issuer("nc"));
   p.pool.add(nc_issuer.certificate);
   auto key = test::must(keys::generate(keys::KeyType::kEcP256));
   const Bytes spki = test::must(keys::spki_der(*key));
   const std::vector<cert::GeneralName> outside{{cert::GeneralNameType::kDns, "www.example.org", {}}};
-  auto bad = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=outside", spki,
-                   {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(outside, false)},
-                   p.clock.now(), p.clock.now() + days{30});
+  auto bad =
+      forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=outside", spki,
+            {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(outside, false)},
+            p.clock.now(), p.clock.now() + days{30});
   CHECK(has_code(p.verify(bad), verify::FindingCode::kNameConstraintViolation));
   const std::vector<cert::GeneralName> inside{{cert::GeneralNameType::kDns, "www.example.com", {}}};
-  auto good = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=inside", spki,
-                    {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(inside, false)},
-                    p.clock.now(), p.clock.now() + days{30});
+  auto good =
+      forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=inside", spki,
+            {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(inside, false)},
+            p.clock.now(), p.clock.now() + days{30});
   CHECK(p.verify(good).valid);
   cert::Extension unknown{"1.3.6.1.4.1.55555.1", true, Bytes{0x05, 0x00}};
   auto odd = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=odd", spki,
-                   {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(inside, false), unknown},
+                   {cert::ext::basic_constraints(false, std::nullopt),
+                    cert::ext::subject_alt_name(inside, false), unknown},
                    p.clock.now(), p.clock.now() + days{30});
   CHECK(has_code(p.verify(odd), verify::FindingCode::kUnknownCriticalExtension));
 }
@@ -336,7 +341,8 @@ TEST_CASE("verify: revocation, stale CRLs, holds lifted") {
   }
   SUBCASE("no CRL from one issuer is unknown") {
     verify::CrlSet only_int;
-    crl::PublishRequest req{&p.int_issuer.record, p.int_issuer.certificate.get(), p.int_issuer.signer.get(), days{7}, "t"};
+    crl::PublishRequest req{&p.int_issuer.record, p.int_issuer.certificate.get(), p.int_issuer.signer.get(),
+                            days{7}, "t"};
     only_int.add(test::must(cert::Crl::from_der(test::must(crl::publish(*p.store, p.clock, req)).der)));
     verify::Verifier v({&p.anchors, &p.pool, &only_int});
     auto res = test::must(v.verify(leaf, at_time(p.clock.now())));
@@ -355,23 +361,25 @@ TEST_CASE("verify: revocation, stale CRLs, holds lifted") {
     CHECK(p.verify(leaf).valid);
   }
   SUBCASE("a CRL without a CRL number is not used (RFC 5280 5.2.3)") {
-    crl::CrlEncoder enc(test::must(cert::name_der(p.int_issuer.certificate->subject())), p.int_issuer.signer->algorithm(),
-                        p.clock.now(), p.clock.now() + days{7});
+    crl::CrlEncoder enc(test::must(cert::name_der(p.int_issuer.certificate->subject())),
+                        p.int_issuer.signer->algorithm(), p.clock.now(), p.clock.now() + days{7});
     const cert::Extension exts[] = {cert::ext::authority_key_id(*p.int_issuer.certificate->subject_key_id())};
     const Bytes tbs = enc.finish(exts);
-    const Bytes der = cert::signed_structure(tbs, p.int_issuer.signer->algorithm(), test::must(p.int_issuer.signer->sign(tbs)));
+    const Bytes der = cert::signed_structure(tbs, p.int_issuer.signer->algorithm(),
+                                             test::must(p.int_issuer.signer->sign(tbs)));
     verify::CrlSet numberless;
     numberless.add(p.root_crl);
     numberless.add(test::must(cert::Crl::from_der(der)));
     verify::Verifier v({&p.anchors, &p.pool, &numberless});
-    CHECK(has_code(test::must(v.verify(leaf, at_time(p.clock.now()))), verify::FindingCode::kRevocationUnknown));
+    CHECK(has_code(test::must(v.verify(leaf, at_time(p.clock.now()))),
+                   verify::FindingCode::kRevocationUnknown));
   }
   SUBCASE("a CRL signed by another key is not used") {
     auto other = p.root("impostor");
     auto imp = test::must(p.authority.load_issuer("impostor"));
     // A CRL that claims to be int's, signed with the impostor's key.
-    crl::CrlEncoder enc(test::must(cert::name_der(p.int_issuer.certificate->subject())), imp.signer->algorithm(),
-                        p.clock.now(), p.clock.now() + days{7});
+    crl::CrlEncoder enc(test::must(cert::name_der(p.int_issuer.certificate->subject())),
+                        imp.signer->algorithm(), p.clock.now(), p.clock.now() + days{7});
     const cert::Extension exts[] = {crl::crl_number_extension(99)};
     const Bytes tbs = enc.finish(exts);
     const Bytes der = cert::signed_structure(tbs, imp.signer->algorithm(), test::must(imp.signer->sign(tbs)));
@@ -389,22 +397,25 @@ TEST_CASE("verify: a cross-signed intermediate with one bad candidate") {
   // "X" has one key, certified twice: by an untrusted root (listed first) and by the trusted root.
   auto x_key = test::must(keys::generate(keys::KeyType::kEcP256));
   const Bytes x_spki = test::must(keys::spki_der(*x_key));
-  const std::vector<cert::Extension> ca_exts = {cert::ext::basic_constraints(true, std::nullopt),
-                                                cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  const std::vector<cert::Extension> ca_exts = {
+      cert::ext::basic_constraints(true, std::nullopt),
+      cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
   p.root("untrusted");
   auto untrusted = test::must(p.authority.load_issuer("untrusted"));
-  auto x_by_untrusted = forge(*untrusted.signer, *untrusted.certificate, "CN=X", x_spki, ca_exts, p.clock.now(),
-                              p.clock.now() + days{365});
+  auto x_by_untrusted = forge(*untrusted.signer, *untrusted.certificate, "CN=X", x_spki, ca_exts,
+                              p.clock.now(), p.clock.now() + days{365});
   // A third candidate with the same name and a different key: its signature on the leaf fails.
   auto y_key = test::must(keys::generate(keys::KeyType::kEcP256));
-  auto x_wrong_key = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=X",
-                           test::must(keys::spki_der(*y_key)), ca_exts, p.clock.now(), p.clock.now() + days{365});
-  auto x_by_root = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=X", x_spki, ca_exts, p.clock.now(),
-                         p.clock.now() + days{365});
+  auto x_wrong_key =
+      forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=X", test::must(keys::spki_der(*y_key)),
+            ca_exts, p.clock.now(), p.clock.now() + days{365});
+  auto x_by_root = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=X", x_spki, ca_exts,
+                         p.clock.now(), p.clock.now() + days{365});
   auto x_signer = test::must(cert::Signer::create(std::move(x_key)));
   auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
-  auto leaf = forge(x_signer, *x_by_root, "CN=leaf.example", test::must(keys::spki_der(*leaf_key)),
-                    {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now(), p.clock.now() + days{30});
+  auto leaf =
+      forge(x_signer, *x_by_root, "CN=leaf.example", test::must(keys::spki_der(*leaf_key)),
+            {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now(), p.clock.now() + days{30});
   verify::CertificateSet pool;
   pool.add(x_wrong_key);
   pool.add(x_by_untrusted);
@@ -466,10 +477,12 @@ TEST_CASE("verify: trust anchors are a name and a key") {
   t.not_after = p.clock.now() - days{1};
   t.spki = old_spki;
   t.extensions = {cert::ext::subject_key_id(test::must(cert::key_identifier(old_spki)))};
-  auto old_anchor = test::must(cert::Certificate::from_der(test::must(cert::sign_certificate(t, old_signer))));
+  auto old_anchor =
+      test::must(cert::Certificate::from_der(test::must(cert::sign_certificate(t, old_signer))));
   auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
   auto leaf2 = forge(old_signer, *old_anchor, "CN=still fine", test::must(keys::spki_der(*leaf_key)),
-                     {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now() - days{10}, p.clock.now() + days{10});
+                     {cert::ext::basic_constraints(false, std::nullopt)}, p.clock.now() - days{10},
+                     p.clock.now() + days{10});
   verify::CertificateSet anchors;
   anchors.add(old_anchor);
   verify::Verifier v2({&anchors, nullptr, nullptr});
@@ -499,7 +512,8 @@ TEST_CASE("verify: SHA-1 is refused unless legacy algorithms are allowed") {
   // Well formed but for the algorithm: it names its issuer's key (RFC 5280 4.2.1.1).
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, p.int_issuer.certificate->x509_mutable(), x.get(), nullptr, nullptr, 0);
-  OsslPtr<X509_EXTENSION> aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+  OsslPtr<X509_EXTENSION> aki(
+      X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
   REQUIRE(aki);
   REQUIRE(X509_add_ext(x.get(), aki.get(), -1) == 1);
   REQUIRE(X509_sign(x.get(), const_cast<EVP_PKEY*>(&p.int_issuer.signer->key()), EVP_sha1()) > 0);
@@ -516,7 +530,9 @@ TEST_CASE("verify: SHA-1 is refused unless legacy algorithms are allowed") {
 namespace {
 
 // A certificate with exactly the extensions given (no AKI or SKI added), signed by `signer`.
-Bytes dn(const std::string& text) { return text.empty() ? Bytes{0x30, 0x00} : test::must(cert::name_der(*test::must(cert::parse_dn(text)))); }
+Bytes dn(const std::string& text) {
+  return text.empty() ? Bytes{0x30, 0x00} : test::must(cert::name_der(*test::must(cert::parse_dn(text))));
+}
 
 cert::CertificatePtr sign_exact(const cert::Signer& signer, const Bytes& issuer_dn, const Bytes& subject_dn,
                                 const Bytes& spki, std::vector<cert::Extension> exts, TimePoint now) {
@@ -565,11 +581,13 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
     auto ca_signer = test::must(cert::Signer::create(up_ref(ca_key.get())));
     const Bytes root_dn = test::must(cert::name_der(p.root_issuer.certificate->subject()));
     auto no_ski = sign_exact(*p.root_issuer.signer, root_dn, dn("CN=No SKI CA"), ca_spki,
-                             {cert::ext::basic_constraints(true, std::nullopt), cert::ext::key_usage(cert::key_usage::kKeyCertSign),
+                             {cert::ext::basic_constraints(true, std::nullopt),
+                              cert::ext::key_usage(cert::key_usage::kKeyCertSign),
                               cert::ext::authority_key_id(*p.root_issuer.certificate->subject_key_id())},
                              now);
-    auto leaf = sign_exact(ca_signer, test::must(cert::name_der(no_ski->subject())), dn("CN=below"), spki,
-                           {leaf_bc, cert::ext::authority_key_id(test::must(cert::key_identifier(ca_spki)))}, now);
+    auto leaf =
+        sign_exact(ca_signer, test::must(cert::name_der(no_ski->subject())), dn("CN=below"), spki,
+                   {leaf_bc, cert::ext::authority_key_id(test::must(cert::key_identifier(ca_spki)))}, now);
     p.pool.add(no_ski);
     auto r = p.verify(leaf);
     CHECK_FALSE(r.valid);
@@ -582,7 +600,7 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
   }
 
   SUBCASE("malformed informational extensions are malformed, not ignored") {
-    const Bytes bad_values[] = {Bytes{0x30, 0x00},               // an empty SEQUENCE: one or more are required
+    const Bytes bad_values[] = {Bytes{0x30, 0x00},  // an empty SEQUENCE: one or more are required
                                 Bytes{'h', 't', 't', 'p', ':'}};  // not DER at all
     for (const auto& value : bad_values) {
       auto leaf = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=odd aia"), spki,
@@ -593,13 +611,16 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
   }
 
   SUBCASE("names: an empty issuer, and a CA with an empty subject") {
-    auto empty_issuer = sign_exact(*p.int_issuer.signer, Bytes{0x30, 0x00}, dn("CN=orphan"), spki, {leaf_bc, aki}, now);
+    auto empty_issuer =
+        sign_exact(*p.int_issuer.signer, Bytes{0x30, 0x00}, dn("CN=orphan"), spki, {leaf_bc, aki}, now);
     CHECK(has_problem(*empty_issuer, cert::ProblemId::kEmptyIssuer));
     const std::vector<cert::GeneralName> dns{{cert::GeneralNameType::kDns, "ca.example", {}}};
-    auto nameless_ca = sign_exact(*p.int_issuer.signer, int_dn, dn(""), spki,
-                                  {cert::ext::basic_constraints(true, std::nullopt), aki, cert::ext::subject_alt_name(dns, true)}, now);
+    auto nameless_ca = sign_exact(
+        *p.int_issuer.signer, int_dn, dn(""), spki,
+        {cert::ext::basic_constraints(true, std::nullopt), aki, cert::ext::subject_alt_name(dns, true)}, now);
     CHECK(has_problem(*nameless_ca, cert::ProblemId::kCaWithEmptySubject));
-    auto nameless_leaf = sign_exact(*p.int_issuer.signer, int_dn, dn(""), spki, {leaf_bc, aki, cert::ext::subject_alt_name(dns, true)}, now);
+    auto nameless_leaf = sign_exact(*p.int_issuer.signer, int_dn, dn(""), spki,
+                                    {leaf_bc, aki, cert::ext::subject_alt_name(dns, true)}, now);
     CHECK(nameless_leaf->problems().empty());  // an end entity may be named by its SAN alone
     CHECK(p.verify(nameless_leaf).valid);
   }
@@ -612,11 +633,13 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
     const Bytes root_ski = test::must(cert::key_identifier(root_spki));
     auto make_root = [&](bool odd) {
       std::vector<cert::Extension> exts{cert::ext::basic_constraints(true, std::nullopt),
-                                        cert::ext::key_usage(cert::key_usage::kKeyCertSign), cert::ext::subject_key_id(root_ski)};
+                                        cert::ext::key_usage(cert::key_usage::kKeyCertSign),
+                                        cert::ext::subject_key_id(root_ski)};
       if (odd) exts.push_back(cert::Extension{"1.3.6.1.4.1.55555.2", true, Bytes{0x05, 0x00}});
       return sign_exact(root_signer, odd_dn, dn("CN=Odd Root"), root_spki, exts, now);
     };
-    auto leaf = sign_exact(root_signer, odd_dn, dn("CN=under odd root"), spki, {leaf_bc, cert::ext::authority_key_id(root_ski)}, now);
+    auto leaf = sign_exact(root_signer, odd_dn, dn("CN=under odd root"), spki,
+                           {leaf_bc, cert::ext::authority_key_id(root_ski)}, now);
     for (bool odd : {false, true}) {
       CAPTURE(odd);
       verify::CertificateSet anchors;
@@ -626,7 +649,8 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
       CHECK(r.valid == !odd);
       bool on_anchor = false;
       for (const auto& f : r.chain.back().findings)
-        if (f.code == verify::FindingCode::kUnknownCriticalExtension && f.outcome == verify::Outcome::kFail) on_anchor = true;
+        if (f.code == verify::FindingCode::kUnknownCriticalExtension && f.outcome == verify::Outcome::kFail)
+          on_anchor = true;
       CHECK(on_anchor == odd);
     }
   }
@@ -637,12 +661,14 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
     const Bytes new_spki = test::must(keys::spki_der(*new_key));
     auto new_signer = test::must(cert::Signer::create(up_ref(new_key.get())));
     const Bytes new_ski = test::must(cert::key_identifier(new_spki));
-    auto rollover = sign_exact(*p.int_issuer.signer, int_dn, int_dn, new_spki,
-                               {cert::ext::basic_constraints(true, std::nullopt), cert::ext::key_usage(cert::key_usage::kKeyCertSign),
-                                aki, cert::ext::subject_key_id(new_ski)},
-                               now);
+    auto rollover = sign_exact(
+        *p.int_issuer.signer, int_dn, int_dn, new_spki,
+        {cert::ext::basic_constraints(true, std::nullopt),
+         cert::ext::key_usage(cert::key_usage::kKeyCertSign), aki, cert::ext::subject_key_id(new_ski)},
+        now);
     REQUIRE(rollover->self_issued());
-    auto leaf = sign_exact(new_signer, int_dn, dn("CN=after rollover"), spki, {leaf_bc, cert::ext::authority_key_id(new_ski)}, now);
+    auto leaf = sign_exact(new_signer, int_dn, dn("CN=after rollover"), spki,
+                           {leaf_bc, cert::ext::authority_key_id(new_ski)}, now);
     p.pool.add(rollover);
     verify::VerifyOptions o;
     o.max_depth = 1;
@@ -666,14 +692,16 @@ TEST_CASE("verify: the RFC 5280 profile below the anchor") {
       const Bytes k_spki = test::must(keys::spki_der(*chain_keys.back()));
       const Bytes k_ski = test::must(cert::key_identifier(k_spki));
       p.pool.add(sign_exact(*previous, int_dn, int_dn, k_spki,
-                            {cert::ext::basic_constraints(true, std::nullopt), cert::ext::key_usage(cert::key_usage::kKeyCertSign),
+                            {cert::ext::basic_constraints(true, std::nullopt),
+                             cert::ext::key_usage(cert::key_usage::kKeyCertSign),
                              cert::ext::authority_key_id(previous_ski), cert::ext::subject_key_id(k_ski)},
                             now));
       signers.push_back(test::must(cert::Signer::create(up_ref(chain_keys.back().get()))));
       previous = &signers.back();
       previous_ski = k_ski;
     }
-    auto deep = sign_exact(*previous, int_dn, dn("CN=after four rollovers"), spki, {leaf_bc, cert::ext::authority_key_id(previous_ski)}, now);
+    auto deep = sign_exact(*previous, int_dn, dn("CN=after four rollovers"), spki,
+                           {leaf_bc, cert::ext::authority_key_id(previous_ski)}, now);
     o.max_depth = 2;  // int and four self-issued: five intermediates, the hard cap for 2
     auto five = p.verify(deep, o);
     CHECK(five.valid);
@@ -740,16 +768,19 @@ TEST_CASE("verify: RFC 5280 rules independent suites agree on") {
     // The same qualifier in a non-critical extension is ignored, as qualifiers are information.
     auto ext = policies("1.3.6.1.4.1.55555.7", der::null());
     ext.critical = false;
-    CHECK(p.verify(sign_exact(*p.int_issuer.signer, int_dn, dn("CN=quiet"), spki, {leaf_bc, aki, ext}, now)).valid);
+    CHECK(p.verify(sign_exact(*p.int_issuer.signer, int_dn, dn("CN=quiet"), spki, {leaf_bc, aki, ext}, now))
+              .valid);
   }
 
   SUBCASE("name constraints have a budget of comparisons") {
-    ca::CreateCaRequest nc{"nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {}, {}};
+    ca::CreateCaRequest nc{
+        "nc", "CN=Constrained", keys::KeyType::kEcP256, {}, "root", {}, {"example.com"}, {}, {}};
     test::must(p.authority.create_ca(nc));
     auto nc_issuer = test::must(p.authority.load_issuer("nc"));
     p.pool.add(nc_issuer.certificate);
     std::vector<cert::GeneralName> many;
-    for (int i = 0; i < 40; ++i) many.push_back({cert::GeneralNameType::kDns, "h" + std::to_string(i) + ".example.com", {}});
+    for (int i = 0; i < 40; ++i)
+      many.push_back({cert::GeneralNameType::kDns, "h" + std::to_string(i) + ".example.com", {}});
     auto leaf = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=many", spki,
                       {leaf_bc, cert::ext::subject_alt_name(many, false)}, now, now + days{30});
     CHECK(p.verify(leaf).valid);
@@ -768,11 +799,15 @@ namespace {
 // A CRL of `issuer` signed with `signer`, its AKI the issuer's SKI.
 cert::CrlPtr make_crl(const cert::Signer& signer, const cert::Certificate& issuer, std::int64_t number,
                       const std::vector<Bytes>& revoked, TimePoint this_update, TimePoint next_update) {
-  crl::CrlEncoder enc(test::must(cert::name_der(issuer.subject())), signer.algorithm(), this_update, next_update);
-  for (const auto& serial : revoked) enc.add(crl::Entry{serial, this_update, cert::CrlReason::kKeyCompromise, {}});
-  const cert::Extension exts[] = {cert::ext::authority_key_id(*issuer.subject_key_id()), crl::crl_number_extension(number)};
+  crl::CrlEncoder enc(test::must(cert::name_der(issuer.subject())), signer.algorithm(), this_update,
+                      next_update);
+  for (const auto& serial : revoked)
+    enc.add(crl::Entry{serial, this_update, cert::CrlReason::kKeyCompromise, {}});
+  const cert::Extension exts[] = {cert::ext::authority_key_id(*issuer.subject_key_id()),
+                                  crl::crl_number_extension(number)};
   const Bytes tbs = enc.finish(exts);
-  return test::must(cert::Crl::from_der(cert::signed_structure(tbs, signer.algorithm(), test::must(signer.sign(tbs)))));
+  return test::must(
+      cert::Crl::from_der(cert::signed_structure(tbs, signer.algorithm(), test::must(signer.sign(tbs)))));
 }
 
 }  // namespace
@@ -783,14 +818,15 @@ TEST_CASE("verify: revocation takes only CRLs in the certificate's scope: its is
   Pki p;
   p.publish_crls();
   const TimePoint now = p.clock.now();
-  const std::vector<cert::Extension> ca_exts = {cert::ext::basic_constraints(true, std::nullopt),
-                                                cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  const std::vector<cert::Extension> ca_exts = {
+      cert::ext::basic_constraints(true, std::nullopt),
+      cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
   auto key_a = test::must(keys::generate(keys::KeyType::kEcP256));
   auto key_b = test::must(keys::generate(keys::KeyType::kEcP256));
-  auto ca_a = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Two Keys CA", test::must(keys::spki_der(*key_a)),
-                    ca_exts, now - days{1}, now + days{365});
-  auto ca_b = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Two Keys CA", test::must(keys::spki_der(*key_b)),
-                    ca_exts, now - days{1}, now + days{365});
+  auto ca_a = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Two Keys CA",
+                    test::must(keys::spki_der(*key_a)), ca_exts, now - days{1}, now + days{365});
+  auto ca_b = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Two Keys CA",
+                    test::must(keys::spki_der(*key_b)), ca_exts, now - days{1}, now + days{365});
   auto signer_a = test::must(cert::Signer::create(std::move(key_a)));
   auto signer_b = test::must(cert::Signer::create(std::move(key_b)));
   auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
@@ -820,8 +856,10 @@ TEST_CASE("verify: revocation takes only CRLs in the certificate's scope: its is
     OsslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
     X509_STORE_CTX_init(ctx.get(), store.get(), leaf->x509_mutable(), untrusted.get());
     X509_STORE_CTX_set0_crls(ctx.get(), crl_stack.get());
-    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx.get()), X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()), static_cast<time_t>(now.time_since_epoch().count()));
+    X509_VERIFY_PARAM_set_flags(X509_STORE_CTX_get0_param(ctx.get()),
+                                X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    X509_VERIFY_PARAM_set_time(X509_STORE_CTX_get0_param(ctx.get()),
+                               static_cast<time_t>(now.time_since_epoch().count()));
     X509_verify_cert(ctx.get());
     drain_openssl_errors();
     return X509_STORE_CTX_get_error(ctx.get());
@@ -837,7 +875,8 @@ TEST_CASE("verify: revocation takes only CRLs in the certificate's scope: its is
       auto r = verify_with(a_first ? std::vector{crl_a, crl_b} : std::vector{crl_b, crl_a});
       CHECK_FALSE(r.valid);
       CHECK(has_code(r, verify::FindingCode::kRevoked));
-      CHECK(openssl_verdict(a_first ? std::vector{crl_a, crl_b} : std::vector{crl_b, crl_a}) == X509_V_ERR_CERT_REVOKED);
+      CHECK(openssl_verdict(a_first ? std::vector{crl_a, crl_b} : std::vector{crl_b, crl_a}) ==
+            X509_V_ERR_CERT_REVOKED);
     }
     // A's CRL past its nextUpdate: the status is unknown, never B's word for A's certificate.
     auto stale_a = make_crl(signer_a, *ca_a, a_number, {}, now - days{9}, now - days{2});

@@ -1,15 +1,15 @@
 #include "pki/ca/authority.h"
 
-#include <algorithm>
-#include <cctype>
+#include <openssl/rand.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
-#include <openssl/rand.h>
 
+#include "pki/cert/csr.h"
 #include "pki/cert/name.h"
 #include "pki/cert/name_constraints.h"
-#include "pki/cert/csr.h"
 #include "pki/cert/oids.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
@@ -28,11 +28,14 @@ constexpr std::size_t kMaxCaName = 64;
 std::string when(TimePoint t) { return format_rfc3339(t); }
 
 Result<void> check_ca_name(std::string_view name) {
-  auto ok_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'; };
+  auto ok_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  };
   if (name.empty() || name.size() > kMaxCaName || !std::isalnum(static_cast<unsigned char>(name.front())) ||
       !std::all_of(name.begin(), name.end(), ok_char))
-    return fail(ErrorCode::kBadInput, "invalid CA name '" + std::string(name) +
-                                          "': use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit");
+    return fail(ErrorCode::kBadInput,
+                "invalid CA name '" + std::string(name) +
+                    "': use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit");
   return {};
 }
 
@@ -45,19 +48,22 @@ Result<void> check_crl_url(std::string_view url) {
   }();
   // RFC 5280 4.2.1.13: distribution points are http (or ldap) URIs.
   if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0 && lower.rfind("ldap://", 0) != 0)
-    return fail(ErrorCode::kBadInput, "invalid CRL URL '" + std::string(url) + "': expected an http://, https:// or ldap:// URL");
+    return fail(ErrorCode::kBadInput,
+                "invalid CRL URL '" + std::string(url) + "': expected an http://, https:// or ldap:// URL");
   return {};
 }
 
 // RFC 5280 4.1.2.5: times go up to 9999-12-31T23:59:59Z (99991231235959Z).
-const TimePoint kLastTime = TimePoint{std::chrono::sys_days{std::chrono::year{9999} / 12 / 31}} + std::chrono::seconds{86399};
+const TimePoint kLastTime =
+    TimePoint{std::chrono::sys_days{std::chrono::year{9999} / 12 / 31}} + std::chrono::seconds{86399};
 
 // The issuing CA must be usable now: not revoked (nor any CA above it), inside its validity period.
 Result<void> check_issuer_usable(const Issuer& issuer, TimePoint now) {
   if (issuer.revoked) return fail(ErrorCode::kRefused, *issuer.revoked);
   const auto& c = *issuer.certificate;
   if (now < c.not_before())
-    return fail(ErrorCode::kRefused, "CA '" + issuer.record.name + "' is not valid until " + when(c.not_before()));
+    return fail(ErrorCode::kRefused,
+                "CA '" + issuer.record.name + "' is not valid until " + when(c.not_before()));
   if (now > c.not_after())
     return fail(ErrorCode::kRefused, "CA '" + issuer.record.name + "' expired on " + when(c.not_after()));
   return {};
@@ -81,7 +87,8 @@ Result<void> check_name_constraints(const Issuer& issuer, std::span<const cert::
   for (std::size_t i = 0; i < issuer.chain.size(); ++i) {
     const auto& ca = *issuer.chain[i];
     if (!ca.name_constraints()) continue;
-    const std::string who = i == 0 ? "CA '" + authority_name_for_messages + "'" : "its ancestor " + ca.subject_text();
+    const std::string who =
+        i == 0 ? "CA '" + authority_name_for_messages + "'" : "its ancestor " + ca.subject_text();
     if (auto v = cert::check(*ca.name_constraints(), names))
       return fail(ErrorCode::kRefused, cert::describe(*v) + " of " + who);
   }
@@ -90,15 +97,19 @@ Result<void> check_name_constraints(const Issuer& issuer, std::span<const cert::
 
 Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> days) {
   const int d = days.value_or(profile.default_days);
-  if (d <= 0) return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
+  if (d <= 0)
+    return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
   if (d > profile.max_days)
-    return fail(ErrorCode::kRefused, Field::kDays, "profile '" + std::string(profile.name) + "' allows at most " +
-                                         std::to_string(profile.max_days) + " days (" + std::string(profile.max_days_source) + ")");
+    return fail(ErrorCode::kRefused, Field::kDays,
+                "profile '" + std::string(profile.name) + "' allows at most " +
+                    std::to_string(profile.max_days) + " days (" + std::string(profile.max_days_source) +
+                    ")");
   return d;
 }
 
 Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
-  if (not_after > kLastTime) return fail(ErrorCode::kBadInput, "the certificate would end after 9999-12-31 (RFC 5280 4.1.2.5)");
+  if (not_after > kLastTime)
+    return fail(ErrorCode::kBadInput, "the certificate would end after 9999-12-31 (RFC 5280 4.1.2.5)");
   if (not_after > issuer.certificate->not_after())
     return fail(ErrorCode::kRefused, Field::kDays,
                 "the certificate would outlive its issuer: CA '" + issuer.record.name + "' expires on " +
@@ -110,7 +121,7 @@ Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
 
 struct Authority::Shaped {
   const profiles::Profile* profile = nullptr;
-  SubjectKey key;                 // the SPKI is empty until a NewKey is made
+  SubjectKey key;  // the SPKI is empty until a NewKey is made
   const NewKey* new_key = nullptr;
   OsslPtr<X509_NAME> subject;
   std::vector<cert::GeneralName> sans;
@@ -135,15 +146,16 @@ Result<Bytes> random_serial() {
 
 Result<std::string> normalize_serial(std::string_view text) {
   auto bytes = from_hex(text);
-  if (!bytes) return fail(ErrorCode::kBadInput, "invalid serial '" + std::string(text) + "': expected hexadecimal");
+  if (!bytes)
+    return fail(ErrorCode::kBadInput, "invalid serial '" + std::string(text) + "': expected hexadecimal");
   return cert::serial_to_hex(*bytes);
 }
 
 Authority::Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor)
     : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)) {}
 
-Result<void> Authority::audit(std::string verb, std::optional<std::string> authority, std::optional<std::string> serial,
-                              std::string detail_json) {
+Result<void> Authority::audit(std::string verb, std::optional<std::string> authority,
+                              std::optional<std::string> serial, std::string detail_json) {
   store::AuditEvent e;
   e.at = clock_.now();
   e.os_user = actor_;
@@ -200,8 +212,10 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
     if (cur->certificate_id) {
       PKI_ASSIGN(auto rec, store_.certificate(*cur->certificate_id));
       if (rec && rec->revocation)
-        issuer.revoked = "CA '" + cur->name + "' is revoked (" + rec->revocation->reason + ", " +
-                         when(rec->revocation->revoked_at) + ")" + (cur->name == issuer.record.name ? "" : ": CA '" + issuer.record.name + "' may not issue");
+        issuer.revoked =
+            "CA '" + cur->name + "' is revoked (" + rec->revocation->reason + ", " +
+            when(rec->revocation->revoked_at) + ")" +
+            (cur->name == issuer.record.name ? "" : ": CA '" + issuer.record.name + "' may not issue");
     }
     if (!cur->parent_id) break;
     PKI_ASSIGN(cur, store_.authority_by_id(*cur->parent_id));
@@ -213,14 +227,17 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   // The request's own form.
   PKI_TRY(check_ca_name(req.name));
   PKI_ASSIGN(auto subject, cert::parse_dn(req.subject));
-  if (req.path_len && *req.path_len < 0) return fail(ErrorCode::kBadInput, Field::kPathLen, "the path length constraint must be 0 or more");
+  if (req.path_len && *req.path_len < 0)
+    return fail(ErrorCode::kBadInput, Field::kPathLen, "the path length constraint must be 0 or more");
   std::vector<std::string> permit, exclude;
   for (const auto& d : req.permit_dns) {
-    PKI_ASSIGN(auto n, in_field(cert::parse_dns_name(d, "permitted DNS name", cert::Wildcard::kRefuse), Field::kPermittedDns));
+    PKI_ASSIGN(auto n, in_field(cert::parse_dns_name(d, "permitted DNS name", cert::Wildcard::kRefuse),
+                                Field::kPermittedDns));
     permit.push_back(std::move(n));
   }
   for (const auto& d : req.exclude_dns) {
-    PKI_ASSIGN(auto n, in_field(cert::parse_dns_name(d, "excluded DNS name", cert::Wildcard::kRefuse), Field::kExcludedDns));
+    PKI_ASSIGN(auto n, in_field(cert::parse_dns_name(d, "excluded DNS name", cert::Wildcard::kRefuse),
+                                Field::kExcludedDns));
     exclude.push_back(std::move(n));
   }
   if (req.crl_url) {
@@ -236,7 +253,8 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   for (const auto& a : all) {
     PKI_ASSIGN(auto certs, chain(a));
     if (X509_NAME_cmp(&certs.front()->subject(), subject.get()) == 0)
-      return fail(ErrorCode::kRefused, "CA '" + a.name + "' already has the subject " + certs.front()->subject_text());
+      return fail(ErrorCode::kRefused,
+                  "CA '" + a.name + "' already has the subject " + certs.front()->subject_text());
   }
 
   // The parent's state and limits.
@@ -256,18 +274,20 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
       if (!bc || !bc->path_len) continue;
       const long distance = static_cast<long>(i) + 1;
       if (*bc->path_len < distance)
-        return fail(ErrorCode::kRefused, "path length exceeded: " +
-                                             (i == 0 ? "CA '" + parent->record.name + "'" : parent->chain[i]->subject_text()) +
-                                             " has pathLen " + std::to_string(*bc->path_len) + " and allows no CA " +
-                                             std::to_string(distance) + " level(s) below it");
+        return fail(ErrorCode::kRefused,
+                    "path length exceeded: " +
+                        (i == 0 ? "CA '" + parent->record.name + "'" : parent->chain[i]->subject_text()) +
+                        " has pathLen " + std::to_string(*bc->path_len) + " and allows no CA " +
+                        std::to_string(distance) + " level(s) below it");
       const long left = *bc->path_len - distance;
       allowed = allowed ? std::min(*allowed, left) : left;
     }
     if (allowed) {
       if (path_len && *path_len > *allowed)
-        return fail(ErrorCode::kRefused, Field::kPathLen, "path length exceeded: a path length constraint of " + std::to_string(*path_len) +
-                                             " is more than the chain allows below CA '" + parent->record.name +
-                                             "' (" + std::to_string(*allowed) + ")");
+        return fail(ErrorCode::kRefused, Field::kPathLen,
+                    "path length exceeded: a path length constraint of " + std::to_string(*path_len) +
+                        " is more than the chain allows below CA '" + parent->record.name + "' (" +
+                        std::to_string(*allowed) + ")");
       if (!path_len) path_len = static_cast<int>(*allowed);
     }
     PKI_TRY(check_within_issuer(*parent, not_after));
@@ -294,8 +314,10 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   tbs.extensions.push_back(cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign));
   tbs.extensions.push_back(cert::ext::subject_key_id(ski));
   tbs.extensions.push_back(cert::ext::authority_key_id(parent ? ski_of(*parent->certificate) : ski));
-  if (!permit.empty() || !exclude.empty()) tbs.extensions.push_back(cert::ext::name_constraints(permit, exclude));
-  if (parent && parent->record.crl_url) tbs.extensions.push_back(cert::ext::crl_distribution_point(*parent->record.crl_url));
+  if (!permit.empty() || !exclude.empty())
+    tbs.extensions.push_back(cert::ext::name_constraints(permit, exclude));
+  if (parent && parent->record.crl_url)
+    tbs.extensions.push_back(cert::ext::crl_distribution_point(*parent->record.crl_url));
 
   // A root signs itself with the key just made; an intermediate is signed by its parent.
   std::unique_ptr<cert::Signer> self_signer;
@@ -316,8 +338,9 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
-  store::AuthorityRecord arec{0, req.name, parent ? std::optional(parent->record.id) : std::nullopt, krec.id,
-                              std::nullopt, req.crl_url, now};
+  store::AuthorityRecord arec{0,       req.name,     parent ? std::optional(parent->record.id) : std::nullopt,
+                              krec.id, std::nullopt, req.crl_url,
+                              now};
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));
   crec.issuer_id = parent ? parent->record.id : arec.id;
   crec.issuer_name = parent ? parent->record.name : arec.name;
@@ -335,10 +358,12 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   }
   PKI_TRY(store_.set_authority_certificate(arec.id, crec.id));
   arec.certificate_id = crec.id;
-  nlohmann::json detail = {{"subject", crec.subject}, {"key_type", crec.key_type}, {"not_after", when(crec.not_after)}};
+  nlohmann::json detail = {
+      {"subject", crec.subject}, {"key_type", crec.key_type}, {"not_after", when(crec.not_after)}};
   if (parent) detail["parent"] = parent->record.name;
   if (path_len) detail["path_len"] = *path_len;
-  PKI_TRY(audit("ca-create", arec.name, crec.serial, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(audit("ca-create", arec.name, crec.serial,
+                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_TRY(tx.commit());
   return CaCreated{std::move(arec), std::move(crec)};
 }
@@ -364,8 +389,10 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req) {
     requested_sans = std::move(info.requested_sans);
   } else {
     out.new_key = &std::get<NewKey>(req.key);
-    if (out.new_key->out.empty()) return fail(ErrorCode::kBadInput, Field::kKeyOut, "no file named for the new key");
-    PKI_TRY(in_field(check_writable(out.new_key->out, Overwrite::kRefuse), Field::kKeyOut));  // before the key is made
+    if (out.new_key->out.empty())
+      return fail(ErrorCode::kBadInput, Field::kKeyOut, "no file named for the new key");
+    PKI_TRY(in_field(check_writable(out.new_key->out, Overwrite::kRefuse),
+                     Field::kKeyOut));  // before the key is made
     out.key.type = out.new_key->type;
   }
 
@@ -387,11 +414,14 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req) {
   for (const auto& gn : from_request ? requested_sans : req.sans) {
     // Every SAN passes the same checks, whether typed by the caller or carried by a CSR.
     const auto t = gn.type;
-    if (t != cert::GeneralNameType::kDns && t != cert::GeneralNameType::kIp && t != cert::GeneralNameType::kEmail &&
-        t != cert::GeneralNameType::kUri)
-      return fail(ErrorCode::kBadInput, "the CSR asks for " + cert::to_string(gn) + ": pki issues DNS, IP, EMAIL and URI names only");
-    PKI_ASSIGN(auto checked, in_field(cert::parse_san(cert::to_string(gn), wildcard), Field::kSubjectAltName));
-    if (std::find(out.sans.begin(), out.sans.end(), checked) == out.sans.end()) out.sans.push_back(std::move(checked));
+    if (t != cert::GeneralNameType::kDns && t != cert::GeneralNameType::kIp &&
+        t != cert::GeneralNameType::kEmail && t != cert::GeneralNameType::kUri)
+      return fail(ErrorCode::kBadInput, "the CSR asks for " + cert::to_string(gn) +
+                                            ": pki issues DNS, IP, EMAIL and URI names only");
+    PKI_ASSIGN(auto checked,
+               in_field(cert::parse_san(cert::to_string(gn), wildcard), Field::kSubjectAltName));
+    if (std::find(out.sans.begin(), out.sans.end(), checked) == out.sans.end())
+      out.sans.push_back(std::move(checked));
   }
   // A server certificate's CN is also a SAN (DESIGN.md), since RFC 9525 clients look only at SANs.
   // A client certificate's CN names its holder ("alice"), not a host: it stays in the subject.
@@ -407,20 +437,25 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req) {
                         " certificate must be a DNS name or an IP address: " + dns.error().message);
       as_san = cert::GeneralName{cert::GeneralNameType::kDns, *dns, {}};
     }
-    if (std::find(out.sans.begin(), out.sans.end(), as_san) == out.sans.end()) out.sans.insert(out.sans.begin(), as_san);
+    if (std::find(out.sans.begin(), out.sans.end(), as_san) == out.sans.end())
+      out.sans.insert(out.sans.begin(), as_san);
   }
   if (out.sans.empty() && profile.name_requirement == profiles::NameRequirement::kRequired)
-    return fail(ErrorCode::kRefused, "a " + std::string(profile.name) +
-                                         " certificate needs a name: a common name or a DNS or IP subjectAltName");
+    return fail(ErrorCode::kRefused,
+                "a " + std::string(profile.name) +
+                    " certificate needs a name: a common name or a DNS or IP subjectAltName");
   if (out.sans.empty() && X509_NAME_entry_count(out.subject.get()) == 0)
-    return fail(ErrorCode::kBadInput, "the certificate would name nobody: it needs a common name or a subjectAltName");
+    return fail(ErrorCode::kBadInput,
+                "the certificate would name nobody: it needs a common name or a subjectAltName");
   out.days = req.days.value_or(profile.default_days);
-  if (out.days <= 0) return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
+  if (out.days <= 0)
+    return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
   return out;
 }
 
 // The issuing CA's state and the chain's limits, then the certificate to sign.
-Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shaped& shaped, const SubjectKey& key) {
+Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shaped& shaped,
+                                               const SubjectKey& key) {
   const profiles::Profile& profile = *shaped.profile;
   PKI_ASSIGN(const int days_valid, resolve_days(profile, shaped.days));
   const TimePoint now = clock_.now();
@@ -450,8 +485,10 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   p.tbs.extensions.push_back(cert::ext::subject_key_id(ski));
   p.tbs.extensions.push_back(cert::ext::authority_key_id(ski_of(*issuer.certificate)));
   if (!shaped.sans.empty())
-    p.tbs.extensions.push_back(cert::ext::subject_alt_name(shaped.sans, X509_NAME_entry_count(shaped.subject.get()) == 0));
-  if (issuer.record.crl_url) p.tbs.extensions.push_back(cert::ext::crl_distribution_point(*issuer.record.crl_url));
+    p.tbs.extensions.push_back(
+        cert::ext::subject_alt_name(shaped.sans, X509_NAME_entry_count(shaped.subject.get()) == 0));
+  if (issuer.record.crl_url)
+    p.tbs.extensions.push_back(cert::ext::crl_distribution_point(*issuer.record.crl_url));
 
   p.record.issuer_id = issuer.record.id;
   p.record.issuer_name = issuer.record.name;
@@ -467,7 +504,8 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
 
 namespace {
 
-Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec, const cert::Signer& signer) {
+Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
+                                  const cert::Signer& signer) {
   PKI_ASSIGN(tbs.serial, random_serial());
   PKI_ASSIGN(rec.der, cert::sign_certificate(tbs, signer));
   rec.serial = cert::serial_to_hex(tbs.serial);
@@ -494,7 +532,8 @@ Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer,
                                  {"sans", p.record.sans},
                                  {"not_after", when(p.record.not_after)},
                                  {"fingerprint", p.record.fingerprint}};
-  PKI_TRY(audit("issue", issuer.record.name, p.record.serial, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(audit("issue", issuer.record.name, p.record.serial,
+                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return p.record;
 }
 
@@ -506,7 +545,8 @@ Result<Issued> Authority::issue(const IssueRequest& request) {
 
 Result<Issued> Authority::issue(const Issuer& issuer, const IssueRequest& request) {
   if (!request.ca.empty() && request.ca != issuer.record.name)
-    return fail(ErrorCode::kBadInput, Field::kCa, "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
+    return fail(ErrorCode::kBadInput, Field::kCa,
+                "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
   PKI_ASSIGN(const Shaped shaped, shape(request));
   return issue_shaped(issuer, shaped);
 }
@@ -527,7 +567,9 @@ Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shape
   PKI_ASSIGN(auto rec, store_prepared(issuer, p));
   // The key file, inside the transaction: if it cannot be written nothing is stored, and if the
   // commit fails it is removed.
-  if (shaped.new_key) PKI_TRY(in_field(write_file_atomic(shaped.new_key->out, key_pem, 0600, Overwrite::kRefuse), Field::kKeyOut));
+  if (shaped.new_key)
+    PKI_TRY(
+        in_field(write_file_atomic(shaped.new_key->out, key_pem, 0600, Overwrite::kRefuse), Field::kKeyOut));
   if (auto committed = tx.commit(); !committed) {
     if (shaped.new_key) ::unlink(shaped.new_key->out.c_str());
     return tl::unexpected(committed.error());
@@ -542,7 +584,8 @@ Result<Authority::Prepared> Authority::prepare_batch_item(const Issuer& issuer, 
   if (std::holds_alternative<NewKey>(request.key))
     return fail(ErrorCode::kBadInput, "a batch takes keys or CSRs, not keys to make");
   if (!request.ca.empty() && request.ca != issuer.record.name)
-    return fail(ErrorCode::kBadInput, Field::kCa, "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
+    return fail(ErrorCode::kBadInput, Field::kCa,
+                "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
   PKI_ASSIGN(const Shaped shaped, shape(request));
   PKI_ASSIGN(Prepared p, prepare(issuer, shaped, shaped.key));
   PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
@@ -588,15 +631,18 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   if (serial) {
     PKI_ASSIGN(auto found, store_.certificates_by_serial(*serial, ca_id));
     if (found.empty())
-      return fail(ErrorCode::kNotFound, "no certificate with serial " + *serial + (req.ca ? " from CA '" + *req.ca + "'" : ""));
+      return fail(ErrorCode::kNotFound,
+                  "no certificate with serial " + *serial + (req.ca ? " from CA '" + *req.ca + "'" : ""));
     if (found.size() > 1)
-      return fail(ErrorCode::kBadInput, Field::kCa, "serial " + *serial + " was issued by several CAs: say which CA");
+      return fail(ErrorCode::kBadInput, Field::kCa,
+                  "serial " + *serial + " was issued by several CAs: say which CA");
     cert = std::move(found.front());
   } else if (req.fingerprint) {
     PKI_ASSIGN(auto found, store_.certificate_by_fingerprint(*req.fingerprint));
     if (!found || (ca_id && found->issuer_id != *ca_id))
-      return fail(ErrorCode::kNotFound, "this certificate was not issued by " +
-                                            (req.ca ? "CA '" + *req.ca + "'" : std::string("a CA in this database")));
+      return fail(ErrorCode::kNotFound,
+                  "this certificate was not issued by " +
+                      (req.ca ? "CA '" + *req.ca + "'" : std::string("a CA in this database")));
     cert = std::move(*found);
   } else {
     return fail(ErrorCode::kBadInput, "give a serial or a certificate");
@@ -604,8 +650,9 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
 
   PKI_ASSIGN(auto issuer, store_.authority_by_id(cert.issuer_id));
   if (issuer && issuer->certificate_id == cert.id)
-    return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is the self-signed root of CA '" + issuer->name +
-                                         "': a root cannot be revoked by its own CRL; remove it from trust stores");
+    return fail(ErrorCode::kRefused,
+                "certificate " + cert.serial + " is the self-signed root of CA '" + issuer->name +
+                    "': a root cannot be revoked by its own CRL; remove it from trust stores");
 
   const auto& current = cert.revocation;
   RevokeAction action = RevokeAction::kRevoked;
@@ -613,7 +660,8 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   if (req.reason == cert::CrlReason::kRemoveFromCrl) {
     // RFC 5280 5.3.1: removeFromCRL lifts a certificateHold.
     if (!current || current->reason != cert::to_string(cert::CrlReason::kCertificateHold))
-      return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is not on hold: only a certificateHold can be lifted");
+      return fail(ErrorCode::kRefused,
+                  "certificate " + cert.serial + " is not on hold: only a certificateHold can be lifted");
     PKI_TRY(store_.delete_revocation(cert.id));
     action = RevokeAction::kHoldLifted;
     verb = "unhold";
@@ -621,17 +669,18 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
     if (current) {
       const bool on_hold = current->reason == cert::to_string(cert::CrlReason::kCertificateHold);
       if (!on_hold || req.reason == cert::CrlReason::kCertificateHold)
-        return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is already revoked (" + current->reason +
-                                             ", " + when(current->revoked_at) + ")");
+        return fail(ErrorCode::kRefused, "certificate " + cert.serial + " is already revoked (" +
+                                             current->reason + ", " + when(current->revoked_at) + ")");
       action = RevokeAction::kHoldMadePermanent;  // RFC 5280 5.3.1: a hold may become a permanent revocation
     }
     const TimePoint revoked_at = action == RevokeAction::kHoldMadePermanent ? current->revoked_at : now;
-    PKI_TRY(store_.put_revocation(cert.id, store::RevocationRecord{std::string(cert::to_string(req.reason)), revoked_at,
-                                                                  req.invalidity_date}));
+    PKI_TRY(store_.put_revocation(cert.id, store::RevocationRecord{std::string(cert::to_string(req.reason)),
+                                                                   revoked_at, req.invalidity_date}));
   }
   nlohmann::json detail = {{"reason", cert::to_string(req.reason)}};
   if (req.invalidity_date) detail["invalidity_date"] = when(*req.invalidity_date);
-  PKI_TRY(audit(verb, cert.issuer_name, cert.serial, detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(audit(verb, cert.issuer_name, cert.serial,
+                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_ASSIGN(auto after, store_.certificate(cert.id));
   PKI_TRY(tx.commit());
   return Revoked{std::move(*after), action};

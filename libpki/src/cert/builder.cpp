@@ -33,7 +33,8 @@ Extension key_usage(std::uint16_t bits) {
   if (highest >= 0) {
     content.assign(static_cast<std::size_t>(highest / 8 + 1), 0);
     for (int i = 0; i <= highest; ++i)
-      if (bits & (1u << i)) content[static_cast<std::size_t>(i / 8)] |= static_cast<std::uint8_t>(0x80 >> (i % 8));
+      if (bits & (1u << i))
+        content[static_cast<std::size_t>(i / 8)] |= static_cast<std::uint8_t>(0x80 >> (i % 8));
     unused = 7 - highest % 8;
   }
   return {oid::kKeyUsage, true, der::bit_string(content, unused)};
@@ -48,7 +49,9 @@ Extension ext_key_usage(std::span<const der::ConstOid> purposes) {
   return {oid::kExtKeyUsage, false, der::tlv(der::tag::kSequence, body)};
 }
 
-Extension subject_key_id(BytesView key_id) { return {oid::kSubjectKeyIdentifier, false, der::octet_string(key_id)}; }
+Extension subject_key_id(BytesView key_id) {
+  return {oid::kSubjectKeyIdentifier, false, der::octet_string(key_id)};
+}
 
 Extension authority_key_id(BytesView key_id) {
   // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] KeyIdentifier OPTIONAL, ... }
@@ -74,7 +77,8 @@ Extension crl_distribution_point(std::string_view url) {
   return {oid::kCrlDistributionPoints, false, der::sequence({der::sequence({dp_name})})};
 }
 
-Extension name_constraints(std::span<const std::string> permitted_dns, std::span<const std::string> excluded_dns) {
+Extension name_constraints(std::span<const std::string> permitted_dns,
+                           std::span<const std::string> excluded_dns) {
   // NameConstraints ::= SEQUENCE { permittedSubtrees [0] GeneralSubtrees OPTIONAL,
   //                                excludedSubtrees [1] GeneralSubtrees OPTIONAL }
   // GeneralSubtree ::= SEQUENCE { base GeneralName, minimum [0] DEFAULT 0, maximum [1] OPTIONAL }
@@ -131,7 +135,8 @@ Result<Signer> Signer::create(OsslPtr<EVP_PKEY> key) {
     case keys::KeyType::kRsa3072:
     case keys::KeyType::kRsa4096:
       s.md_ = EVP_sha256();
-      s.algorithm_ = der::sequence({der::oid(oid::kSha256WithRsa), der::null()});  // RFC 4055 5: NULL parameters
+      s.algorithm_ =
+          der::sequence({der::oid(oid::kSha256WithRsa), der::null()});  // RFC 4055 5: NULL parameters
       break;
     case keys::KeyType::kEd25519:
       s.md_ = nullptr;
@@ -178,8 +183,8 @@ Result<Bytes> sign_certificate(const TbsCertificate& t, const Signer& signer) {
   Bytes extensions;
   if (!t.extensions.empty())
     extensions = der::tlv(der::tag::context_constructed(3), encode_extensions(t.extensions));
-  const Bytes tbs = der::sequence({version, der::unsigned_integer(t.serial), signer.algorithm(), t.issuer, validity,
-                                   t.subject, t.spki, extensions});
+  const Bytes tbs = der::sequence({version, der::unsigned_integer(t.serial), signer.algorithm(), t.issuer,
+                                   validity, t.subject, t.spki, extensions});
   PKI_ASSIGN(Bytes signature, signer.sign(tbs));
   return signed_structure(tbs, signer.algorithm(), signature);
 }

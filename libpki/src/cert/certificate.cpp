@@ -1,9 +1,9 @@
 #include "pki/cert/certificate.h"
 
+#include <openssl/core_names.h>
+
 #include <algorithm>
 #include <set>
-
-#include <openssl/core_names.h>
 
 #include "pki/cert/builder.h"
 #include "pki/cert/name.h"
@@ -64,7 +64,8 @@ Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, c
       dp.relative_name.reset(X509_NAME_new());
       const STACK_OF(X509_NAME_ENTRY)* rdn = name->name.relativename;
       for (int i = 0; i < sk_X509_NAME_ENTRY_num(rdn); ++i)
-        if (!X509_NAME_add_entry(dp.relative_name.get(), sk_X509_NAME_ENTRY_value(rdn, i), -1, i == 0 ? 0 : -1))
+        if (!X509_NAME_add_entry(dp.relative_name.get(), sk_X509_NAME_ENTRY_value(rdn, i), -1,
+                                 i == 0 ? 0 : -1))
           return fail_openssl(ErrorCode::kBadInput, "malformed distribution point name");
     }
   }
@@ -79,7 +80,8 @@ Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der) 
   const unsigned char* p = der.data();
   OsslPtr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
-  if (p != der.data() + der.size()) return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
+  if (p != der.data() + der.size())
+    return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
   return from_x509(std::move(x));
 }
 
@@ -107,11 +109,16 @@ std::string Certificate::public_key_algorithm() const {
   const int id = EVP_PKEY_get_base_id(k);
   const int bits = EVP_PKEY_get_bits(k);
   switch (id) {
-    case EVP_PKEY_RSA: return "RSA " + std::to_string(bits);
-    case EVP_PKEY_RSA_PSS: return "RSA-PSS " + std::to_string(bits);
-    case EVP_PKEY_DSA: return "DSA " + std::to_string(bits);
-    case EVP_PKEY_ED25519: return "Ed25519";
-    case EVP_PKEY_ED448: return "Ed448";
+    case EVP_PKEY_RSA:
+      return "RSA " + std::to_string(bits);
+    case EVP_PKEY_RSA_PSS:
+      return "RSA-PSS " + std::to_string(bits);
+    case EVP_PKEY_DSA:
+      return "DSA " + std::to_string(bits);
+    case EVP_PKEY_ED25519:
+      return "Ed25519";
+    case EVP_PKEY_ED448:
+      return "Ed448";
     case EVP_PKEY_EC: {
       char group[64] = {0};
       std::size_t len = 0;
@@ -123,7 +130,8 @@ std::string Certificate::public_key_algorithm() const {
       drain_openssl_errors();
       return "EC (explicit parameters)";
     }
-    default: return OBJ_nid2sn(id);
+    default:
+      return OBJ_nid2sn(id);
   }
 }
 
@@ -144,19 +152,32 @@ std::string Certificate::signature_algorithm() const {
 
 std::string_view to_string(ProblemId id) {
   switch (id) {
-    case ProblemId::kBadVersion: return "bad-version";
-    case ProblemId::kEmptyIssuer: return "empty-issuer";
-    case ProblemId::kTimeEncoding: return "time-encoding";
-    case ProblemId::kDuplicateExtension: return "duplicate-extension";
-    case ProblemId::kMalformedExtension: return "malformed-extension";
-    case ProblemId::kMustBeNonCritical: return "must-be-non-critical";
-    case ProblemId::kEmptySubjectWithoutCriticalSan: return "empty-subject-without-critical-san";
-    case ProblemId::kCaWithEmptySubject: return "ca-with-empty-subject";
-    case ProblemId::kNoAuthorityKeyId: return "no-authority-key-id";
-    case ProblemId::kCaWithoutSubjectKeyId: return "ca-without-subject-key-id";
-    case ProblemId::kPathLenWithoutCa: return "path-len-without-ca";
-    case ProblemId::kKeyCertSignWithoutCa: return "key-cert-sign-without-ca";
-    case ProblemId::kNameConstraintsWithoutCa: return "name-constraints-without-ca";
+    case ProblemId::kBadVersion:
+      return "bad-version";
+    case ProblemId::kEmptyIssuer:
+      return "empty-issuer";
+    case ProblemId::kTimeEncoding:
+      return "time-encoding";
+    case ProblemId::kDuplicateExtension:
+      return "duplicate-extension";
+    case ProblemId::kMalformedExtension:
+      return "malformed-extension";
+    case ProblemId::kMustBeNonCritical:
+      return "must-be-non-critical";
+    case ProblemId::kEmptySubjectWithoutCriticalSan:
+      return "empty-subject-without-critical-san";
+    case ProblemId::kCaWithEmptySubject:
+      return "ca-with-empty-subject";
+    case ProblemId::kNoAuthorityKeyId:
+      return "no-authority-key-id";
+    case ProblemId::kCaWithoutSubjectKeyId:
+      return "ca-without-subject-key-id";
+    case ProblemId::kPathLenWithoutCa:
+      return "path-len-without-ca";
+    case ProblemId::kKeyCertSignWithoutCa:
+      return "key-cert-sign-without-ca";
+    case ProblemId::kNameConstraintsWithoutCa:
+      return "name-constraints-without-ca";
   }
   return "?";
 }
@@ -172,7 +193,8 @@ Result<void> Certificate::parse() {
   fingerprint_ = sha256_hex(der_);
   version_ = static_cast<int>(X509_get_version(x)) + 1;
   if (version_ > 3)
-    problem(ProblemId::kBadVersion, "version " + std::to_string(version_) + " does not exist (RFC 5280 4.1.2.1)");
+    problem(ProblemId::kBadVersion,
+            "version " + std::to_string(version_) + " does not exist (RFC 5280 4.1.2.1)");
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   const auto* sp = ASN1_STRING_get0_data(serial);
   serial_.assign(sp, sp + ASN1_STRING_length(serial));
@@ -182,7 +204,8 @@ Result<void> Certificate::parse() {
   subject_text_ = format_dn(subject());
   issuer_text_ = format_dn(issuer());
   self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
-  if (X509_NAME_entry_count(&issuer()) == 0) problem(ProblemId::kEmptyIssuer, "an empty issuer name (RFC 5280 4.1.2.4)");
+  if (X509_NAME_entry_count(&issuer()) == 0)
+    problem(ProblemId::kEmptyIssuer, "an empty issuer name (RFC 5280 4.1.2.4)");
   PKI_ASSIGN(not_before_, from_asn1_time(*X509_get0_notBefore(x)));
   PKI_ASSIGN(not_after_, from_asn1_time(*X509_get0_notAfter(x)));
   if (!is_der_time(*X509_get0_notBefore(x)))
@@ -224,23 +247,29 @@ void Certificate::check_profile() {
                        [&](const ExtensionInfo& e) { return e.oid == oid && e.critical; });
   };
   if (subject_empty() && (!san_ || !critical(oid::kSubjectAltName)))
-    problem(ProblemId::kEmptySubjectWithoutCriticalSan, "an empty subject needs a critical subjectAltName (RFC 5280 4.2.1.6)");
-  if (ca && subject_empty()) problem(ProblemId::kCaWithEmptySubject, "a CA certificate with an empty subject (RFC 5280 4.1.2.6)");
+    problem(ProblemId::kEmptySubjectWithoutCriticalSan,
+            "an empty subject needs a critical subjectAltName (RFC 5280 4.2.1.6)");
+  if (ca && subject_empty())
+    problem(ProblemId::kCaWithEmptySubject, "a CA certificate with an empty subject (RFC 5280 4.1.2.6)");
   // How paths are built: every certificate but a self-signed one names its issuer's key, and
   // every CA certificate names its own (RFC 5280 4.2.1.1, 4.2.1.2).
   if (!self_issued_ && !(aki_ && aki_->key_id))
     problem(ProblemId::kNoAuthorityKeyId, "no authorityKeyIdentifier keyIdentifier (RFC 5280 4.2.1.1)");
-  if (ca && !ski_) problem(ProblemId::kCaWithoutSubjectKeyId, "a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
+  if (ca && !ski_)
+    problem(ProblemId::kCaWithoutSubjectKeyId,
+            "a CA certificate without subjectKeyIdentifier (RFC 5280 4.2.1.2)");
   if (basic_constraints_ && !ca && basic_constraints_->path_len)
-    problem(ProblemId::kPathLenWithoutCa, "pathLenConstraint without cA, which makes it meaningless (RFC 5280 4.2.1.9)",
+    problem(ProblemId::kPathLenWithoutCa,
+            "pathLenConstraint without cA, which makes it meaningless (RFC 5280 4.2.1.9)",
             std::string(oid::kBasicConstraints));
   if (key_usage_ && (*key_usage_ & key_usage::kKeyCertSign) && !ca)
     problem(ProblemId::kKeyCertSignWithoutCa, "keyCertSign without basicConstraints cA (RFC 5280 4.2.1.3)",
             std::string(oid::kKeyUsage));
   if (name_constraints_ && !ca)
-    problem(ProblemId::kNameConstraintsWithoutCa,
-            "nameConstraints in a certificate that is not a CA's (RFC 5280 4.2.1.10: only in CA certificates)",
-            std::string(oid::kNameConstraints));
+    problem(
+        ProblemId::kNameConstraintsWithoutCa,
+        "nameConstraints in a certificate that is not a CA's (RFC 5280 4.2.1.10: only in CA certificates)",
+        std::string(oid::kNameConstraints));
   // Extensions RFC 5280 says MUST (or, for issuerAltName, SHOULD) be non-critical: 4.2.1.1,
   // 4.2.1.2, 4.2.1.7, 4.2.1.15, 4.2.2.1, 4.2.2.2.
   for (const auto& e : extensions_) {
@@ -252,7 +281,8 @@ void Certificate::check_profile() {
                         : e.oid == oid::kAuthorityInfoAccess  ? "authorityInfoAccess"
                         : e.oid == oid::kSubjectInfoAccess    ? "subjectInfoAccess"
                                                               : nullptr;
-    if (which) problem(ProblemId::kMustBeNonCritical, std::string(which) + " marked critical (RFC 5280 4.2)", e.oid);
+    if (which)
+      problem(ProblemId::kMustBeNonCritical, std::string(which) + " marked critical (RFC 5280 4.2)", e.oid);
   }
 }
 
@@ -282,7 +312,8 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
   const std::string id = oid_text(*X509_EXTENSION_get_object(&ext));
   extensions_.push_back(ExtensionInfo{id, X509_EXTENSION_get_critical(&ext) == 1, true});
   auto malformed = [&](const char* name, const char* what = nullptr) {
-    problem(ProblemId::kMalformedExtension, what ? std::string(what) : std::string("malformed ") + name + " extension", id);
+    problem(ProblemId::kMalformedExtension,
+            what ? std::string(what) : std::string("malformed ") + name + " extension", id);
   };
 
   if (id == oid::kBasicConstraints) {
@@ -358,7 +389,8 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     if (pc->inhibitPolicyMapping) out.inhibit_policy_mapping = to_long(pc->inhibitPolicyMapping);
     // RFC 5280 4.2.1.11: "Conforming CAs MUST NOT issue certificates where policyConstraints is an
     // empty sequence."
-    if (!pc->requireExplicitPolicy && !pc->inhibitPolicyMapping) malformed("policyConstraints", "empty policyConstraints");
+    if (!pc->requireExplicitPolicy && !pc->inhibitPolicyMapping)
+      malformed("policyConstraints", "empty policyConstraints");
     policy_constraints_ = out;
   } else if (id == oid::kInhibitAnyPolicy) {
     auto n = decode_ext<ASN1_INTEGER>(ext, ASN1_ITEM_rptr(ASN1_INTEGER));
@@ -397,7 +429,7 @@ void Certificate::parse_name_constraints(X509_EXTENSION& ext, const std::string&
   if (!nc) return malformed("malformed nameConstraints extension");
   NameConstraints out;
   bool ok = true;
-  auto subtrees = [&](const STACK_OF(GENERAL_SUBTREE) * s, std::vector<GeneralSubtree>& into) {
+  auto subtrees = [&](const STACK_OF(GENERAL_SUBTREE) * s, std::vector<GeneralSubtree> & into) {
     for (int i = 0; i < sk_GENERAL_SUBTREE_num(s); ++i) {
       const GENERAL_SUBTREE* st = sk_GENERAL_SUBTREE_value(s, i);
       auto base = from_openssl(*st->base);
@@ -405,7 +437,8 @@ void Certificate::parse_name_constraints(X509_EXTENSION& ext, const std::string&
         ok = false;
         continue;
       }
-      into.push_back(GeneralSubtree{std::move(*base), to_long(st->minimum).value_or(0), to_long(st->maximum)});
+      into.push_back(
+          GeneralSubtree{std::move(*base), to_long(st->minimum).value_or(0), to_long(st->maximum)});
     }
   };
   if (nc->permittedSubtrees) subtrees(nc->permittedSubtrees, out.permitted);
@@ -427,7 +460,8 @@ void Certificate::parse_name_constraints(X509_EXTENSION& ext, const std::string&
           if (one && zero_seen) contiguous = false;
           if (!one) zero_seen = true;
         }
-      if (!contiguous) malformed("nameConstraints iPAddress subtree that is not an address and a prefix mask");
+      if (!contiguous)
+        malformed("nameConstraints iPAddress subtree that is not an address and a prefix mask");
     }
   name_constraints_ = std::move(out);
 }

@@ -10,19 +10,21 @@ namespace pki::cert {
 namespace {
 
 std::string integer_hex(const ASN1_INTEGER* i) {
-  const std::string mag = serial_to_hex(BytesView(ASN1_STRING_get0_data(i), static_cast<std::size_t>(ASN1_STRING_length(i))));
+  const std::string mag =
+      serial_to_hex(BytesView(ASN1_STRING_get0_data(i), static_cast<std::size_t>(ASN1_STRING_length(i))));
   return ASN1_STRING_type(i) == V_ASN1_NEG_INTEGER ? "-" + mag : mag;
 }
 
 bool known_crl_extension(const std::string& oid) {
   return oid == oid::kAuthorityKeyIdentifier || oid == oid::kIssuerAltName || oid == oid::kCrlNumber ||
-         oid == oid::kDeltaCrlIndicator || oid == oid::kIssuingDistributionPoint || oid == oid::kFreshestCrl ||
-         oid == oid::kAuthorityInfoAccess;
+         oid == oid::kDeltaCrlIndicator || oid == oid::kIssuingDistributionPoint ||
+         oid == oid::kFreshestCrl || oid == oid::kAuthorityInfoAccess;
 }
 
 bool known_entry_extension(const std::string& oid) {
   // reasonCode, holdInstructionCode (2.5.29.23), invalidityDate, certificateIssuer.
-  return oid == oid::kCrlReason || oid == "2.5.29.23" || oid == oid::kInvalidityDate || oid == oid::kCertificateIssuer;
+  return oid == oid::kCrlReason || oid == "2.5.29.23" || oid == oid::kInvalidityDate ||
+         oid == oid::kCertificateIssuer;
 }
 
 }  // namespace
@@ -59,7 +61,8 @@ Result<void> Crl::parse() {
   issuer_text_ = format_dn(issuer());
   version_ = static_cast<int>(X509_CRL_get_version(x)) + 1;
   PKI_ASSIGN(this_update_, from_asn1_time(*X509_CRL_get0_lastUpdate(x)));
-  if (!is_der_time(*X509_CRL_get0_lastUpdate(x))) unusable_ = "its thisUpdate is not in the form RFC 5280 5.1.2.4 requires";
+  if (!is_der_time(*X509_CRL_get0_lastUpdate(x)))
+    unusable_ = "its thisUpdate is not in the form RFC 5280 5.1.2.4 requires";
   if (const ASN1_TIME* nu = X509_CRL_get0_nextUpdate(x)) {
     PKI_ASSIGN(next_update_, from_asn1_time(*nu));
     if (!is_der_time(*nu)) unusable_ = "its nextUpdate is not in the form RFC 5280 5.1.2.5 requires";
@@ -81,14 +84,16 @@ Result<void> Crl::parse() {
     if (id == oid::kCrlNumber || id == oid::kDeltaCrlIndicator) {
       OsslPtr<ASN1_INTEGER> n(static_cast<ASN1_INTEGER*>(X509V3_EXT_d2i(ext)));
       if (!n || ASN1_STRING_type(n.get()) == V_ASN1_NEG_INTEGER) {
-        unusable_ = "its " + std::string(id == oid::kCrlNumber ? "CRL number" : "delta CRL indicator") + " is malformed";
+        unusable_ = "its " + std::string(id == oid::kCrlNumber ? "CRL number" : "delta CRL indicator") +
+                    " is malformed";
         continue;
       }
       (id == oid::kCrlNumber ? crl_number_ : delta_base_) = integer_hex(n.get());
     } else if (id == oid::kAuthorityKeyIdentifier) {
       OsslPtr<AUTHORITY_KEYID> aki(static_cast<AUTHORITY_KEYID*>(X509V3_EXT_d2i(ext)));
       if (aki && aki->keyid)
-        aki_ = Bytes(ASN1_STRING_get0_data(aki->keyid), ASN1_STRING_get0_data(aki->keyid) + ASN1_STRING_length(aki->keyid));
+        aki_ = Bytes(ASN1_STRING_get0_data(aki->keyid),
+                     ASN1_STRING_get0_data(aki->keyid) + ASN1_STRING_length(aki->keyid));
     } else if (id == oid::kIssuingDistributionPoint) {
       OsslPtr<ISSUING_DIST_POINT> idp(static_cast<ISSUING_DIST_POINT*>(X509V3_EXT_d2i(ext)));
       if (!idp) {
@@ -167,7 +172,8 @@ Result<void> Crl::parse() {
     // One entry per certificate: a serial listed twice for one issuer leaves its status ambiguous.
     auto [same_begin, same_end] = entries_.equal_range(serial);
     for (auto it = same_begin; it != same_end; ++it)
-      if (it->second.issuer_index == issuer_index && !unusable_) unusable_ = "it lists serial " + serial + " twice";
+      if (it->second.issuer_index == issuer_index && !unusable_)
+        unusable_ = "it lists serial " + serial + " twice";
     entries_.emplace(serial, e);
   }
   drain_openssl_errors();
@@ -177,9 +183,9 @@ Result<void> Crl::parse() {
 const CrlEntry* Crl::find(const Certificate& cert) const {
   auto [begin, end] = entries_.equal_range(cert.serial_hex());
   for (auto it = begin; it != end; ++it) {
-    const X509_NAME* entry_issuer = it->second.issuer_index < 0
-                                        ? &issuer()
-                                        : entry_issuers_[static_cast<std::size_t>(it->second.issuer_index)].get();
+    const X509_NAME* entry_issuer =
+        it->second.issuer_index < 0 ? &issuer()
+                                    : entry_issuers_[static_cast<std::size_t>(it->second.issuer_index)].get();
     if (X509_NAME_cmp(entry_issuer, &cert.issuer()) == 0) return &it->second;
   }
   return nullptr;

@@ -23,7 +23,8 @@ constexpr std::array<std::pair<CrlReason, std::string_view>, 10> kReasons{{
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -47,8 +48,8 @@ std::string crl_reason_names() {
 Result<CrlReason> parse_crl_reason(std::string_view name) {
   for (const auto& [r, n] : kReasons)
     if (iequals(n, name)) return r;
-  return fail(ErrorCode::kBadInput, "unknown revocation reason '" + std::string(name) + "' (expected one of " +
-                                        crl_reason_names() + ")");
+  return fail(ErrorCode::kBadInput, "unknown revocation reason '" + std::string(name) +
+                                        "' (expected one of " + crl_reason_names() + ")");
 }
 
 Result<CrlReason> crl_reason_from_code(long code) {

@@ -39,7 +39,8 @@ Result<CsrInfo> inspect_csr(X509_REQ& csr) {
   OsslPtr<STACK_OF(X509_EXTENSION)> exts(X509_REQ_get_extensions(&csr));
   drain_openssl_errors();
   // No extension request is not an error; one that cannot be read is.
-  if (!exts && (X509_REQ_get_attr_by_NID(&csr, NID_ext_req, -1) >= 0 || X509_REQ_get_attr_by_NID(&csr, NID_ms_ext_req, -1) >= 0))
+  if (!exts && (X509_REQ_get_attr_by_NID(&csr, NID_ext_req, -1) >= 0 ||
+                X509_REQ_get_attr_by_NID(&csr, NID_ms_ext_req, -1) >= 0))
     return fail(ErrorCode::kBadInput, "the CSR's extension request is malformed");
   if (exts) {
     PKI_ASSIGN(out.requested_sans, requested_sans(*exts));
@@ -86,7 +87,8 @@ Fast fast_inspect(BytesView der) {
   auto sig_alg = der::read(body);
   auto sig = der::read(body);
   if (!info || !sig_alg || !sig || !body.empty() || info->tag != der::tag::kSequence ||
-      sig_alg->tag != der::tag::kSequence || sig->tag != der::tag::kBitString || sig->content.empty() || sig->content[0] != 0)
+      sig_alg->tag != der::tag::kSequence || sig->tag != der::tag::kBitString || sig->content.empty() ||
+      sig->content[0] != 0)
     return std::nullopt;
 
   // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] }
@@ -104,8 +106,8 @@ Fast fast_inspect(BytesView der) {
   BytesView spki_body = spki->content;
   auto key_alg = der::read(spki_body);
   auto key_bits = der::read(spki_body);
-  if (!key_alg || !key_bits || !spki_body.empty() || key_bits->tag != der::tag::kBitString || key_bits->content.empty() ||
-      key_bits->content[0] != 0)
+  if (!key_alg || !key_bits || !spki_body.empty() || key_bits->tag != der::tag::kBitString ||
+      key_bits->content.empty() || key_bits->content[0] != 0)
     return std::nullopt;
   BytesView alg_body = key_alg->content;
   auto alg_oid = der::read(alg_body);
@@ -120,12 +122,15 @@ Fast fast_inspect(BytesView der) {
     const char* group = is(*curve, k.p256) ? "P-256" : is(*curve, k.p384) ? "P-384" : nullptr;
     if (!group) return std::nullopt;
     type = group[2] == '2' ? keys::KeyType::kEcP256 : keys::KeyType::kEcP384;
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-                           OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()), point.size()),
-                           OSSL_PARAM_construct_end()};
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()),
+                                          point.size()),
+        OSSL_PARAM_construct_end()};
     OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
     EVP_PKEY* k = nullptr;
-    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 || EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+        EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
       return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's public key is not a valid EC point"));
     key.reset(k);
   } else if (is(*alg_oid, k.ed25519)) {  // Ed25519 (RFC 8410): no parameters, a 32-byte key
@@ -157,7 +162,8 @@ Fast fast_inspect(BytesView der) {
   OsslPtr<EVP_MD_CTX> mctx(EVP_MD_CTX_new());
   const BytesView signature = sig->content.subspan(1);
   if (!mctx || EVP_DigestVerifyInit_ex(mctx.get(), nullptr, md, nullptr, nullptr, key.get(), nullptr) != 1 ||
-      EVP_DigestVerify(mctx.get(), signature.data(), signature.size(), info->whole.data(), info->whole.size()) != 1) {
+      EVP_DigestVerify(mctx.get(), signature.data(), signature.size(), info->whole.data(),
+                       info->whole.size()) != 1) {
     drain_openssl_errors();
     return Fast(fail(ErrorCode::kBadInput, "the CSR's signature does not verify with its own public key"));
   }
@@ -187,7 +193,8 @@ Fast fast_inspect(BytesView der) {
     auto exts = der::read(v);
     if (!exts || !v.empty()) return std::nullopt;
     const unsigned char* ep = exts->whole.data();
-    OsslPtr<STACK_OF(X509_EXTENSION)> list(d2i_X509_EXTENSIONS(nullptr, &ep, static_cast<long>(exts->whole.size())));
+    OsslPtr<STACK_OF(X509_EXTENSION)> list(
+        d2i_X509_EXTENSIONS(nullptr, &ep, static_cast<long>(exts->whole.size())));
     if (!list || ep != exts->whole.data() + exts->whole.size()) {
       drain_openssl_errors();
       return std::nullopt;

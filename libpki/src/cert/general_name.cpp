@@ -1,6 +1,7 @@
 #include "pki/cert/general_name.h"
 
 #include <arpa/inet.h>
+
 #include <cctype>
 
 #include "pki/cert/certificate.h"
@@ -28,15 +29,24 @@ std::string ip_to_string(BytesView bytes) {
 
 std::string to_string(const GeneralName& name) {
   switch (name.type) {
-    case GeneralNameType::kDns: return "DNS:" + name.text;
-    case GeneralNameType::kIp: return "IP:" + ip_to_string(name.bytes);
-    case GeneralNameType::kEmail: return "EMAIL:" + name.text;
-    case GeneralNameType::kUri: return "URI:" + name.text;
-    case GeneralNameType::kDirectory: return "DirName:" + name.text;
-    case GeneralNameType::kRegisteredId: return "RID:" + name.text;
-    case GeneralNameType::kOtherName: return "othername:#" + to_hex(name.bytes);
-    case GeneralNameType::kX400: return "X400:#" + to_hex(name.bytes);
-    case GeneralNameType::kEdiParty: return "EdiParty:#" + to_hex(name.bytes);
+    case GeneralNameType::kDns:
+      return "DNS:" + name.text;
+    case GeneralNameType::kIp:
+      return "IP:" + ip_to_string(name.bytes);
+    case GeneralNameType::kEmail:
+      return "EMAIL:" + name.text;
+    case GeneralNameType::kUri:
+      return "URI:" + name.text;
+    case GeneralNameType::kDirectory:
+      return "DirName:" + name.text;
+    case GeneralNameType::kRegisteredId:
+      return "RID:" + name.text;
+    case GeneralNameType::kOtherName:
+      return "othername:#" + to_hex(name.bytes);
+    case GeneralNameType::kX400:
+      return "X400:#" + to_hex(name.bytes);
+    case GeneralNameType::kEdiParty:
+      return "EdiParty:#" + to_hex(name.bytes);
   }
   return "?";
 }
@@ -68,7 +78,8 @@ Result<std::string> parse_dns_name(std::string_view text, std::string_view what,
         const auto u = static_cast<unsigned char>(c);
         if (u >= 0x80) return bad("non-ASCII: write internationalised names as A-labels (xn--...)");
         if (c == '*') return bad("a wildcard may only be the whole leftmost label");
-        if (!std::isalnum(u) && c != '-') return bad(std::string("character '") + c + "' is not allowed in a host name");
+        if (!std::isalnum(u) && c != '-')
+          return bad(std::string("character '") + c + "' is not allowed in a host name");
       }
       // RFC 5891 4.2.3.1 / RFC 952: no hyphen at either end of a label.
       if (label.front() == '-' || label.back() == '-') return bad("a label may not begin or end with '-'");
@@ -99,7 +110,8 @@ namespace {
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
   return true;
 }
 
@@ -111,7 +123,8 @@ Result<std::string> parse_email(std::string_view text) {
   for (char c : text.substr(0, at)) {
     const auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u >= 0x7f || c == '@')
-      return fail(ErrorCode::kBadInput, "invalid email address '" + shown + "': bad character in the local part");
+      return fail(ErrorCode::kBadInput,
+                  "invalid email address '" + shown + "': bad character in the local part");
   }
   PKI_ASSIGN(std::string domain, parse_dns_name(text.substr(at + 1), "email domain", Wildcard::kRefuse));
   return std::string(text.substr(0, at + 1)) + domain;
@@ -120,12 +133,15 @@ Result<std::string> parse_email(std::string_view text) {
 Result<std::string> parse_uri(std::string_view text) {
   const std::string shown(text);
   const std::size_t colon = text.find(':');
-  auto bad = [&](const std::string& why) { return fail(ErrorCode::kBadInput, "invalid URI '" + shown + "': " + why); };
+  auto bad = [&](const std::string& why) {
+    return fail(ErrorCode::kBadInput, "invalid URI '" + shown + "': " + why);
+  };
   if (colon == std::string_view::npos || colon == 0) return bad("no scheme");
   // RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
   if (!std::isalpha(static_cast<unsigned char>(text[0]))) return bad("the scheme must start with a letter");
   for (char c : text.substr(0, colon))
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return bad("bad scheme");
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.')
+      return bad("bad scheme");
   if (colon + 1 == text.size()) return bad("nothing after the scheme");
   for (char c : text) {
     const auto u = static_cast<unsigned char>(c);
@@ -139,10 +155,12 @@ Result<std::string> parse_uri(std::string_view text) {
 Result<GeneralName> parse_san(std::string_view text, Wildcard wildcard) {
   const std::size_t colon = text.find(':');
   if (colon == std::string_view::npos)
-    return fail(ErrorCode::kBadInput, "invalid SAN '" + std::string(text) + "': expected DNS:, IP:, EMAIL: or URI:");
+    return fail(ErrorCode::kBadInput,
+                "invalid SAN '" + std::string(text) + "': expected DNS:, IP:, EMAIL: or URI:");
   const std::string_view type = text.substr(0, colon);
   const std::string_view value = text.substr(colon + 1);
-  if (value.empty()) return fail(ErrorCode::kBadInput, "invalid SAN '" + std::string(text) + "': empty value");
+  if (value.empty())
+    return fail(ErrorCode::kBadInput, "invalid SAN '" + std::string(text) + "': empty value");
   GeneralName gn;
   if (iequals(type, "DNS")) {
     gn.type = GeneralNameType::kDns;
@@ -157,8 +175,8 @@ Result<GeneralName> parse_san(std::string_view text, Wildcard wildcard) {
     gn.type = GeneralNameType::kUri;
     PKI_ASSIGN(gn.text, parse_uri(value));
   } else {
-    return fail(ErrorCode::kBadInput,
-                "invalid SAN '" + std::string(text) + "': unknown type '" + std::string(type) + "' (DNS, IP, EMAIL, URI)");
+    return fail(ErrorCode::kBadInput, "invalid SAN '" + std::string(text) + "': unknown type '" +
+                                          std::string(type) + "' (DNS, IP, EMAIL, URI)");
   }
   return gn;
 }
@@ -168,18 +186,24 @@ Bytes encode(const GeneralName& name) {
   switch (name.type) {
     case GeneralNameType::kEmail:
     case GeneralNameType::kDns:
-    case GeneralNameType::kUri: return der::tlv(der::tag::context(n), as_bytes(name.text));
-    case GeneralNameType::kIp: return der::tlv(der::tag::context(n), name.bytes);
-    case GeneralNameType::kDirectory: return der::tlv(der::tag::context_constructed(n), name.bytes);
-    case GeneralNameType::kRegisteredId: return der::tlv(der::tag::context(n), name.bytes);
-    default: return name.bytes;  // kept as the whole encoded GeneralName
+    case GeneralNameType::kUri:
+      return der::tlv(der::tag::context(n), as_bytes(name.text));
+    case GeneralNameType::kIp:
+      return der::tlv(der::tag::context(n), name.bytes);
+    case GeneralNameType::kDirectory:
+      return der::tlv(der::tag::context_constructed(n), name.bytes);
+    case GeneralNameType::kRegisteredId:
+      return der::tlv(der::tag::context(n), name.bytes);
+    default:
+      return name.bytes;  // kept as the whole encoded GeneralName
   }
 }
 
 namespace {
 
 std::string ia5(const ASN1_IA5STRING* s) {
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)), static_cast<std::size_t>(ASN1_STRING_length(s)));
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     static_cast<std::size_t>(ASN1_STRING_length(s)));
 }
 
 }  // namespace
@@ -190,7 +214,9 @@ Result<GeneralName> from_openssl(const GENERAL_NAME& gn) {
   switch (gn.type) {
     case GEN_EMAIL:
     case GEN_DNS:
-    case GEN_URI: out.text = ia5(gn.d.ia5); break;
+    case GEN_URI:
+      out.text = ia5(gn.d.ia5);
+      break;
     case GEN_IPADD: {
       const auto* p = ASN1_STRING_get0_data(gn.d.ip);
       out.bytes.assign(p, p + ASN1_STRING_length(gn.d.ip));

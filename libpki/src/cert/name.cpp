@@ -163,14 +163,16 @@ Result<void> check_subject(const X509_NAME& name) {
     std::size_t chars = 0;
     for (unsigned char c : value) {
       if (c < 0x20 || c == 0x7f)
-        return fail(ErrorCode::kBadInput, std::string("the subject's ") + attr + " holds a control character");
+        return fail(ErrorCode::kBadInput,
+                    std::string("the subject's ") + attr + " holds a control character");
       if ((c & 0xc0) != 0x80) ++chars;  // count UTF-8 characters, not bytes
     }
     if (nid == NID_commonName) ++cns;
     if (chars > (nid == NID_commonName ? kMaxCommonName : kMaxOther))
-      return fail(ErrorCode::kBadInput, std::string("the subject's ") + attr + " is longer than " +
-                                            std::to_string(nid == NID_commonName ? kMaxCommonName : kMaxOther) +
-                                            " characters (RFC 5280 Appendix A.1)");
+      return fail(ErrorCode::kBadInput,
+                  std::string("the subject's ") + attr + " is longer than " +
+                      std::to_string(nid == NID_commonName ? kMaxCommonName : kMaxOther) +
+                      " characters (RFC 5280 Appendix A.1)");
   }
   if (cns > 1) return fail(ErrorCode::kBadInput, "the subject has more than one CN");
   return {};

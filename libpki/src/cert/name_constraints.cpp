@@ -64,7 +64,8 @@ bool email_within(std::string_view mailbox, std::string_view base) {
   const std::string_view local = mailbox.substr(0, at), domain = mailbox.substr(at + 1);
   const std::size_t base_at = base.rfind('@');
   if (base_at != std::string_view::npos)  // a particular mailbox: local part exact, domain case-insensitive
-    return local == base.substr(0, base_at) && canonical_host(domain) == canonical_host(base.substr(base_at + 1));
+    return local == base.substr(0, base_at) &&
+           canonical_host(domain) == canonical_host(base.substr(base_at + 1));
   return host_within(domain, base);
 }
 
@@ -106,13 +107,15 @@ bool well_formed(const GeneralName& n) {
       const auto host = uri_host(n.text);
       return host && !host->empty();
     }
-    case GeneralNameType::kIp: return n.bytes.size() == 4 || n.bytes.size() == 16;
+    case GeneralNameType::kIp:
+      return n.bytes.size() == 4 || n.bytes.size() == 16;
     case GeneralNameType::kDirectory: {
       const unsigned char* p = n.bytes.data();
       OsslPtr<X509_NAME> name(d2i_X509_NAME(nullptr, &p, static_cast<long>(n.bytes.size())));
       return name != nullptr;
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -135,7 +138,8 @@ std::string canonical_value(const ASN1_STRING* value) {
   const int len = ASN1_STRING_to_UTF8(&utf8, value);
   if (len < 0) {
     drain_openssl_errors();
-    return "#" + to_hex(BytesView(ASN1_STRING_get0_data(value), static_cast<std::size_t>(ASN1_STRING_length(value))));
+    return "#" + to_hex(BytesView(ASN1_STRING_get0_data(value),
+                                  static_cast<std::size_t>(ASN1_STRING_length(value))));
   }
   std::string out;
   bool space = false;
@@ -162,7 +166,8 @@ std::vector<std::string> canonical_rdns(const X509_NAME& name) {
     const X509_NAME_ENTRY* e = X509_NAME_get_entry(&name, i);
     if (X509_NAME_ENTRY_set(e) != last_set || rdns.empty()) rdns.emplace_back();
     last_set = X509_NAME_ENTRY_set(e);
-    rdns.back().push_back(oid_text(*X509_NAME_ENTRY_get_object(e)) + "=" + canonical_value(X509_NAME_ENTRY_get_data(e)));
+    rdns.back().push_back(oid_text(*X509_NAME_ENTRY_get_object(e)) + "=" +
+                          canonical_value(X509_NAME_ENTRY_get_data(e)));
   }
   std::vector<std::string> out;
   for (auto& rdn : rdns) {
@@ -177,20 +182,24 @@ std::vector<std::string> canonical_rdns(const X509_NAME& name) {
 bool within_subtree(const GeneralName& name, const GeneralName& base) {
   if (name.type != base.type) return false;
   switch (name.type) {
-    case GeneralNameType::kDns: return dns_within(name.text, base.text);
-    case GeneralNameType::kEmail: return email_within(name.text, base.text);
+    case GeneralNameType::kDns:
+      return dns_within(name.text, base.text);
+    case GeneralNameType::kEmail:
+      return email_within(name.text, base.text);
     case GeneralNameType::kUri: {
       const auto host = uri_host(name.text);
       return host && host_within(*host, base.text);
     }
-    case GeneralNameType::kIp: return ip_within(name.bytes, base.bytes);
+    case GeneralNameType::kIp:
+      return ip_within(name.bytes, base.bytes);
     case GeneralNameType::kDirectory: {
       const auto n = parse_name(name.bytes), b = parse_name(base.bytes);
       if (!n || !b) return false;
       const auto nr = canonical_rdns(*n), br = canonical_rdns(*b);
       return br.size() <= nr.size() && std::equal(br.begin(), br.end(), nr.begin());
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -212,7 +221,8 @@ std::vector<GeneralName> subject_names(const X509_NAME& subject, const std::vect
                                             static_cast<std::size_t>(ASN1_STRING_length(v))),
                                 {}});
   }
-  const bool has_dns = std::any_of(sans.begin(), sans.end(), [](const GeneralName& n) { return n.type == GeneralNameType::kDns; });
+  const bool has_dns = std::any_of(sans.begin(), sans.end(),
+                                   [](const GeneralName& n) { return n.type == GeneralNameType::kDns; });
   if (!has_dns)
     for (const auto& cn : common_names(subject))
       if (cn_is_host_name(cn)) names.push_back(GeneralName{GeneralNameType::kDns, cn, {}});
@@ -229,16 +239,19 @@ std::vector<GeneralName> constrained_names(const Certificate& cert) {
 
 std::string describe(const ConstraintViolation& v) {
   switch (v.kind) {
-    case ConstraintViolation::Kind::kNotPermitted: return to_string(v.name) + " is outside the permitted subtrees";
+    case ConstraintViolation::Kind::kNotPermitted:
+      return to_string(v.name) + " is outside the permitted subtrees";
     case ConstraintViolation::Kind::kExcluded:
-      return to_string(v.name) + " is within the excluded subtree " + (v.subtree ? to_string(*v.subtree) : "");
+      return to_string(v.name) + " is within the excluded subtree " +
+             (v.subtree ? to_string(*v.subtree) : "");
     case ConstraintViolation::Kind::kUnsupported:
       return to_string(v.name) + " cannot be checked against the name constraints of its type";
   }
   return {};
 }
 
-std::optional<ConstraintViolation> check(const NameConstraints& constraints, std::span<const GeneralName> names) {
+std::optional<ConstraintViolation> check(const NameConstraints& constraints,
+                                         std::span<const GeneralName> names) {
   auto supported = [](GeneralNameType t) {
     return t == GeneralNameType::kDns || t == GeneralNameType::kEmail || t == GeneralNameType::kUri ||
            t == GeneralNameType::kIp || t == GeneralNameType::kDirectory;
@@ -255,7 +268,8 @@ std::optional<ConstraintViolation> check(const NameConstraints& constraints, std
     if (!supported(name.type)) {
       // RFC 5280 6.1: a name of a type whose constraints cannot be processed must be refused when
       // the type is constrained.
-      if (has_permitted || has_excluded) return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
+      if (has_permitted || has_excluded)
+        return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
       continue;
     }
     if ((has_permitted || has_excluded) && !well_formed(name))
@@ -264,9 +278,11 @@ std::optional<ConstraintViolation> check(const NameConstraints& constraints, std
       // URI constraints name hosts; an IP address as the host cannot be judged by them (Go
       // refuses these too).
       const auto host = uri_host(name.text);
-      if (host && is_ip_literal(*host)) return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
+      if (host && is_ip_literal(*host))
+        return ConstraintViolation{name, ConstraintViolation::Kind::kUnsupported, {}};
     }
-    if (has_permitted && !in_permitted) return ConstraintViolation{name, ConstraintViolation::Kind::kNotPermitted, {}};
+    if (has_permitted && !in_permitted)
+      return ConstraintViolation{name, ConstraintViolation::Kind::kNotPermitted, {}};
     for (const auto& sub : constraints.excluded) {
       if (sub.base.type != name.type) continue;
       if (within_subtree(name, sub.base) ||

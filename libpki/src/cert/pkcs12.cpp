@@ -4,10 +4,11 @@
 
 namespace pki::cert {
 
-Result<Bytes> build_pkcs12(const Certificate& leaf, std::span<const CertificatePtr> chain, const EVP_PKEY* key,
-                           const Secret* passphrase, std::string_view friendly_name) {
+Result<Bytes> build_pkcs12(const Certificate& leaf, std::span<const CertificatePtr> chain,
+                           const EVP_PKEY* key, const Secret* passphrase, std::string_view friendly_name) {
   if (key && !passphrase)
-    return fail(ErrorCode::kBadInput, Field::kPassphrase, "a PKCS#12 file with a private key needs a passphrase");
+    return fail(ErrorCode::kBadInput, Field::kPassphrase,
+                "a PKCS#12 file with a private key needs a passphrase");
   if (key && X509_check_private_key(leaf.x509_mutable(), key) != 1) {
     drain_openssl_errors();
     return fail(ErrorCode::kBadInput, "the private key does not belong to certificate " + leaf.serial_hex());
@@ -21,7 +22,8 @@ Result<Bytes> build_pkcs12(const Certificate& leaf, std::span<const CertificateP
   }
   const std::string name(friendly_name);
   OsslPtr<PKCS12> p12(PKCS12_create(passphrase ? passphrase->reveal().c_str() : "", name.c_str(),
-                                    const_cast<EVP_PKEY*>(key), leaf.x509_mutable(), cas.get(), 0, 0, 0, 0, 0));
+                                    const_cast<EVP_PKEY*>(key), leaf.x509_mutable(), cas.get(), 0, 0, 0, 0,
+                                    0));
   if (!p12) return fail_openssl(ErrorCode::kInternal, "cannot build the PKCS#12 file");
   unsigned char* buf = nullptr;
   const int n = i2d_PKCS12(p12.get(), &buf);

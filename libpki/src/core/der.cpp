@@ -83,7 +83,8 @@ Bytes encode_oid(std::string_view dotted) {
 Bytes oid(ConstOid dotted) { return encode_oid(dotted.text()); }
 
 Result<Bytes> parse_oid(std::string_view dotted) {
-  if (!valid_dotted_oid(dotted)) return fail(ErrorCode::kBadInput, "'" + std::string(dotted) + "' is not an OID in dotted form");
+  if (!valid_dotted_oid(dotted))
+    return fail(ErrorCode::kBadInput, "'" + std::string(dotted) + "' is not an OID in dotted form");
   return encode_oid(dotted);
 }
 
@@ -94,9 +95,8 @@ Bytes integer(std::int64_t value) {
   Bytes content;
   for (int i = 7; i >= 0; --i) content.push_back(static_cast<std::uint8_t>(value >> (8 * i)));
   std::size_t start = 0;
-  while (start + 1 < content.size() &&
-         ((content[start] == 0x00 && !(content[start + 1] & 0x80)) ||
-          (content[start] == 0xff && (content[start + 1] & 0x80))))
+  while (start + 1 < content.size() && ((content[start] == 0x00 && !(content[start + 1] & 0x80)) ||
+                                        (content[start] == 0xff && (content[start + 1] & 0x80))))
     ++start;
   return tlv(tag::kInteger, BytesView(content).subspan(start));
 }
@@ -144,9 +144,10 @@ static Bytes encode_time(TimePoint t, bool generalized) {
                   static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
                   static_cast<long>(hms.minutes().count()), static_cast<long>(hms.seconds().count()));
   } else {
-    std::snprintf(buf, sizeof buf, "%02d%02u%02u%02ld%02ld%02ldZ", year % 100, static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
-                  static_cast<long>(hms.minutes().count()), static_cast<long>(hms.seconds().count()));
+    std::snprintf(buf, sizeof buf, "%02d%02u%02u%02ld%02ld%02ldZ", year % 100,
+                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                  static_cast<long>(hms.seconds().count()));
   }
   return tlv(generalized ? tag::kGeneralizedTime : tag::kUtcTime, as_bytes(buf));
 }
@@ -171,7 +172,8 @@ std::optional<Tlv> read(BytesView& in) {
   std::size_t hdr = 2;
   if (len & 0x80) {
     const std::size_t n = len & 0x7f;
-    if (n == 0 || n > sizeof(std::size_t) || in.size() < 2 + n) return std::nullopt;  // indefinite or too long
+    if (n == 0 || n > sizeof(std::size_t) || in.size() < 2 + n)
+      return std::nullopt;  // indefinite or too long
     len = 0;
     for (std::size_t i = 0; i < n; ++i) len = (len << 8) | in[2 + i];
     if (in[2] == 0 || len < 0x80) return std::nullopt;  // X.690 10.1: minimal length octets

@@ -1,17 +1,17 @@
 #include "pki/core/io.h"
 
-#include <cerrno>
-#include <climits>
-#include <cstring>
 #include <fcntl.h>
-#include <fstream>
-#include <optional>
-#include <sstream>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <sstream>
 
 namespace pki {
 
@@ -41,7 +41,7 @@ std::string dir_of(const std::string& path) {
 // holds (written as they are: `--out /dev/stdout >> file` appends).
 struct OutputTarget {
   std::string path;
-  int fd = -1;           // a descriptor named by the path
+  int fd = -1;  // a descriptor named by the path
   bool exists = false;
   bool special = false;  // written in place: a device, a FIFO or a descriptor
 };
@@ -64,7 +64,8 @@ Result<OutputTarget> output_target(const std::string& path, Overwrite overwrite)
   if (const auto fd = named_descriptor(path)) {
     const int flags = ::fcntl(*fd, F_GETFL);
     if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY)
-      return fail(ErrorCode::kBadInput, "cannot write '" + path + "': the descriptor is not open for writing");
+      return fail(ErrorCode::kBadInput,
+                  "cannot write '" + path + "': the descriptor is not open for writing");
     t.fd = *fd;
     t.exists = t.special = true;
     return t;
@@ -79,7 +80,8 @@ Result<OutputTarget> output_target(const std::string& path, Overwrite overwrite)
   if (S_ISLNK(st.st_mode) && overwrite == Overwrite::kRefuse) return t;
   if (S_ISLNK(st.st_mode)) {
     if (::stat(path.c_str(), &st) != 0)
-      return fail(ErrorCode::kBadInput, "cannot write '" + path + "': a symbolic link to nothing (" + std::strerror(errno) + ")");
+      return fail(ErrorCode::kBadInput,
+                  "cannot write '" + path + "': a symbolic link to nothing (" + std::strerror(errno) + ")");
     if (S_ISREG(st.st_mode)) {
       char resolved[PATH_MAX];
       if (!::realpath(path.c_str(), resolved))
@@ -87,7 +89,8 @@ Result<OutputTarget> output_target(const std::string& path, Overwrite overwrite)
       t.path = resolved;
     }
   }
-  if (S_ISDIR(st.st_mode)) return fail(ErrorCode::kBadInput, "cannot write '" + path + "': it is a directory");
+  if (S_ISDIR(st.st_mode))
+    return fail(ErrorCode::kBadInput, "cannot write '" + path + "': it is a directory");
   t.special = !S_ISREG(st.st_mode);
   return t;
 }
@@ -109,7 +112,8 @@ Result<void> write_all(int fd, std::string_view data) {
 Result<void> write_in_place(const OutputTarget& target, std::string_view data) {
   const std::string& shown = target.path;
   if (target.fd >= 0) {
-    if (auto w = write_all(target.fd, data); !w) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + w.error().message);
+    if (auto w = write_all(target.fd, data); !w)
+      return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + w.error().message);
     return {};
   }
   const int fd = ::open(target.path.c_str(), O_WRONLY | O_CLOEXEC | O_NOCTTY);
@@ -128,14 +132,16 @@ Result<void> write_in_place(const OutputTarget& target, std::string_view data) {
 
 }  // namespace
 
-Result<void> write_file_atomic(const std::string& shown, std::string_view data, mode_t mode, Overwrite overwrite) {
+Result<void> write_file_atomic(const std::string& shown, std::string_view data, mode_t mode,
+                               Overwrite overwrite) {
   PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
   if (overwrite == Overwrite::kRefuse && target.exists)
     return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
   if (target.special) return write_in_place(target, data);
   const std::string& path = target.path;
   std::uint8_t rnd[8];
-  if (RAND_bytes(rnd, sizeof rnd) != 1) return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
+  if (RAND_bytes(rnd, sizeof rnd) != 1)
+    return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
   const std::string tmp = path + ".tmp-" + to_hex(rnd);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
@@ -184,7 +190,8 @@ Result<void> check_writable(const std::string& shown, Overwrite overwrite) {
   if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
     return fail(ErrorCode::kBadInput, "cannot write '" + shown + "': no directory '" + dir + "'");
   if (::access(dir.c_str(), W_OK) != 0)
-    return fail(ErrorCode::kBadInput, "cannot write '" + shown + "': the directory '" + dir + "' is not writable");
+    return fail(ErrorCode::kBadInput,
+                "cannot write '" + shown + "': the directory '" + dir + "' is not writable");
   return {};
 }
 
@@ -194,7 +201,8 @@ std::string to_pem(std::string_view label, BytesView der) {
   for (std::size_t i = 0; i < der.size(); i += 48) {
     const std::size_t n = std::min<std::size_t>(48, der.size() - i);
     char line[65];
-    const int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(line), der.data() + i, static_cast<int>(n));
+    const int len =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(line), der.data() + i, static_cast<int>(n));
     out.append(line, static_cast<std::size_t>(len));
     out.push_back('\n');
   }
@@ -211,7 +219,10 @@ Result<Bytes> base64_decode(std::string_view body, std::string_view label) {
     if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
     clean.push_back(c);
   }
-  auto bad = [&] { return fail(ErrorCode::kBadInput, "malformed PEM: the " + std::string(label) + " block is not valid base64"); };
+  auto bad = [&] {
+    return fail(ErrorCode::kBadInput,
+                "malformed PEM: the " + std::string(label) + " block is not valid base64");
+  };
   if (clean.empty() || clean.size() % 4 != 0) return bad();
   std::size_t pad = 0;
   if (clean.back() == '=') ++pad;
@@ -263,7 +274,8 @@ Result<OsslPtr<T>> decode_der(BytesView der, D2i d2i, std::string_view what) {
   OsslPtr<T> obj(d2i(nullptr, &p, static_cast<long>(der.size())));
   if (!obj) return fail_openssl(ErrorCode::kBadInput, "cannot parse " + std::string(what) + ": invalid DER");
   if (p != der.data() + der.size())
-    return fail(ErrorCode::kBadInput, "cannot parse " + std::string(what) + ": trailing data after the DER object");
+    return fail(ErrorCode::kBadInput,
+                "cannot parse " + std::string(what) + ": trailing data after the DER object");
   return obj;
 }
 

@@ -45,13 +45,17 @@ SqlStatement& SqlStatement::bind(int index, std::int64_t value) {
 }
 SqlStatement& SqlStatement::bind(int index, std::string_view value) {
   const int n = length_of(value.size());
-  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_text(stmt_, index, value.data(), n, SQLITE_TRANSIENT), index);
+  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_text(stmt_, index, value.data(), n, SQLITE_TRANSIENT),
+               index);
 }
 SqlStatement& SqlStatement::bind(int index, BytesView value) {
   const int n = length_of(value.size());
-  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_blob(stmt_, index, value.data(), n, SQLITE_TRANSIENT), index);
+  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_blob(stmt_, index, value.data(), n, SQLITE_TRANSIENT),
+               index);
 }
-SqlStatement& SqlStatement::bind(int index, std::nullopt_t) { return bound(sqlite3_bind_null(stmt_, index), index); }
+SqlStatement& SqlStatement::bind(int index, std::nullopt_t) {
+  return bound(sqlite3_bind_null(stmt_, index), index);
+}
 SqlStatement& SqlStatement::bind(int index, const std::optional<std::string>& value) {
   return value ? bind(index, std::string_view(*value)) : bind(index, std::nullopt);
 }
@@ -61,8 +65,9 @@ SqlStatement& SqlStatement::bind(int index, const std::optional<std::int64_t>& v
 
 Result<SqlStatement::Step> SqlStatement::step() {
   if (bind_rc_ != SQLITE_OK)
-    return fail(ErrorCode::kStore, "database error: cannot bind parameter " + std::to_string(bind_index_) + ": " +
-                                       sqlite3_errstr(bind_rc_),
+    return fail(ErrorCode::kStore,
+                "database error: cannot bind parameter " + std::to_string(bind_index_) + ": " +
+                    sqlite3_errstr(bind_rc_),
                 sqlite3_sql(stmt_));
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return Step::kRow;
@@ -74,8 +79,9 @@ Result<SqlStatement::Step> SqlStatement::step() {
   const std::string detail = sqlite3_errmsg(db_);
   sqlite3_reset(stmt_);
   if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    return fail(ErrorCode::kStore, "the database is busy: another process holds it too long",
-                detail + " (" + std::string(sqlite3_sql(stmt_)).substr(0, 60) + ", code " + std::to_string(rc) + ")");
+    return fail(
+        ErrorCode::kStore, "the database is busy: another process holds it too long",
+        detail + " (" + std::string(sqlite3_sql(stmt_)).substr(0, 60) + ", code " + std::to_string(rc) + ")");
   return fail(ErrorCode::kStore, "database error: " + detail, sqlite3_sql(stmt_));
 }
 
@@ -89,7 +95,8 @@ Result<void> SqlStatement::run() {
 std::int64_t SqlStatement::column_int(int i) const { return sqlite3_column_int64(stmt_, i); }
 std::string SqlStatement::column_text(int i) const {
   const auto* p = sqlite3_column_text(stmt_, i);
-  return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<std::size_t>(sqlite3_column_bytes(stmt_, i)))
            : std::string();
 }
 std::optional<std::string> SqlStatement::column_optional_text(int i) const {
@@ -127,7 +134,8 @@ Result<SqlStatement> SqlDb::prepare(std::string_view sql) const {
   if (rc != SQLITE_OK) {
     const int primary = rc & 0xff;
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-      return fail(ErrorCode::kStore, "the database is busy", last_error() + " (" + std::string(sql.substr(0, 60)) + ")");
+      return fail(ErrorCode::kStore, "the database is busy",
+                  last_error() + " (" + std::string(sql.substr(0, 60)) + ")");
     return fail(ErrorCode::kStore, "database error: " + last_error(), std::string(sql));
   }
   return SqlStatement(db_, stmt);

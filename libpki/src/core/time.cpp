@@ -27,8 +27,8 @@ Result<TimePoint> parse_rfc3339(std::string_view text) {
                 "invalid time '" + std::string(text) + "': expected RFC 3339 such as 2026-11-29T12:00:00Z");
   };
   int y, mo, d, h = 0, mi = 0, s = 0;
-  if (!digits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, mo) || text[7] != '-' ||
-      !digits(text, 8, 2, d))
+  if (!digits(text, 0, 4, y) || text.size() < 10 || text[4] != '-' || !digits(text, 5, 2, mo) ||
+      text[7] != '-' || !digits(text, 8, 2, d))
     return bad();
   std::size_t pos = 10;
   seconds offset{0};
@@ -83,8 +83,8 @@ std::string format_rfc3339(TimePoint t) {
 Result<std::chrono::seconds> parse_duration(std::string_view text) {
   using namespace std::chrono;
   auto bad = [&] {
-    return fail(ErrorCode::kBadInput,
-                "invalid duration '" + std::string(text) + "': expected a number and a unit w, d, h, m or s, e.g. 90d");
+    return fail(ErrorCode::kBadInput, "invalid duration '" + std::string(text) +
+                                          "': expected a number and a unit w, d, h, m or s, e.g. 90d");
   };
   if (text.empty()) return bad();
   // 100 years in seconds: far beyond any certificate or CRL lifetime, and far from overflow.
@@ -102,12 +102,23 @@ Result<std::chrono::seconds> parse_duration(std::string_view text) {
     if (pos == start || pos == text.size()) return bad();
     long long unit = 0;
     switch (text[pos]) {
-      case 'w': unit = 7 * 86400; break;
-      case 'd': unit = 86400; break;
-      case 'h': unit = 3600; break;
-      case 'm': unit = 60; break;
-      case 's': unit = 1; break;
-      default: return bad();
+      case 'w':
+        unit = 7 * 86400;
+        break;
+      case 'd':
+        unit = 86400;
+        break;
+      case 'h':
+        unit = 3600;
+        break;
+      case 'm':
+        unit = 60;
+        break;
+      case 's':
+        unit = 1;
+        break;
+      default:
+        return bad();
     }
     ++pos;
     total += n * unit;

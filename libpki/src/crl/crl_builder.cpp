@@ -13,7 +13,8 @@ CrlEncoder::CrlEncoder(BytesView issuer_name_der, BytesView signature_algorithm,
                        TimePoint next_update) {
   const Bytes version = der::integer(1);  // v2 (RFC 5280 5.1.2.1): required with extensions
   const Bytes tu = der::time(this_update), nu = der::time(next_update);
-  for (BytesView part : {BytesView(version), signature_algorithm, issuer_name_der, BytesView(tu), BytesView(nu)})
+  for (BytesView part :
+       {BytesView(version), signature_algorithm, issuer_name_der, BytesView(tu), BytesView(nu)})
     head_.insert(head_.end(), part.begin(), part.end());
 }
 
@@ -24,7 +25,8 @@ void CrlEncoder::add(const Entry& e) {
   if (e.reason != cert::CrlReason::kUnspecified)
     exts.push_back({oid::kCrlReason, false, der::enumerated(static_cast<int>(e.reason))});
   // RFC 5280 5.3.2: the invalidity date is a GeneralizedTime.
-  if (e.invalidity_date) exts.push_back({oid::kInvalidityDate, false, der::generalized_time(*e.invalidity_date)});
+  if (e.invalidity_date)
+    exts.push_back({oid::kInvalidityDate, false, der::generalized_time(*e.invalidity_date)});
   const Bytes serial = der::unsigned_integer(e.serial);
   const Bytes date = der::time(e.revoked_at);
   const Bytes ext = exts.empty() ? Bytes{} : cert::encode_extensions(exts);
@@ -36,9 +38,9 @@ void CrlEncoder::add(const Entry& e) {
 }
 
 Bytes CrlEncoder::finish(std::span<const cert::Extension> crl_extensions) const {
-  const Bytes exts = crl_extensions.empty()
-                         ? Bytes{}
-                         : der::tlv(der::tag::context_constructed(0), cert::encode_extensions(crl_extensions));
+  const Bytes exts = crl_extensions.empty() ? Bytes{}
+                                            : der::tlv(der::tag::context_constructed(0),
+                                                       cert::encode_extensions(crl_extensions));
   // RFC 5280 5.1.2.6: with no revoked certificates the list is absent, not empty.
   const std::size_t list_size = count_ ? der::header_size(entries_.size()) + entries_.size() : 0;
   const std::size_t body = head_.size() + list_size + exts.size();
@@ -54,10 +56,14 @@ Bytes CrlEncoder::finish(std::span<const cert::Extension> crl_extensions) const 
   return tbs;
 }
 
-cert::Extension crl_number_extension(std::int64_t number) { return {oid::kCrlNumber, false, der::integer(number)}; }
+cert::Extension crl_number_extension(std::int64_t number) {
+  return {oid::kCrlNumber, false, der::integer(number)};
+}
 
 Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const PublishRequest& req) {
-  if (req.validity <= std::chrono::seconds{0}) return fail(ErrorCode::kBadInput, Field::kCrlValidity, "the CRL validity (nextUpdate after thisUpdate) must be positive");
+  if (req.validity <= std::chrono::seconds{0})
+    return fail(ErrorCode::kBadInput, Field::kCrlValidity,
+                "the CRL validity (nextUpdate after thisUpdate) must be positive");
   const TimePoint now = clock.now();
   const TimePoint next = now + req.validity;
   // RFC 5280 5.1.2.5 times end at 9999-12-31T23:59:59Z.
@@ -98,10 +104,9 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   e.os_user = req.actor;
   e.verb = "crl";
   e.authority = req.authority->name;
-  e.detail = nlohmann::json{{"crl_number", number},
-                            {"entries", rec.entries},
-                            {"next_update", format_rfc3339(next)}}
-                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  e.detail =
+      nlohmann::json{{"crl_number", number}, {"entries", rec.entries}, {"next_update", format_rfc3339(next)}}
+          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   PKI_TRY(store.append_audit(e));
   PKI_TRY(tx.commit());
   return rec;

@@ -29,13 +29,15 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
 
   const bool same_issuer = X509_NAME_cmp(&crl.issuer(), &ca.subject()) == 0;
   add("issuer", same_issuer,
-      same_issuer ? "issued by " + ca.subject_text() : "issued by " + crl.issuer_text() + ", not by CA '" + authority.name + "'");
+      same_issuer ? "issued by " + ca.subject_text()
+                  : "issued by " + crl.issuer_text() + ", not by CA '" + authority.name + "'");
 
   const EVP_PKEY* key = ca.public_key();
   const bool signed_ok = key && X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
   drain_openssl_errors();
   add("signature", signed_ok,
-      signed_ok ? "signed with the key of CA '" + authority.name + "'" : "the signature does not verify with the key of CA '" + authority.name + "'");
+      signed_ok ? "signed with the key of CA '" + authority.name + "'"
+                : "the signature does not verify with the key of CA '" + authority.name + "'");
 
   const auto latest_crl = store.latest_crl(authority.id);
   if (!latest_crl) return tl::unexpected(latest_crl.error());
@@ -50,11 +52,14 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
     std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(*latest));
     const int cmp = cert::compare_hex_numbers(*crl.crl_number(), hex);
     const std::string have = "#" + number_text(*crl.crl_number());
-    if (cmp == 0) add("crl-number", true, have + ", the newest CA '" + authority.name + "' issued");
+    if (cmp == 0)
+      add("crl-number", true, have + ", the newest CA '" + authority.name + "' issued");
     else if (cmp < 0)
-      add("crl-number", false, have + " is not the newest: CA '" + authority.name + "' issued #" +
-                                   std::to_string(*latest) + " since (publish that one)");
-    else add("crl-number", false, have + " was never issued by CA '" + authority.name + "' in this store");
+      add("crl-number", false,
+          have + " is not the newest: CA '" + authority.name + "' issued #" + std::to_string(*latest) +
+              " since (publish that one)");
+    else
+      add("crl-number", false, have + " was never issued by CA '" + authority.name + "' in this store");
   }
 
   const bool started = crl.this_update() <= now;

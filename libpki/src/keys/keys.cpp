@@ -1,10 +1,10 @@
 #include "pki/keys/keys.h"
 
-#include <array>
-
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
+
+#include <array>
 
 #include "pki/core/io.h"
 
@@ -45,25 +45,30 @@ std::string key_type_names() {
 Result<KeyType> parse_key_type(std::string_view name) {
   for (const auto& k : kKeyTypes)
     if (k.name == name) return k.type;
-  return fail(ErrorCode::kBadInput, "unknown key type '" + std::string(name) + "' (expected one of " + key_type_names() + ")");
+  return fail(ErrorCode::kBadInput,
+              "unknown key type '" + std::string(name) + "' (expected one of " + key_type_names() + ")");
 }
 
 Result<void> check_public_key(const EVP_PKEY& key) {
   const int id = EVP_PKEY_get_base_id(&key);
   if (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) {
     BIGNUM* e = nullptr;
-    if (!EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &e)) return fail_openssl(ErrorCode::kBadInput, "RSA key without an exponent");
+    if (!EVP_PKEY_get_bn_param(&key, OSSL_PKEY_PARAM_RSA_E, &e))
+      return fail_openssl(ErrorCode::kBadInput, "RSA key without an exponent");
     OsslPtr<BIGNUM> owned(e);
-    if (!BN_is_odd(e) || BN_is_one(e)) return fail(ErrorCode::kBadInput, "RSA public exponent is even or 1: the key is unsafe");
+    if (!BN_is_odd(e) || BN_is_one(e))
+      return fail(ErrorCode::kBadInput, "RSA public exponent is even or 1: the key is unsafe");
   } else if (id == EVP_PKEY_EC) {
     char encoding[32] = {0};
     std::size_t len = 0;
     if (EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_EC_ENCODING, encoding, sizeof encoding, &len) &&
         std::string_view(encoding, len) != OSSL_PKEY_EC_ENCODING_GROUP)
-      return fail(ErrorCode::kBadInput, "EC key with explicit curve parameters (RFC 5480 2.1.1 requires a named curve)");
+      return fail(ErrorCode::kBadInput,
+                  "EC key with explicit curve parameters (RFC 5480 2.1.1 requires a named curve)");
     drain_openssl_errors();
     OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, const_cast<EVP_PKEY*>(&key), nullptr));
-    if (!ctx || EVP_PKEY_public_check_quick(ctx.get()) != 1) return fail_openssl(ErrorCode::kBadInput, "EC public key is not a point on its curve");
+    if (!ctx || EVP_PKEY_public_check_quick(ctx.get()) != 1)
+      return fail_openssl(ErrorCode::kBadInput, "EC public key is not a point on its curve");
   }
   return {};
 }
@@ -74,7 +79,9 @@ Result<KeyType> classify(const EVP_PKEY& key) {
   if (id == EVP_PKEY_RSA) {
     const int bits = EVP_PKEY_get_bits(&key);
     // DESIGN.md "Issuing safely by default": RSA keys of at least 2048 bits.
-    if (bits < 2048) return fail(ErrorCode::kBadInput, "RSA key of " + std::to_string(bits) + " bits is too weak (at least 2048)");
+    if (bits < 2048)
+      return fail(ErrorCode::kBadInput,
+                  "RSA key of " + std::to_string(bits) + " bits is too weak (at least 2048)");
     if (bits >= 4096) return KeyType::kRsa4096;
     if (bits >= 3072) return KeyType::kRsa3072;
     return KeyType::kRsa2048;
@@ -96,12 +103,24 @@ Result<KeyType> classify(const EVP_PKEY& key) {
 Result<OsslPtr<EVP_PKEY>> generate(KeyType type) {
   EVP_PKEY* key = nullptr;
   switch (type) {
-    case KeyType::kEcP256: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"); break;
-    case KeyType::kEcP384: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"); break;
-    case KeyType::kRsa2048: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048}); break;
-    case KeyType::kRsa3072: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{3072}); break;
-    case KeyType::kRsa4096: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{4096}); break;
-    case KeyType::kEd25519: key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"); break;
+    case KeyType::kEcP256:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+      break;
+    case KeyType::kEcP384:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+      break;
+    case KeyType::kRsa2048:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{2048});
+      break;
+    case KeyType::kRsa3072:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{3072});
+      break;
+    case KeyType::kRsa4096:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{4096});
+      break;
+    case KeyType::kEd25519:
+      key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
+      break;
   }
   if (!key) return fail_openssl(ErrorCode::kInternal, "key generation failed");
   return OsslPtr<EVP_PKEY>(key);
@@ -141,7 +160,8 @@ bool is_encrypted_pem(std::string_view pem) {
 Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* passphrase) {
   if (is_encrypted_pem(pem)) {
     if (!passphrase)
-      return fail(ErrorCode::kBadInput, Field::kPassphrase, "the key is encrypted and no passphrase was given");
+      return fail(ErrorCode::kBadInput, Field::kPassphrase,
+                  "the key is encrypted and no passphrase was given");
     PKI_ASSIGN(auto blocks, pem_blocks(pem, "ENCRYPTED PRIVATE KEY"));
     const unsigned char* p = blocks.front().data();
     OsslPtr<X509_SIG> sig(d2i_X509_SIG(nullptr, &p, static_cast<long>(blocks.front().size())));
@@ -159,7 +179,8 @@ Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* pas
   PKI_ASSIGN(auto blocks, pem_blocks(pem, "PRIVATE KEY"));
   if (blocks.empty()) return fail(ErrorCode::kBadInput, "no PKCS#8 'PRIVATE KEY' block");
   const unsigned char* p = blocks.front().data();
-  OsslPtr<PKCS8_PRIV_KEY_INFO> p8(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(blocks.front().size())));
+  OsslPtr<PKCS8_PRIV_KEY_INFO> p8(
+      d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(blocks.front().size())));
   if (!p8) return fail_openssl(ErrorCode::kBadInput, "malformed private key");
   OsslPtr<EVP_PKEY> key(EVP_PKCS82PKEY(p8.get()));
   if (!key) return fail_openssl(ErrorCode::kBadInput, "malformed private key");

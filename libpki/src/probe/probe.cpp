@@ -1,16 +1,16 @@
 #include "pki/probe/probe.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/ssl.h>
+#include <cerrno>
+#include <cstring>
 
 #include "pki/cert/general_name.h"
 #include "pki/core/io.h"
@@ -44,7 +44,8 @@ int remaining_ms(Clock::time_point deadline) {
 }
 
 // Connects to the first address that answers before the deadline.
-Socket connect_tcp(const std::string& host, std::uint16_t port, Clock::time_point deadline, ProbeResult& out) {
+Socket connect_tcp(const std::string& host, std::uint16_t port, Clock::time_point deadline,
+                   ProbeResult& out) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_family = AF_UNSPEC;
@@ -61,11 +62,12 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, Clock::time_poin
     Socket s(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol));
     if (s.get() < 0) continue;
     char addr[INET6_ADDRSTRLEN] = "?";
-    const void* a = ai->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
-                                             : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
+    const void* a = ai->ai_family == AF_INET
+                        ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
+                        : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
     ::inet_ntop(ai->ai_family, a, addr, sizeof addr);
-    out.address = std::string(ai->ai_family == AF_INET6 ? "[" : "") + addr + (ai->ai_family == AF_INET6 ? "]" : "") + ":" +
-                  std::to_string(port);
+    out.address = std::string(ai->ai_family == AF_INET6 ? "[" : "") + addr +
+                  (ai->ai_family == AF_INET6 ? "]" : "") + ":" + std::to_string(port);
     if (::connect(s.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
       last_error = std::strerror(errno);
       continue;
@@ -105,34 +107,62 @@ void set_io_timeout(int fd, int ms) {
 // TLS alert names (RFC 8446 6.2, RFC 5246 7.2): OpenSSL 3.0 has no name for the newer ones.
 std::string alert_name(int code) {
   switch (code) {
-    case 0: return "close notify";
-    case 10: return "unexpected message";
-    case 20: return "bad record mac";
-    case 22: return "record overflow";
-    case 40: return "handshake failure";
-    case 42: return "bad certificate";
-    case 43: return "unsupported certificate";
-    case 44: return "certificate revoked";
-    case 45: return "certificate expired";
-    case 46: return "certificate unknown";
-    case 47: return "illegal parameter";
-    case 48: return "unknown ca";
-    case 49: return "access denied";
-    case 50: return "decode error";
-    case 51: return "decrypt error";
-    case 70: return "protocol version";
-    case 71: return "insufficient security";
-    case 80: return "internal error";
-    case 86: return "inappropriate fallback";
-    case 90: return "user canceled";
-    case 109: return "missing extension";
-    case 110: return "unsupported extension";
-    case 112: return "unrecognized name";
-    case 113: return "bad certificate status response";
-    case 115: return "unknown psk identity";
-    case 116: return "certificate required";
-    case 120: return "no application protocol";
-    default: return "alert " + std::to_string(code);
+    case 0:
+      return "close notify";
+    case 10:
+      return "unexpected message";
+    case 20:
+      return "bad record mac";
+    case 22:
+      return "record overflow";
+    case 40:
+      return "handshake failure";
+    case 42:
+      return "bad certificate";
+    case 43:
+      return "unsupported certificate";
+    case 44:
+      return "certificate revoked";
+    case 45:
+      return "certificate expired";
+    case 46:
+      return "certificate unknown";
+    case 47:
+      return "illegal parameter";
+    case 48:
+      return "unknown ca";
+    case 49:
+      return "access denied";
+    case 50:
+      return "decode error";
+    case 51:
+      return "decrypt error";
+    case 70:
+      return "protocol version";
+    case 71:
+      return "insufficient security";
+    case 80:
+      return "internal error";
+    case 86:
+      return "inappropriate fallback";
+    case 90:
+      return "user canceled";
+    case 109:
+      return "missing extension";
+    case 110:
+      return "unsupported extension";
+    case 112:
+      return "unrecognized name";
+    case 113:
+      return "bad certificate status response";
+    case 115:
+      return "unknown psk identity";
+    case 116:
+      return "certificate required";
+    case 120:
+      return "no application protocol";
+    default:
+      return "alert " + std::to_string(code);
   }
 }
 
@@ -147,7 +177,8 @@ void on_info(const SSL* ssl, int where, int ret) {
 // The handshake messages that tell what happened to the client certificate: the server's
 // CertificateRequest (13), and the probe's own Certificate message (11) and whether its
 // certificate_list was empty (RFC 8446 4.4.2, RFC 5246 7.4.6).
-void on_message(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl, void*) {
+void on_message(int write_p, int version, int content_type, const void* buf, std::size_t len, SSL* ssl,
+                void*) {
   if (content_type != SSL3_RT_HANDSHAKE || len < 4) return;
   auto* result = static_cast<ProbeResult*>(SSL_get_app_data(ssl));
   if (!result) return;
@@ -185,7 +216,8 @@ void await_first_response(SSL* ssl, int fd, Clock::time_point deadline, ProbeRes
     r.failure_message = ssl_failure(r, "after the handshake: it refused the connection");
   } else if (err == SSL_ERROR_SYSCALL && errno != 0 && !timed_out) {
     r.failure = Failure::kPeerRefused;
-    r.failure_message = std::string("the server dropped the connection after the handshake: ") + std::strerror(errno);
+    r.failure_message =
+        std::string("the server dropped the connection after the handshake: ") + std::strerror(errno);
   }
   // A clean close_notify, or nothing within the wait: accepted at the TLS layer.
 }
@@ -197,7 +229,8 @@ void http_get(SSL* ssl, int fd, const ProbeOptions& probe, Clock::time_point dea
   if (probe.port != 443) host += ":" + std::to_string(probe.port);
   HttpResponse http;
   http.request = "GET " + *probe.http_get + " HTTP/1.1";
-  const std::string request = http.request + "\r\nHost: " + host + "\r\nUser-Agent: pki-probe\r\nConnection: close\r\n\r\n";
+  const std::string request =
+      http.request + "\r\nHost: " + host + "\r\nUser-Agent: pki-probe\r\nConnection: close\r\n\r\n";
   set_io_timeout(fd, remaining_ms(deadline));
   errno = 0;
   if (SSL_write(ssl, request.data(), static_cast<int>(request.size())) <= 0) {
@@ -223,7 +256,7 @@ void http_get(SSL* ssl, int fd, const ProbeOptions& probe, Clock::time_point dea
     } else {
       r.failure = timed_out ? Failure::kTimedOut : Failure::kPeerRefused;
       r.failure_message = timed_out ? "the server did not answer the HTTP request in time"
-                                     : "the server closed the connection without an HTTP response";
+                                    : "the server closed the connection without an HTTP response";
     }
     return;
   }
@@ -254,7 +287,8 @@ ClientCertVerdict client_cert_verdict(const ProbeResult& r) {
   // An alert during the handshake (TLS 1.2) or on the first read after it (TLS 1.3) is the
   // server's refusal; an HTTP status is the application's answer, not the TLS layer's.
   if (!r.alert.empty()) return ClientCertVerdict::kRefused;
-  if (r.failure == Failure::kNone || r.failure == Failure::kHttpRefused) return ClientCertVerdict::kTlsAccepted;
+  if (r.failure == Failure::kNone || r.failure == Failure::kHttpRefused)
+    return ClientCertVerdict::kTlsAccepted;
   return ClientCertVerdict::kUnknown;
 }
 
@@ -262,12 +296,18 @@ ClientCertVerdict client_cert_verdict(const ProbeResult& r) {
 
 std::string_view to_string(ClientCertVerdict v) {
   switch (v) {
-    case ClientCertVerdict::kNotOffered: return "not-offered";
-    case ClientCertVerdict::kNotRequested: return "not-requested";
-    case ClientCertVerdict::kNotSent: return "not-sent";
-    case ClientCertVerdict::kRefused: return "refused";
-    case ClientCertVerdict::kTlsAccepted: return "tls-accepted";
-    case ClientCertVerdict::kUnknown: return "unknown";
+    case ClientCertVerdict::kNotOffered:
+      return "not-offered";
+    case ClientCertVerdict::kNotRequested:
+      return "not-requested";
+    case ClientCertVerdict::kNotSent:
+      return "not-sent";
+    case ClientCertVerdict::kRefused:
+      return "refused";
+    case ClientCertVerdict::kTlsAccepted:
+      return "tls-accepted";
+    case ClientCertVerdict::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -290,7 +330,8 @@ Result<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view t
   }
   long port = 0;
   for (char c : port_text) {
-    if (c < '0' || c > '9') return fail(ErrorCode::kBadInput, "invalid port '" + std::string(port_text) + "'");
+    if (c < '0' || c > '9')
+      return fail(ErrorCode::kBadInput, "invalid port '" + std::string(port_text) + "'");
     port = port * 10 + (c - '0');
     if (port > 65535) break;
   }
@@ -314,9 +355,12 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
   SSL_CTX_set_msg_callback(ctx.get(), on_message);
   if (probe.client_cert_file) {
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), probe.client_cert_file->c_str()) != 1)
-      return fail_openssl(ErrorCode::kBadInput, "cannot use the client certificate '" + *probe.client_cert_file + "'");
-    if (!probe.client_key) return fail(ErrorCode::kBadInput, Field::kClientKey, "a client certificate needs its private key");
-    if (SSL_CTX_use_PrivateKey(ctx.get(), probe.client_key.get()) != 1 || SSL_CTX_check_private_key(ctx.get()) != 1)
+      return fail_openssl(ErrorCode::kBadInput,
+                          "cannot use the client certificate '" + *probe.client_cert_file + "'");
+    if (!probe.client_key)
+      return fail(ErrorCode::kBadInput, Field::kClientKey, "a client certificate needs its private key");
+    if (SSL_CTX_use_PrivateKey(ctx.get(), probe.client_key.get()) != 1 ||
+        SSL_CTX_check_private_key(ctx.get()) != 1)
       return fail_openssl(ErrorCode::kBadInput, "the client key does not match the client certificate");
   }
 
@@ -338,8 +382,11 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
   set_io_timeout(sock.get(), remaining_ms(deadline));
   errno = 0;
   if (SSL_connect(ssl.get()) != 1) {
-    result.failure = (errno == EAGAIN || errno == EWOULDBLOCK) && result.alert.empty() ? Failure::kTimedOut : Failure::kHandshake;
-    result.failure_message = result.failure == Failure::kTimedOut ? "the TLS handshake timed out" : ssl_failure(result, "during the handshake");
+    result.failure = (errno == EAGAIN || errno == EWOULDBLOCK) && result.alert.empty() ? Failure::kTimedOut
+                                                                                       : Failure::kHandshake;
+    result.failure_message = result.failure == Failure::kTimedOut
+                                 ? "the TLS handshake timed out"
+                                 : ssl_failure(result, "during the handshake");
   } else {
     result.handshake_completed = true;
   }
@@ -351,8 +398,10 @@ Result<ProbeResult> run(const ProbeOptions& probe, const verify::CertificateSet&
     }
   }
   if (result.failure == Failure::kNone) {
-    if (probe.http_get) http_get(ssl.get(), sock.get(), probe, deadline, result);
-    else await_first_response(ssl.get(), sock.get(), deadline, result);
+    if (probe.http_get)
+      http_get(ssl.get(), sock.get(), probe, deadline, result);
+    else
+      await_first_response(ssl.get(), sock.get(), deadline, result);
   }
   result.client_certificate.verdict = client_cert_verdict(result);
 

@@ -24,8 +24,12 @@ bool lists(const std::vector<std::string>& ekus, std::string_view want) {
   return std::find(ekus.begin(), ekus.end(), want) != ekus.end();
 }
 
-std::string_view purpose_eku(Purpose purpose) { return purpose == Purpose::kServer ? oid::kServerAuth : oid::kClientAuth; }
-const char* purpose_eku_name(Purpose purpose) { return purpose == Purpose::kServer ? "serverAuth" : "clientAuth"; }
+std::string_view purpose_eku(Purpose purpose) {
+  return purpose == Purpose::kServer ? oid::kServerAuth : oid::kClientAuth;
+}
+const char* purpose_eku_name(Purpose purpose) {
+  return purpose == Purpose::kServer ? "serverAuth" : "clientAuth";
+}
 
 // The extendedKeyUsage a purpose needs: the target's, or an intermediate's when present (as
 // OpenSSL and browsers require; RFC 5280 leaves EKU in CA certificates undefined).
@@ -43,7 +47,8 @@ void check_extended_key_usage(Validation& v, int index, const Certificate& x, Pu
       return;
     }
   v.fail(index, Check::kExtendedKeyUsage, FindingCode::kEkuMismatch,
-         std::string("extendedKeyUsage does not allow ") + purpose_eku_name(purpose) + (ca ? " below this CA" : ""));
+         std::string("extendedKeyUsage does not allow ") + purpose_eku_name(purpose) +
+             (ca ? " below this CA" : ""));
 }
 
 // What TLS needs of the target's key: a signature (ECDHE), key encipherment (RSA key exchange) or
@@ -52,11 +57,13 @@ void check_extended_key_usage(Validation& v, int index, const Certificate& x, Pu
 void check_target_key_usage(Validation& v, int index, const Certificate& x, Purpose purpose) {
   if (purpose == Purpose::kAny || !x.key_usage()) return;
   namespace ku = cert::key_usage;
-  const std::uint16_t need = purpose == Purpose::kServer ? (ku::kDigitalSignature | ku::kKeyEncipherment | ku::kKeyAgreement)
-                                                         : (ku::kDigitalSignature | ku::kKeyAgreement);
+  const std::uint16_t need = purpose == Purpose::kServer
+                                 ? (ku::kDigitalSignature | ku::kKeyEncipherment | ku::kKeyAgreement)
+                                 : (ku::kDigitalSignature | ku::kKeyAgreement);
   if (*x.key_usage() & need)
-    v.pass(index, Check::kKeyUsage,
-           std::string("keyUsage allows TLS ") + (purpose == Purpose::kServer ? "server" : "client") + " use");
+    v.pass(
+        index, Check::kKeyUsage,
+        std::string("keyUsage allows TLS ") + (purpose == Purpose::kServer ? "server" : "client") + " use");
   else
     v.fail(index, Check::kKeyUsage, FindingCode::kKeyUsage, "keyUsage allows no TLS use of the key");
 }
@@ -67,14 +74,16 @@ void check_reference_name(Validation& v, int index, const Certificate& x, const 
     if (auto m = match_ip(x, *o.ip))
       v.pass(index, Check::kName, cert::ip_to_string(*o.ip) + " matches " + *m);
     else
-      v.fail(index, Check::kName, FindingCode::kIpMismatch, "no subjectAltName is IP " + cert::ip_to_string(*o.ip));
+      v.fail(index, Check::kName, FindingCode::kIpMismatch,
+             "no subjectAltName is IP " + cert::ip_to_string(*o.ip));
   } else if (o.host) {
     if (auto m = match_host(x, *o.host))
       v.pass(index, Check::kName, *o.host + " matches " + *m);
     else
-      v.fail(index, Check::kName, FindingCode::kHostnameMismatch,
-             "no subjectAltName matches " + *o.host +
-                 (x.subject_alt_names() ? "" : " (the certificate has no subjectAltName; the CN is not used)"));
+      v.fail(
+          index, Check::kName, FindingCode::kHostnameMismatch,
+          "no subjectAltName matches " + *o.host +
+              (x.subject_alt_names() ? "" : " (the certificate has no subjectAltName; the CN is not used)"));
   }
 }
 
@@ -87,7 +96,8 @@ Outcome outcome_of(const cert::Problem& p) {
 // On an anchor every breach is a warning, except one that would lift a constraint the anchor
 // imposes: a name constraints extension that is malformed or repeated cannot be applied as meant.
 Outcome anchor_outcome_of(const cert::Problem& p) {
-  const bool lifts_constraint = p.extension == oid::kNameConstraints && p.id != cert::ProblemId::kNameConstraintsWithoutCa;
+  const bool lifts_constraint =
+      p.extension == oid::kNameConstraints && p.id != cert::ProblemId::kNameConstraintsWithoutCa;
   return lifts_constraint ? Outcome::kFail : Outcome::kWarn;
 }
 
@@ -120,13 +130,16 @@ Validation ChainValidator::run() {
   }
   for (int i = 1; i <= n_; ++i) {
     basic_certificate_processing(i);
-    if (i < n_) prepare_for_next_certificate(i);
-    else wrap_up(i);
+    if (i < n_)
+      prepare_for_next_certificate(i);
+    else
+      wrap_up(i);
     check_extensions(i);
   }
   if (in_.target_checks == TargetChecks::kYes && total_ > 0 && (n_ > 0 || anchor_)) check_target();
   for (auto& r : v_.reports)
-    std::stable_sort(r.findings.begin(), r.findings.end(), [](const Finding& a, const Finding& b) { return a.check < b.check; });
+    std::stable_sort(r.findings.begin(), r.findings.end(),
+                     [](const Finding& a, const Finding& b) { return a.check < b.check; });
   return std::move(v_);
 }
 
@@ -135,19 +148,26 @@ void ChainValidator::process_trust_anchor() {
   const Certificate& a = *anchor_;
   v_.pass(p, Check::kTrustedCa, "trust anchor");
   for (const auto& problem : a.problems())
-    v_.add(p, Check::kExtensions, anchor_outcome_of(problem), FindingCode::kMalformed, "trust anchor: " + problem.message);
+    v_.add(p, Check::kExtensions, anchor_outcome_of(problem), FindingCode::kMalformed,
+           "trust anchor: " + problem.message);
   check_validity(p, a, Outcome::kWarn);
   // The anchor's own fields do not constrain the path (RFC 5280 6.1.1 (d), DESIGN.md), but the
   // report says where they would have objected.
-  if (!is_ca(a)) v_.warn(p, Check::kBasicConstraints, FindingCode::kAnchorNotACa, "the trust anchor is not marked as a CA");
+  if (!is_ca(a))
+    v_.warn(p, Check::kBasicConstraints, FindingCode::kAnchorNotACa,
+            "the trust anchor is not marked as a CA");
   if (const auto& bc = a.basic_constraints(); bc && bc->path_len && n_ - 1 > *bc->path_len)
     v_.warn(p, Check::kPathLength, FindingCode::kAnchorPathLength,
-            "the path has more intermediates than the anchor's pathLenConstraint " + std::to_string(*bc->path_len));
+            "the path has more intermediates than the anchor's pathLenConstraint " +
+                std::to_string(*bc->path_len));
   if (a.key_usage() && !(*a.key_usage() & cert::key_usage::kKeyCertSign))
-    v_.warn(p, Check::kKeyUsage, FindingCode::kAnchorKeyUsage, "the trust anchor's keyUsage lacks keyCertSign");
-  if (o_.purpose != Purpose::kAny && a.extended_key_usage() && !lists(*a.extended_key_usage(), purpose_eku(o_.purpose)) &&
+    v_.warn(p, Check::kKeyUsage, FindingCode::kAnchorKeyUsage,
+            "the trust anchor's keyUsage lacks keyCertSign");
+  if (o_.purpose != Purpose::kAny && a.extended_key_usage() &&
+      !lists(*a.extended_key_usage(), purpose_eku(o_.purpose)) &&
       !lists(*a.extended_key_usage(), oid::kAnyExtendedKeyUsage))
-    v_.warn(p, Check::kExtendedKeyUsage, FindingCode::kAnchorEku, "the trust anchor's extendedKeyUsage does not list the purpose");
+    v_.warn(p, Check::kExtendedKeyUsage, FindingCode::kAnchorEku,
+            "the trust anchor's extendedKeyUsage does not list the purpose");
   // A critical extension pki does not understand may constrain what the anchor vouches for
   // (RFC 5280 4.2: such a certificate MUST be rejected); unlike the fields above, it fails.
   for (const auto& e : a.extensions())
@@ -160,7 +180,8 @@ void ChainValidator::process_trust_anchor() {
 
 void ChainValidator::initialize() {
   // An anchor's nameConstraints do constrain the path (as OpenSSL and Go apply them; RFC 5937).
-  if (anchor_ && anchor_->name_constraints()) name_constraints_.push_back({&*anchor_->name_constraints(), anchor_->subject_text()});
+  if (anchor_ && anchor_->name_constraints())
+    name_constraints_.push_back({&*anchor_->name_constraints(), anchor_->subject_text()});
   explicit_policy_ = o_.explicit_policy == ExplicitPolicy::kRequired ? 0 : n_ + 1;
   inhibit_any_policy_ = o_.any_policy == AnyPolicyInhibit::kInhibited ? 0 : n_ + 1;
   policy_mapping_ = o_.policy_mapping == PolicyMappingInhibit::kInhibited ? 0 : n_ + 1;
@@ -180,7 +201,8 @@ void ChainValidator::fail_policy(int i, std::string message) {
 void ChainValidator::basic_certificate_processing(int i) {
   const int p = index(i);
   const Certificate& x = cert(i);
-  for (const auto& problem : x.problems()) v_.add(p, Check::kExtensions, outcome_of(problem), FindingCode::kMalformed, problem.message);
+  for (const auto& problem : x.problems())
+    v_.add(p, Check::kExtensions, outcome_of(problem), FindingCode::kMalformed, problem.message);
   if (x.version() < 3 && !x.extensions().empty())
     v_.fail(p, Check::kExtensions, FindingCode::kMalformed,
             "a version " + std::to_string(x.version()) + " certificate with extensions");
@@ -197,7 +219,8 @@ void ChainValidator::check_issuer_name(int i) {
   const int p = index(i);
   const Certificate& x = cert(i);
   if (p + 1 >= total_) {
-    v_.fail(p, Check::kTrustedCa, path_.cut_by_depth ? FindingCode::kPathTooLong : FindingCode::kUnknownIssuer,
+    v_.fail(p, Check::kTrustedCa,
+            path_.cut_by_depth ? FindingCode::kPathTooLong : FindingCode::kUnknownIssuer,
             path_.dead_end.empty() ? "no trusted issuer found" : path_.dead_end);
     return;
   }
@@ -206,7 +229,8 @@ void ChainValidator::check_issuer_name(int i) {
     v_.fail(p, Check::kTrustedCa, FindingCode::kNameChaining,
             "its issuer " + x.issuer_text() + " is not the subject of the next certificate");
   else
-    v_.pass(p, Check::kTrustedCa, std::string("issued by ") + (&issuer == anchor_ ? "trust anchor " : "") + issuer.subject_text());
+    v_.pass(p, Check::kTrustedCa,
+            std::string("issued by ") + (&issuer == anchor_ ? "trust anchor " : "") + issuer.subject_text());
 }
 
 void ChainValidator::check_signature(int i) {
@@ -223,8 +247,10 @@ void ChainValidator::check_signature(int i) {
     return;
   }
   const auto ok = in_.signatures.certificate(x, working_public_key_.ref());
-  if (!ok) v_.fail(p, Check::kSignature, FindingCode::kBudgetExceeded, "the signature check budget is spent");
-  else if (*ok) v_.pass(p, Check::kSignature, x.signature_algorithm() + " by " + issuer.subject_text());
+  if (!ok)
+    v_.fail(p, Check::kSignature, FindingCode::kBudgetExceeded, "the signature check budget is spent");
+  else if (*ok)
+    v_.pass(p, Check::kSignature, x.signature_algorithm() + " by " + issuer.subject_text());
   else
     v_.fail(p, Check::kSignature, FindingCode::kBadSignature,
             "the signature does not verify with the key of " + issuer.subject_text());
@@ -239,8 +265,10 @@ void ChainValidator::check_algorithms(int i) {
   const AlgorithmVerdict* verdicts[] = {&sv, kv ? &*kv : nullptr};
   for (const AlgorithmVerdict* av : verdicts) {
     if (!av) continue;
-    if (av->verdict == Verdict::kRefuse) v_.fail(p, Check::kAlgorithm, av->code, av->detail);
-    else if (av->verdict == Verdict::kWarn) v_.warn(p, Check::kAlgorithm, av->code, av->detail);
+    if (av->verdict == Verdict::kRefuse)
+      v_.fail(p, Check::kAlgorithm, av->code, av->detail);
+    else if (av->verdict == Verdict::kWarn)
+      v_.warn(p, Check::kAlgorithm, av->code, av->detail);
   }
   if (sv.verdict == Verdict::kAccept && (!kv || kv->verdict == Verdict::kAccept))
     v_.pass(p, Check::kAlgorithm, sv.detail + (kv ? ", " + kv->detail : ""));
@@ -249,10 +277,12 @@ void ChainValidator::check_algorithms(int i) {
 void ChainValidator::check_validity(int index, const Certificate& x, Outcome when_outside) {
   const bool anchor = when_outside == Outcome::kWarn;
   if (o_.at < x.not_before())
-    v_.add(index, Check::kValidity, when_outside, anchor ? FindingCode::kAnchorNotYetValid : FindingCode::kNotYetValid,
+    v_.add(index, Check::kValidity, when_outside,
+           anchor ? FindingCode::kAnchorNotYetValid : FindingCode::kNotYetValid,
            "not valid until " + when(x.not_before()) + " (checked at " + when(o_.at) + ")");
   else if (o_.at > x.not_after())
-    v_.add(index, Check::kValidity, when_outside, anchor ? FindingCode::kAnchorExpired : FindingCode::kExpired,
+    v_.add(index, Check::kValidity, when_outside,
+           anchor ? FindingCode::kAnchorExpired : FindingCode::kExpired,
            "expired on " + when(x.not_after()) + " (checked at " + when(o_.at) + ")");
   else
     v_.pass(index, Check::kValidity, "valid from " + when(x.not_before()) + " to " + when(x.not_after()));
@@ -265,15 +295,20 @@ void ChainValidator::check_revocation(int i) {
     return;
   }
   if (!anchor_) {
-    v_.skip(p, Check::kRevocation, FindingCode::kNoTrustedPath, "not checked: the path does not reach a trust anchor");
+    v_.skip(p, Check::kRevocation, FindingCode::kNoTrustedPath,
+            "not checked: the path does not reach a trust anchor");
     return;
   }
   const Certificate* issuer = path_.certs[static_cast<std::size_t>(p) + 1].get();
-  const auto r = in_.revocation->check({cert(i), issuer, working_public_key_.ref(), *anchor_}, o_.at, o_.algorithms);
-  if (r.status == RevocationStatus::kGood) v_.pass(p, Check::kRevocation, r.message);
-  else if (r.status == RevocationStatus::kRevoked) v_.fail(p, Check::kRevocation, FindingCode::kRevoked, r.message);
+  const auto r =
+      in_.revocation->check({cert(i), issuer, working_public_key_.ref(), *anchor_}, o_.at, o_.algorithms);
+  if (r.status == RevocationStatus::kGood)
+    v_.pass(p, Check::kRevocation, r.message);
+  else if (r.status == RevocationStatus::kRevoked)
+    v_.fail(p, Check::kRevocation, FindingCode::kRevoked, r.message);
   else
-    v_.add(p, Check::kRevocation, o_.unknown_revocation == UnknownRevocation::kAllow ? Outcome::kWarn : Outcome::kFail,
+    v_.add(p, Check::kRevocation,
+           o_.unknown_revocation == UnknownRevocation::kAllow ? Outcome::kWarn : Outcome::kFail,
            FindingCode::kRevocationUnknown, r.message);
 }
 
@@ -282,7 +317,8 @@ void ChainValidator::check_name_constraints(int i) {
   const Certificate& x = cert(i);
   if (name_constraints_.empty()) return;
   if (x.self_issued() && i < n_) {
-    v_.skip(p, Check::kName, FindingCode::kSelfIssued, "a self-issued intermediate is not subject to name constraints");
+    v_.skip(p, Check::kName, FindingCode::kSelfIssued,
+            "a self-issued intermediate is not subject to name constraints");
     return;
   }
   const auto names = cert::constrained_names(x);
@@ -293,15 +329,18 @@ void ChainValidator::check_name_constraints(int i) {
   if (static_cast<long>(names.size()) * subtrees > o_.name_constraint_budget) {
     v_.fail(p, Check::kName, FindingCode::kBudgetExceeded,
             std::to_string(names.size()) + " names against " + std::to_string(subtrees) +
-                " name-constraint subtrees exceed the budget of " + std::to_string(o_.name_constraint_budget) + " comparisons");
+                " name-constraint subtrees exceed the budget of " +
+                std::to_string(o_.name_constraint_budget) + " comparisons");
     return;
   }
   for (const auto& c : name_constraints_)
     if (auto violation = cert::check(*c.subtrees, names)) {
-      v_.fail(p, Check::kName, FindingCode::kNameConstraintViolation, cert::describe(*violation) + " of " + c.owner);
+      v_.fail(p, Check::kName, FindingCode::kNameConstraintViolation,
+              cert::describe(*violation) + " of " + c.owner);
       return;
     }
-  v_.pass(p, Check::kName, "within the name constraints of " + std::to_string(name_constraints_.size()) + " CA(s)");
+  v_.pass(p, Check::kName,
+          "within the name constraints of " + std::to_string(name_constraints_.size()) + " CA(s)");
 }
 
 void ChainValidator::process_policies(int i) {
@@ -309,7 +348,8 @@ void ChainValidator::process_policies(int i) {
   if (x.policies() && !valid_policy_tree_.null()) {
     // (d): anyPolicy in the certificate is honoured while inhibit_anyPolicy > 0, or in a
     // self-issued intermediate.
-    valid_policy_tree_.process_policies(i, *x.policies(), inhibit_any_policy_ > 0 || (i < n_ && x.self_issued()));
+    valid_policy_tree_.process_policies(i, *x.policies(),
+                                        inhibit_any_policy_ > 0 || (i < n_ && x.self_issued()));
     if (valid_policy_tree_.exhausted()) fail_policy(i, "the policy tree grew too large");
   } else if (!x.policies()) {
     valid_policy_tree_.make_null();  // (e)
@@ -321,8 +361,8 @@ void ChainValidator::process_policies(int i) {
 void ChainValidator::prepare_for_next_certificate(int i) {
   const Certificate& x = cert(i);
   update_policy_state(i);
-  working_issuer_name_ = &x.subject();                     // (c)
-  working_public_key_ = working_public_key_.next(x);       // (d), (e), (f)
+  working_issuer_name_ = &x.subject();                // (c)
+  working_public_key_ = working_public_key_.next(x);  // (d), (e), (f)
   if (x.name_constraints()) name_constraints_.push_back({&*x.name_constraints(), x.subject_text()});  // (g)
   check_ca(i);
 }
@@ -334,8 +374,10 @@ void ChainValidator::update_policy_state(int i) {
     const bool maps_any = std::any_of(maps->begin(), maps->end(), [](const cert::PolicyMapping& m) {
       return m.issuer_domain == oid::kAnyPolicy || m.subject_domain == oid::kAnyPolicy;
     });
-    if (maps_any) fail_policy(i, "policyMappings maps anyPolicy (RFC 5280 6.1.4 (a))");
-    else valid_policy_tree_.process_mappings(i, *maps, policy_mapping_ > 0);
+    if (maps_any)
+      fail_policy(i, "policyMappings maps anyPolicy (RFC 5280 6.1.4 (a))");
+    else
+      valid_policy_tree_.process_mappings(i, *maps, policy_mapping_ > 0);
   }
   // (h): the counters fall at each certificate that is not self-issued.
   if (!x.self_issued()) {
@@ -400,10 +442,12 @@ void ChainValidator::wrap_up(int i) {
   if (explicit_policy_ <= 0 && valid_policy_tree_.null())
     fail_policy(i, "no valid policy, and an explicit policy is required (RFC 5280 6.1.5 (g))");
   if (policy_failed_) return;
-  v_.policies = valid_policy_tree_.null() ? std::vector<std::string>{} : valid_policy_tree_.constrained_policies(n_);
+  v_.policies =
+      valid_policy_tree_.null() ? std::vector<std::string>{} : valid_policy_tree_.constrained_policies(n_);
   std::string listed;
   for (const auto& pol : v_.policies) listed += (listed.empty() ? "" : ", ") + pol;
-  v_.pass(p, Check::kPolicy, listed.empty() ? std::string("no policy required") : "valid policies: " + listed);
+  v_.pass(p, Check::kPolicy,
+          listed.empty() ? std::string("no policy required") : "valid policies: " + listed);
 }
 
 void ChainValidator::check_extensions(int i) {
@@ -412,7 +456,8 @@ void ChainValidator::check_extensions(int i) {
   bool failed = false;
   for (const auto& e : x.extensions())
     if (e.critical && !e.understood) {
-      v_.fail(p, Check::kExtensions, FindingCode::kUnknownCriticalExtension, "critical extension " + e.oid + " is not understood");
+      v_.fail(p, Check::kExtensions, FindingCode::kUnknownCriticalExtension,
+              "critical extension " + e.oid + " is not understood");
       failed = true;
     }
   for (const auto& problem : x.problems()) failed = failed || outcome_of(problem) == Outcome::kFail;

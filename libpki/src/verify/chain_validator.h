@@ -40,17 +40,17 @@ class ChainValidator {
   void initialize();
   // 6.1.3: certificate i (1-based).
   void basic_certificate_processing(int i);
-  void check_signature(int i);       // (a)(1)
-  void check_algorithms(int i);      // the algorithm and key policy (the delegate)
+  void check_signature(int i);   // (a)(1)
+  void check_algorithms(int i);  // the algorithm and key policy (the delegate)
   void check_validity(int index, const cert::Certificate& c, Outcome when_outside);  // (a)(2)
-  void check_revocation(int i);      // (a)(3)
-  void check_issuer_name(int i);     // (a)(4)
-  void check_name_constraints(int i);  // (b), (c)
-  void process_policies(int i);      // (d), (e), (f)
+  void check_revocation(int i);                                                      // (a)(3)
+  void check_issuer_name(int i);                                                     // (a)(4)
+  void check_name_constraints(int i);                                                // (b), (c)
+  void process_policies(int i);                                                      // (d), (e), (f)
   // 6.1.4: preparation for certificate i + 1.
   void prepare_for_next_certificate(int i);
-  void update_policy_state(int i);   // (a)-(c), (h)-(j)
-  void check_ca(int i);              // (k)-(n), and the intermediate's extendedKeyUsage
+  void update_policy_state(int i);  // (a)-(c), (h)-(j)
+  void check_ca(int i);             // (k)-(n), and the intermediate's extendedKeyUsage
   // 6.1.5: wrap-up, on the target.
   void wrap_up(int i);
   // 6.1.4 (o), 6.1.5 (f): critical extensions pki does not understand; the profile breaches.

@@ -7,21 +7,25 @@ namespace pki::verify {
 Result<std::string> normalize_host(std::string_view host) {
   const std::string shown(host);
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);  // an absolute name, same host
-  if (host.empty() || host.size() > 253) return fail(ErrorCode::kBadInput, "invalid host name '" + shown + "'");
+  if (host.empty() || host.size() > 253)
+    return fail(ErrorCode::kBadInput, "invalid host name '" + shown + "'");
   std::string out;
   out.reserve(host.size());
   std::size_t label = 0;
   for (char c : host) {
     const auto u = static_cast<unsigned char>(c);
     if (u >= 0x80)
-      return fail(ErrorCode::kBadInput, "host name '" + shown + "' is not ASCII: give internationalised names as A-labels (xn--...)");
+      return fail(
+          ErrorCode::kBadInput,
+          "host name '" + shown + "' is not ASCII: give internationalised names as A-labels (xn--...)");
     if (c == '.') {
       if (label == 0) return fail(ErrorCode::kBadInput, "invalid host name '" + shown + "': empty label");
       label = 0;
     } else {
       // Letters, digits, hyphens; underscores too, which real hosts carry though RFC 952 does not.
       if (!std::isalnum(u) && c != '-' && c != '_')
-        return fail(ErrorCode::kBadInput, "invalid host name '" + shown + "': character '" + std::string(1, c) + "'");
+        return fail(ErrorCode::kBadInput,
+                    "invalid host name '" + shown + "': character '" + std::string(1, c) + "'");
       ++label;
     }
     out.push_back(static_cast<char>(std::tolower(u)));

@@ -10,7 +10,8 @@ bool Validation::has_failure(FindingCode code) const {
 }
 
 void Validation::add(int index, Check check, Outcome outcome, FindingCode code, std::string message) {
-  reports[static_cast<std::size_t>(index)].findings.push_back(Finding{check, outcome, code, std::move(message)});
+  reports[static_cast<std::size_t>(index)].findings.push_back(
+      Finding{check, outcome, code, std::move(message)});
   if (outcome == Outcome::kFail) ++failures;
 }
 

@@ -104,13 +104,15 @@ bool PathBuilder::try_anchors(Path& path, Search& s) {
 
 // The intermediates that may extend `path`, within the depth limits. `cut_by_depth` is set when
 // there were candidates and the limits left none.
-std::vector<CertificatePtr> PathBuilder::intermediate_candidates(const Path& path, const Search& s, bool& cut_by_depth) const {
+std::vector<CertificatePtr> PathBuilder::intermediate_candidates(const Path& path, const Search& s,
+                                                                 bool& cut_by_depth) const {
   const Certificate& cur = *path.certs.back();
   std::vector<CertificatePtr> candidates;
   if (intermediates_) intermediates_->by_subject(cur.issuer(), candidates);
-  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
-                                  [&](const CertificatePtr& c) { return in_path(path, *c) || anchors_.contains(*c); }),
-                   candidates.end());
+  candidates.erase(
+      std::remove_if(candidates.begin(), candidates.end(),
+                     [&](const CertificatePtr& c) { return in_path(path, *c) || anchors_.contains(*c); }),
+      candidates.end());
   order_by_key_id(cur, candidates);
   const bool had_candidates = !candidates.empty();
   // max_depth counts intermediates as pathLenConstraint does (RFC 5280 4.2.1.9): self-issued ones
@@ -165,8 +167,9 @@ void PathBuilder::extend(Path& path, Search& s) {
       if (s.done() || budget_.exhausted()) return;
     }
   if (!explored_anchor && candidates.empty()) {
-    path.dead_end = cur.self_issued() ? cur.subject_text() + " is self-issued and not a trust anchor"
-                                      : "no trust anchor or intermediate is named " + cert::format_dn(cur.issuer());
+    path.dead_end = cur.self_issued()
+                        ? cur.subject_text() + " is self-issued and not a trust anchor"
+                        : "no trust anchor or intermediate is named " + cert::format_dn(cur.issuer());
     evaluate(path, s);
     path.dead_end.clear();
   }

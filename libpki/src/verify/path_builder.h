@@ -42,8 +42,8 @@ bool better(const Validation& a, const Path& pa, const Validation& b, const Path
 
 class PathBuilder {
  public:
-  PathBuilder(const CertificateSet& anchors, const CertificateSource* intermediates, SignatureCache& signatures,
-              Budget& budget)
+  PathBuilder(const CertificateSet& anchors, const CertificateSource* intermediates,
+              SignatureCache& signatures, Budget& budget)
       : anchors_(anchors), intermediates_(intermediates), signatures_(signatures), budget_(budget) {}
 
   BuildResult build(const cert::CertificatePtr& start, const PathGoal& goal, PathValidator& validator);
@@ -52,7 +52,8 @@ class PathBuilder {
   struct Search;
   void extend(Path& path, Search& s);
   bool try_anchors(Path& path, Search& s);
-  std::vector<cert::CertificatePtr> intermediate_candidates(const Path& path, const Search& s, bool& cut_by_depth) const;
+  std::vector<cert::CertificatePtr> intermediate_candidates(const Path& path, const Search& s,
+                                                            bool& cut_by_depth) const;
   void evaluate(Path& path, Search& s);
 
   const CertificateSet& anchors_;

@@ -86,7 +86,7 @@ void PolicyTree::process_policies(int i, const std::vector<std::string>& policie
       for (const std::string& v : expected) {
         bool present = false;
         for (const auto& c : levels_[static_cast<std::size_t>(i)])
-            if (c.alive && c.parent == static_cast<int>(k) && c.valid_policy == v) present = true;
+          if (c.alive && c.parent == static_cast<int>(k) && c.valid_policy == v) present = true;
         if (!present && !add(i, static_cast<int>(k), v, {v})) return;
       }
     }
@@ -95,15 +95,19 @@ void PolicyTree::process_policies(int i, const std::vector<std::string>& policie
   prune(i - 1);
 }
 
-void PolicyTree::process_mappings(int i, const std::vector<cert::PolicyMapping>& mappings, bool mapping_allowed) {
+void PolicyTree::process_mappings(int i, const std::vector<cert::PolicyMapping>& mappings,
+                                  bool mapping_allowed) {
   if (null_) return;
   if (static_cast<int>(levels_.size()) <= i) return;
   // Each issuerDomainPolicy once, with the set of subject policies it maps to.
   std::vector<std::pair<std::string, std::set<std::string>>> by_issuer;
   for (const auto& m : mappings) {
-    auto it = std::find_if(by_issuer.begin(), by_issuer.end(), [&](const auto& e) { return e.first == m.issuer_domain; });
-    if (it == by_issuer.end()) by_issuer.push_back({m.issuer_domain, {m.subject_domain}});
-    else it->second.insert(m.subject_domain);
+    auto it = std::find_if(by_issuer.begin(), by_issuer.end(),
+                           [&](const auto& e) { return e.first == m.issuer_domain; });
+    if (it == by_issuer.end())
+      by_issuer.push_back({m.issuer_domain, {m.subject_domain}});
+    else
+      it->second.insert(m.subject_domain);
   }
   for (const auto& [id_p, mapped] : by_issuer) {
     auto& level = levels_[static_cast<std::size_t>(i)];
@@ -146,7 +150,8 @@ void PolicyTree::intersect(int n, const std::set<std::string>& user) {
     auto& level = levels_[static_cast<std::size_t>(d)];
     for (std::size_t k = 0; k < level.size(); ++k) {
       if (!level[k].alive) continue;
-      const auto& parent = levels_[static_cast<std::size_t>(d) - 1][static_cast<std::size_t>(level[k].parent)];
+      const auto& parent =
+          levels_[static_cast<std::size_t>(d) - 1][static_cast<std::size_t>(level[k].parent)];
       if (parent.valid_policy != kAny) continue;
       if (level[k].valid_policy != kAny && !user.count(level[k].valid_policy)) {
         delete_subtree(d, static_cast<int>(k));
@@ -178,7 +183,8 @@ std::vector<std::string> PolicyTree::constrained_policies(int n) const {
     int depth = n;
     const Node* node = &leaf;
     while (depth > 1) {
-      const Node& parent = levels_[static_cast<std::size_t>(depth) - 1][static_cast<std::size_t>(node->parent)];
+      const Node& parent =
+          levels_[static_cast<std::size_t>(depth) - 1][static_cast<std::size_t>(node->parent)];
       if (parent.valid_policy == kAny) break;
       node = &parent;
       --depth;

@@ -29,7 +29,9 @@ bool names_equal(const X509_NAME& a, const X509_NAME& b) { return X509_NAME_cmp(
 bool is_ca(const Certificate& c) { return c.basic_constraints() && c.basic_constraints()->ca; }
 
 // RFC 5280 6.3.3 (f): a CRL issuer's key must be allowed to sign CRLs, when keyUsage says.
-bool may_sign_crls(const Certificate& c) { return !c.key_usage() || (*c.key_usage() & cert::key_usage::kCrlSign); }
+bool may_sign_crls(const Certificate& c) {
+  return !c.key_usage() || (*c.key_usage() & cert::key_usage::kCrlSign);
+}
 
 bool fresh(const Crl& crl, TimePoint at) {
   return crl.this_update() <= at && (!crl.next_update() || at <= *crl.next_update());
@@ -172,16 +174,21 @@ bool in_scope(const Crl& crl, const Certificate& x, const DistributionPoint& dp,
   if (!idp) return true;
   if (idp->full_name || idp->relative_name) {
     const auto idp_names = full_names(idp->full_name, idp->relative_name, crl.issuer());
-    const bool ok = !dp.names.empty() ? any_common(idp_names, dp.names) : any_common(idp_names, dp.crl_issuer);
+    const bool ok =
+        !dp.names.empty() ? any_common(idp_names, dp.names) : any_common(idp_names, dp.crl_issuer);
     if (!ok) {
       why = "the CRL's issuing distribution point does not match the certificate's";
       return false;
     }
   }
-  if (idp->only_user_certs && is_ca(x)) why = "the CRL covers only end-entity certificates";
-  else if (idp->only_ca_certs && !is_ca(x)) why = "the CRL covers only CA certificates";
-  else if (idp->only_attribute_certs) why = "the CRL covers only attribute certificates";
-  else return true;
+  if (idp->only_user_certs && is_ca(x))
+    why = "the CRL covers only end-entity certificates";
+  else if (idp->only_ca_certs && !is_ca(x))
+    why = "the CRL covers only CA certificates";
+  else if (idp->only_attribute_certs)
+    why = "the CRL covers only attribute certificates";
+  else
+    return true;
   return false;
 }
 
@@ -231,7 +238,8 @@ std::vector<CrlPtr> RevocationChecker::crls_for(const Certificate& x, const Dist
 // 6.3.3 (f), (g): the CRL issuer's key, with the CRL's signature checked. kIssuerKey: the key that
 // signed the certificate, when its certificate names the CRL's issuer and may sign CRLs.
 // kOtherKey: another certificate of the CRL's issuer whose own path reaches the same anchor.
-std::optional<KeyRef> RevocationChecker::signer(const Crl& crl, SignerKind kind, Call& call, std::string& why) {
+std::optional<KeyRef> RevocationChecker::signer(const Crl& crl, SignerKind kind, Call& call,
+                                                std::string& why) {
   const auto sv = judge_signature_algorithm(crl.signature_algorithm_identifier(), call.policy);
   if (sv.verdict == Verdict::kRefuse) {
     why = "its signature algorithm is refused: " + sv.detail;
@@ -246,7 +254,8 @@ std::optional<KeyRef> RevocationChecker::signer(const Crl& crl, SignerKind kind,
   }
   const auto ok = signatures_.crl(crl, call.subject.issuer_key);
   if (ok && *ok) return call.subject.issuer_key;
-  why = !ok ? "the signature check budget is spent" : "it is not signed by the key that signed the certificate";
+  why =
+      !ok ? "the signature check budget is spent" : "it is not signed by the key that signed the certificate";
   return std::nullopt;
 }
 
@@ -257,14 +266,18 @@ std::optional<KeyRef> RevocationChecker::other_signer(const Crl& crl, Call& call
   if (intermediates_) intermediates_->by_subject(crl.issuer(), candidates);
   // Those whose SKI is the CRL's AKI first (RFC 4158 3.5.12).
   if (const auto& aki = crl.authority_key_id()) {
-    auto rank = [&](const cert::CertificatePtr& c) { return !c->subject_key_id() ? 1 : *c->subject_key_id() == *aki ? 0 : 2; };
-    std::stable_sort(candidates.begin(), candidates.end(), [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
+    auto rank = [&](const cert::CertificatePtr& c) {
+      return !c->subject_key_id() ? 1 : *c->subject_key_id() == *aki ? 0 : 2;
+    };
+    std::stable_sort(candidates.begin(), candidates.end(),
+                     [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
   }
   for (const auto& c : candidates) {
     // The issuer's own key was the first choice (kIssuerKey).
     if (issuer && c->spki_der() == issuer->spki_der()) continue;
     const bool c_is_anchor = anchors_.contains(*c);
-    if (c_is_anchor && c->fingerprint() != call.subject.anchor.fingerprint()) continue;  // the same trust anchor only
+    if (c_is_anchor && c->fingerprint() != call.subject.anchor.fingerprint())
+      continue;  // the same trust anchor only
     if (!may_sign_crls(*c)) {
       why = "the CRL issuer's keyUsage lacks cRLSign";
       continue;
@@ -283,7 +296,8 @@ std::optional<KeyRef> RevocationChecker::other_signer(const Crl& crl, Call& call
 }
 
 // The freshest usable delta CRL for complete CRL `base` (RFC 5280 5.2.4), if any.
-const Crl* RevocationChecker::find_delta(const Crl& base, KeyRef signer, TimePoint at, const std::vector<CrlPtr>& pool) {
+const Crl* RevocationChecker::find_delta(const Crl& base, KeyRef signer, TimePoint at,
+                                         const std::vector<CrlPtr>& pool) {
   const Crl* best = nullptr;
   if (!base.crl_number()) return nullptr;
   for (const auto& d : pool) {
@@ -301,7 +315,8 @@ const Crl* RevocationChecker::find_delta(const Crl& base, KeyRef signer, TimePoi
 // Consults the complete CRLs of `pool` for distribution point `dp`, with signers of one kind, the
 // newest of each scope first. True when one of them, in scope and correctly signed, spoke for the
 // certificate: then CRLs signed by other keys do not count.
-bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<CrlPtr>& pool, SignerKind kind, Call& call) {
+bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<CrlPtr>& pool, SignerKind kind,
+                                Call& call) {
   const Certificate& x = call.subject.certificate;
   bool spoke = false;
   std::vector<const Crl*> decided;
@@ -310,7 +325,8 @@ bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<C
     if (crl.is_delta()) continue;  // deltas are applied to their complete CRL
     // The newest CRL of each scope decides: an older one, though still current, may predate a
     // revocation (replaying it must not un-revoke) or a lifted hold.
-    if (std::any_of(decided.begin(), decided.end(), [&](const Crl* d) { return same_scope(*d, crl); })) continue;
+    if (std::any_of(decided.begin(), decided.end(), [&](const Crl* d) { return same_scope(*d, crl); }))
+      continue;
     std::string why;
     if (!in_scope(crl, x, dp, why)) {
       if (!why.empty()) call.last_problem = why;
@@ -321,7 +337,8 @@ bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<C
       continue;
     }
     if (crl.this_update() > call.at) {
-      call.last_problem = "the CRL of " + crl.issuer_text() + " is not valid until " + when(crl.this_update());
+      call.last_problem =
+          "the CRL of " + crl.issuer_text() + " is not valid until " + when(crl.this_update());
       continue;
     }
     // (c), (d): the reasons this CRL can settle.
@@ -351,9 +368,10 @@ bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<C
     if (!entry && (entry = crl.find(x))) listed_on = &crl;
     if (entry && entry->reason != cert::CrlReason::kRemoveFromCrl) {
       const std::string reason(cert::to_string(entry->reason.value_or(cert::CrlReason::kUnspecified)));
-      call.revoked = RevocationOutcome{RevocationStatus::kRevoked,
-                                       "revoked on " + when(entry->revocation_date) + " (" + reason + "), listed on " +
-                                           (listed_on->is_delta() ? "delta " : "") + crl_label(*listed_on)};
+      call.revoked =
+          RevocationOutcome{RevocationStatus::kRevoked,
+                            "revoked on " + when(entry->revocation_date) + " (" + reason + "), listed on " +
+                                (listed_on->is_delta() ? "delta " : "") + crl_label(*listed_on)};
       return true;
     }
     call.reasons_mask |= interim;
@@ -364,7 +382,8 @@ bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<C
   return spoke;
 }
 
-RevocationOutcome RevocationChecker::check(const RevocationSubject& subject, TimePoint at, AlgorithmPolicy policy) {
+RevocationOutcome RevocationChecker::check(const RevocationSubject& subject, TimePoint at,
+                                           AlgorithmPolicy policy) {
   const Certificate& x = subject.certificate;
   Call call{subject, at, policy};
   for (const auto& dp : distribution_points(x)) {
@@ -375,13 +394,15 @@ RevocationOutcome RevocationChecker::check(const RevocationSubject& subject, Tim
     // rollover, an indirect CRL issuer) counts only when none of those covers this point, and
     // only with its own valid path to the same anchor (6.3.3 (f)) - as PKITS 4.4.19 and 4.5.4
     // need, and as OpenSSL ranks CRLs by their signer.
-    if (!consult(dp, pool, SignerKind::kIssuerKey, call) && !call.revoked) consult(dp, pool, SignerKind::kOtherKey, call);
+    if (!consult(dp, pool, SignerKind::kIssuerKey, call) && !call.revoked)
+      consult(dp, pool, SignerKind::kOtherKey, call);
     if (call.revoked) return *call.revoked;
     if (call.reasons_mask == kAllReasons) break;
   }
   if (call.reasons_mask == kAllReasons) return {RevocationStatus::kGood, "not revoked: " + call.used};
   if (call.reasons_mask != 0)
-    return {RevocationStatus::kUnknown, "the CRLs found cover only some revocation reasons (" + call.used + ")"};
+    return {RevocationStatus::kUnknown,
+            "the CRLs found cover only some revocation reasons (" + call.used + ")"};
   return {RevocationStatus::kUnknown,
           call.last_problem.empty() ? "no CRL from " + x.issuer_text() + " was given" : call.last_problem};
 }

@@ -43,9 +43,14 @@ struct RevocationSubject {
 
 class RevocationChecker {
  public:
-  RevocationChecker(const CrlSource& crls, const CertificateSet& anchors, const CertificateSource* intermediates,
-                    SignatureCache& signatures, CrlIssuerPaths& issuer_paths)
-      : crls_(crls), anchors_(anchors), intermediates_(intermediates), signatures_(signatures), issuer_paths_(issuer_paths) {}
+  RevocationChecker(const CrlSource& crls, const CertificateSet& anchors,
+                    const CertificateSource* intermediates, SignatureCache& signatures,
+                    CrlIssuerPaths& issuer_paths)
+      : crls_(crls),
+        anchors_(anchors),
+        intermediates_(intermediates),
+        signatures_(signatures),
+        issuer_paths_(issuer_paths) {}
 
   // RFC 5280 6.3.3 for one certificate at time `at`. Revoked when a CRL in its scope lists it;
   // good when CRLs in its scope cover every reason; otherwise unknown, with the reason why.
@@ -57,10 +62,12 @@ class RevocationChecker {
   struct Call;
   enum class SignerKind { kIssuerKey, kOtherKey };
 
-  bool consult(const DistributionPoint& dp, const std::vector<cert::CrlPtr>& pool, SignerKind kind, Call& call);
+  bool consult(const DistributionPoint& dp, const std::vector<cert::CrlPtr>& pool, SignerKind kind,
+               Call& call);
   std::optional<KeyRef> signer(const cert::Crl& crl, SignerKind kind, Call& call, std::string& why);
   std::optional<KeyRef> other_signer(const cert::Crl& crl, Call& call, std::string& why);
-  const cert::Crl* find_delta(const cert::Crl& base, KeyRef signer, TimePoint at, const std::vector<cert::CrlPtr>& pool);
+  const cert::Crl* find_delta(const cert::Crl& base, KeyRef signer, TimePoint at,
+                              const std::vector<cert::CrlPtr>& pool);
   std::vector<cert::CrlPtr> crls_for(const cert::Certificate& x, const DistributionPoint& dp) const;
 
   const CrlSource& crls_;

@@ -48,7 +48,8 @@ AlgorithmVerdict SignatureCache::key_verdict(const cert::Certificate& c, Algorit
   const EVP_PKEY* k = c.public_key();
   if (!k) return {Verdict::kRefuse, FindingCode::kWeakKey, "the public key cannot be decoded"};
   if (!is_ca(c)) return judge_key(*k, policy);
-  const std::string cache_key = c.fingerprint() + (policy == AlgorithmPolicy::kLegacy ? "/legacy" : "/modern");
+  const std::string cache_key =
+      c.fingerprint() + (policy == AlgorithmPolicy::kLegacy ? "/legacy" : "/modern");
   if (auto it = ca_key_verdicts_.find(cache_key); it != ca_key_verdicts_.end()) return it->second;
   return ca_key_verdicts_[cache_key] = judge_key(*k, policy);
 }

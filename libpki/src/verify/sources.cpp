@@ -16,7 +16,8 @@ std::string name_key(const X509_NAME& name) {
 }
 
 bool CertificateSet::add(cert::CertificatePtr c) {
-  if (std::find(fingerprints_.begin(), fingerprints_.end(), c->fingerprint()) != fingerprints_.end()) return false;
+  if (std::find(fingerprints_.begin(), fingerprints_.end(), c->fingerprint()) != fingerprints_.end())
+    return false;
   keys_.push_back(name_key(c->subject()));
   fingerprints_.push_back(c->fingerprint());
   all_.push_back(std::move(c));

@@ -68,7 +68,8 @@ struct Verifier::Engine final : CrlIssuerPaths {
     crl_issuer_stack.clear();
     assumptions = 0;
     revocation.reset();
-    if (in.crls && !in.crls->empty()) revocation.emplace(*in.crls, *in.anchors, in.intermediates, signatures, *this);
+    if (in.crls && !in.crls->empty())
+      revocation.emplace(*in.crls, *in.anchors, in.intermediates, signatures, *this);
   }
 
   BuildResult build(const cert::CertificatePtr& start, const VerifyOptions& o, TargetChecks checks,
@@ -84,7 +85,8 @@ struct Verifier::Engine final : CrlIssuerPaths {
     if (auto it = crl_issuer_paths.find(key); it != crl_issuer_paths.end()) return it->second;
     // A CRL issuer already being validated further up: its path is established by that
     // validation (the cycle of a CRL issuer covered by its own CRL).
-    if (std::find(crl_issuer_stack.begin(), crl_issuer_stack.end(), crl_issuer->fingerprint()) != crl_issuer_stack.end()) {
+    if (std::find(crl_issuer_stack.begin(), crl_issuer_stack.end(), crl_issuer->fingerprint()) !=
+        crl_issuer_stack.end()) {
       ++assumptions;
       return true;
     }
@@ -105,7 +107,8 @@ Verifier::~Verifier() = default;
 
 Result<VerifyResult> Verifier::verify(const cert::CertificatePtr& target, const VerifyOptions& options) {
   if (!engine_->in.anchors) return fail(ErrorCode::kBadInput, "no trust anchors given");
-  if (options.max_depth < 0) return fail(ErrorCode::kBadInput, Field::kMaxDepth, "the maximum path depth must be 0 or more");
+  if (options.max_depth < 0)
+    return fail(ErrorCode::kBadInput, Field::kMaxDepth, "the maximum path depth must be 0 or more");
   VerifyOptions opts = options;
   if (opts.host) {
     // An IP literal given as a host is an IP reference identity (RFC 9525 6.2); "[::1]" too.
@@ -140,13 +143,15 @@ Result<VerifyResult> Verifier::verify(const cert::CertificatePtr& target, const 
     r.user_constrained_policy_set = std::move(built.best->policies);
   }
   if (budget.exhausted() && !r.valid && !r.chain.empty())
-    r.chain.front().findings.push_back(Finding{Check::kTrustedCa, Outcome::kFail, FindingCode::kBudgetExceeded,
-                                               "the search stopped at its budget, after " + std::to_string(r.paths_tried) +
-                                                   " path(s) and " + std::to_string(r.signature_checks) + " signature checks"});
+    r.chain.front().findings.push_back(
+        Finding{Check::kTrustedCa, Outcome::kFail, FindingCode::kBudgetExceeded,
+                "the search stopped at its budget, after " + std::to_string(r.paths_tried) + " path(s) and " +
+                    std::to_string(r.signature_checks) + " signature checks"});
   if (!r.valid)
     for (const auto& c : r.chain)
       for (const auto& f : c.findings)
-        if (f.outcome == Outcome::kFail && r.summary.empty()) r.summary = std::string(to_string(f.code)) + ": " + f.message;
+        if (f.outcome == Outcome::kFail && r.summary.empty())
+          r.summary = std::string(to_string(f.code)) + ": " + f.message;
   return r;
 }
 

@@ -127,7 +127,8 @@ class Authority {
   Result<Issued> issue(const Issuer& issuer, const IssueRequest& request);
   // Issues every request in one write transaction: all are stored, or none. Keys come from the
   // caller or from CSRs (NewKey is refused: the batch writes no files).
-  Result<std::vector<store::CertificateRecord>> issue_batch(const Issuer& issuer, std::span<const IssueRequest> requests);
+  Result<std::vector<store::CertificateRecord>> issue_batch(const Issuer& issuer,
+                                                            std::span<const IssueRequest> requests);
 
   Result<Revoked> revoke(const RevokeRequest& request);
 
@@ -140,8 +141,8 @@ class Authority {
   Result<Issued> issue_shaped(const Issuer& issuer, const Shaped& shaped);
   Result<store::CertificateRecord> store_prepared(const Issuer& issuer, Prepared& prepared);
   Result<store::AuthorityRecord> find_authority(std::string_view name);
-  Result<void> audit(std::string verb, std::optional<std::string> authority, std::optional<std::string> serial,
-                     std::string detail_json);
+  Result<void> audit(std::string verb, std::optional<std::string> authority,
+                     std::optional<std::string> serial, std::string detail_json);
 
   store::Store& store_;
   const Clock& clock_;

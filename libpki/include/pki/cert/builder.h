@@ -48,7 +48,8 @@ Extension authority_key_id(BytesView key_id);
 Extension subject_alt_name(std::span<const GeneralName> names, bool critical);
 Extension crl_distribution_point(std::string_view url);
 // Critical (RFC 5280 4.2.1.10); DNS subtrees.
-Extension name_constraints(std::span<const std::string> permitted_dns, std::span<const std::string> excluded_dns);
+Extension name_constraints(std::span<const std::string> permitted_dns,
+                           std::span<const std::string> excluded_dns);
 }  // namespace ext
 
 // The key identifier of RFC 7093 section 2 method 1: the leftmost 160 bits of the SHA-256 of the
@@ -74,12 +75,12 @@ class Signer {
 };
 
 struct TbsCertificate {
-  Bytes serial;  // positive, big-endian magnitude
-  Bytes issuer;  // DER Name, exactly the issuer certificate's subject bytes
-  Bytes subject; // DER Name
+  Bytes serial;   // positive, big-endian magnitude
+  Bytes issuer;   // DER Name, exactly the issuer certificate's subject bytes
+  Bytes subject;  // DER Name
   TimePoint not_before;
   TimePoint not_after;
-  Bytes spki;    // DER SubjectPublicKeyInfo
+  Bytes spki;  // DER SubjectPublicKeyInfo
   std::vector<Extension> extensions;
 };
 

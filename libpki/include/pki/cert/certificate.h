@@ -52,7 +52,7 @@ struct PolicyConstraints {
 // RFC 5280 4.2.1.13. A name relative to the CRL issuer is kept as a one-RDN name.
 struct DistributionPoint {
   std::optional<std::vector<GeneralName>> full_name;
-  OsslPtr<X509_NAME> relative_name;  // the RDN alone, when nameRelativeToCRLIssuer is used
+  OsslPtr<X509_NAME> relative_name;      // the RDN alone, when nameRelativeToCRLIssuer is used
   std::optional<std::uint16_t> reasons;  // ReasonFlags bits, (1 << n) for bit n
   std::vector<GeneralName> crl_issuer;
 };

@@ -43,7 +43,8 @@ struct ConstraintViolation {
 std::string describe(const ConstraintViolation& v);
 
 // The first name that `constraints` refuses, if any.
-std::optional<ConstraintViolation> check(const NameConstraints& constraints, std::span<const GeneralName> names);
+std::optional<ConstraintViolation> check(const NameConstraints& constraints,
+                                         std::span<const GeneralName> names);
 
 // Canonical RDN strings for RFC 5280 7.1 comparison: each attribute value in UTF-8, ASCII
 // lowercased, leading and trailing spaces removed and inner runs of spaces collapsed; the

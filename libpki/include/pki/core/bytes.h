@@ -16,9 +16,7 @@ using BytesView = std::span<const std::uint8_t>;
 inline BytesView as_bytes(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
 }
-inline std::string_view as_chars(BytesView b) {
-  return {reinterpret_cast<const char*>(b.data()), b.size()};
-}
+inline std::string_view as_chars(BytesView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 
 // Lowercase hex without separators.
 std::string to_hex(BytesView bytes);

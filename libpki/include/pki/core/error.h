@@ -7,9 +7,8 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace pki {
 
@@ -25,20 +24,20 @@ enum class ErrorCode : int {
 // messages, never a front end's flags; the `pki` command maps a Field to its option.
 enum class Field {
   kNone,
-  kDatabase,        // the store's location
-  kPassphrase,      // the passphrase for CA keys
-  kCa,              // the CA a request names
-  kDays,            // a validity period in days
-  kPathLen,         // a CA's pathLenConstraint
-  kPermittedDns,    // name constraints asked for a new CA
+  kDatabase,      // the store's location
+  kPassphrase,    // the passphrase for CA keys
+  kCa,            // the CA a request names
+  kDays,          // a validity period in days
+  kPathLen,       // a CA's pathLenConstraint
+  kPermittedDns,  // name constraints asked for a new CA
   kExcludedDns,
   kCommonName,
   kSubjectAltName,
   kInvalidityDate,
-  kCrlValidity,     // a CRL's nextUpdate - thisUpdate
-  kMaxDepth,        // the verifier's path depth limit
-  kClientKey,       // a TLS client certificate's key
-  kKeyOut,          // where a generated key goes
+  kCrlValidity,  // a CRL's nextUpdate - thisUpdate
+  kMaxDepth,     // the verifier's path depth limit
+  kClientKey,    // a TLS client certificate's key
+  kKeyOut,       // where a generated key goes
   kCsr,
 };
 
@@ -80,15 +79,15 @@ std::string drain_openssl_errors();
 #define PKI_CONCAT(a, b) PKI_CONCAT_INNER(a, b)
 
 // PKI_TRY(expr): evaluates a Result; on error returns the error from the enclosing function.
-#define PKI_TRY(expr)                                                   \
-  do {                                                                  \
-    auto&& pki_try_result_ = (expr);                                    \
+#define PKI_TRY(expr)                                                                \
+  do {                                                                               \
+    auto&& pki_try_result_ = (expr);                                                 \
     if (!pki_try_result_) return tl::unexpected(std::move(pki_try_result_.error())); \
   } while (0)
 
 // PKI_ASSIGN(decl, expr): `decl = *expr` when expr holds a value, otherwise returns its error.
 #define PKI_ASSIGN(decl, expr) PKI_ASSIGN_IMPL(PKI_CONCAT(pki_assign_, __LINE__), decl, expr)
-#define PKI_ASSIGN_IMPL(tmp, decl, expr)                           \
-  auto tmp = (expr);                                               \
-  if (!tmp) return tl::unexpected(std::move(tmp.error()));         \
+#define PKI_ASSIGN_IMPL(tmp, decl, expr)                   \
+  auto tmp = (expr);                                       \
+  if (!tmp) return tl::unexpected(std::move(tmp.error())); \
   decl = std::move(*tmp)

@@ -1,9 +1,10 @@
 // Files, PEM and DER: reading input in either encoding (detected), and writing output atomically.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <string_view>
-#include <sys/types.h>
 #include <vector>
 
 #include "pki/core/bytes.h"

@@ -2,8 +2,6 @@
 // Taking ownership is OsslPtr<T> by value; borrowing is `const T&` or `const T*`.
 #pragma once
 
-#include <memory>
-
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -13,15 +11,17 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <memory>
+
 namespace pki {
 
 template <class T>
 struct OsslDeleter;
 
-#define PKI_OSSL_DELETER(T, free_fn)                           \
-  template <>                                                  \
-  struct OsslDeleter<T> {                                      \
-    void operator()(T* p) const noexcept { free_fn(p); }       \
+#define PKI_OSSL_DELETER(T, free_fn)                     \
+  template <>                                            \
+  struct OsslDeleter<T> {                                \
+    void operator()(T* p) const noexcept { free_fn(p); } \
   };
 
 PKI_OSSL_DELETER(BIO, BIO_free_all)
@@ -64,7 +64,9 @@ inline void pki_free_extension_stack(STACK_OF(X509_EXTENSION) * s) {
 inline void pki_free_general_names(GENERAL_NAMES* s) { GENERAL_NAMES_free(s); }
 inline void pki_free_eku(EXTENDED_KEY_USAGE* s) { sk_ASN1_OBJECT_pop_free(s, ASN1_OBJECT_free); }
 inline void pki_free_policies(CERTIFICATEPOLICIES* s) { CERTIFICATEPOLICIES_free(s); }
-inline void pki_free_policy_mappings(POLICY_MAPPINGS* s) { sk_POLICY_MAPPING_pop_free(s, POLICY_MAPPING_free); }
+inline void pki_free_policy_mappings(POLICY_MAPPINGS* s) {
+  sk_POLICY_MAPPING_pop_free(s, POLICY_MAPPING_free);
+}
 inline void pki_free_crl_dps(CRL_DIST_POINTS* s) { CRL_DIST_POINTS_free(s); }
 inline void pki_free_info_access(AUTHORITY_INFO_ACCESS* s) { AUTHORITY_INFO_ACCESS_free(s); }
 PKI_OSSL_DELETER(STACK_OF(X509), pki_free_x509_stack)

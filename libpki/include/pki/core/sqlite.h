@@ -1,12 +1,12 @@
 // SQLite handles: RAII for the connection and statements, with typed bind and column helpers.
 #pragma once
 
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <sqlite3.h>
 
 #include "pki/core/bytes.h"
 #include "pki/core/error.h"

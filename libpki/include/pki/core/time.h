@@ -1,11 +1,11 @@
 // Times and durations as users write them: RFC 3339 timestamps and durations such as 90d, 12h, 30m.
 #pragma once
 
+#include <openssl/asn1.h>
+
 #include <chrono>
 #include <string>
 #include <string_view>
-
-#include <openssl/asn1.h>
 
 #include "pki/core/clock.h"
 #include "pki/core/error.h"

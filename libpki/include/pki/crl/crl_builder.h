@@ -28,7 +28,8 @@ struct Entry {
 // Encodes a TBSCertList (v2) incrementally: add() entries in any order, then finish().
 class CrlEncoder {
  public:
-  CrlEncoder(BytesView issuer_name_der, BytesView signature_algorithm, TimePoint this_update, TimePoint next_update);
+  CrlEncoder(BytesView issuer_name_der, BytesView signature_algorithm, TimePoint this_update,
+             TimePoint next_update);
   void add(const Entry& entry);
   std::size_t size() const { return count_; }
   // The TBSCertList with the given CRL extensions (AKI, CRL number, ...).

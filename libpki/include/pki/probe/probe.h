@@ -32,7 +32,7 @@ namespace pki::probe {
 inline constexpr std::chrono::milliseconds kRefusalWait{1000};
 
 struct ProbeOptions {
-  std::string host;        // to connect to
+  std::string host;  // to connect to
   std::uint16_t port = 0;
   std::string servername;  // SNI and the name checked; an IP literal is checked as an IP and sent no SNI
   std::chrono::milliseconds timeout{10'000};
@@ -43,21 +43,21 @@ struct ProbeOptions {
 
 enum class Failure {
   kNone,
-  kRefused,        // TCP connection refused or unreachable
+  kRefused,  // TCP connection refused or unreachable
   kTimedOut,
-  kHandshake,      // the TLS handshake failed (an alert, a protocol error)
-  kPeerRefused,    // the server refused us after the handshake (an alert on the first read)
-  kHttpRefused,    // the server answered the HTTP request with a status of 400 or above
+  kHandshake,    // the TLS handshake failed (an alert, a protocol error)
+  kPeerRefused,  // the server refused us after the handshake (an alert on the first read)
+  kHttpRefused,  // the server answered the HTTP request with a status of 400 or above
 };
 
 // The server's answer to the client certificate, as far as the wire shows it.
 enum class ClientCertVerdict {
-  kNotOffered,     // the probe had none to send
-  kNotRequested,   // the server did not ask for one
-  kNotSent,        // asked for, but none was sent
-  kRefused,        // the server sent an alert after receiving it (during or right after the handshake)
-  kTlsAccepted,    // the handshake completed and no alert followed: TLS-level acceptance is all that was seen
-  kUnknown,        // the connection failed before the server could judge it
+  kNotOffered,    // the probe had none to send
+  kNotRequested,  // the server did not ask for one
+  kNotSent,       // asked for, but none was sent
+  kRefused,       // the server sent an alert after receiving it (during or right after the handshake)
+  kTlsAccepted,   // the handshake completed and no alert followed: TLS-level acceptance is all that was seen
+  kUnknown,       // the connection failed before the server could judge it
 };
 std::string_view to_string(ClientCertVerdict v);
 
@@ -69,22 +69,23 @@ struct ClientCertReport {
 };
 
 struct HttpResponse {
-  std::string request;      // "GET /path HTTP/1.1"
+  std::string request;  // "GET /path HTTP/1.1"
   int status = 0;
   std::string status_line;  // "HTTP/1.1 400 Bad Request"
 };
 
 struct ProbeResult {
   Failure failure = Failure::kNone;
-  std::string failure_message;   // for people: "connection refused", "the server sent alert 'certificate revoked'"
-  std::string alert;             // the alert received, if any ("certificate revoked")
-  std::string address;           // the address connected to
-  std::string protocol;          // "TLSv1.3"
-  std::string cipher;            // "TLS_AES_256_GCM_SHA384"
-  int cipher_bits = 0;           // symmetric key bits
+  std::string
+      failure_message;   // for people: "connection refused", "the server sent alert 'certificate revoked'"
+  std::string alert;     // the alert received, if any ("certificate revoked")
+  std::string address;   // the address connected to
+  std::string protocol;  // "TLSv1.3"
+  std::string cipher;    // "TLS_AES_256_GCM_SHA384"
+  int cipher_bits = 0;   // symmetric key bits
   bool handshake_completed = false;
   ClientCertReport client_certificate;
-  std::optional<HttpResponse> http;             // with http_get, when the server answered
+  std::optional<HttpResponse> http;              // with http_get, when the server answered
   std::vector<cert::CertificatePtr> peer_chain;  // as the server sent it, leaf first
   std::optional<verify::VerifyResult> verification;
 };

@@ -93,7 +93,7 @@ enum class StatusFilter { kAll, kValid, kRevoked, kExpired };
 struct CertificateFilter {
   std::optional<std::int64_t> issuer_id;
   StatusFilter status = StatusFilter::kAll;
-  TimePoint now{};                          // what "expired" is measured against
+  TimePoint now{};                           // what "expired" is measured against
   std::optional<TimePoint> expiring_before;  // not_after in [now, expiring_before]
 };
 
@@ -118,13 +118,15 @@ class Store {
   // nullopt when the issuer already has a certificate with this serial: draw another and retry.
   virtual Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& cert) = 0;
   virtual Result<std::optional<CertificateRecord>> certificate(std::int64_t id) = 0;
-  virtual Result<std::vector<CertificateRecord>> certificates_by_serial(std::string_view serial,
-                                                                       std::optional<std::int64_t> issuer_id) = 0;
-  virtual Result<std::optional<CertificateRecord>> certificate_by_fingerprint(std::string_view fingerprint) = 0;
+  virtual Result<std::vector<CertificateRecord>> certificates_by_serial(
+      std::string_view serial, std::optional<std::int64_t> issuer_id) = 0;
+  virtual Result<std::optional<CertificateRecord>> certificate_by_fingerprint(
+      std::string_view fingerprint) = 0;
   virtual Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& filter) = 0;
   // Visits every certificate matching `filter` in order of id, without holding them all.
-  virtual Result<void> for_each_certificate(const CertificateFilter& filter,
-                                            const std::function<Result<void>(const CertificateRecord&)>& visit) = 0;
+  virtual Result<void> for_each_certificate(
+      const CertificateFilter& filter,
+      const std::function<Result<void>(const CertificateRecord&)>& visit) = 0;
 
   // Records a revocation (or replaces a hold with a permanent reason) and sets the status.
   virtual Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& revocation) = 0;

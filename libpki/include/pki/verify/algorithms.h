@@ -2,10 +2,10 @@
 // (as BoringSSL's VerifyCertificateChainDelegate does). DESIGN.md, "Verification".
 #pragma once
 
-#include <string>
-
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+
+#include <string>
 
 #include "pki/verify/options.h"
 #include "pki/verify/result.h"
@@ -17,7 +17,7 @@ enum class Verdict { kAccept, kWarn, kRefuse };
 struct AlgorithmVerdict {
   Verdict verdict = Verdict::kAccept;
   FindingCode code = FindingCode::kOk;  // kWeakAlgorithm, kWeakKey, or kOk
-  std::string detail;  // for people
+  std::string detail;                   // for people
 };
 
 // A signature algorithm (a certificate's or CRL's signatureAlgorithm), with its parameters: RSA-PSS

@@ -13,18 +13,18 @@ std::string_view to_string(Outcome o);
 
 // The checks, in the order they are reported: the handshake's five first (DESIGN.md).
 enum class Check {
-  kValidity,     // notBefore <= time <= notAfter
-  kTrustedCa,    // chains by name to the next certificate, and to a trust anchor
-  kSignature,    // signed by the issuer's key; outer and inner algorithms agree
-  kName,         // host name or IP (target), name constraints (every certificate)
-  kRevocation,   // CRL status
+  kValidity,    // notBefore <= time <= notAfter
+  kTrustedCa,   // chains by name to the next certificate, and to a trust anchor
+  kSignature,   // signed by the issuer's key; outer and inner algorithms agree
+  kName,        // host name or IP (target), name constraints (every certificate)
+  kRevocation,  // CRL status
   kBasicConstraints,
   kPathLength,
   kKeyUsage,
   kExtendedKeyUsage,
   kPolicy,
-  kExtensions,   // critical extensions understood, extensions well formed
-  kAlgorithm,    // signature algorithm and key strength
+  kExtensions,  // critical extensions understood, extensions well formed
+  kAlgorithm,   // signature algorithm and key strength
 };
 std::string_view to_string(Check c);
 
@@ -35,27 +35,27 @@ enum class FindingCode {
   // validity
   kExpired,
   kNotYetValid,
-  kAnchorExpired,      // warnings on a trust anchor, whose own fields do not constrain the path
+  kAnchorExpired,  // warnings on a trust anchor, whose own fields do not constrain the path
   kAnchorNotYetValid,
   // trusted-ca
   kUnknownIssuer,
   kNameChaining,
   kPathTooLong,
-  kBudgetExceeded,     // a search, signature or name-constraint budget was spent
+  kBudgetExceeded,  // a search, signature or name-constraint budget was spent
   // signature
   kBadSignature,
   kSignatureAlgorithmMismatch,
-  kNoIssuer,           // skipped: no issuer key to check with
+  kNoIssuer,  // skipped: no issuer key to check with
   // name
   kHostnameMismatch,
   kIpMismatch,
   kNameConstraintViolation,
-  kSelfIssued,         // skipped: self-issued intermediates are not subject to name constraints
+  kSelfIssued,  // skipped: self-issued intermediates are not subject to name constraints
   // revocation
   kRevoked,
   kRevocationUnknown,
-  kNotChecked,         // skipped: no CRLs given
-  kNoTrustedPath,      // skipped: the path does not reach an anchor
+  kNotChecked,     // skipped: no CRLs given
+  kNoTrustedPath,  // skipped: the path does not reach an anchor
   // basic-constraints, path-length, key-usage, extended-key-usage
   kNotACa,
   kAnchorNotACa,
@@ -96,7 +96,7 @@ struct VerifyResult {
   // The chosen path, target first, ending at the trust anchor when one was reached. When no path
   // verifies, the most useful failing path.
   std::vector<CertificateReport> chain;
-  bool anchored = false;  // the chain ends at a trust anchor
+  bool anchored = false;                                 // the chain ends at a trust anchor
   std::vector<std::string> user_constrained_policy_set;  // RFC 5280 6.1.6, when policy processing ran
   int paths_tried = 0;
   int signature_checks = 0;

@@ -55,9 +55,9 @@
 namespace pki::verify {
 
 struct Inputs {
-  const CertificateSet* anchors = nullptr;             // required
-  const CertificateSource* intermediates = nullptr;    // may be null
-  const CrlSource* crls = nullptr;                     // may be null: revocation is not checked
+  const CertificateSet* anchors = nullptr;           // required
+  const CertificateSource* intermediates = nullptr;  // may be null
+  const CrlSource* crls = nullptr;                   // may be null: revocation is not checked
 };
 
 class Verifier {

@@ -1,12 +1,12 @@
 #include "pki/store/sqlite_store.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
-#include <map>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "pki/core/sqlite.h"
@@ -72,16 +72,19 @@ class Row {
  private:
   void bad(int i, const std::string& what) {
     if (!error_)
-      error_ = Error{ErrorCode::kStore, "the database holds " + what + " in column " + sqlite3_column_name(s_.raw(), i) +
-                                            ": it is damaged",
-                     {}, Field::kDatabase};
+      error_ = Error{
+          ErrorCode::kStore,
+          "the database holds " + what + " in column " + sqlite3_column_name(s_.raw(), i) + ": it is damaged",
+          {},
+          Field::kDatabase};
   }
   const SqlStatement& s_;
   std::optional<Error> error_;
 };
 
 constexpr std::string_view kCertColumns =
-    "c.id, c.issuer_id, a.name, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile, c.key_type, "
+    "c.id, c.issuer_id, a.name, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile, "
+    "c.key_type, "
     "c.der, c.fingerprint, c.created_at, r.reason, r.revoked_at, r.invalidity_date "
     "FROM certificates c JOIN authorities a ON a.id = c.issuer_id "
     "LEFT JOIN revocations r ON r.certificate_id = c.id ";
@@ -127,7 +130,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(SqlDb db) : db_(std::move(db)) {}
 
   Result<int> user_version() {
-    PKI_ASSIGN(SqlStatement& st, stmt("PRAGMA user_version"));
+    PKI_ASSIGN(SqlStatement & st, stmt("PRAGMA user_version"));
     PKI_TRY(st.step());
     const int v = static_cast<int>(st.column_int(0));
     st.reset();
@@ -144,8 +147,8 @@ class SqliteStore final : public Store {
       PKI_ASSIGN(const int current, user_version());  // another process may have migrated meanwhile
       if (current > schema_version())
         return fail(ErrorCode::kStore, "the database has schema version " + std::to_string(current) +
-                                           ", newer than this pki knows (" + std::to_string(schema_version()) +
-                                           "): upgrade pki");
+                                           ", newer than this pki knows (" +
+                                           std::to_string(schema_version()) + "): upgrade pki");
       for (const Migration& m : migrations()) {
         if (m.version <= current) continue;
         PKI_TRY(db_.exec(std::string(m.sql)));
@@ -181,30 +184,41 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> insert_key(const KeyRecord& k) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at) "
-                             "VALUES (?, ?, ?, ?, ?)"));
-    s.bind(1, k.key_type).bind(2, k.pkcs8_pem).bind(3, std::int64_t{k.encrypted}).bind(4, k.spki_sha256)
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at) "
+                    "VALUES (?, ?, ?, ?, ?)"));
+    s.bind(1, k.key_type)
+        .bind(2, k.pkcs8_pem)
+        .bind(3, std::int64_t{k.encrypted})
+        .bind(4, k.spki_sha256)
         .bind(5, t2s(k.created_at));
     PKI_TRY(s.run());
     return sqlite3_last_insert_rowid(db_.get());
   }
 
   Result<KeyRecord> key(std::int64_t id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM keys WHERE id = ?"));
+    PKI_ASSIGN(
+        SqlStatement & s,
+        stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM keys WHERE id = ?"));
     s.bind(1, id);
     PKI_ASSIGN(auto k, one<KeyRecord>(s, [](const SqlStatement& st) {
-      Row r(st);
-      KeyRecord k{r.integer(0), r.text(1), r.text(2), r.integer(3) != 0, r.text(4), r.time(5)};
-      return r.done(std::move(k));
-    }));
+                 Row r(st);
+                 KeyRecord k{r.integer(0), r.text(1), r.text(2), r.integer(3) != 0, r.text(4), r.time(5)};
+                 return r.done(std::move(k));
+               }));
     if (!k) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
     return std::move(*k);
   }
 
   Result<std::int64_t> insert_authority(const AuthorityRecord& a) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO authorities (name, parent_id, key_id, certificate_id, crl_url, created_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?)"));
-    s.bind(1, a.name).bind(2, a.parent_id).bind(3, a.key_id).bind(4, a.certificate_id).bind(5, a.crl_url)
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO authorities (name, parent_id, key_id, certificate_id, crl_url, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.bind(1, a.name)
+        .bind(2, a.parent_id)
+        .bind(3, a.key_id)
+        .bind(4, a.certificate_id)
+        .bind(5, a.crl_url)
         .bind(6, t2s(a.created_at));
     PKI_ASSIGN(auto step, s.step());
     if (step == SqlStatement::Step::kConstraint)
@@ -213,75 +227,89 @@ class SqliteStore final : public Store {
   }
 
   Result<void> set_authority_certificate(std::int64_t authority_id, std::int64_t certificate_id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("UPDATE authorities SET certificate_id = ? WHERE id = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt("UPDATE authorities SET certificate_id = ? WHERE id = ?"));
     s.bind(1, certificate_id).bind(2, authority_id);
     return s.run();
   }
 
   Result<std::optional<AuthorityRecord>> authority_by_name(std::string_view name) override {
-    PKI_ASSIGN(SqlStatement& s, stmt(std::string(kAuthorityColumns) + "WHERE name = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "WHERE name = ?"));
     s.bind(1, name);
     return one<AuthorityRecord>(s, read_authority);
   }
 
   Result<std::optional<AuthorityRecord>> authority_by_id(std::int64_t id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt(std::string(kAuthorityColumns) + "WHERE id = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "WHERE id = ?"));
     s.bind(1, id);
     return one<AuthorityRecord>(s, read_authority);
   }
 
   Result<std::vector<AuthorityRecord>> authorities() override {
-    PKI_ASSIGN(SqlStatement& s, stmt(std::string(kAuthorityColumns) + "ORDER BY id"));
+    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "ORDER BY id"));
     return all<AuthorityRecord>(s, read_authority);
   }
 
   Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& c) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO certificates (issuer_id, serial, subject, sans, not_before, not_after, "
-                             "profile, key_type, der, fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
-    s.bind(1, c.issuer_id).bind(2, c.serial).bind(3, c.subject).bind(4, nlohmann::json(c.sans).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
-        .bind(5, t2s(c.not_before)).bind(6, t2s(c.not_after)).bind(7, c.profile).bind(8, c.key_type)
-        .bind(9, BytesView(c.der)).bind(10, c.fingerprint).bind(11, t2s(c.created_at));
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO certificates (issuer_id, serial, subject, sans, not_before, not_after, "
+                    "profile, key_type, der, fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+    s.bind(1, c.issuer_id)
+        .bind(2, c.serial)
+        .bind(3, c.subject)
+        .bind(4, nlohmann::json(c.sans).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        .bind(5, t2s(c.not_before))
+        .bind(6, t2s(c.not_after))
+        .bind(7, c.profile)
+        .bind(8, c.key_type)
+        .bind(9, BytesView(c.der))
+        .bind(10, c.fingerprint)
+        .bind(11, t2s(c.created_at));
     PKI_ASSIGN(auto step, s.step());
     if (step == SqlStatement::Step::kConstraint) return std::optional<std::int64_t>();
     return std::optional<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
   }
 
   Result<std::optional<CertificateRecord>> certificate(std::int64_t id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.id = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.id = ?"));
     s.bind(1, id);
     return one<CertificateRecord>(s, read_certificate);
   }
 
-  Result<std::vector<CertificateRecord>> certificates_by_serial(std::string_view serial,
-                                                               std::optional<std::int64_t> issuer_id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) +
-                             "WHERE c.serial = ?1 AND (?2 IS NULL OR c.issuer_id = ?2) ORDER BY c.id"));
+  Result<std::vector<CertificateRecord>> certificates_by_serial(
+      std::string_view serial, std::optional<std::int64_t> issuer_id) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT " + std::string(kCertColumns) +
+                    "WHERE c.serial = ?1 AND (?2 IS NULL OR c.issuer_id = ?2) ORDER BY c.id"));
     s.bind(1, serial).bind(2, issuer_id);
     return all<CertificateRecord>(s, read_certificate);
   }
 
   Result<std::optional<CertificateRecord>> certificate_by_fingerprint(std::string_view fingerprint) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.fingerprint = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.fingerprint = ?"));
     s.bind(1, fingerprint);
     return one<CertificateRecord>(s, read_certificate);
   }
 
-  Result<void> for_each_certificate(const CertificateFilter& f,
-                                    const std::function<Result<void>(const CertificateRecord&)>& visit) override {
+  Result<void> for_each_certificate(
+      const CertificateFilter& f,
+      const std::function<Result<void>(const CertificateRecord&)>& visit) override {
     // One statement for every filter: unused conditions bind NULL and fall away.
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT " + std::string(kCertColumns) +
-                             "WHERE (?1 IS NULL OR c.issuer_id = ?1) "
-                             "AND (?2 = 'all' "
-                             "  OR (?2 = 'revoked' AND c.status = 'revoked') "
-                             "  OR (?2 = 'valid' AND c.status = 'valid' AND c.not_after >= ?3) "
-                             "  OR (?2 = 'expired' AND c.status = 'valid' AND c.not_after < ?3)) "
-                             "AND (?4 IS NULL OR (c.not_after >= ?3 AND c.not_after <= ?4)) "
-                             "ORDER BY c.id"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(kCertColumns) +
+                                      "WHERE (?1 IS NULL OR c.issuer_id = ?1) "
+                                      "AND (?2 = 'all' "
+                                      "  OR (?2 = 'revoked' AND c.status = 'revoked') "
+                                      "  OR (?2 = 'valid' AND c.status = 'valid' AND c.not_after >= ?3) "
+                                      "  OR (?2 = 'expired' AND c.status = 'valid' AND c.not_after < ?3)) "
+                                      "AND (?4 IS NULL OR (c.not_after >= ?3 AND c.not_after <= ?4)) "
+                                      "ORDER BY c.id"));
     const char* status = f.status == StatusFilter::kValid     ? "valid"
                          : f.status == StatusFilter::kRevoked ? "revoked"
                          : f.status == StatusFilter::kExpired ? "expired"
                                                               : "all";
-    s.bind(1, f.issuer_id).bind(2, std::string_view(status)).bind(3, t2s(f.now)).bind(4, t2s(f.expiring_before));
+    s.bind(1, f.issuer_id)
+        .bind(2, std::string_view(status))
+        .bind(3, t2s(f.now))
+        .bind(4, t2s(f.expiring_before));
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
       if (step != SqlStatement::Step::kRow) break;
@@ -306,30 +334,32 @@ class SqliteStore final : public Store {
   }
 
   Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& r) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO revocations (certificate_id, issuer_id, serial, reason, revoked_at, "
-                             "invalidity_date) SELECT id, issuer_id, serial, ?2, ?3, ?4 FROM certificates WHERE id = ?1 "
-                             "ON CONFLICT (certificate_id) DO UPDATE SET reason = excluded.reason, "
-                             "revoked_at = excluded.revoked_at, invalidity_date = excluded.invalidity_date"));
+    PKI_ASSIGN(
+        SqlStatement & s,
+        stmt("INSERT INTO revocations (certificate_id, issuer_id, serial, reason, revoked_at, "
+             "invalidity_date) SELECT id, issuer_id, serial, ?2, ?3, ?4 FROM certificates WHERE id = ?1 "
+             "ON CONFLICT (certificate_id) DO UPDATE SET reason = excluded.reason, "
+             "revoked_at = excluded.revoked_at, invalidity_date = excluded.invalidity_date"));
     s.bind(1, certificate_id).bind(2, r.reason).bind(3, t2s(r.revoked_at)).bind(4, t2s(r.invalidity_date));
     PKI_TRY(s.run());
-    PKI_ASSIGN(SqlStatement& u, stmt("UPDATE certificates SET status = 'revoked' WHERE id = ?"));
+    PKI_ASSIGN(SqlStatement & u, stmt("UPDATE certificates SET status = 'revoked' WHERE id = ?"));
     u.bind(1, certificate_id);
     return u.run();
   }
 
   Result<void> delete_revocation(std::int64_t certificate_id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("DELETE FROM revocations WHERE certificate_id = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt("DELETE FROM revocations WHERE certificate_id = ?"));
     s.bind(1, certificate_id);
     PKI_TRY(s.run());
-    PKI_ASSIGN(SqlStatement& u, stmt("UPDATE certificates SET status = 'valid' WHERE id = ?"));
+    PKI_ASSIGN(SqlStatement & u, stmt("UPDATE certificates SET status = 'valid' WHERE id = ?"));
     u.bind(1, certificate_id);
     return u.run();
   }
 
   Result<void> for_each_revocation(std::int64_t issuer_id,
                                    const std::function<Result<void>(const RevokedEntry&)>& visit) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT serial, revoked_at, reason, invalidity_date FROM revocations "
-                             "WHERE issuer_id = ? ORDER BY serial"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT serial, revoked_at, reason, invalidity_date FROM revocations "
+                                      "WHERE issuer_id = ? ORDER BY serial"));
     s.bind(1, issuer_id);
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
@@ -347,7 +377,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> last_crl_number(std::int64_t issuer_id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT COALESCE(MAX(crl_number), 0) FROM crls WHERE issuer_id = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT COALESCE(MAX(crl_number), 0) FROM crls WHERE issuer_id = ?"));
     s.bind(1, issuer_id);
     PKI_TRY(s.step());
     const std::int64_t n = s.column_int(0);
@@ -356,16 +386,22 @@ class SqliteStore final : public Store {
   }
 
   Result<void> insert_crl(const CrlRecord& c) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der) "
-                             "VALUES (?, ?, ?, ?, ?, ?)"));
-    s.bind(1, c.issuer_id).bind(2, c.crl_number).bind(3, t2s(c.this_update)).bind(4, t2s(c.next_update))
-        .bind(5, c.entries).bind(6, BytesView(c.der));
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.bind(1, c.issuer_id)
+        .bind(2, c.crl_number)
+        .bind(3, t2s(c.this_update))
+        .bind(4, t2s(c.next_update))
+        .bind(5, c.entries)
+        .bind(6, BytesView(c.der));
     return s.run();
   }
 
   Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, issuer_id, crl_number, this_update, next_update, entries, der FROM crls "
-                             "WHERE issuer_id = ? ORDER BY crl_number DESC LIMIT 1"));
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT id, issuer_id, crl_number, this_update, next_update, entries, der FROM crls "
+                    "WHERE issuer_id = ? ORDER BY crl_number DESC LIMIT 1"));
     s.bind(1, issuer_id);
     return one<CrlRecord>(s, [](const SqlStatement& st) {
       Row r(st);
@@ -375,22 +411,30 @@ class SqliteStore final : public Store {
   }
 
   Result<void> append_audit(const AuditEvent& e) override {
-    PKI_ASSIGN(SqlStatement& s, stmt("INSERT INTO audit_events (at, os_user, verb, authority, serial, detail) "
-                             "VALUES (?, ?, ?, ?, ?, ?)"));
-    s.bind(1, t2s(e.at)).bind(2, e.os_user).bind(3, e.verb).bind(4, e.authority).bind(5, e.serial).bind(6, e.detail);
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO audit_events (at, os_user, verb, authority, serial, detail) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"));
+    s.bind(1, t2s(e.at))
+        .bind(2, e.os_user)
+        .bind(3, e.verb)
+        .bind(4, e.authority)
+        .bind(5, e.serial)
+        .bind(6, e.detail);
     return s.run();
   }
 
   Result<std::vector<AuditEvent>> audit_for(const CertificateRecord& cert) override {
     // Issuance, revocation and holds are recorded under the issuer's name; a CA's creation under
     // the new CA's own name, with its certificate's serial.
-    PKI_ASSIGN(SqlStatement& s, stmt("SELECT id, at, os_user, verb, authority, serial, detail FROM audit_events "
-                             "WHERE serial = ?1 AND (authority = ?2 OR (verb = 'ca-create' AND authority IN "
-                             "(SELECT name FROM authorities WHERE certificate_id = ?3))) ORDER BY id"));
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT id, at, os_user, verb, authority, serial, detail FROM audit_events "
+                    "WHERE serial = ?1 AND (authority = ?2 OR (verb = 'ca-create' AND authority IN "
+                    "(SELECT name FROM authorities WHERE certificate_id = ?3))) ORDER BY id"));
     s.bind(1, cert.serial).bind(2, cert.issuer_name).bind(3, cert.id);
     return all<AuditEvent>(s, [](const SqlStatement& st) {
       Row r(st);
-      AuditEvent e{r.integer(0), r.time(1), r.text(2), r.text(3), r.optional_text(4), r.optional_text(5), r.text(6)};
+      AuditEvent e{r.integer(0),       r.time(1),          r.text(2), r.text(3),
+                   r.optional_text(4), r.optional_text(5), r.text(6)};
       return r.done(std::move(e));
     });
   }
@@ -461,7 +505,8 @@ namespace {
 void restrict_mode(const std::string& path) {
   for (const std::string& p : {path, path + "-wal", path + "-shm"}) {
     struct stat st {};
-    if (::stat(p.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077)) ::chmod(p.c_str(), 0600);
+    if (::stat(p.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077))
+      ::chmod(p.c_str(), 0600);
   }
 }
 
@@ -487,7 +532,8 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   SqlDb db(raw);
   if (rc != SQLITE_OK)
-    return fail(ErrorCode::kStore, "cannot open the database '" + path + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
+    return fail(ErrorCode::kStore,
+                "cannot open the database '" + path + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
 
@@ -495,12 +541,14 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   int version = 0;
   long long tables = 0;
   {
-    auto st = db.prepare("SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)");
+    auto st = db.prepare(
+        "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)");
     auto step = st ? st->step() : Result<SqlStatement::Step>(tl::unexpected(st.error()));
     if (!step) {
       if (step.error().message.find("not a database") != std::string::npos)
         return fail(mode == OpenMode::kCreate ? ErrorCode::kBadInput : ErrorCode::kNotFound,
-                    "'" + path + "' is not a SQLite database" + (mode == OpenMode::kCreate ? ": refusing to touch it" : ""));
+                    "'" + path + "' is not a SQLite database" +
+                        (mode == OpenMode::kCreate ? ": refusing to touch it" : ""));
       return tl::unexpected(step.error());
     }
     version = static_cast<int>(st->column_int(0));
@@ -509,7 +557,8 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   if (version == 0 && mode == OpenMode::kExisting)
     return fail(ErrorCode::kNotFound, Field::kDatabase, "'" + path + "' is not a pki database");
   if (version == 0 && tables > 0)
-    return fail(ErrorCode::kBadInput, "'" + path + "' holds another application's tables: refusing to initialise it");
+    return fail(ErrorCode::kBadInput,
+                "'" + path + "' holds another application's tables: refusing to initialise it");
 
   // WAL lets readers run beside one writer; synchronous=FULL makes each commit durable (DESIGN.md).
   PKI_TRY(db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
