@@ -9,6 +9,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev doctest-dev libexpected-dev
   openssl sqlite3 jq                        # the independent judges used by the tests
   nginx curl                                # real TLS server and client for end-to-end tests
+  clang-format                              # scripts/check-format.sh (CI)
 )
 
 missing=()

@@ -385,7 +385,7 @@ bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<C
 RevocationOutcome RevocationChecker::check(const RevocationSubject& subject, TimePoint at,
                                            AlgorithmPolicy policy) {
   const Certificate& x = subject.certificate;
-  Call call{subject, at, policy};
+  Call call{subject, at, policy, 0, {}, {}, std::nullopt};
   for (const auto& dp : distribution_points(x)) {
     const std::vector<CrlPtr> pool = crls_for(x, dp);
     // CRL numbers order CRLs within one scope only, and the key that signed the certificate is
