@@ -35,10 +35,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store());
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
-  PKI_ASSIGN(auto issuer, authority.load_issuer(o.ca));
-  crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
-                          Context::actor()};
-  PKI_ASSIGN(auto rec, crl::publish(*st, ctx.clock(), req));
+  PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity));
   const std::string pem = to_pem("X509 CRL", rec.der);
   const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
   nlohmann::json j = {{"ca", o.ca},
@@ -85,11 +82,8 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
                 "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
   PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
   PKI_ASSIGN(store::Store * st, ctx.store());
-  PKI_ASSIGN(auto authority, st->authority_by_name(o.ca));
-  if (!authority) return fail(ErrorCode::kNotFound, "no CA named '" + o.ca + "'");
-  ca::Authority ca_side(*st, ctx.clock(), nullptr, Context::actor());
-  PKI_ASSIGN(auto chain, ca_side.chain(*authority));
-  PKI_ASSIGN(auto report, crl::check_published(*st, *authority, *chain.front(), *crl, ctx.now(), window));
+  ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+  PKI_ASSIGN(auto report, authority.check_crl(o.ca, *crl, window));
   nlohmann::json items = nlohmann::json::array();
   std::string text;
   for (const auto& i : report.items) {

@@ -25,6 +25,23 @@ publish_crls() { "$PKI" crl --ca root >crls.pem && "$PKI" crl --ca int >>crls.pe
 publish_crls
 
 mkdir -p nginx-tmp
+# A server block that requires a client certificate from our CAs and checks it against the CRLs.
+# nginx 1.22 offers at most TLS 1.2 unless told: each block names its protocol.
+mtls_server() {
+  cat <<BLOCK
+  server {
+    listen 127.0.0.1:$1 ssl;
+    ssl_protocols $2;
+    ssl_certificate $TMP/server-full.pem;
+    ssl_certificate_key $TMP/server.key;
+    ssl_verify_client on;
+    ssl_client_certificate $TMP/client-cas.pem;
+    ssl_verify_depth 2;
+    ssl_crl $TMP/crls.pem;
+    location / { return 200 "hello \$ssl_client_s_dn\n"; }
+  }
+BLOCK
+}
 start_nginx() {
   local attempt
   for attempt in 1 2 3; do
@@ -52,28 +69,8 @@ http {
     ssl_certificate_key $TMP/server.key;
     location / { return 200 "one-way\n"; }
   }
-  server {
-    listen 127.0.0.1:$MTLS ssl;
-    ssl_protocols TLSv1.3;  # nginx 1.22 offers at most TLS 1.2 unless told
-    ssl_certificate $TMP/server-full.pem;
-    ssl_certificate_key $TMP/server.key;
-    ssl_verify_client on;
-    ssl_client_certificate $TMP/client-cas.pem;
-    ssl_verify_depth 2;
-    ssl_crl $TMP/crls.pem;
-    location / { return 200 "hello \$ssl_client_s_dn\n"; }
-  }
-  server {
-    listen 127.0.0.1:$MTLS12 ssl;
-    ssl_protocols TLSv1.2;
-    ssl_certificate $TMP/server-full.pem;
-    ssl_certificate_key $TMP/server.key;
-    ssl_verify_client on;
-    ssl_client_certificate $TMP/client-cas.pem;
-    ssl_verify_depth 2;
-    ssl_crl $TMP/crls.pem;
-    location / { return 200 "hello \$ssl_client_s_dn\n"; }
-  }
+$(mtls_server "$MTLS" TLSv1.3)
+$(mtls_server "$MTLS12" TLSv1.2)
   server {
     listen 127.0.0.1:$EXPIRED ssl;
     ssl_certificate $TMP/expired.pem;

@@ -686,4 +686,21 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   return Revoked{std::move(*after), action};
 }
 
+Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono::seconds validity) {
+  if (validity <= std::chrono::seconds{0})
+    return fail(ErrorCode::kBadInput, Field::kCrlValidity,
+                "the CRL validity (nextUpdate after thisUpdate) must be positive");
+  PKI_ASSIGN(const Issuer issuer, load_issuer(ca));
+  const crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
+                                actor_};
+  return crl::publish(store_, clock_, req);
+}
+
+Result<crl::CheckReport> Authority::check_crl(std::string_view ca, const cert::Crl& crl,
+                                              std::chrono::seconds min_remaining) {
+  PKI_ASSIGN(const auto authority, find_authority(ca));
+  PKI_ASSIGN(const auto certs, chain(authority));
+  return crl::check_published(store_, authority, *certs.front(), crl, clock_.now(), min_remaining);
+}
+
 }  // namespace pki::ca

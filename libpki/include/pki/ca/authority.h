@@ -19,6 +19,8 @@
 #include "pki/cert/general_name.h"
 #include "pki/core/clock.h"
 #include "pki/core/error.h"
+#include "pki/crl/crl_builder.h"
+#include "pki/crl/crl_check.h"
 #include "pki/keys/keys.h"
 #include "pki/profiles/profile.h"
 #include "pki/store/store.h"
@@ -131,6 +133,15 @@ class Authority {
                                                             std::span<const IssueRequest> requests);
 
   Result<Revoked> revoke(const RevokeRequest& request);
+
+  // The whole of `pki crl`: the CA's next CRL, every current revocation on it, current for
+  // `validity` from now; stored with its audit row.
+  Result<store::CrlRecord> publish_crl(std::string_view ca,
+                                       std::chrono::seconds validity = crl::kDefaultValidity);
+  // The whole of `pki crl check`: is `crl` the current CRL of CA `ca`, signed by it, current for
+  // `min_remaining` more?
+  Result<crl::CheckReport> check_crl(std::string_view ca, const cert::Crl& crl,
+                                     std::chrono::seconds min_remaining = crl::kDefaultMinRemaining);
 
  private:
   struct Shaped;
