@@ -28,7 +28,7 @@ Result<int> run_create(Context& ctx, const CreateOptions& o) {
   req.permit_dns = o.permit_dns;
   req.exclude_dns = o.exclude_dns;
   if (!o.crl_url.empty()) req.crl_url = o.crl_url;
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
   PKI_ASSIGN(auto created, authority.create_ca(req));
@@ -79,7 +79,7 @@ nlohmann::json view_json(const CaView& v, TimePoint now) {
 }
 
 Result<int> run_list(Context& ctx) {
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto all, st->authorities());
   nlohmann::json arr = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
@@ -98,7 +98,7 @@ Result<int> run_list(Context& ctx) {
 }
 
 Result<int> run_show(Context& ctx, const std::string& name) {
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto a, st->authority_by_name(name));
   if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
   PKI_ASSIGN(auto v, view(*st, *a));
@@ -118,7 +118,7 @@ Result<int> run_show(Context& ctx, const std::string& name) {
 
 Result<int> run_export(Context& ctx, const std::string& name, bool chain, const std::string& out) {
   PKI_TRY(ctx.check_outputs({&out}));
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto a, st->authority_by_name(name));
   if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
   ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());

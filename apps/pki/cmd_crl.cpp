@@ -32,7 +32,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     return fail(ErrorCode::kBadInput,
                 "--der with --json needs --out: the JSON document carries a PEM CRL only");
   PKI_TRY(ctx.check_outputs({&o.out, &o.der_out}));
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
   PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity));
@@ -81,7 +81,7 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
     return fail(ErrorCode::kBadInput,
                 "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
   PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
   PKI_ASSIGN(auto report, authority.check_crl(o.ca, *crl, window));
   nlohmann::json items = nlohmann::json::array();

@@ -26,7 +26,7 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     return fail(ErrorCode::kBadInput,
                 "a PKCS#12 file with a private key needs a passphrase: give --passphrase-file");
   PKI_TRY(ctx.check_outputs({&o.out}));
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto rec, find_by_serial(*st, o.serial, o.ca));
   std::vector<cert::CertificatePtr> chain;
   if (o.chain) {

@@ -47,7 +47,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     req.key = ca::NewKey{type, o.key_out, key_passphrase ? &*key_passphrase : nullptr};
   }
 
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
   PKI_ASSIGN(const ca::Issued result, authority.issue(req));

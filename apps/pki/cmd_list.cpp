@@ -28,7 +28,7 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     PKI_ASSIGN(auto d, parse_duration(o.expiring_within));
     f.expiring_before = ctx.now() + d;
   }
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   if (!o.ca.empty()) {
     PKI_ASSIGN(auto a, st->authority_by_name(o.ca));
     if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + o.ca + "'");

@@ -29,7 +29,7 @@ Result<int> run_revoke(Context& ctx, const RevokeOptions& o) {
     if (certs.size() != 1) return fail(ErrorCode::kBadInput, "--cert must hold one certificate");
     req.fingerprint = sha256_hex(der_of(*certs.front()));
   }
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
   PKI_ASSIGN(auto r, authority.revoke(req));
   std::string what;

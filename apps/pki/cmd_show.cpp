@@ -9,7 +9,7 @@ namespace pki::app {
 namespace {
 
 Result<int> run_show(Context& ctx, const std::string& serial, const std::string& ca) {
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto rec, find_by_serial(*st, serial, ca));
   PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
   PKI_ASSIGN(auto events, st->audit_for(rec));

@@ -51,7 +51,7 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
   }
   if (trust_ca.empty() && !crl_from_store) return {};
   const bool add_store_cas = store_intermediates && !trust_ca.empty();
-  PKI_ASSIGN(store::Store * st, ctx.store());
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
   for (const auto& name : trust_ca) {
     PKI_ASSIGN(auto a, st->authority_by_name(name));

@@ -36,7 +36,7 @@ class Context {
   const Clock& clock() const { return *clock_; }
   TimePoint now() const { return clock_->now(); }
   // Opens the store (kExisting: `pki init` must have run).
-  Result<store::Store*> store(store::OpenMode mode = store::OpenMode::kExisting);
+  Result<store::Store*> store(store::OpenMode mode = store::OpenMode::kWrite);
   // The passphrase from --passphrase-file / PKI_PASSPHRASE_FILE, or null when none is set.
   Result<const Secret*> passphrase();
   // The first line of a passphrase file; an empty one is bad input.

@@ -43,11 +43,11 @@ TEST_CASE("store: created 0600, migrated, WAL, and idempotent") {
 
 TEST_CASE("store: a missing database is not found, a foreign file is refused") {
   test::TempDir dir;
-  auto missing = store::open_sqlite(dir.file("nope.db"), store::OpenMode::kExisting);
+  auto missing = store::open_sqlite(dir.file("nope.db"), store::OpenMode::kWrite);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().code == ErrorCode::kNotFound);
   test::must(write_file_atomic(dir.file("junk.db"), std::string(4096, 'x'), 0600));
-  auto junk = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kExisting);
+  auto junk = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kWrite);
   REQUIRE_FALSE(junk);
   CHECK(junk.error().code == ErrorCode::kNotFound);
   auto junk_init = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kCreate);
@@ -66,7 +66,7 @@ TEST_CASE("store: another application's database is neither read as pki's nor in
     test::must(db.exec("CREATE TABLE notes (x); INSERT INTO notes VALUES (1);"));
   }
   const std::string before = test::must(read_file(path));
-  auto existing = store::open_sqlite(path, store::OpenMode::kExisting);
+  auto existing = store::open_sqlite(path, store::OpenMode::kWrite);
   REQUIRE_FALSE(existing);
   CHECK(existing.error().code == ErrorCode::kNotFound);
   auto created = store::open_sqlite(path, store::OpenMode::kCreate);

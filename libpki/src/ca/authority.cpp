@@ -336,7 +336,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   crec.created_at = now;
 
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
-  store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now};
+  store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now, {}};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
   store::AuthorityRecord arec{0,       req.name,     parent ? std::optional(parent->record.id) : std::nullopt,
                               krec.id, std::nullopt, req.crl_url,

@@ -79,6 +79,7 @@ Result<OutputTarget> output_target(const std::string& path, Overwrite overwrite)
   // A key file is never written through a link: anything at the path is refused.
   if (S_ISLNK(st.st_mode) && overwrite == Overwrite::kRefuse) return t;
   if (S_ISLNK(st.st_mode)) {
+    PKI_TRY(check_protected_links(path));
     if (::stat(path.c_str(), &st) != 0)
       return fail(ErrorCode::kBadInput,
                   "cannot write '" + path + "': a symbolic link to nothing (" + std::strerror(errno) + ")");
@@ -130,7 +131,104 @@ Result<void> write_in_place(const OutputTarget& target, std::string_view data) {
   return {};
 }
 
+void sync_directory(const std::string& path) {
+  if (const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+// A new file at `path`, never over anything: written unnamed (O_TMPFILE), synced, then linked
+// into place. nullopt when the file system has no O_TMPFILE (the caller writes a named temporary
+// file instead).
+std::optional<Result<void>> write_new_unnamed(const std::string& path, const std::string& shown, std::string_view data,
+                                              mode_t mode) {
+  const int fd = ::open(dir_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  if (fd < 0) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
+    return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
+  }
+  auto failed = [&](const std::string& what, const std::string& reason) -> Result<void> {
+    ::close(fd);
+    return fail(ErrorCode::kStore, "cannot " + what + " '" + shown + "': " + reason);
+  };
+  if (::fchmod(fd, mode) != 0) return failed("set the mode of", std::strerror(errno));
+  if (auto w = write_all(fd, data); !w) return failed("write", w.error().message);
+  if (::fsync(fd) != 0) return failed("sync", std::strerror(errno));
+  // linkat fails when `path` exists, so nothing there is replaced.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  int rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+  if (rc != 0 && errno == ENOENT) rc = ::linkat(fd, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH);  // no /proc
+  if (rc != 0) {
+    const int err = errno;
+    ::close(fd);
+    return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+                "cannot write '" + shown + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
+  }
+  ::close(fd);
+  sync_directory(path);
+  return Result<void>{};
+}
+
 }  // namespace
+
+Result<void> check_protected_links(const std::string& path) {
+  // Components still to resolve (a stack, the next on top) and the directory resolved so far.
+  std::vector<std::string> pending;
+  auto push_components = [&](const std::string& p) {
+    std::vector<std::string> parts;
+    std::size_t start = 0;
+    for (;;) {
+      const std::size_t slash = p.find('/', start);
+      const std::string part = p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      if (!part.empty() && part != ".") parts.push_back(part);
+      if (slash == std::string::npos) break;
+      start = slash + 1;
+    }
+    pending.insert(pending.end(), parts.rbegin(), parts.rend());
+  };
+  std::string dir;
+  if (path.empty() || path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return {};
+    dir = cwd;
+    if (dir == "/") dir.clear();
+  }
+  push_components(path);
+  // Linux follows at most 40 links in one resolution (path_resolution(7)).
+  for (int links = 0; !pending.empty();) {
+    const std::string part = pending.back();
+    pending.pop_back();
+    if (part == "..") {
+      const std::size_t slash = dir.rfind('/');
+      dir = slash == std::string::npos ? "" : dir.substr(0, slash);
+      continue;
+    }
+    const std::string at = dir + "/" + part;
+    struct stat st {};
+    if (::lstat(at.c_str(), &st) != 0) return {};  // nothing further exists to be a link
+    if (!S_ISLNK(st.st_mode)) {
+      dir = at;
+      continue;
+    }
+    if (++links > 40) return fail(ErrorCode::kBadInput, "cannot resolve '" + path + "': too many symbolic links");
+    const std::string parent = dir.empty() ? "/" : dir;
+    struct stat d {};
+    if (::stat(parent.c_str(), &d) == 0 && (d.st_mode & S_ISVTX) && (d.st_mode & S_IWOTH) &&
+        st.st_uid != ::geteuid() && st.st_uid != d.st_uid)
+      return fail(ErrorCode::kBadInput, "refusing to follow the symbolic link '" + at +
+                                            "': it belongs to another user (uid " + std::to_string(st.st_uid) +
+                                            ") in the sticky, world-writable directory '" + parent +
+                                            "' (the rule of fs.protected_symlinks)");
+    char target[PATH_MAX];
+    const ssize_t n = ::readlink(at.c_str(), target, sizeof target - 1);
+    if (n < 0) return {};
+    target[n] = '\0';
+    if (target[0] == '/') dir.clear();
+    push_components(target);
+  }
+  return {};
+}
 
 Result<void> write_file_atomic(const std::string& shown, std::string_view data, mode_t mode,
                                Overwrite overwrite) {
@@ -138,6 +236,8 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
   if (overwrite == Overwrite::kRefuse && target.exists)
     return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
   if (target.special) return write_in_place(target, data);
+  if (overwrite == Overwrite::kRefuse)
+    if (auto written = write_new_unnamed(target.path, shown, data, mode)) return *written;
   const std::string& path = target.path;
   std::uint8_t rnd[8];
   if (RAND_bytes(rnd, sizeof rnd) != 1)

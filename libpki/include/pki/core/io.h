@@ -19,10 +19,12 @@ Result<std::string> read_file(const std::string& path);
 
 enum class Overwrite { kAllow, kRefuse };
 // Writes `data` to a temporary file beside `path` with `mode`, fsyncs it and renames it over `path`:
-// readers see the old file or the new one, never a part. kRefuse fails when `path` exists.
-// A symbolic link is followed (the file it names is replaced, the link stays), and an existing
-// file that is not a regular one (/dev/null, /dev/stdout, a FIFO) is written in place, never
-// replaced.
+// readers see the old file or the new one, never a part. kRefuse fails when anything is at `path`
+// (a link included); the file is then made unnamed (O_TMPFILE) and linked into place whole, so
+// that a run killed midway leaves nothing behind (a private key, say). With kAllow a symbolic link
+// is followed (the file it names is replaced, the link stays) under check_protected_links, and an
+// existing file that is not a regular one (/dev/null, /dev/stdout, a FIFO) is written in place,
+// never replaced.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
 
@@ -33,6 +35,13 @@ Result<void> write_file_atomic(const std::string& path, std::string_view data, m
 // With kRefuse, anything already at the path (a link included) is refused, as
 // write_file_atomic would refuse it.
 Result<void> check_writable(const std::string& path, Overwrite overwrite = Overwrite::kAllow);
+
+// The rule of the kernel's fs.protected_symlinks, whatever the sysctl says: a symbolic link in a
+// sticky, world-writable directory (/tmp) is followed only when it belongs to the user running pki
+// or to the directory's owner; any other is refused (kBadInput, the link named), so that another
+// user's link cannot turn a write of ours onto a file of our choosing. Every link met while
+// resolving `path` is checked. Outputs and the database are checked before they are written.
+Result<void> check_protected_links(const std::string& path);
 
 // PEM armour for DER bytes under `label` ("CERTIFICATE", "X509 CRL", ...), 64-column base64.
 std::string to_pem(std::string_view label, BytesView der);

@@ -26,6 +26,9 @@ struct KeyRecord {
   bool encrypted = false;
   std::string spki_sha256;
   TimePoint created_at{};
+  // SHA-256 of pkcs8_pem, taken when the key was stored (the store computes it); absent for keys
+  // stored before schema version 2. A mismatch means the stored key is damaged.
+  std::optional<std::string> pkcs8_sha256;
 };
 
 struct AuthorityRecord {

@@ -9,6 +9,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include <openssl/rand.h>
+
+#include "file.h"
+#include "pki/core/io.h"
 #include "pki/core/sqlite.h"
 #include "pki/core/time.h"
 #include "pki/store/migrations.h"
@@ -129,6 +133,9 @@ class SqliteStore final : public Store {
  public:
   explicit SqliteStore(SqlDb db) : db_(std::move(db)) {}
 
+  // Runs SQL that returns no rows (store creation sets the journal mode with it).
+  Result<void> exec(const std::string& sql) { return db_.exec(sql); }
+
   Result<int> user_version() {
     PKI_ASSIGN(SqlStatement & st, stmt("PRAGMA user_version"));
     PKI_TRY(st.step());
@@ -185,13 +192,14 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> insert_key(const KeyRecord& k) override {
     PKI_ASSIGN(SqlStatement & s,
-               stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at) "
-                    "VALUES (?, ?, ?, ?, ?)"));
+               stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at, pkcs8_sha256) "
+                    "VALUES (?, ?, ?, ?, ?, ?)"));
     s.bind(1, k.key_type)
         .bind(2, k.pkcs8_pem)
         .bind(3, std::int64_t{k.encrypted})
         .bind(4, k.spki_sha256)
-        .bind(5, t2s(k.created_at));
+        .bind(5, t2s(k.created_at))
+        .bind(6, sha256_hex(as_bytes(k.pkcs8_pem)));
     PKI_TRY(s.run());
     return sqlite3_last_insert_rowid(db_.get());
   }
@@ -199,11 +207,12 @@ class SqliteStore final : public Store {
   Result<KeyRecord> key(std::int64_t id) override {
     PKI_ASSIGN(
         SqlStatement & s,
-        stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM keys WHERE id = ?"));
+        stmt("SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at, pkcs8_sha256 FROM keys "
+             "WHERE id = ?"));
     s.bind(1, id);
     PKI_ASSIGN(auto k, one<KeyRecord>(s, [](const SqlStatement& st) {
                  Row r(st);
-                 KeyRecord k{r.integer(0), r.text(1), r.text(2), r.integer(3) != 0, r.text(4), r.time(5)};
+                 KeyRecord k{r.integer(0), r.text(1), r.text(2), r.integer(3) != 0, r.text(4), r.time(5), r.optional_text(6)};
                  return r.done(std::move(k));
                }));
     if (!k) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
@@ -500,77 +509,167 @@ int schema_version() { return migrations().empty() ? 0 : migrations().back().ver
 
 namespace {
 
-// Keys live in the database: it and its WAL and shared-memory files are the owner's alone. A file
-// made elsewhere with a looser mode (touch, cp) is tightened when pki opens it.
-void restrict_mode(const std::string& path) {
-  for (const std::string& p : {path, path + "-wal", path + "-shm"}) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 077))
-      ::chmod(p.c_str(), 0600);
+using sqlite_file::Inspection;
+using sqlite_file::Kind;
+
+std::string dir_of(const std::string& path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+// SQLite's connection settings: a busy timeout, extended result codes; and, on a connection that
+// writes, durable commits and foreign keys (neither writes to the file by itself).
+void configure(sqlite3* raw) {
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(raw, 1);
+}
+
+// A new store: built beside `path` under a temporary name, complete (schema, application_id, WAL),
+// then linked into place, which fails if anything appeared there meanwhile. Concurrent inits of
+// one new file all succeed: one links its store, the others find it there.
+Result<void> create_store(const std::string& path) {
+  std::uint8_t rnd[8];
+  if (RAND_bytes(rnd, sizeof rnd) != 1) return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
+  const std::string tmp = path + ".init-" + to_hex(rnd);
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return fail(ErrorCode::kStore, Field::kDatabase, "cannot create the database '" + path + "': " + std::strerror(errno));
+  ::close(fd);
+  auto cleanup = [&] {
+    for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
+  };
+  auto built = [&]() -> Result<void> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+    SqlDb db(raw);
+    if (rc != SQLITE_OK) return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + sqlite3_errstr(rc));
+    configure(raw);
+    PKI_TRY(db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+    SqliteStore store(std::move(db));
+    PKI_TRY(store.migrate());
+    return store.exec("PRAGMA journal_mode = WAL;");
+  }();
+  if (!built) {
+    cleanup();
+    return built;
   }
+  if (::link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
+    const std::string reason = std::strerror(errno);
+    cleanup();
+    return fail(ErrorCode::kStore, Field::kDatabase, "cannot create the database '" + path + "': " + reason);
+  }
+  cleanup();
+  // The new name, durable with the directory.
+  if (const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return {};
+}
+
+// SQLite on a file known to be a pki store (or an empty file that `pki init` makes one).
+Result<SqlDb> connect(const std::string& path, OpenMode mode, const Inspection& in) {
+  const bool read_only = mode == OpenMode::kRead;
+  auto open = [&](const std::string& name, int flags) -> Result<SqlDb> {
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(name.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    SqlDb db(raw);
+    if (rc != SQLITE_OK)
+      return fail(ErrorCode::kStore, Field::kDatabase,
+                  "cannot open the database '" + path + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
+    configure(raw);
+    return db;
+  };
+  PKI_ASSIGN(SqlDb db, open(path, read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE));
+  if (!read_only && sqlite3_db_readonly(db.get(), "main") == 1)
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot change the database '" + path + "': the file is read-only for this user");
+  // The first read: in WAL mode SQLite needs the -shm file beside the database, and makes it when
+  // it is missing.
+  if (db.exec("SELECT count(*) FROM sqlite_master")) return db;
+  const int code = sqlite3_extended_errcode(db.get());
+  const bool side_files = (code & 0xff) == SQLITE_CANTOPEN || code == SQLITE_READONLY_CANTINIT ||
+                          code == SQLITE_READONLY_RECOVERY || code == SQLITE_READONLY_DIRECTORY;
+  if (!side_files) return fail(ErrorCode::kStore, Field::kDatabase, "cannot read the database '" + path + "': " + db.last_error());
+  if (!read_only)
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot change the database '" + path + "': SQLite cannot make its -wal and -shm files in '" +
+                    dir_of(path) + "' (is the directory read-only for this user?)");
+  // Reading a store in a directory this user may not write: the main file alone, which holds every
+  // committed change when the -wal file is empty (pki empties it at every close).
+  if (!in.wal || !sqlite_file::wal_empty(path))
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot read the database '" + path + "': its -wal file holds changes that only a user who may write '" +
+                    dir_of(path) + "' can apply");
+  PKI_ASSIGN(db, open(sqlite_file::uri(path, "mode=ro&immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI));
+  PKI_TRY(db.exec("SELECT count(*) FROM sqlite_master"));
+  return db;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mode) {
-  if (mode == OpenMode::kCreate) {
-    // Create the file 0600 ourselves: SQLite would create it 0644 (umask permitting), and its WAL
-    // and shared-memory files take the main file's permissions.
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-      ::close(fd);
-    } else if (errno != EEXIST) {
-      return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + std::strerror(errno));
+  if (path.empty()) return fail(ErrorCode::kBadInput, Field::kDatabase, "an empty database path");
+  if (mode != OpenMode::kRead) PKI_TRY(in_field(check_protected_links(path), Field::kDatabase));
+  PKI_ASSIGN(Inspection in, sqlite_file::inspect(path));
+  const ErrorCode not_ours = mode == OpenMode::kCreate ? ErrorCode::kBadInput : ErrorCode::kNotFound;
+  switch (in.kind) {
+    case Kind::kMissing: {
+      if (mode != OpenMode::kCreate) return fail(ErrorCode::kNotFound, Field::kDatabase, "no database at '" + path + "'");
+      PKI_TRY(create_store(path));
+      PKI_ASSIGN(in, sqlite_file::inspect(path));  // made here, or by an init beside this one
+      if (in.kind != Kind::kPki)
+        return fail(ErrorCode::kStore, Field::kDatabase, "'" + path + "' changed while it was being created");
+      break;
     }
-  } else {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0)
-      return fail(ErrorCode::kNotFound, Field::kDatabase, "no database at '" + path + "'");
+    case Kind::kEmpty:
+      if (mode != OpenMode::kCreate)
+        return fail(ErrorCode::kNotFound, Field::kDatabase, "'" + path + "' is not a pki database (" + in.what + ")");
+      break;  // `pki init` makes it one, in place
+    case Kind::kPki:
+    case Kind::kLegacyPki: break;
+    case Kind::kNotRegular:
+    case Kind::kNotSqlite:
+    case Kind::kForeign:
+      return fail(not_ours, Field::kDatabase,
+                  "'" + path + "' is not a pki database (" + in.what + "): refusing to touch it");
   }
-  restrict_mode(path);
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  SqlDb db(raw);
-  if (rc != SQLITE_OK)
-    return fail(ErrorCode::kStore,
-                "cannot open the database '" + path + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
-  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
-  sqlite3_extended_result_codes(raw, 1);
-
-  // Is it ours? Only read here: nothing is written to a file that is not a pki database.
-  int version = 0;
-  long long tables = 0;
+  // Known to be ours: its files tightened to 0600 now, before SQLite opens them (SQLite makes new
+  // -wal and -shm files with the main file's mode). Not after: closing any descriptor of a file
+  // drops every POSIX lock this process holds on it, SQLite's included.
+  sqlite_file::tighten_modes(path);
+  PKI_ASSIGN(SqlDb db, connect(path, mode, in));
+  // SQLite's own view, which the -wal file may have moved on from the file header: still ours?
   {
-    auto st = db.prepare(
-        "SELECT (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_master)");
-    auto step = st ? st->step() : Result<SqlStatement::Step>(tl::unexpected(st.error()));
-    if (!step) {
-      if (step.error().message.find("not a database") != std::string::npos)
-        return fail(mode == OpenMode::kCreate ? ErrorCode::kBadInput : ErrorCode::kNotFound,
-                    "'" + path + "' is not a SQLite database" +
-                        (mode == OpenMode::kCreate ? ": refusing to touch it" : ""));
-      return tl::unexpected(step.error());
-    }
-    version = static_cast<int>(st->column_int(0));
-    tables = st->column_int(1);
+    PKI_ASSIGN(SqlStatement st, db.prepare("SELECT (SELECT application_id FROM pragma_application_id), "
+                                           "(SELECT user_version FROM pragma_user_version)"));
+    PKI_TRY(st.step());
+    const auto id = static_cast<std::int32_t>(st.column_int(0));
+    const int version = static_cast<int>(st.column_int(1));
+    if (id != sqlite_file::kApplicationId && !(id == 0 && in.kind != Kind::kPki))
+      return fail(not_ours, Field::kDatabase, "'" + path + "' is not a pki database: refusing to touch it");
+    if (version > schema_version())
+      return fail(ErrorCode::kStore, "the database has schema version " + std::to_string(version) +
+                                         ", newer than this pki knows (" + std::to_string(schema_version()) +
+                                         "): upgrade pki");
+    if (mode == OpenMode::kRead && version < schema_version())
+      return fail(ErrorCode::kStore, Field::kDatabase,
+                  "the database '" + path + "' has schema version " + std::to_string(version) +
+                      " and must be migrated before it can be read: run `pki init` as a user who may write it");
   }
-  if (version == 0 && mode == OpenMode::kExisting)
-    return fail(ErrorCode::kNotFound, Field::kDatabase, "'" + path + "' is not a pki database");
-  if (version == 0 && tables > 0)
-    return fail(ErrorCode::kBadInput,
-                "'" + path + "' holds another application's tables: refusing to initialise it");
-
-  // WAL lets readers run beside one writer; synchronous=FULL makes each commit durable (DESIGN.md).
-  PKI_TRY(db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
-  // Keep the WAL file between processes (emptied at each close by the checkpoint, so the main file
-  // alone always holds every committed change): each short `pki` run then skips creating,
-  // syncing and deleting it.
-  int persist = 1;
-  sqlite3_file_control(raw, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
-  PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
+  if (mode != OpenMode::kRead) {
+    // synchronous=FULL makes each commit durable (DESIGN.md); WAL lets readers run beside one writer.
+    PKI_TRY(db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+    if (!in.wal) PKI_TRY(db.exec("PRAGMA journal_mode = WAL;"));
+    // Keep the WAL file between processes (emptied at each close by the checkpoint, so the main
+    // file alone always holds every committed change): each short `pki` run then skips creating,
+    // syncing and deleting it.
+    int persist = 1;
+    sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
+    PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
+  }
   auto store = std::make_unique<SqliteStore>(std::move(db));
-  PKI_TRY(store->migrate());
-  restrict_mode(path);  // the WAL and shared-memory files, now made
+  if (mode != OpenMode::kRead) PKI_TRY(store->migrate());
   return std::unique_ptr<Store>(std::move(store));
 }
 
