@@ -30,7 +30,7 @@ Result<int> run_create(Context& ctx, const CreateOptions& o) {
   if (!o.crl_url.empty()) req.crl_url = o.crl_url;
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
-  ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
+  ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(auto created, authority.create_ca(req));
   nlohmann::json j = {{"name", created.authority.name},
                       {"certificate", certificate_json(created.certificate, ctx.now())},
@@ -121,7 +121,7 @@ Result<int> run_export(Context& ctx, const std::string& name, bool chain, const 
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto a, st->authority_by_name(name));
   if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
-  ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+  ca::Authority authority = ctx.authority(*st, nullptr);
   PKI_ASSIGN(auto certs, authority.chain(*a));
   if (!chain) certs.resize(1);
   std::string pem;
@@ -151,10 +151,10 @@ void register_ca(CLI::App& app, Context& ctx) {
       ->required();
   c->add_option("--key-type", create->key_type,
                 "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
-  c->add_option("--days", create->days, "validity in days (root 3650, intermediate 1825)");
+  c->add_option("--days", create->days, "validity in days (root 3650, intermediate 1825)")->check(decimal());
   c->add_option("--parent", create->parent, "the CA that signs this one");
   c->add_option("--path-len", create->path_len,
-                "how many CAs may follow this one (basicConstraints pathLen)");
+                "how many CAs may follow this one (basicConstraints pathLen)")->check(decimal());
   c->add_option("--permit-dns", create->permit_dns, "name constraint: permit this DNS subtree (repeatable)");
   c->add_option("--exclude-dns", create->exclude_dns,
                 "name constraint: exclude this DNS subtree (repeatable)");

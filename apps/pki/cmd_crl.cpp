@@ -34,7 +34,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_TRY(ctx.check_outputs({&o.out, &o.der_out}));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
-  ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
+  ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity));
   const std::string pem = to_pem("X509 CRL", rec.der);
   const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
@@ -82,7 +82,7 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
                 "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
   PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+  ca::Authority authority = ctx.authority(*st, nullptr);
   PKI_ASSIGN(auto report, authority.check_crl(o.ca, *crl, window));
   nlohmann::json items = nlohmann::json::array();
   std::string text;

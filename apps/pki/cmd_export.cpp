@@ -31,7 +31,7 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   std::vector<cert::CertificatePtr> chain;
   if (o.chain) {
     PKI_ASSIGN(auto issuer, st->authority_by_id(rec.issuer_id));
-    ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+    ca::Authority authority = ctx.authority(*st, nullptr);
     PKI_ASSIGN(chain, authority.chain(*issuer));
     // A self-signed root's own record: its chain is itself.
     if (!chain.empty() && chain.front()->fingerprint() == rec.fingerprint) chain.erase(chain.begin());

@@ -49,7 +49,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
 
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
-  ca::Authority authority(*st, ctx.clock(), pass, Context::actor());
+  ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(const ca::Issued result, authority.issue(req));
   const store::CertificateRecord* issued = &result.certificate;
   const std::string pem = to_pem("CERTIFICATE", issued->der);
@@ -103,7 +103,7 @@ void register_issue(CLI::App& app, Context& ctx) {
                   "with --key-out: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
   cmd->add_option("--cn", o->cn, "subject CN (also added as a SAN)");
   cmd->add_option("--san", o->sans, "DNS:name, IP:address, EMAIL:mailbox or URI:uri (repeatable)");
-  cmd->add_option("--days", o->days, "validity in days (server 90, client 365)");
+  cmd->add_option("--days", o->days, "validity in days (server 90, client 365)")->check(decimal());
   cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");
   cmd->add_option("--chain-out", o->chain_out, "write the issuing CAs, up to but not including the root");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_issue(ctx, *o); }; });

@@ -30,7 +30,7 @@ Result<int> run_revoke(Context& ctx, const RevokeOptions& o) {
     req.fingerprint = sha256_hex(der_of(*certs.front()));
   }
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
-  ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+  ca::Authority authority = ctx.authority(*st, nullptr);
   PKI_ASSIGN(auto r, authority.revoke(req));
   std::string what;
   switch (r.action) {

@@ -52,7 +52,7 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
   if (trust_ca.empty() && !crl_from_store) return {};
   const bool add_store_cas = store_intermediates && !trust_ca.empty();
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  ca::Authority authority(*st, ctx.clock(), nullptr, Context::actor());
+  ca::Authority authority = ctx.authority(*st, nullptr);
   for (const auto& name : trust_ca) {
     PKI_ASSIGN(auto a, st->authority_by_name(name));
     if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
@@ -148,7 +148,7 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("--purpose", o->purpose, "server, client or any (default)");
   cmd->add_option("--at", o->at, "verify at this time (RFC 3339; default now)");
   cmd->add_option("--max-depth", o->max_depth,
-                  "at most this many intermediates, self-issued ones not counted (default 10)");
+                  "at most this many intermediates, self-issued ones not counted (default 10)")->check(decimal());
   cmd->add_option("--policy", o->policies,
                   "an acceptable certificate policy OID (repeatable; default anyPolicy)");
   cmd->add_flag("--explicit-policy", o->explicit_policy,

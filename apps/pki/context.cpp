@@ -102,11 +102,32 @@ std::string Context::actor() {
 
 void Context::emit(const nlohmann::json& doc, const std::string& text) const {
   if (json) {
-    std::cout << doc.dump(2) << "\n";
+    nlohmann::json out = doc;
+    if (out.is_object()) out["warnings"] = warnings;
+    std::cout << out.dump(2) << "\n";
   } else {
     std::cout << text;
     if (!text.empty() && text.back() != '\n') std::cout << "\n";
   }
+}
+
+CLI::Validator decimal() {
+  return CLI::Validator(
+      [](std::string& v) -> std::string {
+        const std::size_t start = !v.empty() && v[0] == '-' ? 1 : 0;
+        if (v.size() == start || v.size() > start + 9 || v.find_first_not_of("0123456789", start) != std::string::npos)
+          return "'" + v + "' is not a whole number in decimal";
+        return {};
+      },
+      "DECIMAL");
+}
+
+void refuse_empty_values(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options())
+    if (opt->get_type_size() != 0)
+      opt->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("an empty value") : std::string(); },
+                                "", "non-empty"));
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_empty_values(*sub);
 }
 
 }  // namespace pki::app

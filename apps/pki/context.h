@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "pki/ca/authority.h"
 #include "pki/core/bytes.h"
 #include "pki/core/clock.h"
 #include "pki/core/error.h"
@@ -46,8 +47,17 @@ class Context {
   Result<void> check_outputs(std::initializer_list<const std::string*> paths) const;
   // The OS user, for the audit log.
   static std::string actor();
+  // The CA side on the open store, its warnings collected here.
+  ca::Authority authority(store::Store& store, const Secret* passphrase) {
+    return ca::Authority(store, clock(), passphrase, actor(), &warnings);
+  }
 
-  // Prints `doc` as the one JSON document, or `text` for people.
+  // What the user should know of this run; emit() and the error report show them: one
+  // "pki: warning: ..." line each on stderr after a success, and a "warnings" array in every JSON
+  // document.
+  Warnings warnings;
+
+  // Prints `doc` as the one JSON document (with the warnings), or `text` for people.
   void emit(const nlohmann::json& doc, const std::string& text) const;
 
  private:
@@ -56,6 +66,12 @@ class Context {
   std::optional<Secret> passphrase_;
   bool passphrase_read_ = false;
 };
+
+// A whole number in decimal, as people write it: "90" or "-1", never "0x5a", "1e2" or "".
+CLI::Validator decimal();
+// Every option that takes a value refuses an empty one: a script passing an empty variable gets
+// an error (exit 2), never a default or a skipped check.
+void refuse_empty_values(CLI::App& app);
 
 // One register function per verb (cmd_<verb>.cpp).
 void register_init(CLI::App& app, Context& ctx);

@@ -74,7 +74,7 @@ int report(const pki::app::Context& ctx, const pki::Error& e) {
   std::cerr << "\n";
   if (ctx.json)
     std::cout << nlohmann::json{{"error",
-                                 {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}}}
+                                 {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}}, {"warnings", ctx.warnings}}
                      .dump(2)
               << "\n";
   return static_cast<int>(e.code);
@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   pki::app::register_export(app, ctx);
   pki::app::register_verify(app, ctx);
   pki::app::register_probe(app, ctx);
+  pki::app::refuse_empty_values(app);
 
   try {
     app.parse(argc, argv);
@@ -124,6 +125,8 @@ int main(int argc, char** argv) {
       return report(ctx, pki::Error{pki::ErrorCode::kBadInput, "no verb given (see pki --help)", {}});
     auto result = ctx.action();
     if (!result) return report(ctx, result.error());
+    std::cout.flush();
+    for (const auto& w : ctx.warnings) std::cerr << "pki: warning: " << one_line(w) << "\n";
     return *result;
   } catch (const std::exception& e) {
     return report(ctx, pki::Error{pki::ErrorCode::kInternal, std::string("internal error: ") + e.what(), {}});

@@ -151,8 +151,14 @@ Result<std::string> normalize_serial(std::string_view text) {
   return cert::serial_to_hex(*bytes);
 }
 
-Authority::Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor)
-    : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)) {}
+Authority::Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor,
+                     Warnings* warnings)
+    : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)), warnings_(warnings) {}
+
+void Authority::warn(std::string message) {
+  if (warnings_ && std::find(warnings_->begin(), warnings_->end(), message) == warnings_->end())
+    warnings_->push_back(std::move(message));
+}
 
 Result<void> Authority::audit(std::string verb, std::optional<std::string> authority,
                               std::optional<std::string> serial, std::string detail_json) {
@@ -195,11 +201,27 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
   PKI_ASSIGN(issuer.chain, chain(issuer.record));
   issuer.certificate = issuer.chain.front();
   PKI_ASSIGN(auto key_rec, store_.key(issuer.record.key_id));
+  // A damaged key is told apart from a wrong passphrase by the checksum taken when it was stored.
+  const bool intact = key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
+  if (key_rec.pkcs8_sha256 && !intact)
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "the stored key of CA '" + issuer.record.name +
+                    "' is damaged: it no longer matches the checksum taken when it was stored");
   auto key = keys::from_pkcs8_pem(key_rec.pkcs8_pem, passphrase_);
   if (!key) {
-    key.error().message = "CA '" + issuer.record.name + "': " + key.error().message;
-    return tl::unexpected(key.error());
+    Error e = key.error();
+    if (e.field != Field::kPassphrase) {
+      e.code = ErrorCode::kStore;  // the passphrase is not the problem: the stored key is
+      e.field = Field::kDatabase;
+      e.message = "the stored key of CA '" + issuer.record.name + "' is damaged: " + e.message;
+    } else {
+      e.message = "CA '" + issuer.record.name + "': " + e.message +
+                  (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
+    }
+    return tl::unexpected(std::move(e));
   }
+  if (!key_rec.encrypted)
+    warn("the key of CA '" + issuer.record.name + "' is stored unencrypted: whoever can read the database can sign as this CA");
   // The key row records its public key's hash when the CA is created; comparing it with the
   // certificate's costs no key encoding (which OpenSSL 3 makes dear).
   if (key_rec.spki_sha256 != sha256_hex(issuer.certificate->spki_der()))
@@ -362,6 +384,8 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
       {"subject", crec.subject}, {"key_type", crec.key_type}, {"not_after", when(crec.not_after)}};
   if (parent) detail["parent"] = parent->record.name;
   if (path_len) detail["path_len"] = *path_len;
+  if (!passphrase_)
+    warn("the key of CA '" + arec.name + "' is stored unencrypted: whoever can read the database can sign as this CA");
   PKI_TRY(audit("ca-create", arec.name, crec.serial,
                 detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_TRY(tx.commit());
@@ -691,6 +715,13 @@ Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono
     return fail(ErrorCode::kBadInput, Field::kCrlValidity,
                 "the CRL validity (nextUpdate after thisUpdate) must be positive");
   PKI_ASSIGN(const Issuer issuer, load_issuer(ca));
+  const TimePoint now = clock_.now();
+  if (now > issuer.certificate->not_after())
+    warn("CA '" + issuer.record.name + "' expired on " + when(issuer.certificate->not_after()) +
+         ": verifiers refuse a CRL signed by an expired CA, so the certificates it covers have no revocation status");
+  else if (now < issuer.certificate->not_before())
+    warn("CA '" + issuer.record.name + "' is not valid until " + when(issuer.certificate->not_before()) +
+         ": verifiers refuse the CRL it signs until then");
   const crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
                                 actor_};
   return crl::publish(store_, clock_, req);

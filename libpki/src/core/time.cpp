@@ -32,7 +32,9 @@ Result<TimePoint> parse_rfc3339(std::string_view text) {
     return bad();
   std::size_t pos = 10;
   seconds offset{0};
-  if (pos < text.size()) {
+  // RFC 3339 5.6 date-time: a date alone is not a time (whose midnight, in which zone?).
+  if (pos >= text.size()) return bad();
+  {
     if (text[pos] != 'T' && text[pos] != 't' && text[pos] != ' ') return bad();
     if (!digits(text, pos + 1, 2, h) || text.size() < pos + 9 || text[pos + 3] != ':' ||
         !digits(text, pos + 4, 2, mi) || text[pos + 6] != ':' || !digits(text, pos + 7, 2, s))

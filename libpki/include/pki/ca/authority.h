@@ -114,8 +114,10 @@ Result<std::string> normalize_serial(std::string_view text);
 class Authority {
  public:
   // `actor` is recorded in the audit log (the OS user); `passphrase` decrypts CA keys and encrypts
-  // new ones (may be null: keys are then stored unencrypted).
-  Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor);
+  // new ones (may be null: keys are then stored unencrypted); `warnings`, when given, collects what
+  // a user should know of each operation (each line once).
+  Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor,
+            Warnings* warnings = nullptr);
 
   Result<CaCreated> create_ca(const CreateCaRequest& request);
   Result<Issuer> load_issuer(std::string_view name);
@@ -155,10 +157,13 @@ class Authority {
   Result<void> audit(std::string verb, std::optional<std::string> authority,
                      std::optional<std::string> serial, std::string detail_json);
 
+  void warn(std::string message);
+
   store::Store& store_;
   const Clock& clock_;
   const Secret* passphrase_;
   std::string actor_;
+  Warnings* warnings_;
 };
 
 }  // namespace pki::ca

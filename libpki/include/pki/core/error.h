@@ -9,6 +9,7 @@
 #include <string_view>
 #include <tl/expected.hpp>
 #include <utility>
+#include <vector>
 
 namespace pki {
 
@@ -50,6 +51,10 @@ struct Error {
 
 template <class T>
 using Result = tl::expected<T, Error>;
+
+// Conditions that do not stop an operation but that its user should know (an unencrypted CA key,
+// a CRL signed by an expired CA): the library adds one line each, the front end shows them.
+using Warnings = std::vector<std::string>;
 
 inline tl::unexpected<Error> fail(ErrorCode code, std::string message, std::string detail = {}) {
   return tl::unexpected<Error>(Error{code, std::move(message), std::move(detail)});

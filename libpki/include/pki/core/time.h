@@ -12,8 +12,8 @@
 
 namespace pki {
 
-// "2026-11-29T12:00:00Z", "2026-11-29T13:00:00+01:00", fractions of a second are truncated;
-// a bare date "2026-11-29" means midnight UTC.
+// "2026-11-29T12:00:00Z", "2026-11-29T13:00:00+01:00", fractions of a second are truncated. A
+// date alone ("2026-11-29") is refused: RFC 3339 5.6 date-time has a time and an offset.
 Result<TimePoint> parse_rfc3339(std::string_view text);
 // Always UTC with a Z: "2026-11-29T12:00:00Z" (sorts as text; the store keeps times this way).
 std::string format_rfc3339(TimePoint t);

@@ -634,28 +634,47 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
       return fail(not_ours, Field::kDatabase,
                   "'" + path + "' is not a pki database (" + in.what + "): refusing to touch it");
   }
+  // SQLite keeps the -wal and -shm files beside the store and never follows a link to them; one
+  // that is a link or anything but a regular file was not made by SQLite: say so.
+  if (mode != OpenMode::kRead)
+    for (const std::string side : {path + "-wal", path + "-shm"}) {
+      struct stat st {};
+      if (::lstat(side.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        return fail(ErrorCode::kStore, Field::kDatabase,
+                    "cannot change the database '" + path + "': '" + side + "' is " +
+                        (S_ISLNK(st.st_mode) ? "a symbolic link" : "not a regular file") +
+                        ", not a file SQLite made: remove it");
+    }
   // Known to be ours: its files tightened to 0600 now, before SQLite opens them (SQLite makes new
   // -wal and -shm files with the main file's mode). Not after: closing any descriptor of a file
   // drops every POSIX lock this process holds on it, SQLite's included.
   sqlite_file::tighten_modes(path);
   PKI_ASSIGN(SqlDb db, connect(path, mode, in));
   // SQLite's own view, which the -wal file may have moved on from the file header: still ours?
+  std::int32_t id = 0;
+  int version = 0;
   {
     PKI_ASSIGN(SqlStatement st, db.prepare("SELECT (SELECT application_id FROM pragma_application_id), "
                                            "(SELECT user_version FROM pragma_user_version)"));
     PKI_TRY(st.step());
-    const auto id = static_cast<std::int32_t>(st.column_int(0));
-    const int version = static_cast<int>(st.column_int(1));
-    if (id != sqlite_file::kApplicationId && !(id == 0 && in.kind != Kind::kPki))
-      return fail(not_ours, Field::kDatabase, "'" + path + "' is not a pki database: refusing to touch it");
-    if (version > schema_version())
-      return fail(ErrorCode::kStore, "the database has schema version " + std::to_string(version) +
-                                         ", newer than this pki knows (" + std::to_string(schema_version()) +
-                                         "): upgrade pki");
-    if (mode == OpenMode::kRead && version < schema_version())
-      return fail(ErrorCode::kStore, Field::kDatabase,
-                  "the database '" + path + "' has schema version " + std::to_string(version) +
-                      " and must be migrated before it can be read: run `pki init` as a user who may write it");
+    id = static_cast<std::int32_t>(st.column_int(0));
+    version = static_cast<int>(st.column_int(1));
+  }
+  if (id != sqlite_file::kApplicationId && !(id == 0 && in.kind != Kind::kPki))
+    return fail(not_ours, Field::kDatabase, "'" + path + "' is not a pki database: refusing to touch it");
+  if (version > schema_version())
+    return fail(ErrorCode::kStore, "the database has schema version " + std::to_string(version) +
+                                       ", newer than this pki knows (" + std::to_string(schema_version()) +
+                                       "): upgrade pki");
+  if (mode == OpenMode::kRead && version < schema_version()) {
+    // An older store is migrated first, when this user may write it.
+    db = SqlDb();
+    auto migrated = open_sqlite(path, OpenMode::kWrite);
+    if (migrated) return migrated;
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "the database '" + path + "' has schema version " + std::to_string(version) +
+                    " and must be migrated before it can be read, which this user cannot do: " +
+                    migrated.error().message);
   }
   if (mode != OpenMode::kRead) {
     // synchronous=FULL makes each commit durable (DESIGN.md); WAL lets readers run beside one writer.
