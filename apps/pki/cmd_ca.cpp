@@ -153,8 +153,8 @@ void register_ca(CLI::App& app, Context& ctx) {
                 "ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
   c->add_option("--days", create->days, "validity in days (root 3650, intermediate 1825)")->check(decimal());
   c->add_option("--parent", create->parent, "the CA that signs this one");
-  c->add_option("--path-len", create->path_len,
-                "how many CAs may follow this one (basicConstraints pathLen)")->check(decimal());
+  c->add_option("--path-len", create->path_len, "how many CAs may follow this one (basicConstraints pathLen)")
+      ->check(decimal());
   c->add_option("--permit-dns", create->permit_dns, "name constraint: permit this DNS subtree (repeatable)");
   c->add_option("--exclude-dns", create->exclude_dns,
                 "name constraint: exclude this DNS subtree (repeatable)");

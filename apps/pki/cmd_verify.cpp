@@ -148,7 +148,8 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("--purpose", o->purpose, "server, client or any (default)");
   cmd->add_option("--at", o->at, "verify at this time (RFC 3339; default now)");
   cmd->add_option("--max-depth", o->max_depth,
-                  "at most this many intermediates, self-issued ones not counted (default 10)")->check(decimal());
+                  "at most this many intermediates, self-issued ones not counted (default 10)")
+      ->check(decimal());
   cmd->add_option("--policy", o->policies,
                   "an acceptable certificate policy OID (repeatable; default anyPolicy)");
   cmd->add_flag("--explicit-policy", o->explicit_policy,

@@ -115,7 +115,8 @@ CLI::Validator decimal() {
   return CLI::Validator(
       [](std::string& v) -> std::string {
         const std::size_t start = !v.empty() && v[0] == '-' ? 1 : 0;
-        if (v.size() == start || v.size() > start + 9 || v.find_first_not_of("0123456789", start) != std::string::npos)
+        if (v.size() == start || v.size() > start + 9 ||
+            v.find_first_not_of("0123456789", start) != std::string::npos)
           return "'" + v + "' is not a whole number in decimal";
         return {};
       },
@@ -125,8 +126,9 @@ CLI::Validator decimal() {
 void refuse_empty_values(CLI::App& app) {
   for (CLI::Option* opt : app.get_options())
     if (opt->get_type_size() != 0)
-      opt->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("an empty value") : std::string(); },
-                                "", "non-empty"));
+      opt->check(CLI::Validator(
+          [](std::string& v) { return v.empty() ? std::string("an empty value") : std::string(); }, "",
+          "non-empty"));
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_empty_values(*sub);
 }
 

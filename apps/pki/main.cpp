@@ -74,7 +74,8 @@ int report(const pki::app::Context& ctx, const pki::Error& e) {
   std::cerr << "\n";
   if (ctx.json)
     std::cout << nlohmann::json{{"error",
-                                 {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}}, {"warnings", ctx.warnings}}
+                                 {{"code", static_cast<int>(e.code)}, {"message", e.message + hint(e)}}},
+                                {"warnings", ctx.warnings}}
                      .dump(2)
               << "\n";
   return static_cast<int>(e.code);

@@ -202,7 +202,8 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
   issuer.certificate = issuer.chain.front();
   PKI_ASSIGN(auto key_rec, store_.key(issuer.record.key_id));
   // A damaged key is told apart from a wrong passphrase by the checksum taken when it was stored.
-  const bool intact = key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
+  const bool intact =
+      key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
   if (key_rec.pkcs8_sha256 && !intact)
     return fail(ErrorCode::kStore, Field::kDatabase,
                 "the stored key of CA '" + issuer.record.name +
@@ -215,13 +216,15 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
       e.field = Field::kDatabase;
       e.message = "the stored key of CA '" + issuer.record.name + "' is damaged: " + e.message;
     } else {
-      e.message = "CA '" + issuer.record.name + "': " + e.message +
-                  (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
+      e.message =
+          "CA '" + issuer.record.name + "': " + e.message +
+          (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
     }
     return tl::unexpected(std::move(e));
   }
   if (!key_rec.encrypted)
-    warn("the key of CA '" + issuer.record.name + "' is stored unencrypted: whoever can read the database can sign as this CA");
+    warn("the key of CA '" + issuer.record.name +
+         "' is stored unencrypted: whoever can read the database can sign as this CA");
   // The key row records its public key's hash when the CA is created; comparing it with the
   // certificate's costs no key encoding (which OpenSSL 3 makes dear).
   if (key_rec.spki_sha256 != sha256_hex(issuer.certificate->spki_der()))
@@ -385,7 +388,8 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   if (parent) detail["parent"] = parent->record.name;
   if (path_len) detail["path_len"] = *path_len;
   if (!passphrase_)
-    warn("the key of CA '" + arec.name + "' is stored unencrypted: whoever can read the database can sign as this CA");
+    warn("the key of CA '" + arec.name +
+         "' is stored unencrypted: whoever can read the database can sign as this CA");
   PKI_TRY(audit("ca-create", arec.name, crec.serial,
                 detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_TRY(tx.commit());
@@ -718,7 +722,8 @@ Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono
   const TimePoint now = clock_.now();
   if (now > issuer.certificate->not_after())
     warn("CA '" + issuer.record.name + "' expired on " + when(issuer.certificate->not_after()) +
-         ": verifiers refuse a CRL signed by an expired CA, so the certificates it covers have no revocation status");
+         ": verifiers refuse a CRL signed by an expired CA, so the certificates it covers have no revocation "
+         "status");
   else if (now < issuer.certificate->not_before())
     warn("CA '" + issuer.record.name + "' is not valid until " + when(issuer.certificate->not_before()) +
          ": verifiers refuse the CRL it signs until then");

@@ -141,8 +141,8 @@ void sync_directory(const std::string& path) {
 // A new file at `path`, never over anything: written unnamed (O_TMPFILE), synced, then linked
 // into place. nullopt when the file system has no O_TMPFILE (the caller writes a named temporary
 // file instead).
-std::optional<Result<void>> write_new_unnamed(const std::string& path, const std::string& shown, std::string_view data,
-                                              mode_t mode) {
+std::optional<Result<void>> write_new_unnamed(const std::string& path, const std::string& shown,
+                                              std::string_view data, mode_t mode) {
   const int fd = ::open(dir_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
@@ -180,7 +180,8 @@ Result<void> check_protected_links(const std::string& path) {
     std::size_t start = 0;
     for (;;) {
       const std::size_t slash = p.find('/', start);
-      const std::string part = p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+      const std::string part =
+          p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
       if (!part.empty() && part != ".") parts.push_back(part);
       if (slash == std::string::npos) break;
       start = slash + 1;
@@ -211,15 +212,16 @@ Result<void> check_protected_links(const std::string& path) {
       dir = at;
       continue;
     }
-    if (++links > 40) return fail(ErrorCode::kBadInput, "cannot resolve '" + path + "': too many symbolic links");
+    if (++links > 40)
+      return fail(ErrorCode::kBadInput, "cannot resolve '" + path + "': too many symbolic links");
     const std::string parent = dir.empty() ? "/" : dir;
     struct stat d {};
     if (::stat(parent.c_str(), &d) == 0 && (d.st_mode & S_ISVTX) && (d.st_mode & S_IWOTH) &&
         st.st_uid != ::geteuid() && st.st_uid != d.st_uid)
-      return fail(ErrorCode::kBadInput, "refusing to follow the symbolic link '" + at +
-                                            "': it belongs to another user (uid " + std::to_string(st.st_uid) +
-                                            ") in the sticky, world-writable directory '" + parent +
-                                            "' (the rule of fs.protected_symlinks)");
+      return fail(ErrorCode::kBadInput,
+                  "refusing to follow the symbolic link '" + at + "': it belongs to another user (uid " +
+                      std::to_string(st.st_uid) + ") in the sticky, world-writable directory '" + parent +
+                      "' (the rule of fs.protected_symlinks)");
     char target[PATH_MAX];
     const ssize_t n = ::readlink(at.c_str(), target, sizeof target - 1);
     if (n < 0) return {};

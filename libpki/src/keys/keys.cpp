@@ -165,7 +165,8 @@ Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* pas
     PKI_ASSIGN(auto blocks, pem_blocks(pem, "ENCRYPTED PRIVATE KEY"));
     const unsigned char* p = blocks.front().data();
     OsslPtr<X509_SIG> sig(d2i_X509_SIG(nullptr, &p, static_cast<long>(blocks.front().size())));
-    if (!sig) return fail_openssl(ErrorCode::kBadInput, "the encrypted private key is damaged: it is not valid DER");
+    if (!sig)
+      return fail_openssl(ErrorCode::kBadInput, "the encrypted private key is damaged: it is not valid DER");
     const std::string& pass = passphrase->reveal();
     OsslPtr<PKCS8_PRIV_KEY_INFO> p8(PKCS8_decrypt(sig.get(), pass.data(), static_cast<int>(pass.size())));
     if (!p8) {
@@ -173,7 +174,8 @@ Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* pas
       return fail(ErrorCode::kBadInput, Field::kPassphrase, "wrong passphrase: the key cannot be decrypted");
     }
     OsslPtr<EVP_PKEY> key(EVP_PKCS82PKEY(p8.get()));
-    if (!key) return fail_openssl(ErrorCode::kBadInput, "the private key is damaged: it decrypts to no valid key");
+    if (!key)
+      return fail_openssl(ErrorCode::kBadInput, "the private key is damaged: it decrypts to no valid key");
     return key;
   }
   PKI_ASSIGN(auto blocks, pem_blocks(pem, "PRIVATE KEY"));

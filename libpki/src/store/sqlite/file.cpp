@@ -17,7 +17,7 @@ namespace {
 
 // The SQLite file header (https://www.sqlite.org/fileformat2.html#the_database_header).
 constexpr std::size_t kHeaderSize = 100;
-constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with its NUL
+constexpr char kMagic[] = "SQLite format 3";     // 16 bytes with its NUL
 constexpr std::size_t kWriteVersionOffset = 18;  // 2: WAL
 constexpr std::size_t kUserVersionOffset = 60;
 constexpr std::size_t kApplicationIdOffset = 68;
@@ -50,15 +50,17 @@ Result<std::set<std::string>> table_names(const std::string& path) {
   std::unique_ptr<sqlite3, int (*)(sqlite3*)> db(raw, sqlite3_close_v2);
   if (rc != SQLITE_OK) return fail(ErrorCode::kStore, "cannot read '" + path + "': " + sqlite3_errstr(rc));
   sqlite3_stmt* st = nullptr;
-  if (sqlite3_prepare_v2(raw, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'", -1,
-                         &st, nullptr) != SQLITE_OK)
+  if (sqlite3_prepare_v2(raw,
+                         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+                         -1, &st, nullptr) != SQLITE_OK)
     return fail(ErrorCode::kStore, "cannot read '" + path + "': " + sqlite3_errmsg(raw));
   std::set<std::string> out;
   int step = SQLITE_ROW;
   while ((step = sqlite3_step(st)) == SQLITE_ROW)
     out.insert(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
   sqlite3_finalize(st);
-  if (step != SQLITE_DONE) return fail(ErrorCode::kStore, "cannot read '" + path + "': " + sqlite3_errmsg(raw));
+  if (step != SQLITE_DONE)
+    return fail(ErrorCode::kStore, "cannot read '" + path + "': " + sqlite3_errmsg(raw));
   return out;
 }
 
@@ -85,7 +87,8 @@ Result<Inspection> inspect(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) {
     if (errno == ENOENT) return out;
-    return fail(ErrorCode::kStore, Field::kDatabase, "cannot open the database '" + path + "': " + std::strerror(errno));
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot open the database '" + path + "': " + std::strerror(errno));
   }
   if (!S_ISREG(st.st_mode)) {
     out.kind = Kind::kNotRegular;
@@ -98,7 +101,9 @@ Result<Inspection> inspect(const std::string& path) {
     return out;
   }
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return fail(ErrorCode::kStore, Field::kDatabase, "cannot read the database '" + path + "': " + std::strerror(errno));
+  if (fd < 0)
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot read the database '" + path + "': " + std::strerror(errno));
   unsigned char header[kHeaderSize] = {};
   const ssize_t n = ::pread(fd, header, sizeof header, 0);
   struct stat opened {};

@@ -1,6 +1,7 @@
 #include "pki/store/sqlite_store.h"
 
 #include <fcntl.h>
+#include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cstring>
 #include <map>
 #include <nlohmann/json.hpp>
-
-#include <openssl/rand.h>
 
 #include "file.h"
 #include "pki/core/io.h"
@@ -191,9 +190,10 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> insert_key(const KeyRecord& k) override {
-    PKI_ASSIGN(SqlStatement & s,
-               stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at, pkcs8_sha256) "
-                    "VALUES (?, ?, ?, ?, ?, ?)"));
+    PKI_ASSIGN(
+        SqlStatement & s,
+        stmt("INSERT INTO keys (key_type, pkcs8_pem, encrypted, spki_sha256, created_at, pkcs8_sha256) "
+             "VALUES (?, ?, ?, ?, ?, ?)"));
     s.bind(1, k.key_type)
         .bind(2, k.pkcs8_pem)
         .bind(3, std::int64_t{k.encrypted})
@@ -212,7 +212,8 @@ class SqliteStore final : public Store {
     s.bind(1, id);
     PKI_ASSIGN(auto k, one<KeyRecord>(s, [](const SqlStatement& st) {
                  Row r(st);
-                 KeyRecord k{r.integer(0), r.text(1), r.text(2), r.integer(3) != 0, r.text(4), r.time(5), r.optional_text(6)};
+                 KeyRecord k{r.integer(0), r.text(1), r.text(2),         r.integer(3) != 0,
+                             r.text(4),    r.time(5), r.optional_text(6)};
                  return r.done(std::move(k));
                }));
     if (!k) return fail(ErrorCode::kStore, "key " + std::to_string(id) + " is missing");
@@ -529,11 +530,13 @@ void configure(sqlite3* raw) {
 // one new file all succeed: one links its store, the others find it there.
 Result<void> create_store(const std::string& path) {
   std::uint8_t rnd[8];
-  if (RAND_bytes(rnd, sizeof rnd) != 1) return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
+  if (RAND_bytes(rnd, sizeof rnd) != 1)
+    return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
   const std::string tmp = path + ".init-" + to_hex(rnd);
   const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0)
-    return fail(ErrorCode::kStore, Field::kDatabase, "cannot create the database '" + path + "': " + std::strerror(errno));
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot create the database '" + path + "': " + std::strerror(errno));
   ::close(fd);
   auto cleanup = [&] {
     for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
@@ -542,7 +545,8 @@ Result<void> create_store(const std::string& path) {
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     SqlDb db(raw);
-    if (rc != SQLITE_OK) return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + sqlite3_errstr(rc));
+    if (rc != SQLITE_OK)
+      return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + sqlite3_errstr(rc));
     configure(raw);
     PKI_TRY(db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
     SqliteStore store(std::move(db));
@@ -590,7 +594,9 @@ Result<SqlDb> connect(const std::string& path, OpenMode mode, const Inspection& 
   const int code = sqlite3_extended_errcode(db.get());
   const bool side_files = (code & 0xff) == SQLITE_CANTOPEN || code == SQLITE_READONLY_CANTINIT ||
                           code == SQLITE_READONLY_RECOVERY || code == SQLITE_READONLY_DIRECTORY;
-  if (!side_files) return fail(ErrorCode::kStore, Field::kDatabase, "cannot read the database '" + path + "': " + db.last_error());
+  if (!side_files)
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "cannot read the database '" + path + "': " + db.last_error());
   if (!read_only)
     return fail(ErrorCode::kStore, Field::kDatabase,
                 "cannot change the database '" + path + "': SQLite cannot make its -wal and -shm files in '" +
@@ -599,8 +605,9 @@ Result<SqlDb> connect(const std::string& path, OpenMode mode, const Inspection& 
   // committed change when the -wal file is empty (pki empties it at every close).
   if (!in.wal || !sqlite_file::wal_empty(path))
     return fail(ErrorCode::kStore, Field::kDatabase,
-                "cannot read the database '" + path + "': its -wal file holds changes that only a user who may write '" +
-                    dir_of(path) + "' can apply");
+                "cannot read the database '" + path +
+                    "': its -wal file holds changes that only a user who may write '" + dir_of(path) +
+                    "' can apply");
   PKI_ASSIGN(db, open(sqlite_file::uri(path, "mode=ro&immutable=1"), SQLITE_OPEN_READONLY | SQLITE_OPEN_URI));
   PKI_TRY(db.exec("SELECT count(*) FROM sqlite_master"));
   return db;
@@ -615,7 +622,8 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   const ErrorCode not_ours = mode == OpenMode::kCreate ? ErrorCode::kBadInput : ErrorCode::kNotFound;
   switch (in.kind) {
     case Kind::kMissing: {
-      if (mode != OpenMode::kCreate) return fail(ErrorCode::kNotFound, Field::kDatabase, "no database at '" + path + "'");
+      if (mode != OpenMode::kCreate)
+        return fail(ErrorCode::kNotFound, Field::kDatabase, "no database at '" + path + "'");
       PKI_TRY(create_store(path));
       PKI_ASSIGN(in, sqlite_file::inspect(path));  // made here, or by an init beside this one
       if (in.kind != Kind::kPki)
@@ -624,10 +632,12 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     }
     case Kind::kEmpty:
       if (mode != OpenMode::kCreate)
-        return fail(ErrorCode::kNotFound, Field::kDatabase, "'" + path + "' is not a pki database (" + in.what + ")");
+        return fail(ErrorCode::kNotFound, Field::kDatabase,
+                    "'" + path + "' is not a pki database (" + in.what + ")");
       break;  // `pki init` makes it one, in place
     case Kind::kPki:
-    case Kind::kLegacyPki: break;
+    case Kind::kLegacyPki:
+      break;
     case Kind::kNotRegular:
     case Kind::kNotSqlite:
     case Kind::kForeign:
