@@ -647,7 +647,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   // SQLite keeps the -wal and -shm files beside the store and never follows a link to them; one
   // that is a link or anything but a regular file was not made by SQLite: say so.
   if (mode != OpenMode::kRead)
-    for (const std::string side : {path + "-wal", path + "-shm"}) {
+    for (const std::string& side : {path + "-wal", path + "-shm"}) {
       struct stat st {};
       if (::lstat(side.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         return fail(ErrorCode::kStore, Field::kDatabase,
