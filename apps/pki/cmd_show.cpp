@@ -1,6 +1,7 @@
 // pki show: one certificate's details and history.
 #include "context.h"
 #include "lookup.h"
+#include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "render.h"
 
@@ -8,9 +9,40 @@ namespace pki::app {
 
 namespace {
 
-Result<int> run_show(Context& ctx, const std::string& serial, const std::string& ca) {
+struct ShowOptions {
+  std::string serial, ca, cert_file;
+};
+
+// The SHA-256 of the one certificate in `path` (PEM or DER), as the store keeps it.
+Result<std::string> fingerprint_of_file(const std::string& path) {
+  PKI_ASSIGN(const std::string data, read_input(path));
+  PKI_ASSIGN(auto certs, parse_certificates(data, "certificate '" + path + "'"));
+  if (certs.size() != 1) return fail(ErrorCode::kBadInput, "--cert must hold one certificate");
+  return sha256_hex(der_of(*certs.front()));
+}
+
+Result<store::CertificateRecord> find_by_fingerprint(store::Store& st, const std::string& fingerprint,
+                                                     const std::string& path, const std::string& ca) {
+  PKI_ASSIGN(auto found, st.certificate_by_fingerprint(fingerprint));
+  if (!found)
+    return fail(ErrorCode::kNotFound,
+                "'" + path + "' is not a certificate of this store (sha256 " + fingerprint + ")");
+  if (!ca.empty() && found->issuer_name != ca)
+    return fail(ErrorCode::kNotFound, "'" + path + "' was not issued by CA '" + ca + "'");
+  return std::move(*found);
+}
+
+Result<int> run_show(Context& ctx, const ShowOptions& o) {
+  if (o.serial.empty() == o.cert_file.empty())
+    return fail(ErrorCode::kBadInput, "give a SERIAL or --cert FILE, not both");
+  // The file is read before the store is opened: bad input is exit 2 wherever the store is.
+  std::string fingerprint;
+  if (!o.cert_file.empty()) {
+    PKI_ASSIGN(fingerprint, fingerprint_of_file(o.cert_file));
+  }
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  PKI_ASSIGN(auto rec, find_by_serial(*st, serial, ca));
+  PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
+                                           : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
   PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
   PKI_ASSIGN(auto events, st->audit_for(rec));
   nlohmann::json j = certificate_json(rec, ctx.now());
@@ -34,13 +66,12 @@ Result<int> run_show(Context& ctx, const std::string& serial, const std::string&
 }  // namespace
 
 void register_show(CLI::App& app, Context& ctx) {
-  auto serial = std::make_shared<std::string>();
-  auto ca = std::make_shared<std::string>();
+  auto o = std::make_shared<ShowOptions>();
   auto* cmd = app.add_subcommand("show", "show one certificate's details and history");
-  cmd->add_option("serial", *serial, "serial (hex)")->required();
-  cmd->add_option("--ca", *ca, "the issuing CA, when a serial is not unique");
-  cmd->callback(
-      [&ctx, serial, ca] { ctx.action = [&ctx, serial, ca] { return run_show(ctx, *serial, *ca); }; });
+  cmd->add_option("serial", o->serial, "serial (hex)");
+  cmd->add_option("--cert", o->cert_file, "the certificate file (PEM or DER) instead of a serial");
+  cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is not unique");
+  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_show(ctx, *o); }; });
 }
 
 }  // namespace pki::app

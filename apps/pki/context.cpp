@@ -104,7 +104,9 @@ void Context::emit(const nlohmann::json& doc, const std::string& text) const {
   if (json) {
     nlohmann::json out = doc;
     if (out.is_object()) out["warnings"] = warnings;
-    std::cout << out.dump(2) << "\n";
+    // Text taken from inputs (names in a certificate under inspection) need not be UTF-8: shown
+    // with U+FFFD rather than failing the whole document.
+    std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cout << text;
     if (!text.empty() && text.back() != '\n') std::cout << "\n";

@@ -84,5 +84,7 @@ void register_show(CLI::App& app, Context& ctx);
 void register_export(CLI::App& app, Context& ctx);
 void register_verify(CLI::App& app, Context& ctx);
 void register_probe(CLI::App& app, Context& ctx);
+void register_inspect(CLI::App& app, Context& ctx);
+void register_csr(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

@@ -64,6 +64,14 @@ std::string hint(const pki::Error& e) {
       return " (--key-out)";
     case Field::kCsr:
       return " (--csr)";
+    case Field::kSubject:
+      return " (--subject)";
+    case Field::kKey:
+      return " (--key)";
+    case Field::kKeyPassphrase:
+      return " (--key-passphrase-file)";
+    case Field::kPkcs12Passphrase:
+      return " (--p12-passphrase-file)";
   }
   return "";
 }
@@ -106,6 +114,8 @@ int main(int argc, char** argv) {
   pki::app::register_export(app, ctx);
   pki::app::register_verify(app, ctx);
   pki::app::register_probe(app, ctx);
+  pki::app::register_inspect(app, ctx);
+  pki::app::register_csr(app, ctx);
   pki::app::refuse_empty_values(app);
 
   try {

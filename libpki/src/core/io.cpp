@@ -27,6 +27,40 @@ Result<std::string> read_file(const std::string& path) {
   return ss.str();
 }
 
+Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max_size)
+      return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": larger than " +
+                                            std::to_string(max_size >> 20) + " MiB");
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
+Result<std::string> read_input(const std::string& path, std::size_t max_size) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ENOENT) return fail(ErrorCode::kBadInput, "cannot read '" + path + "': no such file");
+    return fail(ErrorCode::kBadInput, "cannot read '" + path + "': " + std::strerror(errno));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail(ErrorCode::kBadInput, "cannot read '" + path + "': it is a directory");
+  }
+  auto data = read_descriptor(fd, "'" + path + "'", max_size);
+  ::close(fd);
+  return data;
+}
+
 namespace {
 
 std::string dir_of(const std::string& path) {
@@ -358,6 +392,51 @@ Result<std::vector<Bytes>> pem_blocks(std::string_view text, std::string_view la
     }
     PKI_ASSIGN(Bytes der, base64_decode(body, label));
     out.push_back(std::move(der));
+    pos = stop + end.size();
+  }
+  return out;
+}
+
+Result<std::vector<PemBlock>> pem_all_blocks(std::string_view text) {
+  static constexpr std::string_view kBegin = "-----BEGIN ";
+  static constexpr std::string_view kDashes = "-----";
+  std::vector<PemBlock> out;
+  std::size_t pos = 0;
+  while ((pos = text.find(kBegin, pos)) != std::string_view::npos) {
+    const std::size_t label_start = pos + kBegin.size();
+    const std::size_t label_end = text.find(kDashes, label_start);
+    const std::size_t line_end = text.find('\n', label_start);
+    if (label_end == std::string_view::npos || (line_end != std::string_view::npos && label_end > line_end))
+      return fail(ErrorCode::kBadInput, "malformed PEM: a BEGIN line without its closing dashes");
+    PemBlock block;
+    block.label = std::string(text.substr(label_start, label_end - label_start));
+    const std::string end = "-----END " + block.label + "-----";
+    const std::size_t body_start = label_end + kDashes.size();
+    const std::size_t stop = text.find(end, body_start);
+    if (stop == std::string_view::npos)
+      return fail(ErrorCode::kBadInput,
+                  "malformed PEM: '-----BEGIN " + block.label + "-----' without '" + end + "' (truncated?)");
+    std::string_view body = text.substr(body_start, stop - body_start);
+    // A BEGIN inside the body: an earlier block lost its END line.
+    if (body.find(kBegin) != std::string_view::npos)
+      return fail(ErrorCode::kBadInput,
+                  "malformed PEM: '-----BEGIN " + block.label + "-----' without its END line (truncated?)");
+    // RFC 1421 headers (Proc-Type and the like) end at the first blank line.
+    if (body.find(':') != std::string_view::npos) {
+      std::size_t blank = body.find("\n\n");
+      std::size_t skip = 2;
+      if (const std::size_t crlf = body.find("\r\n\r\n"); crlf < blank) {
+        blank = crlf;
+        skip = 4;
+      }
+      if (blank == std::string_view::npos) return fail(ErrorCode::kBadInput, "malformed PEM: bad headers");
+      const std::size_t first = body.find_first_not_of("\r\n");
+      block.headers = std::string(body.substr(first, blank - first));
+      body = body.substr(blank + skip);
+    }
+    PKI_ASSIGN(block.der, base64_decode(body, block.label));
+    block.text = std::string(text.substr(pos, stop + end.size() - pos)) + "\n";
+    out.push_back(std::move(block));
     pos = stop + end.size();
   }
   return out;

@@ -199,3 +199,218 @@ Result<Bytes> spki_der(const EVP_PKEY& key) {
 }
 
 }  // namespace pki::keys
+
+namespace pki::keys {
+
+std::string_view to_string(KeyFormat format) {
+  switch (format) {
+    case KeyFormat::kPkcs8:
+      return "pkcs8";
+    case KeyFormat::kEncryptedPkcs8:
+      return "pkcs8-encrypted";
+    case KeyFormat::kSec1:
+      return "sec1";
+    case KeyFormat::kPkcs1:
+      return "pkcs1";
+    case KeyFormat::kSpki:
+      return "spki";
+    case KeyFormat::kPkcs1Public:
+      return "pkcs1-public";
+  }
+  return "unknown";
+}
+
+bool is_private(KeyFormat format) { return format != KeyFormat::kSpki && format != KeyFormat::kPkcs1Public; }
+
+std::optional<KeyFormat> key_format_of_label(std::string_view label) {
+  if (label == "PRIVATE KEY") return KeyFormat::kPkcs8;
+  if (label == "ENCRYPTED PRIVATE KEY") return KeyFormat::kEncryptedPkcs8;
+  if (label == "EC PRIVATE KEY") return KeyFormat::kSec1;
+  if (label == "RSA PRIVATE KEY") return KeyFormat::kPkcs1;
+  if (label == "PUBLIC KEY") return KeyFormat::kSpki;
+  if (label == "RSA PUBLIC KEY") return KeyFormat::kPkcs1Public;
+  return std::nullopt;
+}
+
+namespace {
+
+std::string object_name(const ASN1_OBJECT* obj) {
+  if (!obj) return "unknown";
+  const int nid = OBJ_obj2nid(obj);
+  if (nid != NID_undef) return OBJ_nid2sn(nid);
+  char buf[128];
+  return OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 ? buf : "unknown";
+}
+
+// How an EncryptedPrivateKeyInfo is protected: the scheme, and for PBES2 (RFC 8018 6.2) its key
+// derivation, PRF, iteration count and cipher. Never the salt or the ciphertext.
+std::string describe_encryption(const X509_SIG& sig) {
+  const X509_ALGOR* alg = nullptr;
+  X509_SIG_get0(&sig, &alg, nullptr);
+  if (!alg) return "unknown";
+  std::string out = object_name(alg->algorithm);
+  if (OBJ_obj2nid(alg->algorithm) != NID_pbes2 || !alg->parameter) return out;
+  std::unique_ptr<PBE2PARAM, decltype(&PBE2PARAM_free)> pbe2(
+      static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), alg->parameter)),
+      PBE2PARAM_free);
+  if (!pbe2 || !pbe2->keyfunc || !pbe2->encryption) return out;
+  out += ": " + object_name(pbe2->keyfunc->algorithm);
+  if (OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2 && pbe2->keyfunc->parameter) {
+    std::unique_ptr<PBKDF2PARAM, decltype(&PBKDF2PARAM_free)> kdf(
+        static_cast<PBKDF2PARAM*>(
+            ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)),
+        PBKDF2PARAM_free);
+    if (kdf) {
+      // RFC 8018 A.2: the PRF defaults to hmacWithSHA1.
+      out += "-" + (kdf->prf ? object_name(kdf->prf->algorithm) : std::string("hmacWithSHA1"));
+      std::int64_t iterations = 0;
+      if (kdf->iter && ASN1_INTEGER_get_int64(&iterations, kdf->iter) == 1)
+        out += ", " + std::to_string(iterations) + " iterations";
+    }
+  }
+  out += ", " + object_name(pbe2->encryption->algorithm);
+  drain_openssl_errors();
+  return out;
+}
+
+// Decodes DER with d2i, requiring every byte to be used.
+template <class T, class D2i>
+OsslPtr<T> whole(BytesView der, D2i d2i) {
+  const unsigned char* p = der.data();
+  OsslPtr<T> out(d2i(nullptr, &p, static_cast<long>(der.size())));
+  if (out && p != der.data() + der.size()) out.reset();
+  return out;
+}
+
+OsslPtr<EVP_PKEY> whole_typed(int type, BytesView der, bool private_key) {
+  const unsigned char* p = der.data();
+  OsslPtr<EVP_PKEY> out(private_key ? d2i_PrivateKey(type, nullptr, &p, static_cast<long>(der.size()))
+                                    : d2i_PublicKey(type, nullptr, &p, static_cast<long>(der.size())));
+  if (out && p != der.data() + der.size()) out.reset();
+  return out;
+}
+
+Result<OsslPtr<EVP_PKEY>> from_p8(const PKCS8_PRIV_KEY_INFO& p8) {
+  OsslPtr<EVP_PKEY> key(EVP_PKCS82PKEY(&p8));
+  if (!key) return fail_openssl(ErrorCode::kBadInput, "the private key is malformed or of an unknown type");
+  return key;
+}
+
+}  // namespace
+
+Result<DecodedKey> decode_key(KeyFormat format, BytesView der, const Secret* passphrase) {
+  DecodedKey out;
+  out.format = format;
+  const std::string what = "a " + std::string(to_string(format)) + " key";
+  auto malformed = [&] { return fail_openssl(ErrorCode::kBadInput, "malformed " + what); };
+  switch (format) {
+    case KeyFormat::kPkcs8: {
+      auto p8 = whole<PKCS8_PRIV_KEY_INFO>(der, d2i_PKCS8_PRIV_KEY_INFO);
+      if (!p8) return malformed();
+      PKI_ASSIGN(out.key, from_p8(*p8));
+      break;
+    }
+    case KeyFormat::kEncryptedPkcs8: {
+      auto sig = whole<X509_SIG>(der, d2i_X509_SIG);
+      if (!sig) return malformed();
+      out.encryption = describe_encryption(*sig);
+      if (!passphrase) break;
+      const std::string& pass = passphrase->reveal();
+      OsslPtr<PKCS8_PRIV_KEY_INFO> p8(PKCS8_decrypt(sig.get(), pass.data(), static_cast<int>(pass.size())));
+      if (!p8) {
+        drain_openssl_errors();
+        return fail(ErrorCode::kBadInput, Field::kKeyPassphrase,
+                    "wrong passphrase: the key cannot be decrypted");
+      }
+      PKI_ASSIGN(out.key, from_p8(*p8));
+      break;
+    }
+    case KeyFormat::kSec1:
+      out.key = whole_typed(EVP_PKEY_EC, der, true);
+      if (!out.key) return malformed();
+      break;
+    case KeyFormat::kPkcs1:
+      out.key = whole_typed(EVP_PKEY_RSA, der, true);
+      if (!out.key) return malformed();
+      break;
+    case KeyFormat::kSpki:
+      out.key = whole<EVP_PKEY>(der, d2i_PUBKEY);
+      if (!out.key) return malformed();
+      break;
+    case KeyFormat::kPkcs1Public:
+      out.key = whole_typed(EVP_PKEY_RSA, der, false);
+      if (!out.key) return malformed();
+      break;
+  }
+  drain_openssl_errors();
+  return out;
+}
+
+std::optional<KeyFormat> detect_key_format(BytesView der) {
+  for (KeyFormat f : {KeyFormat::kPkcs8, KeyFormat::kEncryptedPkcs8, KeyFormat::kSpki, KeyFormat::kPkcs1,
+                      KeyFormat::kSec1, KeyFormat::kPkcs1Public})
+    if (decode_key(f, der, nullptr)) return f;
+  drain_openssl_errors();
+  return std::nullopt;
+}
+
+Result<DecodedKey> decode_legacy_encrypted_pem(KeyFormat format, std::string_view block_text,
+                                               std::string_view headers, const Secret* passphrase) {
+  DecodedKey out;
+  out.format = format;
+  // RFC 1421 4.6.1.3: "DEK-Info: <cipher>,<IV>"; the cipher names the protection.
+  const std::size_t dek = headers.find("DEK-Info:");
+  if (dek != std::string_view::npos) {
+    std::string_view rest = headers.substr(dek + 9);
+    rest = rest.substr(0, rest.find_first_of(",\r\n"));
+    const std::size_t first = rest.find_first_not_of(' ');
+    out.encryption = "PEM encryption (RFC 1421), " +
+                     std::string(first == std::string_view::npos ? "unknown" : rest.substr(first));
+  } else {
+    out.encryption = "PEM encryption (RFC 1421)";
+  }
+  if (!passphrase) return out;
+  OsslPtr<BIO> bio(BIO_new_mem_buf(block_text.data(), static_cast<int>(block_text.size())));
+  if (!bio) return fail_openssl(ErrorCode::kInternal, "out of memory");
+  std::string pass = passphrase->reveal();  // PEM_read_bio_PrivateKey wants it NUL-terminated
+  out.key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, pass.data()));
+  OPENSSL_cleanse(pass.data(), pass.size());
+  if (!out.key) {
+    drain_openssl_errors();
+    return fail(ErrorCode::kBadInput, Field::kKeyPassphrase, "wrong passphrase: the key cannot be decrypted");
+  }
+  return out;
+}
+
+Result<OsslPtr<EVP_PKEY>> load_private_key(std::string_view data, const Secret* passphrase) {
+  std::optional<DecodedKey> found;
+  if (looks_like_der(data)) {
+    const BytesView der = as_bytes(data);
+    const auto format = detect_key_format(der);
+    if (!format || !is_private(*format))
+      return fail(ErrorCode::kBadInput, Field::kKey, "the key file holds no private key");
+    PKI_ASSIGN(found, decode_key(*format, der, passphrase));
+  } else {
+    PKI_ASSIGN(auto blocks, pem_all_blocks(data));
+    for (const PemBlock& b : blocks) {
+      const auto format = key_format_of_label(b.label);
+      if (!format || !is_private(*format)) continue;
+      if (b.headers.find("ENCRYPTED") != std::string::npos) {
+        PKI_ASSIGN(found, decode_legacy_encrypted_pem(*format, b.text, b.headers, passphrase));
+      } else {
+        PKI_ASSIGN(found, decode_key(*format, b.der, passphrase));
+      }
+      break;
+    }
+    if (!found)
+      return fail(ErrorCode::kBadInput, Field::kKey,
+                  "the key file holds no private key (PEM 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', "
+                  "'EC PRIVATE KEY' or 'RSA PRIVATE KEY', or DER)");
+  }
+  if (!found->key)
+    return fail(ErrorCode::kBadInput, Field::kKeyPassphrase,
+                "the key is encrypted and no passphrase was given");
+  return std::move(found->key);
+}
+
+}  // namespace pki::keys

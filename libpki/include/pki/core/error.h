@@ -40,6 +40,10 @@ enum class Field {
   kClientKey,    // a TLS client certificate's key
   kKeyOut,       // where a generated key goes
   kCsr,
+  kSubject,           // a distinguished name given as text
+  kKey,               // a private key given as input (a file)
+  kKeyPassphrase,     // the passphrase of a key file (not a CA key)
+  kPkcs12Passphrase,  // the passphrase of a PKCS#12 file read as input
 };
 
 struct Error {

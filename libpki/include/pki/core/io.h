@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,15 @@ namespace pki {
 enum class Encoding { kPem, kDer };
 
 Result<std::string> read_file(const std::string& path);
+
+// The most read_input takes: 64 MiB, above a CRL of a million entries (about 40 MB in DER), so
+// that a device without end (/dev/zero) or a wrong file is refused instead of filling memory.
+inline constexpr std::size_t kMaxInputSize = std::size_t{64} << 20;
+// A whole file, or the stream on descriptor `fd` (standard input), of at most `max_size` bytes:
+// kBadInput beyond it, for a missing file (as read_file) and for a directory. `name` is how
+// messages show the input.
+Result<std::string> read_input(const std::string& path, std::size_t max_size = kMaxInputSize);
+Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size = kMaxInputSize);
 
 enum class Overwrite { kAllow, kRefuse };
 // Writes `data` to a temporary file beside `path` with `mode`, fsyncs it and renames it over `path`:
@@ -49,6 +59,18 @@ std::string to_pem(std::string_view label, BytesView der);
 // The DER bytes of each PEM block labelled `label`, in order. Text outside blocks is ignored.
 // An error when a block is malformed; an empty list when there is none.
 Result<std::vector<Bytes>> pem_blocks(std::string_view text, std::string_view label);
+
+// One PEM block of any label, as pem_all_blocks finds it.
+struct PemBlock {
+  std::string label;    // "CERTIFICATE", "EC PRIVATE KEY", ...
+  std::string headers;  // RFC 1421 headers ("Proc-Type: 4,ENCRYPTED", "DEK-Info: ..."), or ""
+  std::string text;     // the whole block, BEGIN to END lines, as in the input
+  Bytes der;            // the decoded body
+};
+
+// Every PEM block in `text`, whatever its label, in order. Text outside blocks is ignored. An
+// error when a block is malformed (no END line, a label that differs, bad base64).
+Result<std::vector<PemBlock>> pem_all_blocks(std::string_view text);
 
 // Input that holds DER or PEM: a DER object starts with a SEQUENCE tag; anything else is read as PEM.
 bool looks_like_der(std::string_view data);

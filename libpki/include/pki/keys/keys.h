@@ -47,4 +47,43 @@ bool is_encrypted_pem(std::string_view pem);
 // DER SubjectPublicKeyInfo of a key.
 Result<Bytes> spki_der(const EVP_PKEY& key);
 
+// The encodings of keys pki reads (DER, or PEM under the label each names).
+enum class KeyFormat {
+  kPkcs8,           // PrivateKeyInfo (RFC 5208), PEM "PRIVATE KEY"
+  kEncryptedPkcs8,  // EncryptedPrivateKeyInfo (RFC 5208 6), PEM "ENCRYPTED PRIVATE KEY"
+  kSec1,            // ECPrivateKey (RFC 5915), PEM "EC PRIVATE KEY"
+  kPkcs1,           // RSAPrivateKey (RFC 8017 A.1.2), PEM "RSA PRIVATE KEY"
+  kSpki,            // SubjectPublicKeyInfo (RFC 5280 4.1), PEM "PUBLIC KEY"
+  kPkcs1Public,     // RSAPublicKey (RFC 8017 A.1.1), PEM "RSA PUBLIC KEY"
+};
+// "pkcs8", "pkcs8-encrypted", "sec1", "pkcs1", "spki", "pkcs1-public".
+std::string_view to_string(KeyFormat format);
+bool is_private(KeyFormat format);
+// The format a PEM label names; nullopt for any other label.
+std::optional<KeyFormat> key_format_of_label(std::string_view label);
+
+// A key as read from a file. `key` holds the key (private or public) once decoded; it is null for
+// an encrypted key read without a passphrase. Callers that show a key show its public part only.
+struct DecodedKey {
+  KeyFormat format = KeyFormat::kPkcs8;
+  OsslPtr<EVP_PKEY> key;
+  std::string encryption;  // how an encrypted key is protected ("PBES2: PBKDF2-hmacWithSHA256, ..."), or ""
+};
+
+// Decodes DER `der` in `format`. An encrypted key is decrypted when `passphrase` is given (a wrong
+// one is kBadInput about Field::kKeyPassphrase), and left encrypted (DecodedKey::key null) when not.
+Result<DecodedKey> decode_key(KeyFormat format, BytesView der, const Secret* passphrase);
+// The format of DER key bytes, tried in the order of KeyFormat; nullopt when none fits.
+std::optional<KeyFormat> detect_key_format(BytesView der);
+// A PEM block of a private key with RFC 1421 encryption headers ("Proc-Type: 4,ENCRYPTED", as
+// `openssl genrsa -aes256` writes them), decrypted with `passphrase`; `block_text` is the whole
+// block, `format` kSec1 or kPkcs1.
+Result<DecodedKey> decode_legacy_encrypted_pem(KeyFormat format, std::string_view block_text,
+                                               std::string_view headers, const Secret* passphrase);
+
+// A private key from a file's contents: the first private key in it (PEM: "PRIVATE KEY",
+// "ENCRYPTED PRIVATE KEY", "EC PRIVATE KEY", "RSA PRIVATE KEY"; or DER), decrypted with
+// `passphrase` when encrypted (kBadInput about Field::kKeyPassphrase without one).
+Result<OsslPtr<EVP_PKEY>> load_private_key(std::string_view data, const Secret* passphrase);
+
 }  // namespace pki::keys
