@@ -88,7 +88,7 @@ std::string extensions_text(const std::vector<cert::InspectedExtension>& exts, c
   for (const auto& e : exts) {
     out += indent + (e.name.empty() ? e.oid : e.name + " (" + e.oid + ")");
     if (e.critical) out += " [critical]";
-    if (!e.decoded) out += e.error.empty() ? " [not decoded]" : " [" + e.error + "]";
+    if (!e.decoded) out += e.error.empty() ? " [unknown]" : " [" + e.error + "]";
     out += "\n";
     for (const auto& f : e.fields) {
       if (f.kind == cert::FieldKind::kList && f.values.size() > 1) {

@@ -388,7 +388,7 @@ Result<OsslPtr<EVP_PKEY>> load_private_key(std::string_view data, const Secret* 
     const BytesView der = as_bytes(data);
     const auto format = detect_key_format(der);
     if (!format || !is_private(*format))
-      return fail(ErrorCode::kBadInput, Field::kKey, "the key file holds no private key");
+      return fail(ErrorCode::kBadInput, Field::kKey, "no private key in it");
     PKI_ASSIGN(found, decode_key(*format, der, passphrase));
   } else {
     PKI_ASSIGN(auto blocks, pem_all_blocks(data));
@@ -404,7 +404,7 @@ Result<OsslPtr<EVP_PKEY>> load_private_key(std::string_view data, const Secret* 
     }
     if (!found)
       return fail(ErrorCode::kBadInput, Field::kKey,
-                  "the key file holds no private key (PEM 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', "
+                  "no private key (PEM 'PRIVATE KEY', 'ENCRYPTED PRIVATE KEY', "
                   "'EC PRIVATE KEY' or 'RSA PRIVATE KEY', or DER)");
   }
   if (!found->key)
