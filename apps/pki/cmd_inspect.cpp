@@ -19,17 +19,18 @@ struct InspectOptions {
   std::string key_passphrase_file, p12_passphrase_file;
 };
 
-// How long until `t` from `now`, for people: "in 89 days", "3 days ago".
+// How long until `t` from `now`, for people, to the nearest unit: "in 89 days", "3 days ago".
 std::string relative(TimePoint now, TimePoint t) {
   const auto seconds = (t - now).count();
   const auto magnitude = seconds < 0 ? -seconds : seconds;
+  auto nearest = [&](long long unit) { return std::to_string((magnitude + unit / 2) / unit); };
   std::string amount;
   if (magnitude >= 2 * 86400) {
-    amount = std::to_string(magnitude / 86400) + " days";
+    amount = nearest(86400) + " days";
   } else if (magnitude >= 2 * 3600) {
-    amount = std::to_string(magnitude / 3600) + " hours";
+    amount = nearest(3600) + " hours";
   } else {
-    amount = std::to_string(magnitude / 60) + " minutes";
+    amount = nearest(60) + " minutes";
   }
   return seconds < 0 ? amount + " ago" : "in " + amount;
 }
