@@ -2,6 +2,7 @@
 # pki inspect: every file type, PEM and DER and standard input, judged field by field against the
 # openssl command on the same files; private keys never shown; bad input is one line, exit 2; no
 # database is ever opened or made.
+pkits="$(cd "$(dirname "$0")/../data/pkits" && pwd)"
 source "$(dirname "$0")/lib.sh"
 
 # jq over the last JSON output; the test fails on a false or missing answer.
@@ -172,6 +173,14 @@ check "the delta CRL indicator and its base" -- jqo '.objects[0].delta == true a
 check "deltaCRLIndicator is a critical extension" -- jqo '.objects[0].extensions[] | select(.name == "deltaCRLIndicator") | .critical and .value.base_crl_number == 1'
 expect 0 "a CRL after its nextUpdate" -- --now 2100-01-01T00:00:00Z --json inspect full.crl
 check "reported expired" -- jqo '.objects[0].status == "expired"'
+
+# NIST PKITS: every certificate and CRL of the suite decodes (DSA keys, indirect CRLs, empty CRLs,
+# every policy extension), and an indirect CRL's entries name their certificate issuer.
+expect 0 "every PKITS certificate and CRL" -- --json inspect --entries "$pkits"/certs/*.crt "$pkits"/crls/*.crl
+check "one object per file" -- jqo --argjson n "$(ls "$pkits"/certs/*.crt "$pkits"/crls/*.crl | wc -l)" '.objects | length == $n'
+check "an empty CRL has no entries" -- jqo '.objects[] | select(.source | endswith("/indirectCRLCA3cRLIssuerCRL.crl")) | .entry_count == 0 and .entries == []'
+check "indirect CRL entries name their certificate issuer" -- jqo '[.objects[] | select(.source | endswith("/indirectCRLCA5CRL.crl")) | .entries[] | select(has("certificate_issuer"))] | length > 0'
+check "openssl counts the same entries" -- jqo --argjson v "$(openssl crl -inform DER -in "$pkits"/crls/indirectCRLCA5CRL.crl -noout -text | grep -c 'Serial Number:')" '.objects[] | select(.source | endswith("/indirectCRLCA5CRL.crl")) | .entry_count == $v'
 
 # --- Keys: public information only -----------------------------------------------------------------
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out p8.pem 2>/dev/null

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "pki/cert/builder.h"
+#include "pki/cert/crl.h"
 #include "pki/cert/csr.h"
 #include "pki/cert/inspect.h"
 #include "pki/cert/name.h"
@@ -267,6 +268,13 @@ TEST_CASE("inspect: a CRL's number, times and entries with their reasons") {
     r.ca = "root";
     return r;
   }()));
+  // Before any revocation: a CRL without a revokedCertificates list at all (RFC 5280 5.1.2.6).
+  const auto empty = test::must(f.authority.publish_crl("root"));
+  const auto none = test::must(inspect_crl(empty.der, CrlEntries::kList));
+  CHECK(none.entry_count == 0);
+  CHECK(none.entries.empty());
+  CHECK(test::must(Crl::from_der(empty.der))->entry_count() == 0);
+
   ca::RevokeRequest rr;
   rr.serial = issued.certificate.serial;
   rr.reason = CrlReason::kKeyCompromise;

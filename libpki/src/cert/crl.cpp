@@ -1,5 +1,7 @@
 #include "pki/cert/crl.h"
 
+#include <algorithm>
+
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
 #include "pki/core/io.h"
@@ -124,7 +126,8 @@ Result<void> Crl::parse() {
   // extension names another, which then holds for the following entries too (RFC 5280 5.3.3).
   STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(x);
   int issuer_index = -1;
-  entry_count_ = static_cast<std::size_t>(sk_X509_REVOKED_num(revoked));
+  // A CRL without entries has no list at all: sk_X509_REVOKED_num(nullptr) is -1.
+  entry_count_ = static_cast<std::size_t>(std::max(0, sk_X509_REVOKED_num(revoked)));
   entries_.reserve(entry_count_);
   for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
     X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
