@@ -15,6 +15,7 @@ namespace {
 struct CrlOptions {
   std::string ca, out, der_out, next_update;
   bool der = false;
+  std::optional<int> generation;
 };
 
 struct CheckOptions {
@@ -35,11 +36,12 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
-  PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity));
+  PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity, o.generation));
   const std::string pem = to_pem("X509 CRL", rec.der);
   const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
   nlohmann::json j = {{"ca", o.ca},
                       {"crl_number", rec.crl_number},
+                      {"generation", rec.generation},
                       {"this_update", format_rfc3339(rec.this_update)},
                       {"next_update", format_rfc3339(rec.next_update)},
                       {"entries", rec.entries}};
@@ -115,6 +117,9 @@ void register_crl(CLI::App& app, Context& ctx) {
   cmd->add_flag("--der", o->der, "DER instead of PEM for --out and standard output");
   cmd->add_option("--der-out", o->der_out, "also write the same CRL as DER to this file");
   cmd->add_option("--next-update", o->next_update, "how long the CRL is current, e.g. 7d (default), 12h");
+  cmd->add_option("--generation", o->generation,
+                  "after a rollover: the CRL of an older key, for what it signed (default: the current key)")
+      ->check(decimal());
 
   auto c = std::make_shared<CheckOptions>();
   auto* check = cmd->add_subcommand("check", "check a published CRL: signature, newest number, time left");

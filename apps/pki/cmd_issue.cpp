@@ -11,7 +11,7 @@ namespace pki::app {
 namespace {
 
 struct IssueOptions {
-  std::string ca, profile, csr, key_out, key_type, key_passphrase_file, cn, out, chain_out;
+  std::string ca, profile, csr, key_out, key_type, key_passphrase_file, cn, subject, out, chain_out;
   std::vector<std::string> sans;
   std::optional<int> days;
 };
@@ -35,6 +35,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   req.profile = o.profile;
   req.days = o.days;
   if (!o.cn.empty()) req.cn = o.cn;
+  if (!o.subject.empty()) req.subject = o.subject;
   for (const auto& s : o.sans) {
     PKI_ASSIGN(auto gn, cert::parse_san(s));
     req.sans.push_back(std::move(gn));
@@ -101,7 +102,9 @@ void register_issue(CLI::App& app, Context& ctx) {
                   "with --key-out: encrypt the key with the passphrase on this file's first line");
   cmd->add_option("--key-type", o->key_type,
                   "with --key-out: ec-p256 (default), ec-p384, rsa-2048, rsa-3072, rsa-4096, ed25519");
-  cmd->add_option("--cn", o->cn, "subject CN (also added as a SAN)");
+  cmd->add_option("--cn", o->cn, "subject CN (a server's is also added as a SAN)");
+  cmd->add_option("--subject", o->subject,
+                  "the subject DN, e.g. 'O=Example, OU=Ops, C=DE' (with --cn when it has no CN)");
   cmd->add_option("--san", o->sans, "DNS:name, IP:address, EMAIL:mailbox or URI:uri (repeatable)");
   cmd->add_option("--days", o->days, "validity in days (server 90, client 365)")->check(decimal());
   cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");

@@ -9,6 +9,7 @@ namespace {
 
 struct ListOptions {
   std::string ca, status = "all", expiring_within;
+  bool renewal_due = false;
 };
 
 Result<int> run_list(Context& ctx, const ListOptions& o) {
@@ -28,6 +29,7 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     PKI_ASSIGN(auto d, parse_duration(o.expiring_within));
     f.expiring_before = ctx.now() + d;
   }
+  f.renewal_due = o.renewal_due;
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   if (!o.ca.empty()) {
     PKI_ASSIGN(auto a, st->authority_by_name(o.ca));
@@ -60,6 +62,8 @@ void register_list(CLI::App& app, Context& ctx) {
   cmd->add_option("--status", o->status, "valid, revoked, expired or all (default)");
   cmd->add_option("--expiring-within", o->expiring_within,
                   "only those whose notAfter is within this duration, e.g. 30d");
+  cmd->add_flag("--renewal-due", o->renewal_due,
+                "only valid certificates past two thirds of their lifetime and not renewed yet");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_list(ctx, *o); }; });
 }
 

@@ -53,23 +53,48 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
   const bool add_store_cas = store_intermediates && !trust_ca.empty();
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority = ctx.authority(*st, nullptr);
+  // Every certificate a CA has had (one per key generation; an outside issuer has one).
+  auto certificates_of = [&](const store::AuthorityRecord& a) -> Result<std::vector<cert::CertificatePtr>> {
+    std::vector<cert::CertificatePtr> out;
+    if (a.pending()) return out;
+    if (a.kind == store::AuthorityKind::kOutside) {
+      PKI_ASSIGN(auto chain, authority.chain(a));
+      out.push_back(chain.front());
+      return out;
+    }
+    PKI_ASSIGN(auto gens, st->generations(a.id));
+    for (const auto& g : gens) {
+      PKI_ASSIGN(auto chain, authority.chain(a, g.generation));
+      out.push_back(chain.front());
+    }
+    return out;
+  };
   for (const auto& name : trust_ca) {
     PKI_ASSIGN(auto a, st->authority_by_name(name));
     if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
-    PKI_ASSIGN(auto chain, authority.chain(*a));
-    anchors.add(chain.front());
+    if (a->pending())
+      return fail(ErrorCode::kRefused, "CA '" + name + "' is pending: it has no certificate to trust yet");
+    PKI_ASSIGN(auto certs, certificates_of(*a));
+    for (auto& c : certs) anchors.add(std::move(c));
   }
   // With --trust-ca, `pki verify` takes the store as a source of issuers: every CA certificate it
-  // holds may be an intermediate. `pki probe` does not: a TLS client has only the server's chain.
+  // holds (each key generation, the outside issuers) may be an intermediate. `pki probe` does not:
+  // a TLS client has only the server's chain.
   PKI_ASSIGN(auto all, st->authorities());
   for (const auto& a : all) {
-    PKI_ASSIGN(auto chain, authority.chain(a));
-    if (add_store_cas && !anchors.contains(*chain.front())) intermediates.add(chain.front());
-    if (crl_from_store) {
-      PKI_ASSIGN(auto latest, st->latest_crl(a.id));
-      if (latest) {
-        PKI_ASSIGN(auto c, cert::Crl::from_der(latest->der));
-        crl_set.add(std::move(c));
+    if (add_store_cas) {
+      PKI_ASSIGN(auto certs, certificates_of(a));
+      for (auto& c : certs)
+        if (!anchors.contains(*c)) intermediates.add(std::move(c));
+    }
+    if (crl_from_store && a.kind == store::AuthorityKind::kLocal) {
+      PKI_ASSIGN(auto gens, st->generations(a.id));
+      for (const auto& g : gens) {
+        PKI_ASSIGN(auto latest, st->latest_crl(a.id, g.generation));
+        if (latest) {
+          PKI_ASSIGN(auto c, cert::Crl::from_der(latest->der));
+          crl_set.add(std::move(c));
+        }
       }
     }
   }

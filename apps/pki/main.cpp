@@ -72,6 +72,22 @@ std::string hint(const pki::Error& e) {
       return " (--key-passphrase-file)";
     case Field::kPkcs12Passphrase:
       return " (--p12-passphrase-file)";
+    case Field::kParent:
+      return " (--parent)";
+    case Field::kCertificate:
+      return " (--cert)";
+    case Field::kChain:
+      return " (--chain)";
+    case Field::kIndex:
+      return " (--openssl-index)";
+    case Field::kCertsDir:
+      return " (--certs-dir)";
+    case Field::kCrlNumber:
+      return " (--crl-number)";
+    case Field::kGeneration:
+      return " (--generation)";
+    case Field::kProfile:
+      return " (--profile)";
   }
   return "";
 }
@@ -107,6 +123,7 @@ int main(int argc, char** argv) {
   pki::app::register_init(app, ctx);
   pki::app::register_ca(app, ctx);
   pki::app::register_issue(app, ctx);
+  pki::app::register_renew(app, ctx);
   pki::app::register_revoke(app, ctx);
   pki::app::register_crl(app, ctx);
   pki::app::register_list(app, ctx);

@@ -17,6 +17,18 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
   return out;
 }
 
+std::string_view origin_name(store::Origin o) {
+  switch (o) {
+    case store::Origin::kIssued:
+      return "issued";
+    case store::Origin::kImported:
+      return "imported";
+    case store::Origin::kOutside:
+      return "outside";
+  }
+  return "issued";
+}
+
 std::string status_of(const store::CertificateRecord& c, TimePoint now) {
   if (c.revocation) return "revoked";
   if (c.not_after < now) return "expired";
@@ -24,16 +36,21 @@ std::string status_of(const store::CertificateRecord& c, TimePoint now) {
 }
 
 nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now) {
-  nlohmann::json j = {{"serial", c.serial},
-                      {"ca", c.issuer_name},
-                      {"subject", c.subject},
-                      {"sans", c.sans},
-                      {"not_before", format_rfc3339(c.not_before)},
-                      {"not_after", format_rfc3339(c.not_after)},
-                      {"profile", c.profile},
-                      {"key_type", c.key_type},
-                      {"fingerprint_sha256", c.fingerprint},
-                      {"status", status_of(c, now)}};
+  nlohmann::json j = {
+      {"serial", c.serial},
+      {"ca", c.issuer_name},
+      {"subject", c.subject},
+      {"sans", c.sans},
+      {"not_before", c.not_before ? nlohmann::json(format_rfc3339(*c.not_before)) : nlohmann::json()},
+      {"not_after", format_rfc3339(c.not_after)},
+      {"profile", c.profile},
+      {"key_type", c.key_type},
+      {"fingerprint_sha256", c.has_der() ? nlohmann::json(c.fingerprint) : nlohmann::json()},
+      {"status", status_of(c, now)},
+      {"origin", origin_name(c.origin)}};
+  if (c.generation != 1) j["ca_generation"] = c.generation;
+  if (c.renews_serial) j["renews"] = *c.renews_serial;
+  if (c.renewed_by_serial) j["renewed_by"] = *c.renewed_by_serial;
   if (c.revocation) {
     nlohmann::json r = {{"reason", c.revocation->reason},
                         {"revoked_at", format_rfc3339(c.revocation->revoked_at)}};
@@ -50,7 +67,8 @@ std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
   out += "subject:     " + c.subject + "\n";
   out += "sans:        " + (c.sans.empty() ? std::string("-") : join(c.sans, ", ")) + "\n";
   out += "profile:     " + c.profile + " (" + c.key_type + ")\n";
-  out += "valid:       " + format_rfc3339(c.not_before) + " to " + format_rfc3339(c.not_after) + "\n";
+  out += "valid:       " + (c.not_before ? format_rfc3339(*c.not_before) : std::string("(unknown)")) +
+         " to " + format_rfc3339(c.not_after) + "\n";
   out += "status:      " + status_of(c, now);
   if (c.revocation) {
     out += " (" + c.revocation->reason + ", " + format_rfc3339(c.revocation->revoked_at);
@@ -58,7 +76,12 @@ std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
       out += ", invalid since " + format_rfc3339(*c.revocation->invalidity_date);
     out += ")";
   }
-  out += "\nfingerprint: sha256:" + c.fingerprint + "\n";
+  out += "\nfingerprint: " +
+         (c.has_der() ? "sha256:" + c.fingerprint : std::string("- (imported without its file)")) + "\n";
+  if (c.origin != store::Origin::kIssued) out += "origin:      " + std::string(origin_name(c.origin)) + "\n";
+  if (c.generation != 1) out += "ca key:      generation " + std::to_string(c.generation) + "\n";
+  if (c.renews_serial) out += "renews:      " + *c.renews_serial + "\n";
+  if (c.renewed_by_serial) out += "renewed by:  " + *c.renewed_by_serial + "\n";
   return out;
 }
 

@@ -13,6 +13,7 @@
 namespace pki::app {
 
 // "revoked", "expired" or "valid" at `now`.
+std::string_view origin_name(store::Origin o);
 std::string status_of(const store::CertificateRecord& c, TimePoint now);
 nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now);
 // A few lines for people: serial, subject, SANs, validity, status.

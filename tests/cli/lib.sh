@@ -83,3 +83,23 @@ finish() {
   [ "$failed" -eq 0 ]
   exit $?
 }
+
+# make_v1_store SRC DST: DST becomes a store of the first release (schema version 1, built from
+# schema/0001 alone, no application_id) holding SRC's rows: what an upgrade meets in the field.
+make_v1_store() {
+  local src=$1 dst=$2 schema
+  schema="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../schema" && pwd)"
+  rm -f "$dst"
+  sqlite3 "$dst" <"$schema/0001_initial.sql" || return 1
+  sqlite3 "$dst" "PRAGMA user_version = 1;
+    ATTACH '$src' AS cur;
+    INSERT INTO keys SELECT id, key_type, pkcs8_pem, encrypted, spki_sha256, created_at FROM cur.keys;
+    INSERT INTO authorities SELECT id, name, parent_id, key_id, certificate_id, crl_url, created_at FROM cur.authorities;
+    INSERT INTO certificates SELECT id, issuer_id, serial, subject, sans, not_before, not_after, profile, key_type,
+      der, fingerprint, status, created_at FROM cur.certificates;
+    INSERT INTO revocations SELECT certificate_id, issuer_id, serial, reason, revoked_at, invalidity_date
+      FROM cur.revocations;
+    INSERT INTO crls SELECT id, issuer_id, crl_number, this_update, next_update, entries, der FROM cur.crls;
+    INSERT INTO audit_events SELECT id, at, os_user, verb, authority, serial, detail FROM cur.audit_events;" || return 1
+  chmod 0600 "$dst"
+}

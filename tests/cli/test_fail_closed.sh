@@ -76,14 +76,13 @@ refused 3 "a write verb too" -- --db foreign.db ca create f --subject CN=f
 check "its bytes are unchanged" -- test "$(sha256sum foreign.db | cut -d' ' -f1)" = "$foreign_sum"
 check "its mode is unchanged, no -wal or -shm beside it" -- sh -c "[ \$(stat -c %a foreign.db) = 644 ] && test ! -e foreign.db-wal && test ! -e foreign.db-shm"
 # A store of the first release: schema version 1, no application_id, no key checksums.
-cp pki.db legacy.db
-sqlite3 legacy.db "PRAGMA application_id = 0; PRAGMA user_version = 1; ALTER TABLE keys DROP COLUMN pkcs8_sha256;"
+make_v1_store pki.db legacy.db
+cp legacy.db extra.db
 check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
 expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
 check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
-check "at schema version 2" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 2
-cp pki.db extra.db
-sqlite3 extra.db "PRAGMA application_id = 0; PRAGMA user_version = 1; ALTER TABLE keys DROP COLUMN pkcs8_sha256; CREATE TABLE other (x);"
+check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 3
+sqlite3 extra.db "CREATE TABLE other (x);"
 extra_sum=$(sha256sum extra.db | cut -d' ' -f1)
 refused 3 "one table more is not a first-release store" -- --db extra.db ca list
 check "left untouched" -- test "$(sha256sum extra.db | cut -d' ' -f1)" = "$extra_sum"

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <nlohmann/json.hpp>
 
+#include "internal.h"
 #include "pki/cert/csr.h"
 #include "pki/cert/name.h"
 #include "pki/cert/name_constraints.h"
@@ -16,12 +17,10 @@
 
 namespace pki::ca {
 
-namespace {
+namespace detail {
 
 using std::chrono::days;
 
-// Serial collisions are a 2^-127 event; a few retries only guard against a broken RNG spinning.
-constexpr int kSerialAttempts = 8;
 // CA names appear in file names (CRL publishing) and commands: keep them plain.
 constexpr std::size_t kMaxCaName = 64;
 
@@ -117,22 +116,9 @@ Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
   return {};
 }
 
-}  // namespace
+}  // namespace detail
 
-struct Authority::Shaped {
-  const profiles::Profile* profile = nullptr;
-  SubjectKey key;  // the SPKI is empty until a NewKey is made
-  const NewKey* new_key = nullptr;
-  OsslPtr<X509_NAME> subject;
-  std::vector<cert::GeneralName> sans;
-  int days = 0;
-};
-
-struct Authority::Prepared {
-  cert::TbsCertificate tbs;
-  store::CertificateRecord record;  // everything but the serial, DER and fingerprint
-  Bytes der;
-};
+using namespace detail;
 
 Result<Bytes> random_serial() {
   Bytes serial(16);
@@ -178,29 +164,69 @@ Result<store::AuthorityRecord> Authority::find_authority(std::string_view name) 
   return std::move(*rec);
 }
 
-Result<std::vector<cert::CertificatePtr>> Authority::chain(const store::AuthorityRecord& authority) {
-  std::vector<cert::CertificatePtr> out;
-  std::optional<store::AuthorityRecord> cur = authority;
-  // A chain longer than the number of CAs would mean a parent cycle, which the schema's insert
-  // order makes impossible; the bound keeps a damaged database from looping.
-  for (int depth = 0; cur && depth < 64; ++depth) {
-    if (!cur->certificate_id) return fail(ErrorCode::kStore, "CA '" + cur->name + "' has no certificate");
-    PKI_ASSIGN(auto rec, store_.certificate(*cur->certificate_id));
-    if (!rec) return fail(ErrorCode::kStore, "the certificate of CA '" + cur->name + "' is missing");
-    PKI_ASSIGN(auto c, cert::Certificate::from_der(rec->der));
-    out.push_back(std::move(c));
-    if (!cur->parent_id) break;
-    PKI_ASSIGN(cur, store_.authority_by_id(*cur->parent_id));
+Result<store::CertificateRecord> Authority::certificate_of(const store::AuthorityRecord& authority,
+                                                           int generation) {
+  std::optional<std::int64_t> id;
+  if (authority.kind == store::AuthorityKind::kOutside || generation == authority.generation) {
+    id = authority.certificate_id;
+  } else {
+    PKI_ASSIGN(const auto gens, store_.generations(authority.id));
+    for (const auto& g : gens)
+      if (g.generation == generation) id = g.certificate_id;
+    if (!id)
+      return fail(ErrorCode::kNotFound, Field::kGeneration,
+                  "CA '" + authority.name + "' has no key generation " + std::to_string(generation) +
+                      " (it has " + std::to_string(gens.size()) + ")");
   }
-  return out;
+  if (!id)
+    return fail(ErrorCode::kRefused, "CA '" + authority.name +
+                                         "' is pending: it has no certificate yet (install it with `pki ca "
+                                         "install " +
+                                         authority.name + " --cert FILE`)");
+  PKI_ASSIGN(auto rec, store_.certificate(*id));
+  if (!rec || !rec->has_der())
+    return fail(ErrorCode::kStore, "the certificate of CA '" + authority.name + "' is missing");
+  return std::move(*rec);
 }
 
-Result<Issuer> Authority::load_issuer(std::string_view name) {
+Result<std::vector<cert::CertificatePtr>> Authority::chain(const store::AuthorityRecord& authority,
+                                                           std::optional<int> generation) {
+  std::vector<cert::CertificatePtr> out;
+  store::AuthorityRecord cur = authority;
+  int gen = generation.value_or(authority.generation);
+  // Each certificate names the authority and the key generation that signed it. A chain longer
+  // than 64 would mean a cycle, which the insert order makes impossible; the bound keeps a damaged
+  // database from looping.
+  for (int depth = 0; depth < 64; ++depth) {
+    PKI_ASSIGN(const auto rec, certificate_of(cur, gen));
+    PKI_ASSIGN(auto c, cert::Certificate::from_der(rec.der));
+    out.push_back(std::move(c));
+    if (rec.issuer_id == cur.id) return out;  // self-signed
+    PKI_ASSIGN(auto up, store_.authority_by_id(rec.issuer_id));
+    if (!up) return fail(ErrorCode::kStore, "the issuer of CA '" + cur.name + "' is missing");
+    cur = std::move(*up);
+    gen = rec.generation;
+  }
+  return fail(ErrorCode::kStore, "the chain of CA '" + authority.name + "' does not end");
+}
+
+Result<Issuer> Authority::load_issuer(std::string_view name, std::optional<int> generation) {
   Issuer issuer;
   PKI_ASSIGN(issuer.record, find_authority(name));
-  PKI_ASSIGN(issuer.chain, chain(issuer.record));
+  if (issuer.record.kind == store::AuthorityKind::kOutside)
+    return fail(ErrorCode::kRefused,
+                "CA '" + issuer.record.name +
+                    "' is an outside issuer: pki holds no key for it and never signs as it");
+  issuer.generation = generation.value_or(issuer.record.generation);
+  PKI_ASSIGN(issuer.chain, chain(issuer.record, issuer.generation));
   issuer.certificate = issuer.chain.front();
-  PKI_ASSIGN(auto key_rec, store_.key(issuer.record.key_id));
+  std::int64_t key_id = issuer.record.key_id.value_or(0);
+  if (issuer.generation != issuer.record.generation) {
+    PKI_ASSIGN(const auto gens, store_.generations(issuer.record.id));
+    for (const auto& g : gens)
+      if (g.generation == issuer.generation) key_id = g.key_id;
+  }
+  PKI_ASSIGN(auto key_rec, store_.key(key_id));
   // A damaged key is told apart from a wrong passphrase by the checksum taken when it was stored.
   const bool intact =
       key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
@@ -232,20 +258,44 @@ Result<Issuer> Authority::load_issuer(std::string_view name) {
   PKI_ASSIGN(auto signer, cert::Signer::create(std::move(*key)));
   issuer.signer = std::make_unique<cert::Signer>(std::move(signer));
   // A revocation anywhere up the chain stops issuing (the CA's parent revoked it, or a CA above).
-  std::optional<store::AuthorityRecord> cur = issuer.record;
-  for (int depth = 0; cur && depth < 64 && !issuer.revoked; ++depth) {
-    if (cur->certificate_id) {
-      PKI_ASSIGN(auto rec, store_.certificate(*cur->certificate_id));
-      if (rec && rec->revocation)
-        issuer.revoked =
-            "CA '" + cur->name + "' is revoked (" + rec->revocation->reason + ", " +
-            when(rec->revocation->revoked_at) + ")" +
-            (cur->name == issuer.record.name ? "" : ": CA '" + issuer.record.name + "' may not issue");
+  for (std::size_t i = 0; i < issuer.chain.size() && !issuer.revoked; ++i) {
+    PKI_ASSIGN(auto rec, store_.certificate_by_fingerprint(issuer.chain[i]->fingerprint()));
+    if (!rec || !rec->revocation) continue;
+    std::string who = "CA '" + issuer.record.name + "'";
+    if (i > 0) {
+      PKI_ASSIGN(auto owner, store_.authority_of_certificate(rec->id));
+      who = owner ? "CA '" + owner->first.name + "'" : issuer.chain[i]->subject_text();
     }
-    if (!cur->parent_id) break;
-    PKI_ASSIGN(cur, store_.authority_by_id(*cur->parent_id));
+    issuer.revoked = who + " is revoked (" + rec->revocation->reason + ", " +
+                     when(rec->revocation->revoked_at) + ")" +
+                     (i == 0 ? "" : ": CA '" + issuer.record.name + "' may not issue");
   }
   return issuer;
+}
+
+// Certificates and CRLs find their issuer by name: two CAs with one subject would be confused.
+// A CA's generations share its subject; a pending CA holds its subject in its request.
+Result<void> Authority::check_subject_free(const X509_NAME& subject, std::optional<std::int64_t> except_id) {
+  PKI_ASSIGN(auto all, store_.authorities());
+  for (const auto& a : all) {
+    if (except_id && a.id == *except_id) continue;
+    OsslPtr<X509_NAME> theirs;
+    std::string text;
+    if (a.pending()) {
+      if (!a.pending_csr) continue;
+      PKI_ASSIGN(auto info, cert::inspect_csr_der(*a.pending_csr));
+      theirs = std::move(info.subject);
+    } else {
+      PKI_ASSIGN(auto rec, certificate_of(a, a.generation));
+      PKI_ASSIGN(auto c, cert::Certificate::from_der(rec.der));
+      theirs.reset(X509_NAME_dup(&c->subject()));
+    }
+    if (theirs && X509_NAME_cmp(theirs.get(), &subject) == 0)
+      return fail(ErrorCode::kRefused,
+                  std::string(a.kind == store::AuthorityKind::kOutside ? "outside issuer '" : "CA '") +
+                      a.name + "' already has the subject " + cert::format_dn(subject));
+  }
+  return {};
 }
 
 Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
@@ -268,19 +318,27 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   if (req.crl_url) {
     PKI_TRY(check_crl_url(*req.crl_url));
   }
+  if (req.external) {
+    if (req.parent)
+      return fail(ErrorCode::kBadInput, Field::kParent,
+                  "a CA signed elsewhere (--external) has no parent in this database");
+    if (req.days)
+      return fail(ErrorCode::kBadInput, Field::kDays,
+                  "the outside CA decides the validity of an --external CA");
+    if (req.path_len)
+      return fail(ErrorCode::kBadInput, Field::kPathLen,
+                  "the outside CA decides the path length of an --external CA");
+    if (!permit.empty() || !exclude.empty())
+      return fail(ErrorCode::kBadInput, Field::kPermittedDns,
+                  "the outside CA decides the name constraints of an --external CA");
+  }
   const profiles::Profile& profile = req.parent ? profiles::intermediate_ca() : profiles::root_ca();
   PKI_ASSIGN(const int days_valid, resolve_days(profile, req.days));
 
   PKI_ASSIGN(auto existing, store_.authority_by_name(req.name));
   if (existing) return fail(ErrorCode::kRefused, "a CA named '" + req.name + "' already exists");
-  // Certificates and CRLs find their issuer by name: two CAs with one subject would be confused.
-  PKI_ASSIGN(auto all, store_.authorities());
-  for (const auto& a : all) {
-    PKI_ASSIGN(auto certs, chain(a));
-    if (X509_NAME_cmp(&certs.front()->subject(), subject.get()) == 0)
-      return fail(ErrorCode::kRefused,
-                  "CA '" + a.name + "' already has the subject " + certs.front()->subject_text());
-  }
+  PKI_TRY(check_subject_free(*subject, std::nullopt));
+  if (req.external) return create_external(req, *subject);
 
   // The parent's state and limits.
   const TimePoint now = clock_.now();
@@ -363,12 +421,16 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now, {}};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
-  store::AuthorityRecord arec{0,       req.name,     parent ? std::optional(parent->record.id) : std::nullopt,
-                              krec.id, std::nullopt, req.crl_url,
-                              now};
+  store::AuthorityRecord arec;
+  arec.name = req.name;
+  arec.parent_id = parent ? std::optional(parent->record.id) : std::nullopt;
+  arec.key_id = krec.id;
+  arec.crl_url = req.crl_url;
+  arec.created_at = now;
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));
   crec.issuer_id = parent ? parent->record.id : arec.id;
   crec.issuer_name = parent ? parent->record.name : arec.name;
+  crec.generation = parent ? parent->generation : 1;
   for (int attempt = 0;; ++attempt) {
     if (attempt == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
     PKI_ASSIGN(tbs.serial, random_serial());
@@ -381,8 +443,10 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
       break;
     }
   }
-  PKI_TRY(store_.set_authority_certificate(arec.id, crec.id));
   arec.certificate_id = crec.id;
+  arec.generation = 1;
+  PKI_TRY(store_.update_authority(arec));
+  PKI_TRY(store_.insert_generation(store::KeyGeneration{arec.id, 1, krec.id, crec.id, now}));
   nlohmann::json detail = {
       {"subject", crec.subject}, {"key_type", crec.key_type}, {"not_after", when(crec.not_after)}};
   if (parent) detail["parent"] = parent->record.name;
@@ -393,12 +457,12 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   PKI_TRY(audit("ca-create", arec.name, crec.serial,
                 detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   PKI_TRY(tx.commit());
-  return CaCreated{std::move(arec), std::move(crec)};
+  return CaCreated{std::move(arec), std::move(crec), {}};
 }
 
 // The request's own form, before anything is looked up: the profile, the key (a CSR's checked),
 // the subject, the SANs, the validity.
-Result<Authority::Shaped> Authority::shape(const IssueRequest& req) {
+Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_NAME* subject) {
   Shaped out;
   PKI_ASSIGN(out.profile, profiles::find_leaf(req.profile));
   const profiles::Profile& profile = *out.profile;
@@ -424,19 +488,28 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req) {
     out.key.type = out.new_key->type;
   }
 
-  if (req.cn) {
+  if (subject) {
+    out.subject.reset(X509_NAME_dup(subject));
+  } else if (req.subject) {
+    PKI_ASSIGN(out.subject, in_field(cert::parse_dn(*req.subject), Field::kSubject));
+    if (req.cn && !cert::common_names(*out.subject).empty())
+      return fail(ErrorCode::kBadInput, Field::kCommonName,
+                  "the distinguished name already has a CN: give the common name in one place");
+  }
+  if (req.cn && !subject) {
     if (req.cn->empty()) return fail(ErrorCode::kBadInput, Field::kCommonName, "the common name is empty");
-    out.subject.reset(X509_NAME_new());
+    if (!out.subject) out.subject.reset(X509_NAME_new());
     if (!X509_NAME_add_entry_by_NID(out.subject.get(), NID_commonName, MBSTRING_UTF8,
                                     reinterpret_cast<const unsigned char*>(req.cn->data()),
                                     static_cast<int>(req.cn->size()), -1, 0))
       return fail_openssl(ErrorCode::kBadInput, "invalid common name");
+  } else if (subject || req.subject) {
   } else if (requested_subject) {
     out.subject = std::move(requested_subject);
   } else {
     out.subject.reset(X509_NAME_new());
   }
-  PKI_TRY(cert::check_subject(*out.subject));
+  PKI_TRY(in_field(cert::check_subject(*out.subject), req.subject ? Field::kSubject : Field::kCommonName));
 
   const bool from_request = req.sans.empty();
   for (const auto& gn : from_request ? requested_sans : req.sans) {
@@ -520,6 +593,9 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
 
   p.record.issuer_id = issuer.record.id;
   p.record.issuer_name = issuer.record.name;
+  p.record.generation = issuer.generation;
+  p.record.renews = shaped.renews;
+  p.record.renews_serial = shaped.renews_serial;
   p.record.subject = cert::format_dn(*shaped.subject);
   p.record.sans = san_strings(shaped.sans);
   p.record.not_before = now;
@@ -530,7 +606,7 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   return p;
 }
 
-namespace {
+namespace detail {
 
 Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
                                   const cert::Signer& signer) {
@@ -541,7 +617,7 @@ Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateR
   return {};
 }
 
-}  // namespace
+}  // namespace detail
 
 // Inside a write transaction: stores the signed certificate, drawing a new serial on the (2^-127)
 // chance that the issuer has used it, and appends the audit row.
@@ -555,11 +631,12 @@ Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer,
     if (attempt + 1 == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
     PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
   }
-  const nlohmann::json detail = {{"profile", p.record.profile},
-                                 {"subject", p.record.subject},
-                                 {"sans", p.record.sans},
-                                 {"not_after", when(p.record.not_after)},
-                                 {"fingerprint", p.record.fingerprint}};
+  nlohmann::json detail = {{"profile", p.record.profile},
+                           {"subject", p.record.subject},
+                           {"sans", p.record.sans},
+                           {"not_after", when(p.record.not_after)},
+                           {"fingerprint", p.record.fingerprint}};
+  if (p.record.renews_serial) detail["renews"] = *p.record.renews_serial;
   PKI_TRY(audit("issue", issuer.record.name, p.record.serial,
                 detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
   return p.record;
@@ -579,7 +656,8 @@ Result<Issued> Authority::issue(const Issuer& issuer, const IssueRequest& reques
   return issue_shaped(issuer, shaped);
 }
 
-Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shaped) {
+Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shaped,
+                                       const InTransaction* in_tx) {
   // A key made here is made only once the request is known to be good up to signing.
   SubjectKey key = shaped.key;
   OsslPtr<EVP_PKEY> generated;
@@ -593,6 +671,7 @@ Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shape
   PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));  // signed before the write lock is taken
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   PKI_ASSIGN(auto rec, store_prepared(issuer, p));
+  if (in_tx) PKI_TRY((*in_tx)(rec));
   // The key file, inside the transaction: if it cannot be written nothing is stored, and if the
   // commit fails it is removed.
   if (shaped.new_key)
@@ -639,6 +718,30 @@ Result<std::vector<store::CertificateRecord>> Authority::issue_batch(const Issue
   return out;
 }
 
+Result<store::CertificateRecord> Authority::find_certificate(const std::optional<std::string>& serial,
+                                                             const std::optional<std::string>& fingerprint,
+                                                             const std::optional<std::string>& ca,
+                                                             std::optional<std::int64_t> ca_id) {
+  if (serial) {
+    PKI_ASSIGN(auto found, store_.certificates_by_serial(*serial, ca_id));
+    if (found.empty())
+      return fail(ErrorCode::kNotFound,
+                  "no certificate with serial " + *serial + (ca ? " from CA '" + *ca + "'" : ""));
+    if (found.size() > 1)
+      return fail(ErrorCode::kBadInput, Field::kCa,
+                  "serial " + *serial + " was issued by several CAs: say which CA");
+    return std::move(found.front());
+  }
+  if (fingerprint) {
+    PKI_ASSIGN(auto found, store_.certificate_by_fingerprint(*fingerprint));
+    if (!found || (ca_id && found->issuer_id != *ca_id))
+      return fail(ErrorCode::kNotFound, "this certificate was not issued by " +
+                                            (ca ? "CA '" + *ca + "'" : std::string("a CA in this database")));
+    return std::move(*found);
+  }
+  return fail(ErrorCode::kBadInput, "give a serial or a certificate");
+}
+
 Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   const TimePoint now = clock_.now();
   if (req.invalidity_date && *req.invalidity_date > now)
@@ -655,31 +758,15 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
 
   // Look up and change inside one write transaction, so that two revocations cannot interleave.
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
-  store::CertificateRecord cert;
-  if (serial) {
-    PKI_ASSIGN(auto found, store_.certificates_by_serial(*serial, ca_id));
-    if (found.empty())
-      return fail(ErrorCode::kNotFound,
-                  "no certificate with serial " + *serial + (req.ca ? " from CA '" + *req.ca + "'" : ""));
-    if (found.size() > 1)
-      return fail(ErrorCode::kBadInput, Field::kCa,
-                  "serial " + *serial + " was issued by several CAs: say which CA");
-    cert = std::move(found.front());
-  } else if (req.fingerprint) {
-    PKI_ASSIGN(auto found, store_.certificate_by_fingerprint(*req.fingerprint));
-    if (!found || (ca_id && found->issuer_id != *ca_id))
-      return fail(ErrorCode::kNotFound,
-                  "this certificate was not issued by " +
-                      (req.ca ? "CA '" + *req.ca + "'" : std::string("a CA in this database")));
-    cert = std::move(*found);
-  } else {
-    return fail(ErrorCode::kBadInput, "give a serial or a certificate");
-  }
-
+  PKI_ASSIGN(store::CertificateRecord cert, find_certificate(serial, req.fingerprint, req.ca, ca_id));
   PKI_ASSIGN(auto issuer, store_.authority_by_id(cert.issuer_id));
-  if (issuer && issuer->certificate_id == cert.id)
+  if (issuer && issuer->kind == store::AuthorityKind::kOutside)
+    return fail(ErrorCode::kRefused, "certificate " + cert.serial + " was issued by the outside issuer '" +
+                                         issuer->name + "': only that CA can revoke it");
+  PKI_ASSIGN(auto owner, store_.authority_of_certificate(cert.id));
+  if (owner && owner->first.id == cert.issuer_id)
     return fail(ErrorCode::kRefused,
-                "certificate " + cert.serial + " is the self-signed root of CA '" + issuer->name +
+                "certificate " + cert.serial + " is the self-signed root of CA '" + owner->first.name +
                     "': a root cannot be revoked by its own CRL; remove it from trust stores");
 
   const auto& current = cert.revocation;
@@ -714,11 +801,14 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   return Revoked{std::move(*after), action};
 }
 
-Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono::seconds validity) {
+Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono::seconds validity,
+                                                std::optional<int> generation) {
   if (validity <= std::chrono::seconds{0})
     return fail(ErrorCode::kBadInput, Field::kCrlValidity,
                 "the CRL validity (nextUpdate after thisUpdate) must be positive");
-  PKI_ASSIGN(const Issuer issuer, load_issuer(ca));
+  if (generation && *generation < 1)
+    return fail(ErrorCode::kBadInput, Field::kGeneration, "key generations are numbered from 1");
+  PKI_ASSIGN(const Issuer issuer, load_issuer(ca, generation));
   const TimePoint now = clock_.now();
   if (now > issuer.certificate->not_after())
     warn("CA '" + issuer.record.name + "' expired on " + when(issuer.certificate->not_after()) +
@@ -728,15 +818,33 @@ Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono
     warn("CA '" + issuer.record.name + "' is not valid until " + when(issuer.certificate->not_before()) +
          ": verifiers refuse the CRL it signs until then");
   const crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
-                                actor_};
+                                actor_,         issuer.generation};
   return crl::publish(store_, clock_, req);
 }
 
 Result<crl::CheckReport> Authority::check_crl(std::string_view ca, const cert::Crl& crl,
                                               std::chrono::seconds min_remaining) {
   PKI_ASSIGN(const auto authority, find_authority(ca));
-  PKI_ASSIGN(const auto certs, chain(authority));
-  return crl::check_published(store_, authority, *certs.front(), crl, clock_.now(), min_remaining);
+  if (authority.kind == store::AuthorityKind::kOutside || authority.pending())
+    return fail(ErrorCode::kRefused, "CA '" + authority.name + "' publishes no CRLs through pki");
+  // The CRL is checked against the key generation whose key signed it (the current one when none
+  // did: the report then says the signature does not verify).
+  int generation = authority.generation;
+  PKI_ASSIGN(const auto gens, store_.generations(authority.id));
+  cert::CertificatePtr ca_cert;
+  for (const auto& g : gens) {
+    PKI_ASSIGN(const auto rec, certificate_of(authority, g.generation));
+    PKI_ASSIGN(auto c, cert::Certificate::from_der(rec.der));
+    const EVP_PKEY* key = c->public_key();
+    const bool verifies = key && X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
+    drain_openssl_errors();
+    if (verifies || g.generation == authority.generation) {
+      generation = g.generation;
+      ca_cert = std::move(c);
+    }
+    if (verifies) break;
+  }
+  return crl::check_published(store_, authority, generation, *ca_cert, crl, clock_.now(), min_remaining);
 }
 
 }  // namespace pki::ca

@@ -58,6 +58,26 @@ Result<OsslPtr<EVP_PKEY>> request_key(const CsrRequest& r) {
 
 }  // namespace
 
+Result<Bytes> sign_csr(BytesView subject_der, std::span<const GeneralName> sans, const Signer& signer) {
+  // CertificationRequestInfo (RFC 2986 4.1): version 0, subject, SubjectPublicKeyInfo, and the
+  // attributes [0]: an extensionRequest (PKCS#9, RFC 2985 5.4.2) when SANs are asked for.
+  PKI_ASSIGN(const Bytes spki, keys::spki_der(signer.key()));
+  Bytes attributes;
+  if (!sans.empty()) {
+    const Extension san = ext::subject_alt_name(sans, false);
+    attributes = der::sequence(
+        {der::oid(oid::kExtensionRequest), der::constructed(der::tag::kSet, {encode_extensions({&san, 1})})});
+  }
+  const Bytes info = der::sequence({der::integer(0), Bytes(subject_der.begin(), subject_der.end()), spki,
+                                    der::tlv(der::tag::context_constructed(0), attributes)});
+  PKI_ASSIGN(const Bytes signature, signer.sign(info));
+  Bytes csr = signed_structure(info, signer.algorithm(), signature);
+  // Read back as any CA would: the signature verifies with the request's own key.
+  if (auto check = inspect_csr_der(csr); !check)
+    return fail(ErrorCode::kInternal, "the request made does not verify: " + check.error().message);
+  return csr;
+}
+
 Result<CsrMade> create_csr(const CsrRequest& request) {
   // The request's form before any key is read or made.
   PKI_ASSIGN(const Bytes subject, request_subject(request));
@@ -67,7 +87,6 @@ Result<CsrMade> create_csr(const CsrRequest& request) {
     PKI_TRY(in_field(check_writable(fresh->out, Overwrite::kRefuse), Field::kKeyOut));
   }
   PKI_ASSIGN(OsslPtr<EVP_PKEY> key, request_key(request));
-  PKI_ASSIGN(const Bytes spki, keys::spki_der(*key));
   // The signer owns the key; the key file, if any, is written from it at the end.
   auto signer_or = Signer::create(std::move(key));
   if (!signer_or) {
@@ -77,25 +96,9 @@ Result<CsrMade> create_csr(const CsrRequest& request) {
   }
   const Signer& signer = *signer_or;
 
-  // CertificationRequestInfo (RFC 2986 4.1): version 0, subject, SubjectPublicKeyInfo, and the
-  // attributes [0]: an extensionRequest (PKCS#9, RFC 2985 5.4.2) when SANs are asked for.
-  Bytes attributes;
-  if (!request.sans.empty()) {
-    const Extension san = ext::subject_alt_name(request.sans, false);
-    const Bytes ext_req = der::sequence(
-        {der::oid(oid::kExtensionRequest), der::constructed(der::tag::kSet, {encode_extensions({&san, 1})})});
-    attributes = ext_req;
-  }
-  const Bytes info =
-      der::sequence({der::integer(0), subject, spki, der::tlv(der::tag::context_constructed(0), attributes)});
-  PKI_ASSIGN(const Bytes signature, signer.sign(info));
   CsrMade made;
-  made.der = signed_structure(info, signer.algorithm(), signature);
+  PKI_ASSIGN(made.der, sign_csr(subject, request.sans, signer));
   made.key_type = signer.key_type();
-
-  // Read back as any CA would: the signature verifies with the request's own key.
-  if (auto check = inspect_csr_der(made.der); !check)
-    return fail(ErrorCode::kInternal, "the request made does not verify: " + check.error().message);
 
   if (const auto* fresh = std::get_if<CsrNewKey>(&request.key)) {
     PKI_ASSIGN(std::string pem, keys::to_pkcs8_pem(signer.key(), fresh->passphrase));

@@ -81,18 +81,20 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   PKI_ASSIGN(const std::int64_t last, store.last_crl_number(req.authority->id));
   const std::int64_t number = last + 1;  // strictly increasing per CA (RFC 5280 5.2.3)
   CrlEncoder encoder(issuer_name, req.signer->algorithm(), now, next);
-  PKI_TRY(store.for_each_revocation(req.authority->id, [&](const store::RevokedEntry& r) -> Result<void> {
-    auto serial = from_hex(r.serial);
-    if (!serial) return fail(ErrorCode::kStore, "corrupt serial in the revocations table: " + r.serial);
-    PKI_ASSIGN(auto reason, cert::parse_crl_reason(r.reason));
-    encoder.add(Entry{std::move(*serial), r.revoked_at, reason, r.invalidity_date});
-    return {};
-  }));
+  PKI_TRY(store.for_each_revocation(
+      req.authority->id, req.generation, [&](const store::RevokedEntry& r) -> Result<void> {
+        auto serial = from_hex(r.serial);
+        if (!serial) return fail(ErrorCode::kStore, "corrupt serial in the revocations table: " + r.serial);
+        PKI_ASSIGN(auto reason, cert::parse_crl_reason(r.reason));
+        encoder.add(Entry{std::move(*serial), r.revoked_at, reason, r.invalidity_date});
+        return {};
+      }));
   const cert::Extension exts[] = {cert::ext::authority_key_id(ski), crl_number_extension(number)};
   const Bytes tbs = encoder.finish(exts);
   PKI_ASSIGN(Bytes signature, req.signer->sign(tbs));
   store::CrlRecord rec;
   rec.issuer_id = req.authority->id;
+  rec.generation = req.generation;
   rec.crl_number = number;
   rec.this_update = now;
   rec.next_update = next;
@@ -104,9 +106,11 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   e.os_user = req.actor;
   e.verb = "crl";
   e.authority = req.authority->name;
-  e.detail =
-      nlohmann::json{{"crl_number", number}, {"entries", rec.entries}, {"next_update", format_rfc3339(next)}}
-          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  e.detail = nlohmann::json{{"crl_number", number},
+                            {"generation", req.generation},
+                            {"entries", rec.entries},
+                            {"next_update", format_rfc3339(next)}}
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   PKI_TRY(store.append_audit(e));
   PKI_TRY(tx.commit());
   return rec;

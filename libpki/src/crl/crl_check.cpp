@@ -20,8 +20,8 @@ std::string number_text(const std::string& hex) {
 }  // namespace
 
 Result<CheckReport> check_published(store::Store& store, const store::AuthorityRecord& authority,
-                                    const cert::Certificate& ca, const cert::Crl& crl, TimePoint now,
-                                    std::chrono::seconds min_remaining) {
+                                    int generation, const cert::Certificate& ca, const cert::Crl& crl,
+                                    TimePoint now, std::chrono::seconds min_remaining) {
   CheckReport r;
   auto add = [&](std::string check, bool ok, std::string message) {
     r.items.push_back({std::move(check), ok, std::move(message)});
@@ -39,7 +39,7 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
       signed_ok ? "signed with the key of CA '" + authority.name + "'"
                 : "the signature does not verify with the key of CA '" + authority.name + "'");
 
-  const auto latest_crl = store.latest_crl(authority.id);
+  const auto latest_crl = store.latest_crl(authority.id, generation);
   if (!latest_crl) return tl::unexpected(latest_crl.error());
   const std::optional<std::int64_t> latest =
       *latest_crl ? std::optional<std::int64_t>((*latest_crl)->crl_number) : std::nullopt;

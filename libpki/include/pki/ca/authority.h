@@ -6,6 +6,7 @@
 // signing and storing.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -37,6 +38,7 @@ struct Issuer {
   // Why this CA may not issue although its key loads: a revocation of its certificate or of an
   // ancestor's. Issuing refuses while it is set.
   std::optional<std::string> revoked;
+  int generation = 1;  // which of the CA's keys this is (the current one unless asked otherwise)
 };
 
 struct CreateCaRequest {
@@ -49,11 +51,56 @@ struct CreateCaRequest {
   std::vector<std::string> permit_dns;
   std::vector<std::string> exclude_dns;
   std::optional<std::string> crl_url;
+  // A CA signed elsewhere: only its key and a request (PKCS#10) for an outside CA are made; the CA
+  // is pending until install_ca() brings its certificate. parent, days and path_len do not apply
+  // (the outside CA decides them).
+  bool external = false;
 };
 
 struct CaCreated {
   store::AuthorityRecord authority;
+  store::CertificateRecord certificate;  // id 0 for an external (pending) CA, which has none yet
+  Bytes csr_der;                         // the request of an external CA
+};
+
+// The certificate an outside CA made for a pending CA, and the outside issuers above it (any
+// order; those already in the store may be left out).
+struct InstallCaRequest {
+  std::string name;
+  Bytes certificate_der;
+  std::vector<Bytes> chain_der;
+};
+
+// An existing CA made elsewhere: its certificate and key, its issuers when it is not a root.
+struct ImportCaRequest {
+  std::string name;
+  Bytes certificate_der;
+  std::string key_pem;                     // any private key format keys::load_private_key reads
+  const Secret* key_passphrase = nullptr;  // decrypts key_pem
+  std::vector<Bytes> chain_der;
+  std::optional<std::string> crl_url;
+  // What the CA issued and revoked, from an `openssl ca` (or easy-rsa) directory.
+  std::optional<std::string> openssl_index;  // index.txt
+  std::optional<std::string> certs_dir;      // <serial>.pem files; default: newcerts/ or certs_by_serial/
+  std::optional<std::string>
+      crl_number_file;  // the next CRL number in hex; default: crlnumber beside index.txt
+};
+
+struct CaInstalled {
+  store::AuthorityRecord authority;
   store::CertificateRecord certificate;
+  std::vector<std::string> outside_issuers;  // names given to the outside issuers stored
+  // An import's history.
+  std::size_t imported_certificates = 0;
+  std::size_t imported_without_file = 0;
+  std::size_t imported_revocations = 0;
+  std::int64_t crl_number_floor = 0;
+};
+
+struct RolloverRequest {
+  std::string name;
+  std::optional<keys::KeyType> key_type;  // default: the current key's type
+  std::optional<int> days;
 };
 
 // The key a certificate certifies: one the caller holds, one a CSR carries, or one made here.
@@ -78,7 +125,8 @@ struct IssueRequest {
   std::string ca;  // the issuing CA
   std::string profile;
   std::variant<SubjectKey, CsrKey, NewKey> key;
-  std::optional<std::string> cn;        // the subject becomes CN=<cn> (else a CSR's subject)
+  std::optional<std::string> cn;        // the subject's CN (else a CSR's subject)
+  std::optional<std::string> subject;   // a DN as cert::parse_dn reads it; with cn when it has no CN
   std::vector<cert::GeneralName> sans;  // else a CSR's SANs
   std::optional<int> days;
 };
@@ -96,6 +144,16 @@ struct RevokeRequest {
   std::optional<std::string> ca;           // limits the serial lookup to one CA
   cert::CrlReason reason = cert::CrlReason::kUnspecified;
   std::optional<TimePoint> invalidity_date;
+};
+
+struct RenewRequest {
+  std::optional<std::string> serial;  // the certificate to renew, as for RevokeRequest
+  std::optional<std::string> fingerprint;
+  std::optional<std::string> ca;
+  std::optional<int> days;             // default: the old certificate's profile's default
+  std::optional<std::string> profile;  // only for a certificate whose profile pki does not know
+  std::optional<NewKey> rekey;         // a new key instead of the old certificate's public key
+  bool revoke_old = false;             // revoke the old one (superseded) in the same transaction
 };
 
 enum class RevokeAction { kRevoked, kHoldMadePermanent, kHoldLifted };
@@ -120,9 +178,21 @@ class Authority {
             Warnings* warnings = nullptr);
 
   Result<CaCreated> create_ca(const CreateCaRequest& request);
-  Result<Issuer> load_issuer(std::string_view name);
-  // The certificates of a CA and its ancestors, without loading keys.
-  Result<std::vector<cert::CertificatePtr>> chain(const store::AuthorityRecord& authority);
+  // Gives a pending CA (create_ca with external) the certificate an outside CA signed: it must
+  // certify the CA's key, be a CA certificate and chain to the issuers given or stored.
+  Result<CaInstalled> install_ca(const InstallCaRequest& request);
+  // Takes over a CA made elsewhere, with what it issued when an openssl index is given.
+  Result<CaInstalled> import_ca(const ImportCaRequest& request);
+  // A new key and certificate for a CA, same subject; new certificates are signed with it, the
+  // older keys keep signing the CRLs for what they signed.
+  Result<CaCreated> rollover_ca(const RolloverRequest& request);
+
+  // A CA's key for signing: the current generation, or an older one (for its CRLs).
+  Result<Issuer> load_issuer(std::string_view name, std::optional<int> generation = std::nullopt);
+  // The certificates of a CA (one generation: the current one by default) and its issuers up to
+  // the root, outside ones included, without loading keys.
+  Result<std::vector<cert::CertificatePtr>> chain(const store::AuthorityRecord& authority,
+                                                  std::optional<int> generation = std::nullopt);
 
   // The whole of `pki issue`: the request's form, the CA named by request.ca, its limits, the
   // key (checked from a CSR, or made and written), signing, storing, the chain.
@@ -135,11 +205,15 @@ class Authority {
                                                             std::span<const IssueRequest> requests);
 
   Result<Revoked> revoke(const RevokeRequest& request);
+  // A new certificate for the same subject, names and profile, linked to the one it replaces.
+  Result<Issued> renew(const RenewRequest& request);
 
-  // The whole of `pki crl`: the CA's next CRL, every current revocation on it, current for
-  // `validity` from now; stored with its audit row.
+  // The whole of `pki crl`: the CA's next CRL for one of its keys (the current one by default),
+  // every revocation of what that key signed on it, current for `validity` from now; stored with
+  // its audit row.
   Result<store::CrlRecord> publish_crl(std::string_view ca,
-                                       std::chrono::seconds validity = crl::kDefaultValidity);
+                                       std::chrono::seconds validity = crl::kDefaultValidity,
+                                       std::optional<int> generation = std::nullopt);
   // The whole of `pki crl check`: is `crl` the current CRL of CA `ca`, signed by it, current for
   // `min_remaining` more?
   Result<crl::CheckReport> check_crl(std::string_view ca, const cert::Crl& crl,
@@ -148,12 +222,26 @@ class Authority {
  private:
   struct Shaped;
   struct Prepared;
-  Result<Shaped> shape(const IssueRequest& request);
+  Result<Shaped> shape(const IssueRequest& request, const X509_NAME* subject = nullptr);
+  Result<CaCreated> create_external(const CreateCaRequest& request, const X509_NAME& subject);
   Result<Prepared> prepare(const Issuer& issuer, const Shaped& shaped, const SubjectKey& key);
   Result<Prepared> prepare_batch_item(const Issuer& issuer, const IssueRequest& request);
-  Result<Issued> issue_shaped(const Issuer& issuer, const Shaped& shaped);
+  using InTransaction = std::function<Result<void>(const store::CertificateRecord&)>;
+  // in_tx runs inside the issuing transaction, after the certificate is stored.
+  Result<Issued> issue_shaped(const Issuer& issuer, const Shaped& shaped,
+                              const InTransaction* in_tx = nullptr);
+  Result<store::CertificateRecord> certificate_of(const store::AuthorityRecord& authority, int generation);
+  Result<void> check_subject_free(const X509_NAME& subject, std::optional<std::int64_t> except_id);
+  struct Parents;
+  Result<Parents> find_parents(const cert::Certificate& certificate, std::span<const Bytes> chain_der,
+                               std::string_view for_name);
+  Result<std::vector<std::string>> store_parents(Parents& parents, TimePoint now);
   Result<store::CertificateRecord> store_prepared(const Issuer& issuer, Prepared& prepared);
   Result<store::AuthorityRecord> find_authority(std::string_view name);
+  Result<store::CertificateRecord> find_certificate(const std::optional<std::string>& serial,
+                                                    const std::optional<std::string>& fingerprint,
+                                                    const std::optional<std::string>& ca,
+                                                    std::optional<std::int64_t> ca_id);
   Result<void> audit(std::string verb, std::optional<std::string> authority,
                      std::optional<std::string> serial, std::string detail_json);
 

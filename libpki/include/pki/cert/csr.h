@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <variant>
 #include <vector>
@@ -13,6 +14,8 @@
 #include "pki/keys/keys.h"
 
 namespace pki::cert {
+
+class Signer;
 
 struct CsrInfo {
   OsslPtr<X509_NAME> subject;
@@ -66,5 +69,8 @@ struct CsrMade {
 // a certificate of that key gets (Signer), checked by reading it back, and a new key written
 // last, so that nothing is left behind when anything before fails.
 Result<CsrMade> create_csr(const CsrRequest& request);
+// Encodes and signs a request for `subject_der` (a DER Name) with the signer's key, SANs in an
+// extensionRequest; the request is read back and its signature checked.
+Result<Bytes> sign_csr(BytesView subject_der, std::span<const GeneralName> sans, const Signer& signer);
 
 }  // namespace pki::cert

@@ -44,6 +44,14 @@ enum class Field {
   kKey,               // a private key given as input (a file)
   kKeyPassphrase,     // the passphrase of a key file (not a CA key)
   kPkcs12Passphrase,  // the passphrase of a PKCS#12 file read as input
+  kParent,            // the parent CA a new CA names
+  kCertificate,       // a certificate given as input (a file)
+  kChain,             // issuers given as input (a file)
+  kIndex,             // an openssl ca index.txt being imported
+  kCertsDir,          // the certificate files of an imported index
+  kCrlNumber,         // an openssl ca crlnumber file
+  kGeneration,        // a CA's key generation
+  kProfile,           // a certificate profile
 };
 
 struct Error {

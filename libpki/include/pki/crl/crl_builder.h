@@ -53,7 +53,8 @@ struct PublishRequest {
   const cert::Certificate* ca_certificate = nullptr;
   const cert::Signer* signer = nullptr;
   std::chrono::seconds validity = kDefaultValidity;
-  std::string actor;  // recorded in the audit log
+  std::string actor;   // recorded in the audit log
+  int generation = 1;  // the CA key that signs: the CRL covers what that key signed
 };
 
 // In one write transaction: takes the CA's next CRL number, encodes every current revocation,

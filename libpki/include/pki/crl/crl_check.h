@@ -33,7 +33,7 @@ struct CheckReport {
 // Checks `crl` against CA `authority`: issued by it, signed with its key, the newest CRL number the
 // store recorded for it, already current, and current for at least `min_remaining` more.
 Result<CheckReport> check_published(store::Store& store, const store::AuthorityRecord& authority,
-                                    const cert::Certificate& ca_certificate, const cert::Crl& crl,
-                                    TimePoint now, std::chrono::seconds min_remaining);
+                                    int generation, const cert::Certificate& ca_certificate,
+                                    const cert::Crl& crl, TimePoint now, std::chrono::seconds min_remaining);
 
 }  // namespace pki::crl

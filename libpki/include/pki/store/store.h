@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pki/core/bytes.h"
@@ -31,13 +32,33 @@ struct KeyRecord {
   std::optional<std::string> pkcs8_sha256;
 };
 
+enum class AuthorityKind {
+  kLocal,    // pki holds its key
+  kOutside,  // an issuer above a CA, known only by its certificate: never a signer
+};
+
 struct AuthorityRecord {
   std::int64_t id = 0;
   std::string name;
+  AuthorityKind kind = AuthorityKind::kLocal;
   std::optional<std::int64_t> parent_id;
-  std::int64_t key_id = 0;
-  std::optional<std::int64_t> certificate_id;
+  std::optional<std::int64_t> key_id;          // the current key; none for an outside issuer
+  std::optional<std::int64_t> certificate_id;  // the current certificate; none while pending
   std::optional<std::string> crl_url;
+  std::optional<Bytes> pending_csr;   // a CA waiting for its certificate from an outside issuer
+  std::int64_t crl_number_floor = 0;  // CRL numbers used before pki: pki's go above
+  TimePoint created_at{};
+  int generation = 0;  // the current key generation (read-only); 0 while pending or outside
+
+  bool pending() const { return kind == AuthorityKind::kLocal && !certificate_id; }
+};
+
+// One key of a local CA and the certificate made for it; generation 1 is the first.
+struct KeyGeneration {
+  std::int64_t authority_id = 0;
+  int generation = 0;
+  std::int64_t key_id = 0;
+  std::int64_t certificate_id = 0;
   TimePoint created_at{};
 };
 
@@ -47,21 +68,36 @@ struct RevocationRecord {
   std::optional<TimePoint> invalidity_date;
 };
 
+enum class Origin {
+  kIssued,    // signed by pki
+  kImported,  // issued before pki by an imported CA (der empty when its file was not kept)
+  kOutside,   // an outside issuer's certificate, or a CA certificate it signed
+};
+
 struct CertificateRecord {
   std::int64_t id = 0;
   std::int64_t issuer_id = 0;
   std::string issuer_name;  // the issuing authority's name (read-only, joined)
+  int generation = 1;       // which of the issuer's keys signed it
   std::string serial;
   std::string subject;
   std::vector<std::string> sans;
-  TimePoint not_before{};
+  std::optional<TimePoint> not_before;  // unknown only for an imported record without its file
   TimePoint not_after{};
   std::string profile;
   std::string key_type;
-  Bytes der;
-  std::string fingerprint;
+  Bytes der;                // empty for an imported record without its file
+  std::string fingerprint;  // empty with der
+  Origin origin = Origin::kIssued;
+  std::optional<std::int64_t> renews;  // the certificate this one replaced
   TimePoint created_at{};
-  std::optional<RevocationRecord> revocation;  // set when revoked (read-only, joined)
+  // When inserted, a revocation here is stored with the certificate (an import); when read, the
+  // current revocation (joined).
+  std::optional<RevocationRecord> revocation;
+  std::optional<std::string> renews_serial;      // read-only, joined
+  std::optional<std::string> renewed_by_serial;  // read-only: the newest certificate that renews this one
+
+  bool has_der() const { return !der.empty(); }
 };
 
 struct RevokedEntry {
@@ -74,6 +110,7 @@ struct RevokedEntry {
 struct CrlRecord {
   std::int64_t id = 0;
   std::int64_t issuer_id = 0;
+  int generation = 1;  // the key generation that signed it
   std::int64_t crl_number = 0;
   TimePoint this_update{};
   TimePoint next_update{};
@@ -85,7 +122,8 @@ struct AuditEvent {
   std::int64_t id = 0;
   TimePoint at{};
   std::string os_user;
-  std::string verb;  // ca-create, issue, revoke, unhold, crl
+  // ca-create, ca-install, ca-import, ca-rollover, issue, renewed, revoke, unhold, crl
+  std::string verb;
   std::optional<std::string> authority;
   std::optional<std::string> serial;
   std::string detail = "{}";  // JSON object
@@ -98,6 +136,8 @@ struct CertificateFilter {
   StatusFilter status = StatusFilter::kAll;
   TimePoint now{};                           // what "expired" is measured against
   std::optional<TimePoint> expiring_before;  // not_after in [now, expiring_before]
+  // Valid, past two thirds of its lifetime at `now`, and not renewed yet.
+  bool renewal_due = false;
 };
 
 class Store {
@@ -113,12 +153,21 @@ class Store {
   virtual Result<KeyRecord> key(std::int64_t id) = 0;
 
   virtual Result<std::int64_t> insert_authority(const AuthorityRecord& authority) = 0;
-  virtual Result<void> set_authority_certificate(std::int64_t authority_id, std::int64_t certificate_id) = 0;
+  // Writes the authority's parent, current key and certificate, pending request and CRL floor.
+  virtual Result<void> update_authority(const AuthorityRecord& authority) = 0;
+  virtual Result<void> insert_generation(const KeyGeneration& generation) = 0;
+  // Oldest first.
+  virtual Result<std::vector<KeyGeneration>> generations(std::int64_t authority_id) = 0;
+  // The authority a certificate belongs to as that authority's own (a key generation's
+  // certificate, or an outside issuer's), with the generation (1 for an outside issuer).
+  virtual Result<std::optional<std::pair<AuthorityRecord, int>>> authority_of_certificate(
+      std::int64_t certificate_id) = 0;
   virtual Result<std::optional<AuthorityRecord>> authority_by_name(std::string_view name) = 0;
   virtual Result<std::optional<AuthorityRecord>> authority_by_id(std::int64_t id) = 0;
   virtual Result<std::vector<AuthorityRecord>> authorities() = 0;
 
   // nullopt when the issuer already has a certificate with this serial: draw another and retry.
+  // A revocation in the record is stored with it.
   virtual Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& cert) = 0;
   virtual Result<std::optional<CertificateRecord>> certificate(std::int64_t id) = 0;
   virtual Result<std::vector<CertificateRecord>> certificates_by_serial(
@@ -135,13 +184,15 @@ class Store {
   virtual Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& revocation) = 0;
   // Lifts a certificateHold: the certificate is valid again.
   virtual Result<void> delete_revocation(std::int64_t certificate_id) = 0;
-  // Visits one issuer's revoked certificates in serial order.
-  virtual Result<void> for_each_revocation(std::int64_t issuer_id,
+  // Visits the revoked certificates one key generation of an issuer signed, in serial order.
+  virtual Result<void> for_each_revocation(std::int64_t issuer_id, int generation,
                                            const std::function<Result<void>(const RevokedEntry&)>& visit) = 0;
 
-  virtual Result<std::int64_t> last_crl_number(std::int64_t issuer_id) = 0;  // 0 when none
+  // The highest CRL number the CA has used, across its keys and before pki (its floor); 0 when none.
+  virtual Result<std::int64_t> last_crl_number(std::int64_t issuer_id) = 0;
   virtual Result<void> insert_crl(const CrlRecord& crl) = 0;
-  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id) = 0;
+  // The newest CRL one key generation of the issuer signed.
+  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation) = 0;
 
   virtual Result<void> append_audit(const AuditEvent& event) = 0;
   // Events about one certificate (its creation as a CA's certificate, issuance, revocation,

@@ -85,12 +85,33 @@ class Row {
   std::optional<Error> error_;
 };
 
+void bind_optional_blob(SqlStatement& s, int index, const std::optional<Bytes>& value) {
+  if (value)
+    s.bind(index, BytesView(*value));
+  else
+    s.bind(index, std::nullopt);
+}
+
 constexpr std::string_view kCertColumns =
     "c.id, c.issuer_id, a.name, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile, "
-    "c.key_type, "
-    "c.der, c.fingerprint, c.created_at, r.reason, r.revoked_at, r.invalidity_date "
+    "c.key_type, c.der, c.fingerprint, c.created_at, r.reason, r.revoked_at, r.invalidity_date, "
+    "c.generation, c.origin, c.renews, "
+    "(SELECT o.serial FROM certificates o WHERE o.id = c.renews), "
+    "(SELECT n.serial FROM certificates n WHERE n.renews = c.id ORDER BY n.id DESC LIMIT 1) "
     "FROM certificates c JOIN authorities a ON a.id = c.issuer_id "
     "LEFT JOIN revocations r ON r.certificate_id = c.id ";
+
+std::string_view origin_name(Origin o) {
+  switch (o) {
+    case Origin::kIssued:
+      return "issued";
+    case Origin::kImported:
+      return "imported";
+    case Origin::kOutside:
+      return "outside";
+  }
+  return "issued";
+}
 
 Result<CertificateRecord> read_certificate(const SqlStatement& s) {
   Row r(s);
@@ -101,14 +122,22 @@ Result<CertificateRecord> read_certificate(const SqlStatement& s) {
   c.serial = r.text(3);
   c.subject = r.text(4);
   c.sans = r.strings(5);
-  c.not_before = r.time(6);
+  c.not_before = r.optional_time(6);
   c.not_after = r.time(7);
   c.profile = r.text(8);
   c.key_type = r.text(9);
-  c.der = r.blob(10);
-  c.fingerprint = r.text(11);
+  if (!r.is_null(10)) c.der = r.blob(10);
+  c.fingerprint = r.optional_text(11).value_or("");
   c.created_at = r.time(12);
   if (!r.is_null(13)) c.revocation = RevocationRecord{r.text(13), r.time(14), r.optional_time(15)};
+  c.generation = static_cast<int>(r.integer(16));
+  const std::string origin = r.text(17);
+  c.origin = origin == "imported"  ? Origin::kImported
+             : origin == "outside" ? Origin::kOutside
+                                   : Origin::kIssued;
+  c.renews = r.optional_integer(18);
+  c.renews_serial = r.optional_text(19);
+  c.renewed_by_serial = r.optional_text(20);
   return r.done(std::move(c));
 }
 
@@ -117,16 +146,23 @@ Result<AuthorityRecord> read_authority(const SqlStatement& s) {
   AuthorityRecord a;
   a.id = r.integer(0);
   a.name = r.text(1);
-  a.parent_id = r.optional_integer(2);
-  a.key_id = r.integer(3);
-  a.certificate_id = r.optional_integer(4);
-  a.crl_url = r.optional_text(5);
-  a.created_at = r.time(6);
+  a.kind = r.text(2) == "outside" ? AuthorityKind::kOutside : AuthorityKind::kLocal;
+  a.parent_id = r.optional_integer(3);
+  a.key_id = r.optional_integer(4);
+  a.certificate_id = r.optional_integer(5);
+  a.crl_url = r.optional_text(6);
+  if (!r.is_null(7)) a.pending_csr = r.blob(7);
+  a.crl_number_floor = r.integer(8);
+  a.created_at = r.time(9);
+  a.generation = static_cast<int>(r.integer(10));
   return r.done(std::move(a));
 }
 
 constexpr std::string_view kAuthorityColumns =
-    "SELECT id, name, parent_id, key_id, certificate_id, crl_url, created_at FROM authorities ";
+    "SELECT a.id, a.name, a.kind, a.parent_id, a.key_id, a.certificate_id, a.crl_url, a.pending_csr, "
+    "a.crl_number_floor, a.created_at, "
+    "COALESCE((SELECT k.generation FROM authority_keys k WHERE k.certificate_id = a.certificate_id), 0) "
+    "FROM authorities a ";
 
 class SqliteStore final : public Store {
  public:
@@ -160,6 +196,14 @@ class SqliteStore final : public Store {
         PKI_TRY(db_.exec(std::string(m.sql)));
         PKI_TRY(db_.exec("PRAGMA user_version = " + std::to_string(m.version)));
       }
+      // Migrations that rebuild a table run with foreign keys off (SQLite's procedure for schema
+      // changes): every reference must still hold before the change commits.
+      PKI_ASSIGN(SqlStatement check, db_.prepare("PRAGMA foreign_key_check"));
+      PKI_ASSIGN(auto row, check.step());
+      if (row == SqlStatement::Step::kRow)
+        return fail(ErrorCode::kStore, Field::kDatabase,
+                    "the database's references do not hold after its migration (table " +
+                        check.column_text(0) + "): it is damaged");
       return {};
     }();
     if (!r) {
@@ -222,61 +266,136 @@ class SqliteStore final : public Store {
 
   Result<std::int64_t> insert_authority(const AuthorityRecord& a) override {
     PKI_ASSIGN(SqlStatement & s,
-               stmt("INSERT INTO authorities (name, parent_id, key_id, certificate_id, crl_url, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)"));
+               stmt("INSERT INTO authorities (name, kind, parent_id, key_id, certificate_id, crl_url, "
+                    "pending_csr, crl_number_floor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     s.bind(1, a.name)
-        .bind(2, a.parent_id)
-        .bind(3, a.key_id)
-        .bind(4, a.certificate_id)
-        .bind(5, a.crl_url)
-        .bind(6, t2s(a.created_at));
+        .bind(2, std::string_view(a.kind == AuthorityKind::kOutside ? "outside" : "local"))
+        .bind(3, a.parent_id)
+        .bind(4, a.key_id)
+        .bind(5, a.certificate_id)
+        .bind(6, a.crl_url)
+        .bind(8, a.crl_number_floor)
+        .bind(9, t2s(a.created_at));
+    bind_optional_blob(s, 7, a.pending_csr);
     PKI_ASSIGN(auto step, s.step());
     if (step == SqlStatement::Step::kConstraint)
       return fail(ErrorCode::kRefused, "a CA named '" + a.name + "' already exists");
     return sqlite3_last_insert_rowid(db_.get());
   }
 
-  Result<void> set_authority_certificate(std::int64_t authority_id, std::int64_t certificate_id) override {
-    PKI_ASSIGN(SqlStatement & s, stmt("UPDATE authorities SET certificate_id = ? WHERE id = ?"));
-    s.bind(1, certificate_id).bind(2, authority_id);
+  Result<void> update_authority(const AuthorityRecord& a) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("UPDATE authorities SET parent_id = ?, key_id = ?, certificate_id = ?, crl_url = ?, "
+                    "pending_csr = ?, crl_number_floor = ? WHERE id = ?"));
+    s.bind(1, a.parent_id)
+        .bind(2, a.key_id)
+        .bind(3, a.certificate_id)
+        .bind(4, a.crl_url)
+        .bind(6, a.crl_number_floor)
+        .bind(7, a.id);
+    bind_optional_blob(s, 5, a.pending_csr);
     return s.run();
   }
 
+  Result<void> insert_generation(const KeyGeneration& g) override {
+    PKI_ASSIGN(
+        SqlStatement & s,
+        stmt("INSERT INTO authority_keys (authority_id, generation, key_id, certificate_id, created_at) "
+             "VALUES (?, ?, ?, ?, ?)"));
+    s.bind(1, g.authority_id)
+        .bind(2, std::int64_t{g.generation})
+        .bind(3, g.key_id)
+        .bind(4, g.certificate_id)
+        .bind(5, t2s(g.created_at));
+    return s.run();
+  }
+
+  Result<std::vector<KeyGeneration>> generations(std::int64_t authority_id) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT authority_id, generation, key_id, certificate_id, created_at FROM authority_keys "
+                    "WHERE authority_id = ? ORDER BY generation"));
+    s.bind(1, authority_id);
+    return all<KeyGeneration>(s, [](const SqlStatement& st) {
+      Row r(st);
+      KeyGeneration g{r.integer(0), static_cast<int>(r.integer(1)), r.integer(2), r.integer(3), r.time(4)};
+      return r.done(g);
+    });
+  }
+
+  Result<std::optional<std::pair<AuthorityRecord, int>>> authority_of_certificate(
+      std::int64_t certificate_id) override {
+    PKI_ASSIGN(SqlStatement & k,
+               stmt("SELECT authority_id, generation FROM authority_keys WHERE certificate_id = ? "
+                    "UNION ALL SELECT id, 1 FROM authorities WHERE kind = 'outside' AND "
+                    "certificate_id = ?"));
+    k.bind(1, certificate_id).bind(2, certificate_id);
+    PKI_ASSIGN(auto step, k.step());
+    if (step != SqlStatement::Step::kRow) return std::optional<std::pair<AuthorityRecord, int>>();
+    const std::int64_t authority_id = k.column_int(0);
+    const int generation = static_cast<int>(k.column_int(1));
+    k.reset();
+    PKI_ASSIGN(auto a, authority_by_id(authority_id));
+    if (!a) return fail(ErrorCode::kStore, "a key generation names a missing authority");
+    return std::optional<std::pair<AuthorityRecord, int>>(std::pair{std::move(*a), generation});
+  }
+
   Result<std::optional<AuthorityRecord>> authority_by_name(std::string_view name) override {
-    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "WHERE name = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "WHERE a.name = ?"));
     s.bind(1, name);
     return one<AuthorityRecord>(s, read_authority);
   }
 
   Result<std::optional<AuthorityRecord>> authority_by_id(std::int64_t id) override {
-    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "WHERE id = ?"));
+    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "WHERE a.id = ?"));
     s.bind(1, id);
     return one<AuthorityRecord>(s, read_authority);
   }
 
   Result<std::vector<AuthorityRecord>> authorities() override {
-    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "ORDER BY id"));
+    PKI_ASSIGN(SqlStatement & s, stmt(std::string(kAuthorityColumns) + "ORDER BY a.id"));
     return all<AuthorityRecord>(s, read_authority);
   }
 
   Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& c) override {
     PKI_ASSIGN(SqlStatement & s,
-               stmt("INSERT INTO certificates (issuer_id, serial, subject, sans, not_before, not_after, "
-                    "profile, key_type, der, fingerprint, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+               stmt("INSERT INTO certificates (issuer_id, generation, serial, subject, sans, not_before, "
+                    "not_after, profile, key_type, der, fingerprint, status, origin, renews, created_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     s.bind(1, c.issuer_id)
-        .bind(2, c.serial)
-        .bind(3, c.subject)
-        .bind(4, nlohmann::json(c.sans).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
-        .bind(5, t2s(c.not_before))
-        .bind(6, t2s(c.not_after))
-        .bind(7, c.profile)
-        .bind(8, c.key_type)
-        .bind(9, BytesView(c.der))
-        .bind(10, c.fingerprint)
-        .bind(11, t2s(c.created_at));
+        .bind(2, std::int64_t{c.generation})
+        .bind(3, c.serial)
+        .bind(4, c.subject)
+        .bind(5, nlohmann::json(c.sans).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+        .bind(6, t2s(c.not_before))
+        .bind(7, t2s(c.not_after))
+        .bind(8, c.profile)
+        .bind(9, c.key_type)
+        .bind(12, std::string_view(c.revocation ? "revoked" : "valid"))
+        .bind(13, origin_name(c.origin))
+        .bind(14, c.renews)
+        .bind(15, t2s(c.created_at));
+    if (c.der.empty()) {
+      s.bind(10, std::optional<std::string>()).bind(11, std::optional<std::string>());
+    } else {
+      s.bind(10, BytesView(c.der)).bind(11, c.fingerprint);
+    }
     PKI_ASSIGN(auto step, s.step());
     if (step == SqlStatement::Step::kConstraint) return std::optional<std::int64_t>();
-    return std::optional<std::int64_t>(sqlite3_last_insert_rowid(db_.get()));
+    const std::int64_t id = sqlite3_last_insert_rowid(db_.get());
+    if (c.revocation) {
+      PKI_ASSIGN(SqlStatement & r,
+                 stmt("INSERT INTO revocations (certificate_id, issuer_id, generation, serial, reason, "
+                      "revoked_at, invalidity_date) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+      r.bind(1, id)
+          .bind(2, c.issuer_id)
+          .bind(3, std::int64_t{c.generation})
+          .bind(4, c.serial)
+          .bind(5, c.revocation->reason)
+          .bind(6, t2s(c.revocation->revoked_at))
+          .bind(7, t2s(c.revocation->invalidity_date));
+      PKI_TRY(r.run());
+    }
+    return std::optional<std::int64_t>(id);
   }
 
   Result<std::optional<CertificateRecord>> certificate(std::int64_t id) override {
@@ -304,14 +423,19 @@ class SqliteStore final : public Store {
       const CertificateFilter& f,
       const std::function<Result<void>(const CertificateRecord&)>& visit) override {
     // One statement for every filter: unused conditions bind NULL and fall away.
-    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(kCertColumns) +
-                                      "WHERE (?1 IS NULL OR c.issuer_id = ?1) "
-                                      "AND (?2 = 'all' "
-                                      "  OR (?2 = 'revoked' AND c.status = 'revoked') "
-                                      "  OR (?2 = 'valid' AND c.status = 'valid' AND c.not_after >= ?3) "
-                                      "  OR (?2 = 'expired' AND c.status = 'valid' AND c.not_after < ?3)) "
-                                      "AND (?4 IS NULL OR (c.not_after >= ?3 AND c.not_after <= ?4)) "
-                                      "ORDER BY c.id"));
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT " + std::string(kCertColumns) +
+                    "WHERE (?1 IS NULL OR c.issuer_id = ?1) "
+                    "AND (?2 = 'all' "
+                    "  OR (?2 = 'revoked' AND c.status = 'revoked') "
+                    "  OR (?2 = 'valid' AND c.status = 'valid' AND c.not_after >= ?3) "
+                    "  OR (?2 = 'expired' AND c.status = 'valid' AND c.not_after < ?3)) "
+                    "AND (?4 IS NULL OR (c.not_after >= ?3 AND c.not_after <= ?4)) "
+                    "AND (?5 = 0 OR (c.status = 'valid' AND c.not_after >= ?3 "
+                    "  AND c.not_before IS NOT NULL AND julianday(?3) >= julianday(c.not_before) "
+                    "    + 2.0 * (julianday(c.not_after) - julianday(c.not_before)) / 3.0 "
+                    "  AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.renews = c.id))) "
+                    "ORDER BY c.id"));
     const char* status = f.status == StatusFilter::kValid     ? "valid"
                          : f.status == StatusFilter::kRevoked ? "revoked"
                          : f.status == StatusFilter::kExpired ? "expired"
@@ -319,7 +443,8 @@ class SqliteStore final : public Store {
     s.bind(1, f.issuer_id)
         .bind(2, std::string_view(status))
         .bind(3, t2s(f.now))
-        .bind(4, t2s(f.expiring_before));
+        .bind(4, t2s(f.expiring_before))
+        .bind(5, std::int64_t{f.renewal_due});
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
       if (step != SqlStatement::Step::kRow) break;
@@ -346,8 +471,9 @@ class SqliteStore final : public Store {
   Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& r) override {
     PKI_ASSIGN(
         SqlStatement & s,
-        stmt("INSERT INTO revocations (certificate_id, issuer_id, serial, reason, revoked_at, "
-             "invalidity_date) SELECT id, issuer_id, serial, ?2, ?3, ?4 FROM certificates WHERE id = ?1 "
+        stmt("INSERT INTO revocations (certificate_id, issuer_id, generation, serial, reason, revoked_at, "
+             "invalidity_date) SELECT id, issuer_id, generation, serial, ?2, ?3, ?4 FROM certificates "
+             "WHERE id = ?1 "
              "ON CONFLICT (certificate_id) DO UPDATE SET reason = excluded.reason, "
              "revoked_at = excluded.revoked_at, invalidity_date = excluded.invalidity_date"));
     s.bind(1, certificate_id).bind(2, r.reason).bind(3, t2s(r.revoked_at)).bind(4, t2s(r.invalidity_date));
@@ -366,11 +492,11 @@ class SqliteStore final : public Store {
     return u.run();
   }
 
-  Result<void> for_each_revocation(std::int64_t issuer_id,
+  Result<void> for_each_revocation(std::int64_t issuer_id, int generation,
                                    const std::function<Result<void>(const RevokedEntry&)>& visit) override {
     PKI_ASSIGN(SqlStatement & s, stmt("SELECT serial, revoked_at, reason, invalidity_date FROM revocations "
-                                      "WHERE issuer_id = ? ORDER BY serial"));
-    s.bind(1, issuer_id);
+                                      "WHERE issuer_id = ? AND generation = ? ORDER BY serial"));
+    s.bind(1, issuer_id).bind(2, std::int64_t{generation});
     for (;;) {
       PKI_ASSIGN(auto step, s.step());
       if (step != SqlStatement::Step::kRow) break;
@@ -387,7 +513,9 @@ class SqliteStore final : public Store {
   }
 
   Result<std::int64_t> last_crl_number(std::int64_t issuer_id) override {
-    PKI_ASSIGN(SqlStatement & s, stmt("SELECT COALESCE(MAX(crl_number), 0) FROM crls WHERE issuer_id = ?"));
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT MAX(COALESCE((SELECT MAX(crl_number) FROM crls WHERE issuer_id = ?1), 0), "
+                    "(SELECT crl_number_floor FROM authorities WHERE id = ?1))"));
     s.bind(1, issuer_id);
     PKI_TRY(s.step());
     const std::int64_t n = s.column_int(0);
@@ -397,25 +525,29 @@ class SqliteStore final : public Store {
 
   Result<void> insert_crl(const CrlRecord& c) override {
     PKI_ASSIGN(SqlStatement & s,
-               stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der) "
-                    "VALUES (?, ?, ?, ?, ?, ?)"));
+               stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der, "
+                    "generation) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     s.bind(1, c.issuer_id)
         .bind(2, c.crl_number)
         .bind(3, t2s(c.this_update))
         .bind(4, t2s(c.next_update))
         .bind(5, c.entries)
-        .bind(6, BytesView(c.der));
+        .bind(6, BytesView(c.der))
+        .bind(7, std::int64_t{c.generation});
     return s.run();
   }
 
-  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id) override {
+  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation) override {
     PKI_ASSIGN(SqlStatement & s,
-               stmt("SELECT id, issuer_id, crl_number, this_update, next_update, entries, der FROM crls "
-                    "WHERE issuer_id = ? ORDER BY crl_number DESC LIMIT 1"));
-    s.bind(1, issuer_id);
+               stmt("SELECT id, issuer_id, generation, crl_number, this_update, next_update, "
+                    "entries, der FROM crls WHERE issuer_id = ? AND generation = ? "
+                    "ORDER BY crl_number DESC LIMIT 1"));
+    s.bind(1, issuer_id).bind(2, std::int64_t{generation});
     return one<CrlRecord>(s, [](const SqlStatement& st) {
       Row r(st);
-      CrlRecord c{r.integer(0), r.integer(1), r.integer(2), r.time(3), r.time(4), r.integer(5), r.blob(6)};
+      CrlRecord c{r.integer(0), r.integer(1), static_cast<int>(r.integer(2)),
+                  r.integer(3), r.time(4),    r.time(5),
+                  r.integer(6), r.blob(7)};
       return r.done(std::move(c));
     });
   }
@@ -438,9 +570,14 @@ class SqliteStore final : public Store {
     // the new CA's own name, with its certificate's serial.
     PKI_ASSIGN(SqlStatement & s,
                stmt("SELECT id, at, os_user, verb, authority, serial, detail FROM audit_events "
-                    "WHERE serial = ?1 AND (authority = ?2 OR (verb = 'ca-create' AND authority IN "
-                    "(SELECT name FROM authorities WHERE certificate_id = ?3))) ORDER BY id"));
-    s.bind(1, cert.serial).bind(2, cert.issuer_name).bind(3, cert.id);
+                    "WHERE (serial = ?1 AND (authority = ?2 OR (verb IN ('ca-create', 'ca-install', "
+                    "'ca-import', 'ca-rollover') AND authority IN (SELECT a.name FROM authorities a JOIN "
+                    "authority_keys k ON k.authority_id = a.id WHERE k.certificate_id = ?3)))) "
+                    "OR (?4 AND verb = 'ca-import' AND authority = ?2) ORDER BY id"));
+    s.bind(1, cert.serial)
+        .bind(2, cert.issuer_name)
+        .bind(3, cert.id)
+        .bind(4, std::int64_t{cert.origin == Origin::kImported});
     return all<AuditEvent>(s, [](const SqlStatement& st) {
       Row r(st);
       AuditEvent e{r.integer(0),       r.time(1),          r.text(2), r.text(3),
@@ -548,7 +685,7 @@ Result<void> create_store(const std::string& path) {
     if (rc != SQLITE_OK)
       return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + sqlite3_errstr(rc));
     configure(raw);
-    PKI_TRY(db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+    PKI_TRY(db.exec("PRAGMA synchronous = FULL;"));
     SqliteStore store(std::move(db));
     PKI_TRY(store.migrate());
     return store.exec("PRAGMA journal_mode = WAL;");
@@ -688,7 +825,8 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
   }
   if (mode != OpenMode::kRead) {
     // synchronous=FULL makes each commit durable (DESIGN.md); WAL lets readers run beside one writer.
-    PKI_TRY(db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+    // Foreign keys are switched on once the migrations have run (see migrate()).
+    PKI_TRY(db.exec("PRAGMA synchronous = FULL;"));
     if (!in.wal) PKI_TRY(db.exec("PRAGMA journal_mode = WAL;"));
     // Keep the WAL file between processes (emptied at each close by the checkpoint, so the main
     // file alone always holds every committed change): each short `pki` run then skips creating,
@@ -698,7 +836,10 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
   }
   auto store = std::make_unique<SqliteStore>(std::move(db));
-  if (mode != OpenMode::kRead) PKI_TRY(store->migrate());
+  if (mode != OpenMode::kRead) {
+    PKI_TRY(store->migrate());
+    PKI_TRY(store->exec("PRAGMA foreign_keys = ON;"));
+  }
   return std::unique_ptr<Store>(std::move(store));
 }
 

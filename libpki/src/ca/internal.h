@@ -1,0 +1,50 @@
+// What the CA side's source files share; not part of the library's interface.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "pki/ca/authority.h"
+#include "pki/core/clock.h"
+#include "pki/core/error.h"
+
+namespace pki::ca {
+
+struct Authority::Shaped {
+  const profiles::Profile* profile = nullptr;
+  SubjectKey key;  // the SPKI is empty until a NewKey is made
+  const NewKey* new_key = nullptr;
+  OsslPtr<X509_NAME> subject;
+  std::vector<cert::GeneralName> sans;
+  int days = 0;
+  std::optional<std::int64_t> renews;  // set by renew()
+  std::optional<std::string> renews_serial;
+};
+
+struct Authority::Prepared {
+  cert::TbsCertificate tbs;
+  store::CertificateRecord record;  // everything but the serial, DER and fingerprint
+  Bytes der;
+};
+
+namespace detail {
+
+std::string when(TimePoint t);
+// CA names appear in file names (CRL publishing) and commands: kept plain.
+Result<void> check_ca_name(std::string_view name);
+Result<void> check_crl_url(std::string_view url);
+
+// Serial collisions are a 2^-127 event; a few retries only guard against a broken RNG spinning.
+inline constexpr int kSerialAttempts = 8;
+// The issuing CA must be usable now: not revoked (nor any CA above it), inside its validity period.
+Result<void> check_issuer_usable(const Issuer& issuer, TimePoint now);
+Bytes ski_of(const cert::Certificate& c);
+Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> days);
+// Within RFC 5280's last time and the issuer's validity.
+Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after);
+Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
+                                  const cert::Signer& signer);
+
+}  // namespace detail
+
+}  // namespace pki::ca
