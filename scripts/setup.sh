@@ -10,6 +10,7 @@ packages=(
   openssl sqlite3 jq                        # the independent judges used by the tests
   nginx curl                                # real TLS server and client for end-to-end tests
   clang-format                              # scripts/check-format.sh (CI)
+  easy-rsa                                  # a real easy-rsa CA for the import tests
 )
 
 missing=()

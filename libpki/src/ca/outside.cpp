@@ -78,7 +78,7 @@ Result<Authority::Parents> Authority::find_parents(const cert::Certificate& targ
   PKI_ASSIGN(const auto all, store_.authorities());
   for (const auto& a : all) {
     if (a.pending()) continue;
-    std::vector<int> gens{a.generation};
+    std::vector<int> gens{1};  // an outside issuer has its one certificate
     if (a.kind == store::AuthorityKind::kLocal) {
       gens.clear();
       PKI_ASSIGN(const auto gs, store_.generations(a.id));
