@@ -43,12 +43,16 @@ Result<int> run_show(Context& ctx, const ShowOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
                                            : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
-  PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
   PKI_ASSIGN(auto events, st->audit_for(rec));
   nlohmann::json j = certificate_json(rec, ctx.now());
-  j["details"] = certificate_details_json(*parsed);
+  std::string text = certificate_text(rec, ctx.now());
+  if (rec.has_der()) {  // an imported record without its file is known by its index line only
+    PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
+    j["details"] = certificate_details_json(*parsed);
+    text += certificate_details_text(*parsed);
+  }
+  text += "history:\n";
   nlohmann::json history = nlohmann::json::array();
-  std::string text = certificate_text(rec, ctx.now()) + certificate_details_text(*parsed) + "history:\n";
   for (const auto& e : events) {
     auto detail = nlohmann::json::parse(e.detail, nullptr, false);
     history.push_back(

@@ -80,7 +80,7 @@ check "publish-crl: openssl refuses the revoked certificate with the published C
 check "publish-crl: it reports each CA's CRL number" -- grep -q "^publish-crl: int: #" "$TMP/out"
 run_publish site --next-update 1d
 check "publish-crl fails when a CRL would be current for less than the window" -- test "$rc" != 0
-check "and says which CA failed" -- grep -q "CRL of CA 'root' FAILED its check" "$TMP/err"
+check "and says which CA failed" -- grep -q "CRL of CA 'root' (key 1) FAILED its check" "$TMP/err"
 run_publish site --next-update 1d --min-remaining 12h
 check "publish-crl passes with a window the CRLs meet" -- test "$rc" = 0
 

@@ -3,7 +3,8 @@
 //   expiry   UTCTime YYMMDDHHMMSSZ or GeneralizedTime YYYYMMDDHHMMSSZ
 //   revoked  empty, or "date[,reason[,extra]]": extra is the invalidity date for keyCompromise and
 //            CACompromise (and OpenSSL's keyTime and CAkeyTime), a hold instruction for
-//            certificateHold (pki records the hold; the instruction is not kept)
+//            certificateHold (OpenSSL's -crl_hold writes holdInstruction; pki records the hold, the
+//            instruction is not kept)
 //   serial   hexadecimal
 //   file     "unknown", or the certificate's file name
 //   subject  the subject in OpenSSL's one-line form, /C=../O=../CN=..
@@ -164,6 +165,8 @@ struct Parser {
     if (reason == "keyTime" || reason == "CAkeyTime") {  // OpenSSL's -crl_compromise / -crl_CA_compromise
       reason = reason == "keyTime" ? "keyCompromise" : "cACompromise";
       wants_date = true;
+    } else if (reason == "holdInstruction") {  // OpenSSL's -crl_hold: the instruction is the third part
+      reason = "certificateHold";
     }
     auto parsed = cert::parse_crl_reason(reason);
     if (!parsed || *parsed == cert::CrlReason::kRemoveFromCrl)
