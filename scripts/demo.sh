@@ -107,7 +107,21 @@ cat root.crl issuing.crl >crls.pem
 show openssl verify -crl_check_all -CAfile root.pem -untrusted chain.pem -CRLfile crls.pem -purpose sslserver server.pem
 show openssl verify -crl_check_all -CAfile root.pem -untrusted chain.pem -CRLfile crls.pem -purpose sslclient client.pem || true
 
-step "12. What the store knows"
+step "12. Seventy days on, the server certificate is due: renew it (same names, same key), the old one superseded"
+show "$pki" --now "$(date -u -d '+70 days' +%Y-%m-%dT%H:%M:%SZ)" list --renewal-due
+server_serial=$(openssl x509 -in server.pem -noout -serial | cut -d= -f2)
+show "$pki" renew "$server_serial" --revoke-old --out server-2.pem
+
+step "13. The issuing CA rolls over to a new key: new certificates use it, each key signs its own CRL"
+show "$pki" ca rollover issuing
+show "$pki" issue --ca issuing --profile client --cn bob --key-out bob.key --out bob.pem
+show "$pki" crl --ca issuing --generation 1 --out issuing-1.crl
+show "$pki" crl --ca issuing --out issuing.crl
+show "$pki" verify server-2.pem --trust-ca root --crl-from-store --purpose server --host localhost
+show "$pki" verify bob.pem --trust-ca root --crl-from-store --purpose client
+
+step "14. What the store knows"
+show "$pki" ca list
 show "$pki" list
 echo
 echo "demo done: the files were in $work (removed on exit)"

@@ -16,6 +16,7 @@ crl_verifies_with() { openssl crl -in "$1" -CAfile "$2" -noout 2>&1 | grep -qx '
 json() { jq -e "$1" "$TMP/out" >/dev/null; }
 # same A B: A is not empty and equals B (two empty outputs prove nothing).
 same() { [ -n "$1" ] && [ "$1" = "$2" ]; }
+differ() { [ -n "$1" ] && [ -n "$2" ] && [ "$1" != "$2" ]; }
 at() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 
 # The CAs and the first certificates are made thirty days ago, so that what is renewed today ends
@@ -49,7 +50,7 @@ idle=$(serial_of idle.pem)
 # Renewal keeping the key.
 expect 0 "renew the server certificate" -- renew "$srv" --out srv2.pem
 srv2=$(serial_of srv2.pem)
-check "a new serial" -- test -n "$srv2" -a "$srv2" != "$srv"
+check "a new serial" -- differ "$srv" "$srv2"
 check "the same subject" -- same "$(field srv.pem -subject)" "$(field srv2.pem -subject)"
 check "the same SANs" -- same "$(field srv.pem -ext subjectAltName)" "$(field srv2.pem -ext subjectAltName)"
 check "the SANs are all there" -- sh -c "openssl x509 -in srv2.pem -noout -ext subjectAltName | grep -q 'DNS:www.example.test, DNS:alt.example.test, IP Address:127.0.0.1'"
@@ -78,7 +79,7 @@ cli2=$(serial_of n2.pem)
 check "the new key is 0600" -- test "$(mode_of k2.pem)" = 600
 check "the new certificate certifies the new key" -- sh -c \
   "[ \"\$(openssl pkey -in k2.pem -pubout)\" = \"\$(openssl x509 -in n2.pem -noout -pubkey)\" ]"
-check "a public key other than the old one" -- test "$(field cli.pem -pubkey)" != "$(field n2.pem -pubkey)"
+check "a public key other than the old one" -- differ "$(field cli.pem -pubkey)" "$(field n2.pem -pubkey)"
 check "the same subject" -- same "$(field cli.pem -subject)" "$(field n2.pem -subject)"
 check "the same EKU" -- same "$(field cli.pem -ext extendedKeyUsage)" "$(field n2.pem -ext extendedKeyUsage)"
 check "openssl verifies it as a client" -- openssl verify -CAfile root.pem -untrusted int-g1.pem -purpose sslclient n2.pem
@@ -140,10 +141,10 @@ check "JSON: two generations, the current is 2" -- json '(.generations | map(.ge
 expect 0 "export generation 1" -- ca export int --generation 1 --out int-g1-again.pem
 check "generation 1 is the certificate before the rollover" -- cmp -s int-g1.pem int-g1-again.pem
 expect 0 "export the current" -- ca export int --out int-g2.pem
-check "a new certificate" -- test "$(field int-g1.pem -fingerprint -sha256)" != "$(field int-g2.pem -fingerprint -sha256)"
+check "a new certificate" -- differ "$(field int-g1.pem -fingerprint -sha256)" "$(field int-g2.pem -fingerprint -sha256)"
 check "the same subject" -- same "$(field int-g1.pem -subject)" "$(field int-g2.pem -subject)"
-check "a different SKI" -- test -n "$(ski_of int-g2.pem)" -a "$(ski_of int-g1.pem)" != "$(ski_of int-g2.pem)"
-check "a different key" -- test "$(field int-g1.pem -pubkey)" != "$(field int-g2.pem -pubkey)"
+check "a different SKI" -- differ "$(ski_of int-g1.pem)" "$(ski_of int-g2.pem)"
+check "a different key" -- differ "$(field int-g1.pem -pubkey)" "$(field int-g2.pem -pubkey)"
 check "the new one is a CA with keyCertSign and cRLSign" -- sh -c \
   "openssl x509 -in int-g2.pem -noout -ext basicConstraints,keyUsage | grep -q 'CA:TRUE' && openssl x509 -in int-g2.pem -noout -ext keyUsage | grep -q 'Certificate Sign, CRL Sign'"
 check "openssl verifies the new int under the root" -- openssl verify -CAfile root.pem int-g2.pem
@@ -197,7 +198,7 @@ expect 0 "export root generation 1" -- ca export root --generation 1 --out root-
 check "generation 1 is the root before" -- cmp -s root.pem root-g1.pem
 expect 0 "export the new root" -- ca export root --out root-g2.pem
 check "the new root is self-signed" -- openssl verify -CAfile root-g2.pem root-g2.pem
-check "the new root has a new SKI" -- test "$(ski_of root.pem)" != "$(ski_of root-g2.pem)"
+check "the new root has a new SKI" -- differ "$(ski_of root.pem)" "$(ski_of root-g2.pem)"
 expect 0 "the new leaf (under root generation 1) still verifies" -- verify new-leaf.pem --trust-ca root
 expect 0 "and with the store's CRLs" -- verify new-leaf.pem --trust-ca root --crl-from-store
 expect 0 "an intermediate under the new root" -- ca create int2 --parent root --subject "CN=Renew Int 2, O=pki tests"
