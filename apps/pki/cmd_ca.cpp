@@ -326,6 +326,8 @@ Result<int> run_show(Context& ctx, const std::string& name, bool csr) {
 
 Result<int> run_export(Context& ctx, const std::string& name, bool chain, const std::string& out,
                        std::optional<int> generation) {
+  if (generation && *generation < 1)
+    return fail(ErrorCode::kBadInput, Field::kGeneration, "key generations are numbered from 1");
   PKI_TRY(ctx.check_outputs({&out}));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto a, st->authority_by_name(name));

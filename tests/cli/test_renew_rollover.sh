@@ -115,7 +115,6 @@ check "nothing now" -- json '.certificates == []'
 
 # Refusals.
 int_serial=$(serial_of int-g1.pem)
-root_serial=$(serial_of root.pem)
 refused 1 "renewing a revoked certificate" -- renew "$rv" --out x.pem
 check "it says revoked" -- contains "$TMP/err" "revoked"
 refused 1 "renewing a CA certificate" -- renew "$int_serial" --out x.pem
@@ -160,6 +159,13 @@ check_not "openssl: the new leaf with the old int" -- openssl verify -CAfile roo
 expect 0 "pki verify the old leaf --trust-ca root" -- verify old-leaf.pem --trust-ca root
 expect 0 "pki verify the new leaf --trust-ca root" -- verify new-leaf.pem --trust-ca root
 expect 0 "pki verify a renewed certificate of generation 1" -- verify srv2.pem --trust-ca root --purpose server
+# export --chain follows the key that signed each certificate.
+fps() { awk '/BEGIN CERTIFICATE/{n++} {print > ("'"$TMP"'/split-" n ".pem")}' "$1" && for c in "$TMP"/split-*.pem; do
+  openssl x509 -in "$c" -noout -fingerprint -sha256 | cut -d= -f2; done; rm -f "$TMP"/split-*.pem; }
+expect 0 "export the old leaf --chain" -- export "$old_leaf" --chain --out old-full.pem
+check "old leaf, int generation 1, root" -- same "$(fps old-full.pem)" "$(cat old-leaf.pem int-g1.pem root.pem >exp.pem && fps exp.pem)"
+expect 0 "export the new leaf --chain" -- export "$new_leaf" --chain --out new-full.pem
+check "new leaf, int generation 2, root" -- same "$(fps new-full.pem)" "$(cat new-leaf.pem int-g2.pem root.pem >exp.pem && fps exp.pem)"
 
 # A CRL per key, one number sequence.
 expect 0 "revoke the old leaf" -- revoke "$old_leaf" --reason keyCompromise
@@ -208,6 +214,14 @@ expect 0 "a leaf under it" -- issue --ca int2 --profile server --cn l3.example.t
 expect 0 "pki verify --trust-ca root: the new root generation" -- verify l3.pem --trust-ca root
 check "openssl: with the new root" -- openssl verify -CAfile root-g2.pem -untrusted int2.pem l3.pem
 check_not "openssl: not with the old root" -- openssl verify -CAfile root.pem -untrusted int2.pem l3.pem
+expect 0 "export the new leaf --chain after the root rollover" -- export "$new_leaf" --chain --out new-full2.pem
+check "still int generation 2 and root generation 1" -- same "$(fps new-full2.pem)" "$(cat new-leaf.pem int-g2.pem root.pem >exp.pem && fps exp.pem)"
+expect 0 "export l3 --chain" -- export "$(serial_of l3.pem)" --chain --out l3-full.pem
+check "l3, int2, root generation 2" -- same "$(fps l3-full.pem)" "$(cat l3.pem int2.pem root-g2.pem >exp.pem && fps exp.pem)"
+expect 0 "ca export int --chain: the current generation up to the root generation that signed it" -- ca export int --chain --out int-chain.pem
+check "int generation 2, root generation 1" -- same "$(fps int-chain.pem)" "$(cat int-g2.pem root.pem >exp.pem && fps exp.pem)"
+expect 0 "ca export int --generation 1 --chain" -- ca export int --generation 1 --chain --out int-g1-chain.pem
+check "int generation 1, root generation 1" -- same "$(fps int-g1-chain.pem)" "$(cat int-g1.pem root.pem >exp.pem && fps exp.pem)"
 expect 0 "CRL of the new root" -- crl --ca root --out root-g2.crl
 check "the new root's CRL verifies with the new root" -- crl_verifies_with root-g2.crl root-g2.pem
 expect 0 "CRL of int2" -- crl --ca int2 --out int2.crl
