@@ -352,7 +352,8 @@ Result<int> run_export(Context& ctx, const std::string& name, bool chain, const 
 }  // namespace
 
 void register_ca(CLI::App& app, Context& ctx) {
-  auto* ca = app.add_subcommand("ca", "create, install, import, roll over and inspect certificate authorities");
+  auto* ca =
+      app.add_subcommand("ca", "create, install, import, roll over and inspect certificate authorities");
   ca->require_subcommand(1, 1);
 
   auto create = std::make_shared<CreateOptions>();

@@ -29,8 +29,9 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto rec, find_by_serial(*st, o.serial, o.ca));
   if (!rec.has_der())
-    return fail(ErrorCode::kNotFound, "certificate " + rec.serial +
-                                          " was imported from an openssl index without its file: pki has no copy");
+    return fail(ErrorCode::kNotFound,
+                "certificate " + rec.serial +
+                    " was imported from an openssl index without its file: pki has no copy");
   std::vector<cert::CertificatePtr> chain;
   if (o.chain) {
     PKI_ASSIGN(auto issuer, st->authority_by_id(rec.issuer_id));

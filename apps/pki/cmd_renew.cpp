@@ -17,10 +17,12 @@ struct RenewOptions {
 };
 
 Result<int> run_renew(Context& ctx, const RenewOptions& o) {
-  if (o.serial.empty() == o.cert_file.empty()) return fail(ErrorCode::kBadInput, "give a SERIAL or --cert FILE, not both");
+  if (o.serial.empty() == o.cert_file.empty())
+    return fail(ErrorCode::kBadInput, "give a SERIAL or --cert FILE, not both");
   if (o.rekey != !o.key_out.empty())
-    return fail(ErrorCode::kBadInput, o.rekey ? "--rekey needs --key-out FILE: where the new key goes"
-                                              : "--key-out goes with --rekey (without it the old public key is kept)");
+    return fail(ErrorCode::kBadInput,
+                o.rekey ? "--rekey needs --key-out FILE: where the new key goes"
+                        : "--key-out goes with --rekey (without it the old public key is kept)");
   if (!o.rekey && (!o.key_type.empty() || !o.key_passphrase_file.empty()))
     return fail(ErrorCode::kBadInput, "--key-type and --key-passphrase-file go with --rekey");
   std::optional<Secret> key_passphrase;
@@ -34,7 +36,8 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
     PKI_ASSIGN(req.serial, ca::normalize_serial(o.serial));
   } else {
     PKI_ASSIGN(auto certs, in_field(load_certificates(o.cert_file), Field::kCertificate));
-    if (certs.size() != 1) return fail(ErrorCode::kBadInput, Field::kCertificate, "--cert must hold one certificate");
+    if (certs.size() != 1)
+      return fail(ErrorCode::kBadInput, Field::kCertificate, "--cert must hold one certificate");
     req.fingerprint = sha256_hex(der_of(*certs.front()));
   }
   if (!o.ca.empty()) req.ca = o.ca;
@@ -59,8 +62,9 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
     return {};
   }();
   if (!written)
-    return fail(written.error().code, "renewed as serial " + issued.serial + " but " + written.error().message +
-                                          "; `pki export " + issued.serial + "` writes it again");
+    return fail(written.error().code, "renewed as serial " + issued.serial + " but " +
+                                          written.error().message + "; `pki export " + issued.serial +
+                                          "` writes it again");
   nlohmann::json j = certificate_json(issued, ctx.now());
   j["revoked_old"] = o.revoke_old;
   if (!o.out.empty()) j["out"] = o.out;
@@ -74,7 +78,8 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
     std::string text = "renewed " + issued.renews_serial.value_or("?") + " as " + issued.serial +
                        (o.revoke_old ? " (the old one is revoked: superseded)" : "") + "\n" +
                        certificate_text(issued, ctx.now()) + "certificate: " + o.out + "\n";
-    if (!o.key_out.empty()) text += "key:         " + o.key_out + (key_passphrase ? " (0600, encrypted)\n" : " (0600)\n");
+    if (!o.key_out.empty())
+      text += "key:         " + o.key_out + (key_passphrase ? " (0600, encrypted)\n" : " (0600)\n");
     ctx.emit(j, text);
   }
   return 0;
@@ -84,7 +89,8 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
 
 void register_renew(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<RenewOptions>();
-  auto* cmd = app.add_subcommand("renew", "renew a certificate: same subject, names and profile, a new validity");
+  auto* cmd =
+      app.add_subcommand("renew", "renew a certificate: same subject, names and profile, a new validity");
   cmd->add_option("serial", o->serial, "the certificate's serial (hex)");
   cmd->add_option("--cert", o->cert_file, "the certificate file instead of a serial");
   cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is not unique");
@@ -93,7 +99,8 @@ void register_renew(CLI::App& app, Context& ctx) {
   cmd->add_option("--key-out", o->key_out, "with --rekey: where the new key goes (PKCS#8, 0600)");
   cmd->add_option("--key-type", o->key_type, "with --rekey: the new key's type (default ec-p256)");
   cmd->add_option("--key-passphrase-file", o->key_passphrase_file, "with --rekey: encrypt the new key");
-  cmd->add_flag("--revoke-old", o->revoke_old, "revoke the old certificate (superseded) in the same transaction");
+  cmd->add_flag("--revoke-old", o->revoke_old,
+                "revoke the old certificate (superseded) in the same transaction");
   cmd->add_option("--profile", o->profile, "for a certificate imported with no profile pki knows");
   cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");
   cmd->add_option("--chain-out", o->chain_out, "write the issuing CAs, up to but not including the root");

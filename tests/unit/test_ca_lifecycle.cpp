@@ -50,8 +50,8 @@ struct OutsideRoot {
     tbs.not_after = now + days{1000};
     tbs.spki = info.spki;
     tbs.extensions.push_back(cert::ext::basic_constraints(ca, ca ? std::optional<int>(0) : std::nullopt));
-    tbs.extensions.push_back(cert::ext::key_usage(ca ? cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign
-                                                     : cert::key_usage::kDigitalSignature));
+    tbs.extensions.push_back(cert::ext::key_usage(
+        ca ? cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign : cert::key_usage::kDigitalSignature));
     tbs.extensions.push_back(cert::ext::subject_key_id(cert::key_identifier(info.spki).value()));
     tbs.extensions.push_back(cert::ext::authority_key_id(ski));
     return cert::sign_certificate(tbs, *signer).value();
@@ -91,7 +91,8 @@ TEST_CASE("external CA: pending until installed, then chained to the outside roo
 
   SUBCASE("a certificate for another key is refused") {
     auto other = external(f, "other");
-    auto e = f.authority.install_ca({"corp", root.sign_ca(other.csr_der, f.clock.now()), {root.certificate->der()}});
+    auto e = f.authority.install_ca(
+        {"corp", root.sign_ca(other.csr_der, f.clock.now()), {root.certificate->der()}});
     REQUIRE_FALSE(e);
     CHECK(e.error().field == Field::kCertificate);
   }
@@ -133,7 +134,8 @@ TEST_CASE("external CA: pending until installed, then chained to the outside roo
     CHECK(not_ours.error().message.find("outside issuer") != std::string::npos);
 
     auto second = external(f, "corp2");
-    auto in2 = test::must(f.authority.install_ca({"corp2", root.sign_ca(second.csr_der, f.clock.now(), true, 3), {}}));
+    auto in2 = test::must(
+        f.authority.install_ca({"corp2", root.sign_ca(second.csr_der, f.clock.now(), true, 3), {}}));
     CHECK(in2.outside_issuers.empty());  // found in the store
     CHECK(in2.authority.parent_id == outside->id);
     auto again = f.authority.install_ca({"corp", root.sign_ca(made.csr_der, f.clock.now()), {}});

@@ -4,7 +4,7 @@
 //   revoked  empty, or "date[,reason[,extra]]": extra is the invalidity date for keyCompromise and
 //            CACompromise (and OpenSSL's keyTime and CAkeyTime), a hold instruction for
 //            certificateHold (OpenSSL's -crl_hold writes holdInstruction; pki records the hold, the
-//            instruction is not kept)
+//            instruction is not kept); removeFromCRL (a hold lifted) is imported as valid
 //   serial   hexadecimal
 //   file     "unknown", or the certificate's file name
 //   subject  the subject in OpenSSL's one-line form, /C=../O=../CN=..
@@ -16,9 +16,9 @@
 #include <charconv>
 
 #include "pki/cert/crl_reason.h"
+#include "pki/cert/oids.h"
 #include "pki/core/io.h"
 #include "pki/keys/keys.h"
-#include "pki/cert/oids.h"
 
 namespace pki::ca {
 
@@ -28,12 +28,12 @@ namespace {
 constexpr std::size_t kMaxIndexSize = std::size_t{2} << 30;
 
 bool is_dir(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
 bool is_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
@@ -71,7 +71,8 @@ std::optional<TimePoint> parse_index_time(std::string_view t) {
   }
   const int mon = number(t.substr(0, 2)), day = number(t.substr(2, 2)), h = number(t.substr(4, 2)),
             m = number(t.substr(6, 2)), s = number(t.substr(8, 2));
-  const std::chrono::year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(mon)},
+  const std::chrono::year_month_day ymd{std::chrono::year{year},
+                                        std::chrono::month{static_cast<unsigned>(mon)},
                                         std::chrono::day{static_cast<unsigned>(day)}};
   if (!ymd.ok() || h > 23 || m > 59 || s > 59) return std::nullopt;
   return TimePoint{std::chrono::sys_days{ymd}} + std::chrono::hours{h} + std::chrono::minutes{m} +
@@ -146,33 +147,42 @@ struct Parser {
     return std::nullopt;
   }
 
-  Result<void> revocation(std::string_view field, store::RevocationRecord& out) const {
+  // False when the line lifts a hold (removeFromCRL): the certificate is valid again.
+  Result<bool> revocation(std::string_view field, store::RevocationRecord& out) const {
     std::vector<std::string_view> parts;
     for (std::size_t start = 0;;) {
       const auto comma = field.find(',', start);
-      parts.push_back(field.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
+      parts.push_back(
+          field.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
       if (comma == std::string_view::npos) break;
       start = comma + 1;
     }
-    if (parts.size() > 3) return bad("the revocation field '" + std::string(field) + "' has more than three parts");
+    if (parts.size() > 3)
+      return bad("the revocation field '" + std::string(field) + "' has more than three parts");
     auto at = parse_index_time(parts[0]);
     if (!at) return bad("invalid revocation date '" + std::string(parts[0]) + "'");
     out.revoked_at = *at;
     out.reason = std::string(cert::to_string(cert::CrlReason::kUnspecified));
-    if (parts.size() == 1) return {};
+    if (parts.size() == 1) return true;
     std::string_view reason = parts[1];
     bool wants_date = false;
-    if (reason == "keyTime" || reason == "CAkeyTime") {  // OpenSSL's -crl_compromise / -crl_CA_compromise
-      reason = reason == "keyTime" ? "keyCompromise" : "cACompromise";
-      wants_date = true;
-    } else if (reason == "holdInstruction") {  // OpenSSL's -crl_hold: the instruction is the third part
-      reason = "certificateHold";
+    if (reason == "keyTime" || reason == "CAkeyTime" || reason == "holdInstruction") {
+      // OpenSSL's -crl_compromise, -crl_CA_compromise (the time) and -crl_hold (the instruction).
+      if (parts.size() != 3) return bad("the reason " + std::string(reason) + " needs a third part");
+      reason = reason == "keyTime"     ? "keyCompromise"
+               : reason == "CAkeyTime" ? "cACompromise"
+                                       : "certificateHold";
+      wants_date = reason != "certificateHold";
     }
     auto parsed = cert::parse_crl_reason(reason);
-    if (!parsed || *parsed == cert::CrlReason::kRemoveFromCrl)
-      return bad("unknown revocation reason '" + std::string(parts[1]) + "'");
+    if (!parsed) return bad("unknown revocation reason '" + std::string(parts[1]) + "'");
+    if (*parsed == cert::CrlReason::kRemoveFromCrl) {
+      if (parts.size() == 3) return bad("the reason removeFromCRL takes no third part");
+      return false;
+    }
     out.reason = std::string(cert::to_string(*parsed));
-    wants_date = wants_date || *parsed == cert::CrlReason::kKeyCompromise || *parsed == cert::CrlReason::kCaCompromise;
+    wants_date =
+        wants_date || *parsed == cert::CrlReason::kKeyCompromise || *parsed == cert::CrlReason::kCaCompromise;
     if (parts.size() == 3 && wants_date) {
       auto inv = parse_index_time(parts[2]);
       if (!inv) return bad("invalid invalidity date '" + std::string(parts[2]) + "'");
@@ -180,7 +190,7 @@ struct Parser {
     } else if (parts.size() == 3 && *parsed != cert::CrlReason::kCertificateHold) {
       return bad("the reason " + out.reason + " takes no third part");
     }
-    return {};
+    return true;
   }
 
   Result<IndexEntry> entry(std::string_view text, std::size_t& without_file) const {
@@ -204,8 +214,8 @@ struct Parser {
     if (f[0] == "R") {
       if (f[2].empty()) return bad("a revoked (R) line without its revocation date");
       store::RevocationRecord r;
-      PKI_TRY(revocation(f[2], r));
-      e.record.revocation = std::move(r);
+      PKI_ASSIGN(const bool revoked, revocation(f[2], r));
+      if (revoked) e.record.revocation = std::move(r);
     } else if (!f[2].empty()) {
       return bad("a " + std::string(f[0]) + " line with a revocation date");
     }
@@ -257,7 +267,8 @@ Result<std::int64_t> read_crl_number(const std::string& path) {
 
 }  // namespace
 
-Result<ImportedIndex> read_openssl_index(const std::string& index_path, const std::optional<std::string>& certs_dir,
+Result<ImportedIndex> read_openssl_index(const std::string& index_path,
+                                         const std::optional<std::string>& certs_dir,
                                          const std::optional<std::string>& crl_number_file,
                                          const cert::Certificate& ca) {
   PKI_ASSIGN(const std::string text, in_field(read_input(index_path, kMaxIndexSize), Field::kIndex));
@@ -288,6 +299,8 @@ Result<ImportedIndex> read_openssl_index(const std::string& index_path, const st
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     if (l.empty()) continue;
     PKI_ASSIGN(auto e, p.entry(l, out.without_file));
+    // openssl ca -selfsign (CA.pl -newca) records the CA's own certificate: it is imported as the CA's.
+    if (e.record.fingerprint == ca.fingerprint()) continue;
     if (e.record.revocation) ++out.revoked;
     out.entries.push_back(std::move(e));
   }
@@ -295,13 +308,15 @@ Result<ImportedIndex> read_openssl_index(const std::string& index_path, const st
   if (crl_number_file || is_file(number_file)) {
     PKI_ASSIGN(out.crl_number_floor, read_crl_number(number_file));
   } else {
-    out.warnings.push_back("no crlnumber file beside " + index_path +
-                           ": pki numbers this CA's CRLs from 1; if it published CRLs before, give --crl-number");
+    out.warnings.push_back(
+        "no crlnumber file beside " + index_path +
+        ": pki numbers this CA's CRLs from 1; if it published CRLs before, give --crl-number");
   }
   if (out.without_file && !p.cert_dirs.empty())
-    out.warnings.push_back(std::to_string(out.without_file) +
-                           " certificate(s) of the index have no file: imported by serial, subject, expiry and "
-                           "revocation");
+    out.warnings.push_back(
+        std::to_string(out.without_file) +
+        " certificate(s) of the index have no file: imported by serial, subject, expiry and "
+        "revocation");
   return out;
 }
 

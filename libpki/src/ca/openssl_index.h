@@ -13,7 +13,7 @@
 namespace pki::ca {
 
 struct IndexEntry {
-  std::size_t line = 0;              // in index.txt, for messages
+  std::size_t line = 0;             // in index.txt, for messages
   store::CertificateRecord record;  // issuer left for the caller; a revocation when revoked
 };
 
@@ -28,7 +28,9 @@ struct ImportedIndex {
 // `ca` is the CA certificate the entries were issued by: a certificate file found must carry the
 // line's serial and verify with the CA's key. kBadInput naming the file and line on any malformed
 // line or mismatching file.
-Result<ImportedIndex> read_openssl_index(const std::string& index_path, const std::optional<std::string>& certs_dir,
-                                         const std::optional<std::string>& crl_number_file, const cert::Certificate& ca);
+Result<ImportedIndex> read_openssl_index(const std::string& index_path,
+                                         const std::optional<std::string>& certs_dir,
+                                         const std::optional<std::string>& crl_number_file,
+                                         const cert::Certificate& ca);
 
 }  // namespace pki::ca

@@ -3,6 +3,7 @@
 // them stored as parents: trust anchors and intermediates, never signers.
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "internal.h"
@@ -20,11 +21,15 @@ using detail::check_crl_url;
 
 namespace {
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 Result<cert::CertificatePtr> parse_input_certificate(BytesView der, Field field, std::string_view what) {
   auto c = cert::Certificate::from_der(der);
-  if (!c) return fail(ErrorCode::kBadInput, field, std::string(what) + " is not a certificate: " + c.error().message);
+  if (!c)
+    return fail(ErrorCode::kBadInput, field,
+                std::string(what) + " is not a certificate: " + c.error().message);
   return std::move(*c);
 }
 
@@ -33,10 +38,12 @@ Result<cert::CertificatePtr> parse_input_certificate(BytesView der, Field field,
 Result<void> check_ca_certificate(const cert::Certificate& c, Field field, std::string_view what) {
   if (!c.basic_constraints() || !c.basic_constraints()->ca)
     return fail(ErrorCode::kRefused, field,
-                std::string(what) + " (" + c.subject_text() + ") is not a CA certificate: basicConstraints cA is not set");
+                std::string(what) + " (" + c.subject_text() +
+                    ") is not a CA certificate: basicConstraints cA is not set");
   if (c.key_usage() && !(*c.key_usage() & cert::key_usage::kKeyCertSign))
     return fail(ErrorCode::kRefused, field,
-                std::string(what) + " (" + c.subject_text() + ") may not sign certificates: its key usage lacks keyCertSign");
+                std::string(what) + " (" + c.subject_text() +
+                    ") may not sign certificates: its key usage lacks keyCertSign");
   return {};
 }
 
@@ -51,7 +58,8 @@ bool self_signed(const cert::Certificate& c) { return c.self_issued() && signs(c
 std::string outside_name(const cert::Certificate& c) { return "outside-" + c.fingerprint().substr(0, 12); }
 
 store::Origin origin_for_parent(const std::optional<store::AuthorityRecord>& parent) {
-  return parent && parent->kind == store::AuthorityKind::kLocal ? store::Origin::kImported : store::Origin::kOutside;
+  return parent && parent->kind == store::AuthorityKind::kLocal ? store::Origin::kImported
+                                                                : store::Origin::kOutside;
 }
 
 }  // namespace
@@ -65,7 +73,8 @@ struct Authority::Parents {
   std::vector<cert::CertificatePtr> path;  // the certificate, its issuers, up to a self-signed root
 };
 
-Result<Authority::Parents> Authority::find_parents(const cert::Certificate& target, std::span<const Bytes> chain_der,
+Result<Authority::Parents> Authority::find_parents(const cert::Certificate& target,
+                                                   std::span<const Bytes> chain_der,
                                                    std::string_view for_name) {
   std::vector<cert::CertificatePtr> given;
   for (const auto& der : chain_der) {
@@ -102,7 +111,8 @@ Result<Authority::Parents> Authority::find_parents(const cert::Certificate& targ
     for (const auto& [c, owner] : stored) {
       if (!signs(*c, *cur)) continue;
       if (owner.first.name == for_name)
-        return fail(ErrorCode::kRefused, Field::kCertificate, "the certificate is signed by CA '" + std::string(for_name) + "' itself");
+        return fail(ErrorCode::kRefused, Field::kCertificate,
+                    "the certificate is signed by CA '" + std::string(for_name) + "' itself");
       out.top_in_store = owner.first;
       out.top_generation = owner.second;
       PKI_ASSIGN(auto above, chain(owner.first, owner.second));
@@ -120,9 +130,10 @@ Result<Authority::Parents> Authority::find_parents(const cert::Certificate& targ
       break;
     }
     if (!found)
-      return fail(ErrorCode::kRefused, Field::kChain,
-                  "the issuer of " + cur->subject_text() + " (" + cur->issuer_text() +
-                      ") is neither in the chain given nor in this database: give it, up to its root, with --chain");
+      return fail(
+          ErrorCode::kRefused, Field::kChain,
+          "the issuer of " + cur->subject_text() + " (" + cur->issuer_text() +
+              ") is neither in the chain given nor in this database: give it, up to its root, with --chain");
   }
   return fail(ErrorCode::kRefused, Field::kChain, "the chain given is longer than 32 certificates");
 }
@@ -186,8 +197,9 @@ Result<void> verify_path(const std::vector<cert::CertificatePtr>& path, TimePoin
   options.at = now;
   PKI_ASSIGN(auto result, verifier.verify(path.front(), options));
   if (!result.valid)
-    return fail(ErrorCode::kRefused, Field::kCertificate, "the certificate does not verify up to " +
-                                                              path.back()->subject_text() + ": " + result.summary);
+    return fail(
+        ErrorCode::kRefused, Field::kCertificate,
+        "the certificate does not verify up to " + path.back()->subject_text() + ": " + result.summary);
   return {};
 }
 
@@ -203,8 +215,9 @@ Result<CaCreated> Authority::create_external(const CreateCaRequest& req, const X
   PKI_ASSIGN(Bytes csr, cert::sign_csr(subject_der, {}, signer));
 
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
-  store::KeyRecord krec{0, std::string(keys::to_string(req.key_type)), key_pem, passphrase_ != nullptr,
-                        sha256_hex(spki), now, {}};
+  store::KeyRecord krec{
+      0, std::string(keys::to_string(req.key_type)), key_pem, passphrase_ != nullptr, sha256_hex(spki), now,
+      {}};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
   store::AuthorityRecord arec;
   arec.name = req.name;
@@ -214,20 +227,24 @@ Result<CaCreated> Authority::create_external(const CreateCaRequest& req, const X
   arec.created_at = now;
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));
   if (!passphrase_)
-    warn("the key of CA '" + arec.name + "' is stored unencrypted: whoever can read the database can sign as this CA");
-  PKI_TRY(audit("ca-create", arec.name, std::nullopt,
-                dump({{"subject", cert::format_dn(subject)}, {"key_type", krec.key_type}, {"external", true}})));
+    warn("the key of CA '" + arec.name +
+         "' is stored unencrypted: whoever can read the database can sign as this CA");
+  PKI_TRY(
+      audit("ca-create", arec.name, std::nullopt,
+            dump({{"subject", cert::format_dn(subject)}, {"key_type", krec.key_type}, {"external", true}})));
   PKI_TRY(tx.commit());
   return CaCreated{std::move(arec), {}, std::move(csr)};
 }
 
 Result<CaInstalled> Authority::install_ca(const InstallCaRequest& req) {
-  PKI_ASSIGN(const auto target, parse_input_certificate(req.certificate_der, Field::kCertificate, "the file"));
+  PKI_ASSIGN(const auto target,
+             parse_input_certificate(req.certificate_der, Field::kCertificate, "the file"));
   PKI_ASSIGN(auto arec, find_authority(req.name));
   if (arec.kind == store::AuthorityKind::kOutside || !arec.pending())
-    return fail(ErrorCode::kRefused, "CA '" + arec.name +
-                                         "' is not waiting for a certificate: only a CA made with `pki ca create "
-                                         "--external` is installed");
+    return fail(ErrorCode::kRefused,
+                "CA '" + arec.name +
+                    "' is not waiting for a certificate: only a CA made with `pki ca create "
+                    "--external` is installed");
   PKI_ASSIGN(const auto key_rec, store_.key(*arec.key_id));
   if (key_rec.spki_sha256 != sha256_hex(target->spki_der()))
     return fail(ErrorCode::kRefused, Field::kCertificate,
@@ -236,8 +253,8 @@ Result<CaInstalled> Authority::install_ca(const InstallCaRequest& req) {
   if (arec.pending_csr) {
     PKI_ASSIGN(auto info, cert::inspect_csr_der(*arec.pending_csr));
     if (info.subject && X509_NAME_cmp(info.subject.get(), &target->subject()) != 0)
-      warn("the outside CA changed the subject: requested " + cert::format_dn(*info.subject) + ", certified " +
-           target->subject_text());
+      warn("the outside CA changed the subject: requested " + cert::format_dn(*info.subject) +
+           ", certified " + target->subject_text());
   }
   if (self_signed(*target))
     return fail(ErrorCode::kRefused, Field::kCertificate,
@@ -295,7 +312,8 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   if (req.crl_url) {
     PKI_TRY(check_crl_url(*req.crl_url));
   }
-  PKI_ASSIGN(const auto target, parse_input_certificate(req.certificate_der, Field::kCertificate, "the file"));
+  PKI_ASSIGN(const auto target,
+             parse_input_certificate(req.certificate_der, Field::kCertificate, "the file"));
   PKI_TRY(check_ca_certificate(*target, Field::kCertificate, "the certificate"));
   auto key = keys::load_private_key(req.key_pem, req.key_passphrase);
   if (!key) {
@@ -308,7 +326,8 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
     return fail(ErrorCode::kBadInput, Field::kKey, "the key does not match the certificate");
   PKI_ASSIGN(const keys::KeyType key_type, in_field(keys::classify(**key), Field::kKey));
   if (target->key_usage() && !(*target->key_usage() & cert::key_usage::kCrlSign))
-    warn("the certificate of CA '" + req.name + "' lacks cRLSign in its key usage: verifiers refuse the CRLs it signs");
+    warn("the certificate of CA '" + req.name +
+         "' lacks cRLSign in its key usage: verifiers refuse the CRLs it signs");
   std::optional<ImportedIndex> index;
   if (req.openssl_index) {
     PKI_ASSIGN(index, read_openssl_index(*req.openssl_index, req.certs_dir, req.crl_number_file, *target));
@@ -323,8 +342,8 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   PKI_ASSIGN(auto same, store_.certificate_by_fingerprint(target->fingerprint()));
   if (same)
     return fail(ErrorCode::kRefused, Field::kCertificate,
-                "this certificate is already in the database (serial " + same->serial + " of CA '" + same->issuer_name +
-                    "')");
+                "this certificate is already in the database (serial " + same->serial + " of CA '" +
+                    same->issuer_name + "')");
   PKI_TRY(check_subject_free(target->subject(), std::nullopt));
   const TimePoint now = clock_.now();
   const bool root = self_signed(*target);
@@ -344,8 +363,8 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
     PKI_ASSIGN(out.outside_issuers, store_parents(parents, now));
   }
   PKI_ASSIGN(std::string key_pem, keys::to_pkcs8_pem(**key, passphrase_));
-  store::KeyRecord krec{0, std::string(keys::to_string(key_type)), key_pem, passphrase_ != nullptr, sha256_hex(spki),
-                        now, {}};
+  store::KeyRecord krec{
+      0, std::string(keys::to_string(key_type)), key_pem, passphrase_ != nullptr, sha256_hex(spki), now, {}};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
   store::AuthorityRecord arec;
   arec.name = req.name;
@@ -371,7 +390,8 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   rec.origin = root ? store::Origin::kImported : origin_for_parent(parents.top_in_store);
   rec.created_at = now;
   PKI_ASSIGN(auto id, store_.insert_certificate(rec));
-  if (!id) return fail(ErrorCode::kRefused, "serial " + rec.serial + " is already used by " + rec.issuer_name);
+  if (!id)
+    return fail(ErrorCode::kRefused, "serial " + rec.serial + " is already used by " + rec.issuer_name);
   rec.id = *id;
   arec.certificate_id = rec.id;
   arec.generation = 1;
@@ -379,15 +399,24 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   PKI_TRY(store_.insert_generation(store::KeyGeneration{arec.id, 1, krec.id, rec.id, now}));
 
   if (index) {
-    for (auto& entry : index->entries) {
+    // Stored in serial order, the indexes on serials grow at their ends instead of everywhere. A
+    // serial twice meets the store's UNIQUE constraint at its later line (the sort is stable).
+    std::vector<IndexEntry*> order;
+    order.reserve(index->entries.size());
+    for (auto& entry : index->entries) order.push_back(&entry);
+    std::stable_sort(order.begin(), order.end(), [](const IndexEntry* a, const IndexEntry* b) {
+      return a->record.serial < b->record.serial;
+    });
+    for (IndexEntry* e : order) {
+      IndexEntry& entry = *e;
       entry.record.issuer_id = arec.id;
       entry.record.issuer_name = arec.name;
       entry.record.created_at = now;
       PKI_ASSIGN(auto eid, store_.insert_certificate(entry.record));
       if (!eid)
         return fail(ErrorCode::kBadInput, Field::kIndex,
-                    req.openssl_index.value() + ":" + std::to_string(entry.line) + ": serial " + entry.record.serial +
-                        " appears twice");
+                    req.openssl_index.value() + ":" + std::to_string(entry.line) + ": serial " +
+                        entry.record.serial + " appears twice");
     }
     out.imported_certificates = index->entries.size();
     out.imported_without_file = index->without_file;
@@ -395,7 +424,8 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
     out.crl_number_floor = index->crl_number_floor;
   }
   if (!passphrase_)
-    warn("the key of CA '" + arec.name + "' is stored unencrypted: whoever can read the database can sign as this CA");
+    warn("the key of CA '" + arec.name +
+         "' is stored unencrypted: whoever can read the database can sign as this CA");
   nlohmann::json detail = {{"subject", rec.subject},
                            {"key_type", krec.key_type},
                            {"not_after", format_rfc3339(rec.not_after)},

@@ -13,7 +13,9 @@ using namespace detail;
 
 namespace {
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
+std::string dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -29,17 +31,19 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
   }
   PKI_ASSIGN(const store::CertificateRecord old, find_certificate(serial, req.fingerprint, req.ca, ca_id));
   if (!old.has_der())
-    return fail(ErrorCode::kRefused, "certificate " + old.serial +
-                                         " was imported without its file: pki knows neither its key nor its names; "
-                                         "issue a new one with `pki issue`");
+    return fail(ErrorCode::kRefused,
+                "certificate " + old.serial +
+                    " was imported without its file: pki knows neither its key nor its names; "
+                    "issue a new one with `pki issue`");
   PKI_ASSIGN(auto owner, store_.authority_of_certificate(old.id));
   if (owner || old.profile == "root-ca" || old.profile == "intermediate-ca" || old.profile == "outside-ca")
-    return fail(ErrorCode::kRefused, "certificate " + old.serial +
-                                         " is a CA certificate: give the CA a new key and certificate with `pki ca "
-                                         "rollover`");
+    return fail(ErrorCode::kRefused,
+                "certificate " + old.serial +
+                    " is a CA certificate: give the CA a new key and certificate with `pki ca "
+                    "rollover`");
   if (old.revocation)
-    return fail(ErrorCode::kRefused, "certificate " + old.serial + " is revoked (" + old.revocation->reason + ", " +
-                                         when(old.revocation->revoked_at) +
+    return fail(ErrorCode::kRefused, "certificate " + old.serial + " is revoked (" + old.revocation->reason +
+                                         ", " + when(old.revocation->revoked_at) +
                                          "): issue a new one with `pki issue` rather than renew it");
   if (old.renewed_by_serial)
     warn("certificate " + old.serial + " was already renewed by " + *old.renewed_by_serial);
@@ -58,7 +62,8 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
     ir.key = *req.rekey;
   } else {
     const EVP_PKEY* key = c->public_key();
-    if (!key) return fail(ErrorCode::kRefused, "the public key of certificate " + old.serial + " cannot be read");
+    if (!key)
+      return fail(ErrorCode::kRefused, "the public key of certificate " + old.serial + " cannot be read");
     PKI_ASSIGN(const keys::KeyType type, keys::classify(*key));
     ir.key = SubjectKey{c->spki_der(), type};
   }
@@ -78,7 +83,8 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
     if (!revoke_old) return {};
     const std::string reason(cert::to_string(cert::CrlReason::kSuperseded));
     PKI_TRY(store_.put_revocation(old.id, store::RevocationRecord{reason, now, std::nullopt}));
-    return audit("revoke", old.issuer_name, old.serial, dump({{"reason", reason}, {"renewed_by", renewed.serial}}));
+    return audit("revoke", old.issuer_name, old.serial,
+                 dump({{"reason", reason}, {"renewed_by", renewed.serial}}));
   };
   return issue_shaped(issuer, shaped, &in_tx);
 }
@@ -92,9 +98,10 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
     PKI_ASSIGN(auto p, store_.authority_by_id(current_rec.issuer_id));
     if (!p) return fail(ErrorCode::kStore, "the issuer of CA '" + req.name + "' is missing");
     if (p->kind == store::AuthorityKind::kOutside)
-      return fail(ErrorCode::kRefused, "CA '" + req.name + "' is signed by the outside issuer '" + p->name +
-                                           "': its new key needs that CA's signature (make a new CA with `pki ca "
-                                           "create NAME --external`)");
+      return fail(ErrorCode::kRefused,
+                  "CA '" + req.name + "' is signed by the outside issuer '" + p->name +
+                      "': its new key needs that CA's signature (make a new CA with `pki ca "
+                      "create NAME --external`)");
     PKI_ASSIGN(parent, load_issuer(p->name));
   }
   PKI_ASSIGN(const auto key_rec, store_.key(*current.record.key_id));

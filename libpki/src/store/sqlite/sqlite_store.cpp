@@ -834,6 +834,9 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     int persist = 1;
     sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
+    // A big transaction (an import of a million-line index) keeps its pages in memory rather than
+    // spilling them to the WAL before it commits; the cache only grows as pages are used.
+    PKI_TRY(db.exec("PRAGMA cache_size = -262144;"));  // KiB: 256 MiB at most
   }
   auto store = std::make_unique<SqliteStore>(std::move(db));
   if (mode != OpenMode::kRead) {
