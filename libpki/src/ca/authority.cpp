@@ -179,10 +179,9 @@ Result<store::CertificateRecord> Authority::certificate_of(const store::Authorit
                       " (it has " + std::to_string(gens.size()) + ")");
   }
   if (!id)
-    return fail(ErrorCode::kRefused, "CA '" + authority.name +
-                                         "' is pending: it has no certificate yet (install it with `pki ca "
-                                         "install " +
-                                         authority.name + " --cert FILE`)");
+    return fail(ErrorCode::kRefused,
+                "CA '" + authority.name +
+                    "' is pending: it has no certificate until the outside CA's answer is installed");
   PKI_ASSIGN(auto rec, store_.certificate(*id));
   if (!rec || !rec->has_der())
     return fail(ErrorCode::kStore, "the certificate of CA '" + authority.name + "' is missing");

@@ -243,8 +243,8 @@ Result<CaInstalled> Authority::install_ca(const InstallCaRequest& req) {
   if (arec.kind == store::AuthorityKind::kOutside || !arec.pending())
     return fail(ErrorCode::kRefused,
                 "CA '" + arec.name +
-                    "' is not waiting for a certificate: only a CA made with `pki ca create "
-                    "--external` is installed");
+                    "' is not waiting for a certificate: only a CA made to be signed elsewhere (external) "
+                    "is installed");
   PKI_ASSIGN(const auto key_rec, store_.key(*arec.key_id));
   if (key_rec.spki_sha256 != sha256_hex(target->spki_der()))
     return fail(ErrorCode::kRefused, Field::kCertificate,

@@ -33,18 +33,17 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
   if (!old.has_der())
     return fail(ErrorCode::kRefused,
                 "certificate " + old.serial +
-                    " was imported without its file: pki knows neither its key nor its names; "
-                    "issue a new one with `pki issue`");
+                    " was imported without its file: pki knows neither its key nor its names (issue a "
+                    "new certificate instead)");
   PKI_ASSIGN(auto owner, store_.authority_of_certificate(old.id));
   if (owner || old.profile == "root-ca" || old.profile == "intermediate-ca" || old.profile == "outside-ca")
     return fail(ErrorCode::kRefused,
                 "certificate " + old.serial +
-                    " is a CA certificate: give the CA a new key and certificate with `pki ca "
-                    "rollover`");
+                    " is a CA certificate: a CA gets a new key and certificate by a rollover");
   if (old.revocation)
     return fail(ErrorCode::kRefused, "certificate " + old.serial + " is revoked (" + old.revocation->reason +
                                          ", " + when(old.revocation->revoked_at) +
-                                         "): issue a new one with `pki issue` rather than renew it");
+                                         "): issue a new certificate rather than renew it");
   if (old.renewed_by_serial)
     warn("certificate " + old.serial + " was already renewed by " + *old.renewed_by_serial);
   PKI_ASSIGN(const auto c, cert::Certificate::from_der(old.der));
@@ -100,8 +99,7 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
     if (p->kind == store::AuthorityKind::kOutside)
       return fail(ErrorCode::kRefused,
                   "CA '" + req.name + "' is signed by the outside issuer '" + p->name +
-                      "': its new key needs that CA's signature (make a new CA with `pki ca "
-                      "create NAME --external`)");
+                      "': its new key needs that CA's signature (make a new CA signed elsewhere)");
     PKI_ASSIGN(parent, load_issuer(p->name));
   }
   PKI_ASSIGN(const auto key_rec, store_.key(*current.record.key_id));
