@@ -105,6 +105,15 @@ run list --db missing.db
 check "a missing database is 'not found'" -- test "$rc" = 3
 check "and is not created" -- test ! -e missing.db
 
+# issue --subject: a DN pki cannot read, a CN in two places, control characters.
+refused 2 "--subject with an unknown attribute" -- issue --ca int --profile client --subject "O=Example, NOPE=x" --cn z --key-out z.key
+check "it names the attribute and the option" -- sh -c "grep -q \"unknown attribute type 'NOPE' (--subject)\" '$TMP/err'"
+refused 2 "--subject with a CN and --cn" -- issue --ca int --profile client --subject "CN=a, O=b" --cn z --key-out z.key
+refused 2 "--subject that is not a DN" -- issue --ca int --profile client --subject "just words" --key-out z.key
+check "no key file was left" -- test ! -e z.key
+expect 0 "--subject with --cn" -- issue --ca int --profile client --subject "O=Example, OU=Ops, C=DE" --cn z --key-out z.key --out z.pem
+check "the subject is the DN as written, the CN added last (RFC 2253 prints it reversed)" -- sh -c "openssl x509 -in z.pem -noout -subject -nameopt RFC2253 | grep -qx 'subject=CN=z,C=DE,OU=Ops,O=Example'"
+
 # --json keeps stdout one JSON document, even for errors.
 run --json issue --ca nobody --profile server --key-out a.key --cn a.example
 check "JSON error document" -- sh -c "jq -e '.error.code == 3' '$TMP/out'"
