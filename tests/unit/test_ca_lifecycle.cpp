@@ -2,6 +2,7 @@
 // index), renewal and key rollover, through libpki alone.
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "pki/cert/builder.h"
@@ -289,4 +290,52 @@ TEST_CASE("rollover: a new key; each key signs the CRL for what it signed") {
   auto none = f.authority.publish_crl("int", crl::kDefaultValidity, 3);
   REQUIRE_FALSE(none);
   CHECK(none.error().field == Field::kGeneration);
+}
+
+TEST_CASE("import: a two-level openssl hierarchy, the root with its index first") {
+  test::Fixture f;
+  OutsideRoot root(f.clock.now(), "CN=Legacy Root, O=Corp");
+  // The sub-CA's key and request, signed by the root as a CA; the root's index lists it.
+  auto sub_key = keys::generate(keys::KeyType::kEcP256).value();
+  const auto sub_signer = cert::Signer::create(up_ref(sub_key.get())).value();
+  const Bytes sub_name = cert::name_der(*cert::parse_dn("CN=Legacy Sub, O=Corp").value()).value();
+  const Bytes sub_der =
+      root.sign_ca(test::must(cert::sign_csr(sub_name, {}, sub_signer)), f.clock.now(), true, 0x2A);
+  const auto sub = test::must(cert::Certificate::from_der(sub_der));
+  std::filesystem::create_directory(f.dir.file("newcerts"));
+  test::must(write_file_atomic(f.dir.file("newcerts/2A.pem"), to_pem("CERTIFICATE", sub_der), 0644));
+  {
+    std::ofstream out(f.dir.file("index.txt"));
+    // The root's own line (openssl ca -selfsign), without its file, and the sub-CA's.
+    out << "V\t351231235959Z\t\t01\tunknown\t/O=Corp/CN=Legacy Root\n"
+        << "V\t351231235959Z\t\t2A\tunknown\t/O=Corp/CN=Legacy Sub\n";
+  }
+  ca::ImportCaRequest r;
+  r.name = "legacy-root";
+  r.certificate_der = root.certificate->der();
+  r.key_pem = keys::to_pkcs8_pem(*root.key, nullptr).value();
+  r.openssl_index = f.dir.file("index.txt");
+  auto in_root = test::must(f.authority.import_ca(r));
+  CHECK(in_root.imported_certificates == 1);  // the root's own line is the CA's certificate
+
+  ca::ImportCaRequest s;
+  s.name = "legacy-sub";
+  s.certificate_der = sub_der;
+  s.key_pem = keys::to_pkcs8_pem(*sub_key, nullptr).value();
+  auto in_sub = test::must(f.authority.import_ca(s));
+  CHECK(in_sub.outside_issuers.empty());
+  CHECK(in_sub.authority.parent_id == in_root.authority.id);
+  auto chain = test::must(f.authority.chain(in_sub.authority));
+  REQUIRE(chain.size() == 2);
+  CHECK(chain[1]->fingerprint() == root.certificate->fingerprint());
+  auto req = test::Fixture::request("client", "carol");
+  req.ca = "legacy-sub";
+  auto leaf = test::must(f.authority.issue(req));
+  CHECK(verifies_with(leaf.certificate.der, *sub));
+  // A CA certificate is never due for renewal, here or after a rollover.
+  test::must(f.authority.rollover_ca({"legacy-sub", std::nullopt, std::nullopt}));
+  store::CertificateFilter due;
+  due.renewal_due = true;
+  due.now = f.clock.now() + days{700};  // past 2/3 of the sub-CA's first certificate; carol has expired
+  CHECK(test::must(f.store->list_certificates(due)).empty());
 }

@@ -166,6 +166,10 @@ Result<store::AuthorityRecord> Authority::find_authority(std::string_view name) 
 
 Result<store::CertificateRecord> Authority::certificate_of(const store::AuthorityRecord& authority,
                                                            int generation) {
+  if (authority.pending())
+    return fail(ErrorCode::kRefused,
+                "CA '" + authority.name +
+                    "' is pending: it has no certificate until the outside CA's answer is installed");
   std::optional<std::int64_t> id;
   if (authority.kind == store::AuthorityKind::kOutside || generation == authority.generation) {
     id = authority.certificate_id;
@@ -178,10 +182,7 @@ Result<store::CertificateRecord> Authority::certificate_of(const store::Authorit
                   "CA '" + authority.name + "' has no key generation " + std::to_string(generation) +
                       " (it has " + std::to_string(gens.size()) + ")");
   }
-  if (!id)
-    return fail(ErrorCode::kRefused,
-                "CA '" + authority.name +
-                    "' is pending: it has no certificate until the outside CA's answer is installed");
+  if (!id) return fail(ErrorCode::kStore, "CA '" + authority.name + "' has no certificate");
   PKI_ASSIGN(auto rec, store_.certificate(*id));
   if (!rec || !rec->has_der())
     return fail(ErrorCode::kStore, "the certificate of CA '" + authority.name + "' is missing");
@@ -274,10 +275,12 @@ Result<Issuer> Authority::load_issuer(std::string_view name, std::optional<int> 
 
 // Certificates and CRLs find their issuer by name: two CAs with one subject would be confused.
 // A CA's generations share its subject; a pending CA holds its subject in its request.
-Result<void> Authority::check_subject_free(const X509_NAME& subject, std::optional<std::int64_t> except_id) {
+Result<void> Authority::check_subject_free(const X509_NAME& subject, std::optional<std::int64_t> except_id,
+                                           bool outside_may_share) {
   PKI_ASSIGN(auto all, store_.authorities());
   for (const auto& a : all) {
     if (except_id && a.id == *except_id) continue;
+    if (outside_may_share && a.kind == store::AuthorityKind::kOutside) continue;
     OsslPtr<X509_NAME> theirs;
     std::string text;
     if (a.pending()) {

@@ -300,7 +300,9 @@ Result<ImportedIndex> read_openssl_index(const std::string& index_path,
     if (l.empty()) continue;
     PKI_ASSIGN(auto e, p.entry(l, out.without_file));
     // openssl ca -selfsign (CA.pl -newca) records the CA's own certificate: it is imported as the CA's.
-    if (e.record.fingerprint == ca.fingerprint()) continue;
+    // Without its file the line is known by serial: the CA's own serial, issued by itself.
+    if (e.record.fingerprint == ca.fingerprint() || (ca.self_issued() && e.record.serial == ca.serial_hex()))
+      continue;
     if (e.record.revocation) ++out.revoked;
     out.entries.push_back(std::move(e));
   }

@@ -108,6 +108,12 @@ Result<Authority::Parents> Authority::find_parents(const cert::Certificate& targ
       return out;
     }
     bool found = false;
+    // A stored issuer valid now first: an outside CA renewed with the same key signs with both
+    // its old and its new certificate.
+    const TimePoint now = clock_.now();
+    std::stable_partition(stored.begin(), stored.end(), [&](const auto& s) {
+      return s.first->not_before() <= now && now <= s.first->not_after();
+    });
     for (const auto& [c, owner] : stored) {
       if (!signs(*c, *cur)) continue;
       if (owner.first.name == for_name)
@@ -149,7 +155,7 @@ Result<std::vector<std::string>> Authority::store_parents(Parents& parents, Time
       return fail(ErrorCode::kRefused, Field::kChain,
                   "the certificate of " + c->subject_text() + " is already in this database, issued by CA '" +
                       existing->issuer_name + "'");
-    PKI_TRY(in_field(check_subject_free(c->subject(), std::nullopt), Field::kChain));
+    PKI_TRY(in_field(check_subject_free(c->subject(), std::nullopt, true), Field::kChain));
     store::AuthorityRecord a;
     a.name = outside_name(*c);
     a.kind = store::AuthorityKind::kOutside;
@@ -339,17 +345,33 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   // Lookups: the name, the subject, the issuers.
   PKI_ASSIGN(auto existing, store_.authority_by_name(req.name));
   if (existing) return fail(ErrorCode::kRefused, "a CA named '" + req.name + "' already exists");
+  // The certificate may already be here as a record of a CA imported before (its parent, with
+  // its openssl index): it becomes this CA's certificate. Anything else already here is refused.
   PKI_ASSIGN(auto same, store_.certificate_by_fingerprint(target->fingerprint()));
-  if (same)
-    return fail(ErrorCode::kRefused, Field::kCertificate,
-                "this certificate is already in the database (serial " + same->serial + " of CA '" +
-                    same->issuer_name + "')");
+  std::optional<store::AuthorityRecord> same_issuer;
+  if (same) {
+    PKI_ASSIGN(auto owner, store_.authority_of_certificate(same->id));
+    PKI_ASSIGN(same_issuer, store_.authority_by_id(same->issuer_id));
+    if (owner || !same_issuer || same_issuer->kind != store::AuthorityKind::kLocal)
+      return fail(ErrorCode::kRefused, Field::kCertificate,
+                  "this certificate is already in the database (serial " + same->serial + " of CA '" +
+                      same->issuer_name + "')");
+    if (same->revocation)
+      return fail(
+          ErrorCode::kRefused, Field::kCertificate,
+          "this certificate is revoked by CA '" + same->issuer_name + "' (" + same->revocation->reason + ")");
+  }
   PKI_TRY(check_subject_free(target->subject(), std::nullopt));
   const TimePoint now = clock_.now();
   const bool root = self_signed(*target);
   Parents parents;
   std::vector<cert::CertificatePtr> path{target};
-  if (!root) {
+  if (same) {
+    parents.top_in_store = same_issuer;
+    parents.top_generation = same->generation;
+    PKI_ASSIGN(parents.path, chain(*same_issuer, same->generation));
+    path.insert(path.end(), parents.path.begin(), parents.path.end());
+  } else if (!root) {
     PKI_ASSIGN(parents, find_parents(*target, req.chain_der, req.name));
     path.insert(path.end(), parents.path.begin(), parents.path.end());
   } else if (!req.chain_der.empty()) {
@@ -359,7 +381,7 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
 
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   CaInstalled out;
-  if (!root) {
+  if (!root && !same) {
     PKI_ASSIGN(out.outside_issuers, store_parents(parents, now));
   }
   PKI_ASSIGN(std::string key_pem, keys::to_pkcs8_pem(**key, passphrase_));
@@ -376,23 +398,27 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));
 
   store::CertificateRecord rec;
-  rec.issuer_id = root ? arec.id : parents.top_in_store->id;
-  rec.issuer_name = root ? arec.name : parents.top_in_store->name;
-  rec.generation = root ? 1 : parents.top_generation;
-  rec.serial = target->serial_hex();
-  rec.subject = target->subject_text();
-  rec.not_before = target->not_before();
-  rec.not_after = target->not_after();
-  rec.profile = root ? "root-ca" : "intermediate-ca";
-  rec.key_type = krec.key_type;
-  rec.der = target->der();
-  rec.fingerprint = target->fingerprint();
-  rec.origin = root ? store::Origin::kImported : origin_for_parent(parents.top_in_store);
-  rec.created_at = now;
-  PKI_ASSIGN(auto id, store_.insert_certificate(rec));
-  if (!id)
-    return fail(ErrorCode::kRefused, "serial " + rec.serial + " is already used by " + rec.issuer_name);
-  rec.id = *id;
+  if (same) {
+    rec = *same;
+  } else {
+    rec.issuer_id = root ? arec.id : parents.top_in_store->id;
+    rec.issuer_name = root ? arec.name : parents.top_in_store->name;
+    rec.generation = root ? 1 : parents.top_generation;
+    rec.serial = target->serial_hex();
+    rec.subject = target->subject_text();
+    rec.not_before = target->not_before();
+    rec.not_after = target->not_after();
+    rec.profile = root ? "root-ca" : "intermediate-ca";
+    rec.key_type = krec.key_type;
+    rec.der = target->der();
+    rec.fingerprint = target->fingerprint();
+    rec.origin = root ? store::Origin::kImported : origin_for_parent(parents.top_in_store);
+    rec.created_at = now;
+    PKI_ASSIGN(auto id, store_.insert_certificate(rec));
+    if (!id)
+      return fail(ErrorCode::kRefused, "serial " + rec.serial + " is already used by " + rec.issuer_name);
+    rec.id = *id;
+  }
   arec.certificate_id = rec.id;
   arec.generation = 1;
   PKI_TRY(store_.update_authority(arec));

@@ -71,6 +71,7 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
   shaped.renews = old.id;
   shaped.renews_serial = old.serial;
   PKI_ASSIGN(const Issuer issuer, load_issuer(old.issuer_name));
+  PKI_ASSIGN(const std::int64_t renewals_before, store_.renewal_count(old.id));
   const TimePoint now = clock_.now();
   const bool revoke_old = req.revoke_old;
   const InTransaction in_tx = [&](const store::CertificateRecord& renewed) -> Result<void> {
@@ -78,6 +79,10 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
     PKI_ASSIGN(auto current, store_.certificate(old.id));
     if (!current || current->revocation)
       return fail(ErrorCode::kRefused, "certificate " + old.serial + " was revoked meanwhile");
+    PKI_ASSIGN(const std::int64_t renewals, store_.renewal_count(old.id));
+    if (renewals != renewals_before + 1)
+      return fail(ErrorCode::kRefused,
+                  "certificate " + old.serial + " was renewed meanwhile, by another process");
     PKI_TRY(audit("renewed", old.issuer_name, old.serial, dump({{"renewed_by", renewed.serial}})));
     if (!revoke_old) return {};
     const std::string reason(cert::to_string(cert::CrlReason::kSuperseded));

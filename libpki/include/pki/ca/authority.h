@@ -231,7 +231,10 @@ class Authority {
   Result<Issued> issue_shaped(const Issuer& issuer, const Shaped& shaped,
                               const InTransaction* in_tx = nullptr);
   Result<store::CertificateRecord> certificate_of(const store::AuthorityRecord& authority, int generation);
-  Result<void> check_subject_free(const X509_NAME& subject, std::optional<std::int64_t> except_id);
+  // outside_may_share: an outside issuer may share its subject with another outside issuer (its
+  // renewed or re-keyed certificate), never with a CA of this store.
+  Result<void> check_subject_free(const X509_NAME& subject, std::optional<std::int64_t> except_id,
+                                  bool outside_may_share = false);
   struct Parents;
   Result<Parents> find_parents(const cert::Certificate& certificate, std::span<const Bytes> chain_der,
                                std::string_view for_name);

@@ -170,6 +170,8 @@ class Store {
   // A revocation in the record is stored with it.
   virtual Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& cert) = 0;
   virtual Result<std::optional<CertificateRecord>> certificate(std::int64_t id) = 0;
+  // How many certificates renew this one.
+  virtual Result<std::int64_t> renewal_count(std::int64_t certificate_id) = 0;
   virtual Result<std::vector<CertificateRecord>> certificates_by_serial(
       std::string_view serial, std::optional<std::int64_t> issuer_id) = 0;
   virtual Result<std::optional<CertificateRecord>> certificate_by_fingerprint(

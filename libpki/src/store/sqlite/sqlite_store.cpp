@@ -244,7 +244,9 @@ class SqliteStore final : public Store {
         .bind(4, k.spki_sha256)
         .bind(5, t2s(k.created_at))
         .bind(6, sha256_hex(as_bytes(k.pkcs8_pem)));
-    PKI_TRY(s.run());
+    PKI_ASSIGN(auto step, s.step());
+    if (step == SqlStatement::Step::kConstraint)
+      return fail(ErrorCode::kRefused, "this key is already in the database: another CA holds it");
     return sqlite3_last_insert_rowid(db_.get());
   }
 
@@ -398,6 +400,15 @@ class SqliteStore final : public Store {
     return std::optional<std::int64_t>(id);
   }
 
+  Result<std::int64_t> renewal_count(std::int64_t certificate_id) override {
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT count(*) FROM certificates WHERE renews = ?"));
+    s.bind(1, certificate_id);
+    PKI_TRY(s.step());
+    const std::int64_t n = s.column_int(0);
+    s.reset();
+    return n;
+  }
+
   Result<std::optional<CertificateRecord>> certificate(std::int64_t id) override {
     PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(kCertColumns) + "WHERE c.id = ?"));
     s.bind(1, id);
@@ -434,7 +445,9 @@ class SqliteStore final : public Store {
                     "AND (?5 = 0 OR (c.status = 'valid' AND c.not_after >= ?3 "
                     "  AND c.not_before IS NOT NULL AND julianday(?3) >= julianday(c.not_before) "
                     "    + 2.0 * (julianday(c.not_after) - julianday(c.not_before)) / 3.0 "
-                    "  AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.renews = c.id))) "
+                    "  AND NOT EXISTS (SELECT 1 FROM certificates n WHERE n.renews = c.id) "
+                    "  AND c.origin != 'outside' AND c.profile NOT IN ('root-ca', 'intermediate-ca') "
+                    "  AND NOT EXISTS (SELECT 1 FROM authority_keys k WHERE k.certificate_id = c.id))) "
                     "ORDER BY c.id"));
     const char* status = f.status == StatusFilter::kValid     ? "valid"
                          : f.status == StatusFilter::kRevoked ? "revoked"
@@ -573,7 +586,8 @@ class SqliteStore final : public Store {
                     "WHERE (serial = ?1 AND (authority = ?2 OR (verb IN ('ca-create', 'ca-install', "
                     "'ca-import', 'ca-rollover') AND authority IN (SELECT a.name FROM authorities a JOIN "
                     "authority_keys k ON k.authority_id = a.id WHERE k.certificate_id = ?3)))) "
-                    "OR (?4 AND verb = 'ca-import' AND authority = ?2) ORDER BY id"));
+                    "OR (?4 AND verb = 'ca-import' AND authority = ?2 AND NOT EXISTS (SELECT 1 FROM "
+                    "authority_keys k WHERE k.certificate_id = ?3)) ORDER BY id"));
     s.bind(1, cert.serial)
         .bind(2, cert.issuer_name)
         .bind(3, cert.id)
