@@ -1,4 +1,4 @@
-// pki ca create | install | import | rollover | list | show | export
+// pki ca create | install | import | rollover | set | list | show | export
 #include <iostream>
 
 #include "context.h"
@@ -13,8 +13,51 @@ namespace pki::app {
 
 namespace {
 
+// Where a CA's clients find its CRLs, OCSP responder and certificate (create, install, import, set).
+struct UrlOptions {
+  std::string crl_url, ocsp_url, ca_issuers_url, delta_crl_url;
+
+  void add_to(CLI::App* cmd) {
+    cmd->add_option("--crl-url", crl_url, "CRL distribution point URL put in the certificates this CA issues");
+    cmd->add_option("--ocsp-url", ocsp_url,
+                    "OCSP responder URL put in the certificates this CA issues (authorityInfoAccess)");
+    cmd->add_option("--ca-issuers-url", ca_issuers_url,
+                    "where this CA's certificate is published (authorityInfoAccess caIssuers; default with "
+                    "--ocsp-url: /ca/NAME.der at the OCSP URL's host, as `pki serve` publishes it)");
+    cmd->add_option("--delta-crl-url", delta_crl_url,
+                    "delta CRL URL put in the certificates and complete CRLs this CA issues (freshestCRL)");
+  }
+  ca::PublicationUrls urls() const {
+    ca::PublicationUrls u;
+    auto opt = [](const std::string& v) { return v.empty() ? std::nullopt : std::optional<std::string>(v); };
+    u.crl_url = opt(crl_url);
+    u.ocsp_url = opt(ocsp_url);
+    u.ca_issuers_url = opt(ca_issuers_url);
+    u.delta_crl_url = opt(delta_crl_url);
+    return u;
+  }
+};
+
+nlohmann::json urls_json(const store::AuthorityRecord& a) {
+  auto j = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  return {{"crl_url", j(a.crl_url)},
+          {"ocsp_url", j(a.ocsp_url)},
+          {"ca_issuers_url", j(a.ca_issuers_url)},
+          {"delta_crl_url", j(a.delta_crl_url)}};
+}
+
+std::string urls_text(const store::AuthorityRecord& a) {
+  std::string t;
+  if (a.crl_url) t += "crl url:     " + *a.crl_url + "\n";
+  if (a.delta_crl_url) t += "delta crl:   " + *a.delta_crl_url + "\n";
+  if (a.ocsp_url) t += "ocsp url:    " + *a.ocsp_url + "\n";
+  if (a.ca_issuers_url) t += "ca issuers:  " + *a.ca_issuers_url + "\n";
+  return t.empty() ? t : t + "             (put in the certificates it issues)\n";
+}
+
 struct CreateOptions {
-  std::string name, subject, key_type = "ec-p256", parent, crl_url, csr_out;
+  UrlOptions urls;
+  std::string name, subject, key_type = "ec-p256", parent, csr_out;
   std::optional<int> days, path_len;
   std::vector<std::string> permit_dns, exclude_dns;
   bool external = false;
@@ -33,7 +76,7 @@ Result<int> run_create(Context& ctx, const CreateOptions& o) {
   req.path_len = o.path_len;
   req.permit_dns = o.permit_dns;
   req.exclude_dns = o.exclude_dns;
-  if (!o.crl_url.empty()) req.crl_url = o.crl_url;
+  req.urls = o.urls.urls();
   req.external = o.external;
   PKI_TRY(ctx.check_outputs({&o.csr_out}));
   if (o.external) PKI_TRY(check_writable(o.csr_out, Overwrite::kRefuse));
@@ -62,7 +105,7 @@ Result<int> run_create(Context& ctx, const CreateOptions& o) {
   nlohmann::json j = {{"name", created.authority.name},
                       {"certificate", certificate_json(created.certificate, ctx.now())},
                       {"key_encrypted", pass != nullptr}};
-  if (created.authority.crl_url) j["crl_url"] = *created.authority.crl_url;
+  j.update(urls_json(created.authority));
   ctx.emit(j, "created CA '" + created.authority.name + "'" +
                   (req.parent ? " under '" + *req.parent + "'" : " (root)") +
                   (pass ? "" : " with an unencrypted key (give --passphrase-file to encrypt CA keys)") +
@@ -87,6 +130,7 @@ nlohmann::json installed_json(const ca::CaInstalled& in, TimePoint now) {
 }
 
 struct InstallOptions {
+  UrlOptions urls;
   std::string name, cert, chain;
 };
 
@@ -100,6 +144,7 @@ Result<int> run_install(Context& ctx, const InstallOptions& o) {
     PKI_ASSIGN(auto chain, read_certificates(o.chain, Field::kChain));
     req.chain_der.insert(req.chain_der.end(), chain.begin(), chain.end());
   }
+  req.urls = o.urls.urls();
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   ca::Authority authority = ctx.authority(*st, nullptr);
   PKI_ASSIGN(auto in, authority.install_ca(req));
@@ -110,8 +155,40 @@ Result<int> run_install(Context& ctx, const InstallOptions& o) {
   return 0;
 }
 
+struct SetOptions {
+  UrlOptions urls;
+  std::string name;
+  std::vector<std::string> clear;
+};
+
+Result<int> run_set(Context& ctx, const SetOptions& o) {
+  ca::SetUrlsRequest req;
+  req.name = o.name;
+  req.set = o.urls.urls();
+  for (const auto& c : o.clear) {
+    if (c == "crl-url") req.clear.push_back(ca::UrlKind::kCrl);
+    else if (c == "ocsp-url") req.clear.push_back(ca::UrlKind::kOcsp);
+    else if (c == "ca-issuers-url") req.clear.push_back(ca::UrlKind::kCaIssuers);
+    else if (c == "delta-crl-url") req.clear.push_back(ca::UrlKind::kDeltaCrl);
+    else
+      return fail(ErrorCode::kBadInput, "--clear '" + c +
+                                            "': expected crl-url, ocsp-url, ca-issuers-url or delta-crl-url");
+  }
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
+  ca::Authority authority = ctx.authority(*st, nullptr);
+  PKI_ASSIGN(auto a, authority.set_urls(req));
+  nlohmann::json j = {{"name", a.name}};
+  j.update(urls_json(a));
+  const std::string t = urls_text(a);
+  ctx.emit(j, "CA '" + a.name + "': " +
+                  (t.empty() ? std::string("no URLs; the certificates it issues name none\n")
+                             : "from now on\n" + t));
+  return 0;
+}
+
 struct ImportOptions {
-  std::string name, cert, key, key_passphrase_file, chain, crl_url, index, certs_dir, crl_number;
+  UrlOptions urls;
+  std::string name, cert, key, key_passphrase_file, chain, index, certs_dir, crl_number;
 };
 
 Result<int> run_import(Context& ctx, const ImportOptions& o) {
@@ -131,7 +208,7 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
     key_passphrase.emplace(std::move(p));
     req.key_passphrase = &*key_passphrase;
   }
-  if (!o.crl_url.empty()) req.crl_url = o.crl_url;
+  req.urls = o.urls.urls();
   if (!o.index.empty()) req.openssl_index = o.index;
   if (!o.certs_dir.empty()) req.certs_dir = o.certs_dir;
   if (!o.crl_number.empty()) req.crl_number_file = o.crl_number;
@@ -238,8 +315,8 @@ nlohmann::json view_json(const CaView& v, TimePoint now) {
       {"name", v.authority.name},
       {"kind", kind_of(v)},
       {"parent", v.parent ? nlohmann::json(*v.parent) : nlohmann::json(nullptr)},
-      {"certificate", v.certificate ? certificate_json(*v.certificate, now) : nlohmann::json(nullptr)},
-      {"crl_url", v.authority.crl_url ? nlohmann::json(*v.authority.crl_url) : nlohmann::json(nullptr)}};
+      {"certificate", v.certificate ? certificate_json(*v.certificate, now) : nlohmann::json(nullptr)}};
+  j.update(urls_json(v.authority));
   if (v.authority.kind == store::AuthorityKind::kLocal) {
     j["generation"] = v.authority.generation;
     j["last_crl"] = v.generations.empty() ? nlohmann::json(nullptr) : crl_json(v.generations.back().last_crl);
@@ -309,7 +386,7 @@ Result<int> run_show(Context& ctx, const std::string& name, bool csr) {
     j["details"] = certificate_details_json(*parsed);
     text += certificate_text(*v.certificate, ctx.now()) + certificate_details_text(*parsed);
   }
-  if (v.authority.crl_url) text += "crl url:     " + *v.authority.crl_url + " (put in issued certificates)\n";
+  text += urls_text(v.authority);
   for (const auto& g : v.generations) {
     if (v.generations.size() > 1)
       text += "key " + std::to_string(g.key.generation) + ":       certificate " + g.certificate.serial +
@@ -370,8 +447,7 @@ void register_ca(CLI::App& app, Context& ctx) {
   c->add_option("--permit-dns", create->permit_dns, "name constraint: permit this DNS subtree (repeatable)");
   c->add_option("--exclude-dns", create->exclude_dns,
                 "name constraint: exclude this DNS subtree (repeatable)");
-  c->add_option("--crl-url", create->crl_url,
-                "CRL distribution point URL put in the certificates this CA issues");
+  create->urls.add_to(c);
   c->add_flag("--external", create->external,
               "signed elsewhere: make the key and a request (--csr-out) for an outside CA; the CA is pending "
               "until `pki ca install`");
@@ -386,6 +462,7 @@ void register_ca(CLI::App& app, Context& ctx) {
                  "the CA's certificate (PEM or DER; a PEM file may carry its issuers after it)")
       ->required();
   in->add_option("--chain", inst->chain, "the outside issuers up to the root (PEM), unless already stored");
+  inst->urls.add_to(in);
   in->callback([&ctx, inst] { ctx.action = [&ctx, inst] { return run_install(ctx, *inst); }; });
 
   auto imp = std::make_shared<ImportOptions>();
@@ -397,7 +474,7 @@ void register_ca(CLI::App& app, Context& ctx) {
   im->add_option("--key-passphrase-file", imp->key_passphrase_file, "file whose first line decrypts --key");
   im->add_option("--chain", imp->chain,
                  "its issuers up to the root (PEM), unless it is a root or they are stored");
-  im->add_option("--crl-url", imp->crl_url, "CRL distribution point URL put in the certificates it issues");
+  imp->urls.add_to(im);
   im->add_option("--openssl-index", imp->index,
                  "an openssl ca or easy-rsa index.txt: import what the CA issued");
   im->add_option(
@@ -413,6 +490,14 @@ void register_ca(CLI::App& app, Context& ctx) {
   r->add_option("--key-type", roll->key_type, "the new key's type (default: the current key's)");
   r->add_option("--days", roll->days, "validity in days (root 3650, intermediate 1825)")->check(decimal());
   r->callback([&ctx, roll] { ctx.action = [&ctx, roll] { return run_rollover(ctx, *roll); }; });
+
+  auto set = std::make_shared<SetOptions>();
+  auto* st = ca->add_subcommand("set", "change the URLs a CA puts in what it signs from now on");
+  st->add_option("name", set->name, "the CA")->required();
+  set->urls.add_to(st);
+  st->add_option("--clear", set->clear,
+                 "remove a URL: crl-url, ocsp-url, ca-issuers-url or delta-crl-url (repeatable)");
+  st->callback([&ctx, set] { ctx.action = [&ctx, set] { return run_set(ctx, *set); }; });
 
   auto* l = ca->add_subcommand("list", "list the CAs");
   l->callback([&ctx] { ctx.action = [&ctx] { return run_list(ctx); }; });

@@ -14,7 +14,7 @@ namespace {
 
 struct CrlOptions {
   std::string ca, out, der_out, next_update;
-  bool der = false;
+  bool der = false, delta = false;
   std::optional<int> generation;
 };
 
@@ -24,7 +24,7 @@ struct CheckOptions {
 
 Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   if (o.ca.empty()) return fail(ErrorCode::kBadInput, "--ca is required");
-  std::chrono::seconds validity = crl::kDefaultValidity;
+  std::chrono::seconds validity = o.delta ? crl::kDefaultDeltaValidity : crl::kDefaultValidity;
   if (!o.next_update.empty()) {
     PKI_ASSIGN(validity, parse_duration(o.next_update));
     if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
@@ -36,7 +36,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
-  PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity, o.generation));
+  PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity, o.generation, o.delta));
+  const std::string what = std::string(rec.delta_base ? "delta CRL #" : "CRL #") + std::to_string(rec.crl_number);
   const std::string pem = to_pem("X509 CRL", rec.der);
   const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
   nlohmann::json j = {{"ca", o.ca},
@@ -44,13 +45,14 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
                       {"generation", rec.generation},
                       {"this_update", format_rfc3339(rec.this_update)},
                       {"next_update", format_rfc3339(rec.next_update)},
-                      {"entries", rec.entries}};
+                      {"entries", rec.entries},
+                      {"delta_base", rec.delta_base ? nlohmann::json(*rec.delta_base) : nlohmann::json(nullptr)}};
   std::vector<std::string> written;
   auto write = [&](const std::string& path, std::string_view data, const char* key) -> Result<void> {
     if (path.empty()) return {};
     auto w = write_file_atomic(path, data, 0644);
     if (!w)
-      return fail(w.error().code, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca +
+      return fail(w.error().code, "published " + what + " of CA '" + o.ca +
                                       "' but " + w.error().message + "; run `pki crl` again for a file");
     j[key] = path;
     written.push_back(path);
@@ -61,7 +63,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   if (!written.empty()) {
     std::string files;
     for (const auto& w : written) files += (files.empty() ? "" : ", ") + w;
-    ctx.emit(j, "published CRL #" + std::to_string(rec.crl_number) + " of CA '" + o.ca + "' with " +
+    ctx.emit(j, "published " + what + " of CA '" + o.ca + "'" +
+                    (rec.delta_base ? " (updates #" + std::to_string(*rec.delta_base) + ")" : "") + " with " +
                     std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) +
                     ": " + files);
   } else if (ctx.json) {
@@ -74,7 +77,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
 }
 
 Result<int> run_check(Context& ctx, const CheckOptions& o) {
-  std::chrono::seconds window = crl::kDefaultMinRemaining;
+  std::optional<std::chrono::seconds> window;
   if (!o.min_remaining.empty()) {
     PKI_ASSIGN(window, parse_duration(o.min_remaining));
   }
@@ -83,9 +86,10 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
     return fail(ErrorCode::kBadInput,
                 "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
   PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
+  if (!window) window = crl->is_delta() ? crl::kDefaultDeltaMinRemaining : crl::kDefaultMinRemaining;
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority = ctx.authority(*st, nullptr);
-  PKI_ASSIGN(auto report, authority.check_crl(o.ca, *crl, window));
+  PKI_ASSIGN(auto report, authority.check_crl(o.ca, *crl, *window));
   nlohmann::json items = nlohmann::json::array();
   std::string text;
   for (const auto& i : report.items) {
@@ -116,7 +120,10 @@ void register_crl(CLI::App& app, Context& ctx) {
   cmd->add_option("--out", o->out, "file to write (default: standard output)");
   cmd->add_flag("--der", o->der, "DER instead of PEM for --out and standard output");
   cmd->add_option("--der-out", o->der_out, "also write the same CRL as DER to this file");
-  cmd->add_option("--next-update", o->next_update, "how long the CRL is current, e.g. 7d (default), 12h");
+  cmd->add_option("--next-update", o->next_update,
+                  "how long the CRL is current, e.g. 7d (default; 1d for --delta), 12h");
+  cmd->add_flag("--delta", o->delta,
+                "a delta CRL: what changed since the newest complete CRL (RFC 5280 5.2.4)");
   cmd->add_option("--generation", o->generation,
                   "after a rollover: the CRL of an older key, for what it signed (default: the current key)")
       ->check(decimal());
@@ -126,7 +133,7 @@ void register_crl(CLI::App& app, Context& ctx) {
   check->add_option("file", c->file, "the CRL (PEM or DER)")->required();
   check->add_option("--ca", c->ca, "the CA that should have issued it")->required();
   check->add_option("--min-remaining", c->min_remaining,
-                    "fail when nextUpdate is sooner than this (default 2d)");
+                    "fail when nextUpdate is sooner than this (default 2d; 6h for a delta CRL)");
   check->callback([&ctx, c] { ctx.action = [&ctx, c] { return run_check(ctx, *c); }; });
 
   cmd->callback([&ctx, o, check] {

@@ -21,7 +21,7 @@ TEST_CASE("ca: root and intermediate carry the CA extensions") {
   r.parent = "root";
   r.path_len = 0;
   r.permit_dns = {"example.com"};
-  r.crl_url = "http://crl.example/int.crl";
+  r.urls.crl_url = "http://crl.example/int.crl";
   auto in = test::must(f.authority.create_ca(r));
   auto rc = test::must(cert::Certificate::from_der(root.certificate.der));
   auto ic = test::must(cert::Certificate::from_der(in.certificate.der));

@@ -93,18 +93,18 @@ TEST_CASE("external CA: pending until installed, then chained to the outside roo
   SUBCASE("a certificate for another key is refused") {
     auto other = external(f, "other");
     auto e = f.authority.install_ca(
-        {"corp", root.sign_ca(other.csr_der, f.clock.now()), {root.certificate->der()}});
+        {"corp", root.sign_ca(other.csr_der, f.clock.now()), {root.certificate->der()}, {}});
     REQUIRE_FALSE(e);
     CHECK(e.error().field == Field::kCertificate);
   }
   SUBCASE("a certificate that is not a CA's is refused") {
     auto e = f.authority.install_ca(
-        {"corp", root.sign_ca(made.csr_der, f.clock.now(), false), {root.certificate->der()}});
+        {"corp", root.sign_ca(made.csr_der, f.clock.now(), false), {root.certificate->der()}, {}});
     REQUIRE_FALSE(e);
     CHECK(e.error().message.find("not a CA certificate") != std::string::npos);
   }
   SUBCASE("without its issuer the chain is refused") {
-    auto e = f.authority.install_ca({"corp", root.sign_ca(made.csr_der, f.clock.now()), {}});
+    auto e = f.authority.install_ca({"corp", root.sign_ca(made.csr_der, f.clock.now()), {}, {}});
     REQUIRE_FALSE(e);
     CHECK(e.error().field == Field::kChain);
     auto still = test::must(f.store->authority_by_name("corp"));
@@ -112,7 +112,7 @@ TEST_CASE("external CA: pending until installed, then chained to the outside roo
   }
   SUBCASE("installed: issues, exports the outside root, and a second CA reuses it") {
     auto in = test::must(f.authority.install_ca(
-        {"corp", root.sign_ca(made.csr_der, f.clock.now()), {root.certificate->der()}}));
+        {"corp", root.sign_ca(made.csr_der, f.clock.now()), {root.certificate->der()}, {}}));
     REQUIRE(in.outside_issuers.size() == 1);
     CHECK_FALSE(in.authority.pending());
     CHECK(in.certificate.origin == store::Origin::kOutside);
@@ -136,10 +136,10 @@ TEST_CASE("external CA: pending until installed, then chained to the outside roo
 
     auto second = external(f, "corp2");
     auto in2 = test::must(
-        f.authority.install_ca({"corp2", root.sign_ca(second.csr_der, f.clock.now(), true, 3), {}}));
+        f.authority.install_ca({"corp2", root.sign_ca(second.csr_der, f.clock.now(), true, 3), {}, {}}));
     CHECK(in2.outside_issuers.empty());  // found in the store
     CHECK(in2.authority.parent_id == outside->id);
-    auto again = f.authority.install_ca({"corp", root.sign_ca(made.csr_der, f.clock.now()), {}});
+    auto again = f.authority.install_ca({"corp", root.sign_ca(made.csr_der, f.clock.now()), {}, {}});
     REQUIRE_FALSE(again);
     CHECK(again.error().message.find("not waiting") != std::string::npos);
   }

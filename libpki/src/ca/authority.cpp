@@ -38,18 +38,54 @@ Result<void> check_ca_name(std::string_view name) {
   return {};
 }
 
-Result<void> check_crl_url(std::string_view url) {
-  PKI_ASSIGN(auto gn, cert::parse_san("URI:" + std::string(url)));
+namespace {
+Result<void> check_url(const std::optional<std::string>& url, std::string_view what) {
+  if (!url) return {};
+  PKI_ASSIGN(auto gn, cert::parse_san("URI:" + *url));
   const std::string lower = [&] {
     std::string s = gn.text;
     for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return s;
   }();
-  // RFC 5280 4.2.1.13: distribution points are http (or ldap) URIs.
+  // RFC 5280 4.2.1.13 and 4.2.2.1: distribution points and access locations are http (or ldap) URIs.
   if (lower.rfind("http://", 0) != 0 && lower.rfind("https://", 0) != 0 && lower.rfind("ldap://", 0) != 0)
-    return fail(ErrorCode::kBadInput,
-                "invalid CRL URL '" + std::string(url) + "': expected an http://, https:// or ldap:// URL");
+    return fail(ErrorCode::kBadInput, "invalid " + std::string(what) + " '" + *url +
+                                          "': expected an http://, https:// or ldap:// URL");
   return {};
+}
+
+// scheme://authority of an absolute URL.
+std::string origin_of(const std::string& url) {
+  const auto scheme_end = url.find("://");
+  const auto path = url.find_first_of("/?#", scheme_end + 3);
+  return path == std::string::npos ? url : url.substr(0, path);
+}
+}  // namespace
+
+Result<void> check_urls(const PublicationUrls& urls) {
+  PKI_TRY(check_url(urls.crl_url, "CRL URL"));
+  PKI_TRY(check_url(urls.ocsp_url, "OCSP URL"));
+  PKI_TRY(check_url(urls.ca_issuers_url, "caIssuers URL"));
+  PKI_TRY(check_url(urls.delta_crl_url, "delta CRL URL"));
+  return {};
+}
+
+void apply_urls(const PublicationUrls& urls, store::AuthorityRecord& record) {
+  if (urls.crl_url) record.crl_url = urls.crl_url;
+  if (urls.ocsp_url) record.ocsp_url = urls.ocsp_url;
+  if (urls.ca_issuers_url) record.ca_issuers_url = urls.ca_issuers_url;
+  if (urls.delta_crl_url) record.delta_crl_url = urls.delta_crl_url;
+  if (urls.ocsp_url && !urls.ca_issuers_url && !record.ca_issuers_url)
+    record.ca_issuers_url = origin_of(*urls.ocsp_url) + "/ca/" + record.name + ".der";
+}
+
+std::vector<cert::Extension> publication_extensions(const store::AuthorityRecord& issuer) {
+  std::vector<cert::Extension> out;
+  if (issuer.crl_url) out.push_back(cert::ext::crl_distribution_point(*issuer.crl_url));
+  if (issuer.delta_crl_url) out.push_back(cert::ext::freshest_crl(*issuer.delta_crl_url));
+  if (issuer.ocsp_url || issuer.ca_issuers_url)
+    out.push_back(cert::ext::authority_info_access(issuer.ocsp_url, issuer.ca_issuers_url));
+  return out;
 }
 
 // RFC 5280 4.1.2.5: times go up to 9999-12-31T23:59:59Z (99991231235959Z).
@@ -317,9 +353,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
                                 Field::kExcludedDns));
     exclude.push_back(std::move(n));
   }
-  if (req.crl_url) {
-    PKI_TRY(check_crl_url(*req.crl_url));
-  }
+  PKI_TRY(check_urls(req.urls));
   if (req.external) {
     if (req.parent)
       return fail(ErrorCode::kBadInput, Field::kParent,
@@ -401,8 +435,8 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   tbs.extensions.push_back(cert::ext::authority_key_id(parent ? ski_of(*parent->certificate) : ski));
   if (!permit.empty() || !exclude.empty())
     tbs.extensions.push_back(cert::ext::name_constraints(permit, exclude));
-  if (parent && parent->record.crl_url)
-    tbs.extensions.push_back(cert::ext::crl_distribution_point(*parent->record.crl_url));
+  if (parent)
+    for (auto& e : publication_extensions(parent->record)) tbs.extensions.push_back(std::move(e));
 
   // A root signs itself with the key just made; an intermediate is signed by its parent.
   std::unique_ptr<cert::Signer> self_signer;
@@ -427,7 +461,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   arec.name = req.name;
   arec.parent_id = parent ? std::optional(parent->record.id) : std::nullopt;
   arec.key_id = krec.id;
-  arec.crl_url = req.crl_url;
+  apply_urls(req.urls, arec);
   arec.created_at = now;
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));
   crec.issuer_id = parent ? parent->record.id : arec.id;
@@ -590,8 +624,7 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   if (!shaped.sans.empty())
     p.tbs.extensions.push_back(
         cert::ext::subject_alt_name(shaped.sans, X509_NAME_entry_count(shaped.subject.get()) == 0));
-  if (issuer.record.crl_url)
-    p.tbs.extensions.push_back(cert::ext::crl_distribution_point(*issuer.record.crl_url));
+  for (auto& e : publication_extensions(issuer.record)) p.tbs.extensions.push_back(std::move(e));
 
   p.record.issuer_id = issuer.record.id;
   p.record.issuer_name = issuer.record.name;
@@ -803,8 +836,38 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   return Revoked{std::move(*after), action};
 }
 
+Result<store::AuthorityRecord> Authority::set_urls(const SetUrlsRequest& req) {
+  PKI_TRY(check_urls(req.set));
+  if (req.clear.empty() && !req.set.crl_url && !req.set.ocsp_url && !req.set.ca_issuers_url &&
+      !req.set.delta_crl_url)
+    return fail(ErrorCode::kBadInput, "nothing to change: give a URL to set or one to clear");
+  PKI_ASSIGN(auto arec, find_authority(req.name));
+  if (arec.kind == store::AuthorityKind::kOutside)
+    return fail(ErrorCode::kRefused, "CA '" + arec.name + "' is an outside issuer: pki signs nothing with it");
+  for (const UrlKind k : req.clear) {
+    switch (k) {
+      case UrlKind::kCrl: arec.crl_url.reset(); break;
+      case UrlKind::kOcsp: arec.ocsp_url.reset(); break;
+      case UrlKind::kCaIssuers: arec.ca_issuers_url.reset(); break;
+      case UrlKind::kDeltaCrl: arec.delta_crl_url.reset(); break;
+    }
+  }
+  apply_urls(req.set, arec);
+  auto j = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  PKI_TRY(store_.update_authority(arec));
+  PKI_TRY(audit("ca-set", arec.name, std::nullopt,
+                nlohmann::json{{"crl_url", j(arec.crl_url)},
+                               {"ocsp_url", j(arec.ocsp_url)},
+                               {"ca_issuers_url", j(arec.ca_issuers_url)},
+                               {"delta_crl_url", j(arec.delta_crl_url)}}
+                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(tx.commit());
+  return arec;
+}
+
 Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono::seconds validity,
-                                                std::optional<int> generation) {
+                                                std::optional<int> generation, bool delta) {
   if (validity <= std::chrono::seconds{0})
     return fail(ErrorCode::kBadInput, Field::kCrlValidity,
                 "the CRL validity (nextUpdate after thisUpdate) must be positive");
@@ -820,7 +883,7 @@ Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono
     warn("CA '" + issuer.record.name + "' is not valid until " + when(issuer.certificate->not_before()) +
          ": verifiers refuse the CRL it signs until then");
   const crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
-                                actor_,         issuer.generation};
+                                actor_,         issuer.generation,          delta};
   return crl::publish(store_, clock_, req);
 }
 

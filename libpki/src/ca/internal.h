@@ -32,7 +32,13 @@ namespace detail {
 std::string when(TimePoint t);
 // CA names appear in file names (CRL publishing) and commands: kept plain.
 Result<void> check_ca_name(std::string_view name);
-Result<void> check_crl_url(std::string_view url);
+// The URLs' form (kBadInput).
+Result<void> check_urls(const PublicationUrls& urls);
+// Records the URLs given in `record` (the caIssuers default derived for record.name).
+void apply_urls(const PublicationUrls& urls, store::AuthorityRecord& record);
+// What a CA puts in every certificate it signs so that clients find its CRLs, OCSP responder and
+// certificate.
+std::vector<cert::Extension> publication_extensions(const store::AuthorityRecord& issuer);
 
 // Serial collisions are a 2^-127 event; a few retries only guard against a broken RNG spinning.
 inline constexpr int kSerialAttempts = 8;

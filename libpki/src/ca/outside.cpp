@@ -17,7 +17,8 @@
 namespace pki::ca {
 
 using detail::check_ca_name;
-using detail::check_crl_url;
+using detail::apply_urls;
+using detail::check_urls;
 
 namespace {
 
@@ -228,7 +229,7 @@ Result<CaCreated> Authority::create_external(const CreateCaRequest& req, const X
   store::AuthorityRecord arec;
   arec.name = req.name;
   arec.key_id = krec.id;
-  arec.crl_url = req.crl_url;
+  apply_urls(req.urls, arec);
   arec.pending_csr = csr;
   arec.created_at = now;
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));
@@ -245,6 +246,7 @@ Result<CaCreated> Authority::create_external(const CreateCaRequest& req, const X
 Result<CaInstalled> Authority::install_ca(const InstallCaRequest& req) {
   PKI_ASSIGN(const auto target,
              parse_input_certificate(req.certificate_der, Field::kCertificate, "the file"));
+  PKI_TRY(check_urls(req.urls));
   PKI_ASSIGN(auto arec, find_authority(req.name));
   if (arec.kind == store::AuthorityKind::kOutside || !arec.pending())
     return fail(ErrorCode::kRefused,
@@ -297,6 +299,7 @@ Result<CaInstalled> Authority::install_ca(const InstallCaRequest& req) {
   arec.certificate_id = rec.id;
   arec.pending_csr.reset();
   arec.generation = 1;
+  apply_urls(req.urls, arec);
   PKI_TRY(store_.update_authority(arec));
   PKI_TRY(store_.insert_generation(store::KeyGeneration{arec.id, 1, *arec.key_id, rec.id, now}));
   PKI_TRY(audit("ca-install", arec.name, rec.serial,
@@ -315,9 +318,7 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   // The request's own form: name, certificate, key, and the index read whole before anything
   // is written.
   PKI_TRY(check_ca_name(req.name));
-  if (req.crl_url) {
-    PKI_TRY(check_crl_url(*req.crl_url));
-  }
+  PKI_TRY(check_urls(req.urls));
   PKI_ASSIGN(const auto target,
              parse_input_certificate(req.certificate_der, Field::kCertificate, "the file"));
   PKI_TRY(check_ca_certificate(*target, Field::kCertificate, "the certificate"));
@@ -392,7 +393,7 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
   arec.name = req.name;
   arec.parent_id = root ? std::nullopt : std::optional(parents.top_in_store->id);
   arec.key_id = krec.id;
-  arec.crl_url = req.crl_url;
+  apply_urls(req.urls, arec);
   arec.created_at = now;
   if (index) arec.crl_number_floor = index->crl_number_floor;
   PKI_ASSIGN(arec.id, store_.insert_authority(arec));

@@ -155,8 +155,8 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
     tbs.extensions.push_back(cert::Extension{oid::kNameConstraints, X509_EXTENSION_get_critical(e) == 1,
                                              Bytes(data->data, data->data + data->length)});
   }
-  if (parent && parent->record.crl_url)
-    tbs.extensions.push_back(cert::ext::crl_distribution_point(*parent->record.crl_url));
+  if (parent)
+    for (auto& e : detail::publication_extensions(parent->record)) tbs.extensions.push_back(std::move(e));
   std::unique_ptr<cert::Signer> self_signer;
   if (!parent) {
     PKI_ASSIGN(auto s, cert::Signer::create(up_ref(key.get())));

@@ -67,15 +67,40 @@ Extension subject_alt_name(std::span<const GeneralName> names, bool critical) {
   return {oid::kSubjectAltName, critical, der::tlv(der::tag::kSequence, body)};
 }
 
-Extension crl_distribution_point(std::string_view url) {
-  // CRLDistributionPoints ::= SEQUENCE OF DistributionPoint
-  // DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL, ... }
-  // DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... }
+namespace {
+// CRLDistributionPoints ::= SEQUENCE OF DistributionPoint
+// DistributionPoint ::= SEQUENCE { distributionPoint [0] DistributionPointName OPTIONAL, ... }
+// DistributionPointName ::= CHOICE { fullName [0] GeneralNames, ... }
+Bytes distribution_points(std::string_view url) {
   const Bytes uri = encode(GeneralName{GeneralNameType::kUri, std::string(url), {}});
   const Bytes full_name = der::tlv(der::tag::context_constructed(0), uri);
   const Bytes dp_name = der::tlv(der::tag::context_constructed(0), full_name);
-  return {oid::kCrlDistributionPoints, false, der::sequence({der::sequence({dp_name})})};
+  return der::sequence({der::sequence({dp_name})});
 }
+}  // namespace
+
+Extension crl_distribution_point(std::string_view url) {
+  return {oid::kCrlDistributionPoints, false, distribution_points(url)};
+}
+
+Extension freshest_crl(std::string_view url) { return {oid::kFreshestCrl, false, distribution_points(url)}; }
+
+Extension authority_info_access(const std::optional<std::string>& ocsp_url,
+                                const std::optional<std::string>& ca_issuers_url) {
+  // AuthorityInfoAccessSyntax ::= SEQUENCE SIZE (1..MAX) OF AccessDescription
+  // AccessDescription ::= SEQUENCE { accessMethod OBJECT IDENTIFIER, accessLocation GeneralName }
+  Bytes list;
+  auto add = [&](der::ConstOid method, const std::string& url) {
+    const Bytes d =
+        der::sequence({der::oid(method), encode(GeneralName{GeneralNameType::kUri, url, {}})});
+    list.insert(list.end(), d.begin(), d.end());
+  };
+  if (ocsp_url) add(oid::kAdOcsp, *ocsp_url);
+  if (ca_issuers_url) add(oid::kAdCaIssuers, *ca_issuers_url);
+  return {oid::kAuthorityInfoAccess, false, der::tlv(der::tag::kSequence, list)};
+}
+
+Extension ocsp_no_check() { return {oid::kOcspNoCheck, false, Bytes{0x05, 0x00}}; }
 
 Extension name_constraints(std::span<const std::string> permitted_dns,
                            std::span<const std::string> excluded_dns) {

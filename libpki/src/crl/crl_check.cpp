@@ -39,27 +39,46 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
       signed_ok ? "signed with the key of CA '" + authority.name + "'"
                 : "the signature does not verify with the key of CA '" + authority.name + "'");
 
-  const auto latest_crl = store.latest_crl(authority.id, generation);
+  // A delta CRL is compared with the newest delta, a complete CRL with the newest complete one.
+  const bool delta = crl.is_delta();
+  const std::string kind = delta ? "delta CRL" : "CRL";
+  const auto latest_crl = store.latest_crl(authority.id, generation, delta);
   if (!latest_crl) return tl::unexpected(latest_crl.error());
   const std::optional<std::int64_t> latest =
       *latest_crl ? std::optional<std::int64_t>((*latest_crl)->crl_number) : std::nullopt;
   if (!crl.crl_number()) {
     add("crl-number", false, "the CRL has no CRL number");
   } else if (!latest) {
-    add("crl-number", false, "CA '" + authority.name + "' has no CRL in the store");
+    add("crl-number", false, "CA '" + authority.name + "' has no " + kind + " in the store");
   } else {
     char hex[32];
     std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>(*latest));
     const int cmp = cert::compare_hex_numbers(*crl.crl_number(), hex);
     const std::string have = "#" + number_text(*crl.crl_number());
     if (cmp == 0)
-      add("crl-number", true, have + ", the newest CA '" + authority.name + "' issued");
+      add("crl-number", true, have + ", the newest " + kind + " CA '" + authority.name + "' issued");
     else if (cmp < 0)
       add("crl-number", false,
-          have + " is not the newest: CA '" + authority.name + "' issued #" + std::to_string(*latest) +
-              " since (publish that one)");
+          have + " is not the newest: CA '" + authority.name + "' issued " + kind + " #" +
+              std::to_string(*latest) + " since (publish that one)");
     else
       add("crl-number", false, have + " was never issued by CA '" + authority.name + "' in this store");
+  }
+  if (delta) {
+    // A delta is of use only with the complete CRL it updates (RFC 5280 5.2.4): the newest one.
+    const auto complete = store.latest_crl(authority.id, generation, false);
+    if (!complete) return tl::unexpected(complete.error());
+    if (!*complete) {
+      add("delta-base", false, "CA '" + authority.name + "' has no complete CRL for this delta to update");
+    } else {
+      char hex[32];
+      std::snprintf(hex, sizeof hex, "%llx", static_cast<unsigned long long>((*complete)->crl_number));
+      const bool current = cert::compare_hex_numbers(*crl.delta_base(), hex) == 0;
+      add("delta-base", current,
+          current ? "updates complete CRL #" + std::to_string((*complete)->crl_number) + ", the newest"
+                  : "updates complete CRL #" + number_text(*crl.delta_base()) + ", but the newest is #" +
+                        std::to_string((*complete)->crl_number) + ": publish a new delta");
+    }
   }
 
   const bool started = crl.this_update() <= now;

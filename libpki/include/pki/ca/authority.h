@@ -41,6 +41,27 @@ struct Issuer {
   int generation = 1;  // which of the CA's keys this is (the current one unless asked otherwise)
 };
 
+// Where the clients of a CA find its revocation status and certificate: put in what it signs
+// (cRLDistributionPoints, freshestCRL, authorityInfoAccess). http://, https:// or ldap:// URLs.
+struct PublicationUrls {
+  std::optional<std::string> crl_url;
+  std::optional<std::string> ocsp_url;
+  // The CA's certificate (caIssuers). Default with ocsp_url: the OCSP URL's scheme, host and port
+  // with /ca/<name>.der, where `pki serve` publishes it.
+  std::optional<std::string> ca_issuers_url;
+  std::optional<std::string> delta_crl_url;
+};
+
+enum class UrlKind { kCrl, kOcsp, kCaIssuers, kDeltaCrl };
+
+// Changes a CA's URLs: those set in `set` replace, those in `clear` are removed. Certificates and
+// CRLs made from then on carry them; what was signed before keeps what it has.
+struct SetUrlsRequest {
+  std::string name;
+  PublicationUrls set;
+  std::vector<UrlKind> clear;
+};
+
 struct CreateCaRequest {
   std::string name;
   std::string subject;  // a DN as cert::parse_dn reads it
@@ -50,7 +71,7 @@ struct CreateCaRequest {
   std::optional<int> path_len;
   std::vector<std::string> permit_dns;
   std::vector<std::string> exclude_dns;
-  std::optional<std::string> crl_url;
+  PublicationUrls urls;
   // A CA signed elsewhere: only its key and a request (PKCS#10) for an outside CA are made; the CA
   // is pending until install_ca() brings its certificate. parent, days and path_len do not apply
   // (the outside CA decides them).
@@ -69,6 +90,7 @@ struct InstallCaRequest {
   std::string name;
   Bytes certificate_der;
   std::vector<Bytes> chain_der;
+  PublicationUrls urls;  // those given replace what create_ca recorded
 };
 
 // An existing CA made elsewhere: its certificate and key, its issuers when it is not a root.
@@ -78,7 +100,7 @@ struct ImportCaRequest {
   std::string key_pem;                     // any private key format keys::load_private_key reads
   const Secret* key_passphrase = nullptr;  // decrypts key_pem
   std::vector<Bytes> chain_der;
-  std::optional<std::string> crl_url;
+  PublicationUrls urls;
   // What the CA issued and revoked, from an `openssl ca` (or easy-rsa) directory.
   std::optional<std::string> openssl_index;  // index.txt
   std::optional<std::string> certs_dir;      // <serial>.pem files; default: newcerts/ or certs_by_serial/
@@ -186,6 +208,7 @@ class Authority {
   // A new key and certificate for a CA, same subject; new certificates are signed with it, the
   // older keys keep signing the CRLs for what they signed.
   Result<CaCreated> rollover_ca(const RolloverRequest& request);
+  Result<store::AuthorityRecord> set_urls(const SetUrlsRequest& request);
 
   // A CA's key for signing: the current generation, or an older one (for its CRLs).
   Result<Issuer> load_issuer(std::string_view name, std::optional<int> generation = std::nullopt);
@@ -210,10 +233,10 @@ class Authority {
 
   // The whole of `pki crl`: the CA's next CRL for one of its keys (the current one by default),
   // every revocation of what that key signed on it, current for `validity` from now; stored with
-  // its audit row.
+  // its audit row. With `delta`, a delta CRL against that key's newest complete CRL instead.
   Result<store::CrlRecord> publish_crl(std::string_view ca,
                                        std::chrono::seconds validity = crl::kDefaultValidity,
-                                       std::optional<int> generation = std::nullopt);
+                                       std::optional<int> generation = std::nullopt, bool delta = false);
   // The whole of `pki crl check`: is `crl` the current CRL of CA `ca`, signed by it, current for
   // `min_remaining` more?
   Result<crl::CheckReport> check_crl(std::string_view ca, const cert::Crl& crl,

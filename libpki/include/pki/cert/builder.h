@@ -47,6 +47,13 @@ Extension authority_key_id(BytesView key_id);
 // Critical when the subject is empty (RFC 5280 4.2.1.6).
 Extension subject_alt_name(std::span<const GeneralName> names, bool critical);
 Extension crl_distribution_point(std::string_view url);
+// freshestCRL (RFC 5280 4.2.1.15, 5.2.6): where the delta CRLs are; the syntax of CRL DPs.
+Extension freshest_crl(std::string_view url);
+// authorityInfoAccess (RFC 5280 4.2.2.1): OCSP responder and issuer certificate URLs, each optional.
+Extension authority_info_access(const std::optional<std::string>& ocsp_url,
+                                const std::optional<std::string>& ca_issuers_url);
+// id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1): NULL, non-critical.
+Extension ocsp_no_check();
 // Critical (RFC 5280 4.2.1.10); DNS subtrees.
 Extension name_constraints(std::span<const std::string> permitted_dns,
                            std::span<const std::string> excluded_dns);

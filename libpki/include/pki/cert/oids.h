@@ -38,6 +38,12 @@ inline constexpr std::string_view kUserNoticeQualifier = "1.3.6.1.5.5.7.2.2";
 
 inline constexpr std::string_view kServerAuth = "1.3.6.1.5.5.7.3.1";
 inline constexpr std::string_view kClientAuth = "1.3.6.1.5.5.7.3.2";
+inline constexpr std::string_view kOcspSigning = "1.3.6.1.5.5.7.3.9";
+// RFC 5280 4.2.2.1 access methods (id-ad = 1.3.6.1.5.5.7.48).
+inline constexpr std::string_view kAdOcsp = "1.3.6.1.5.5.7.48.1";
+inline constexpr std::string_view kAdCaIssuers = "1.3.6.1.5.5.7.48.2";
+// RFC 6960 4.2.2.2.1 (id-pkix-ocsp = id-ad-ocsp).
+inline constexpr std::string_view kOcspNoCheck = "1.3.6.1.5.5.7.48.1.5";
 
 // Signature algorithms: RFC 3279 / RFC 4055 (RSA), RFC 5758 (ECDSA), RFC 8410 (Ed25519).
 inline constexpr std::string_view kSha256WithRsa = "1.2.840.113549.1.1.11";

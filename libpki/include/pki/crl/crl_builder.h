@@ -43,10 +43,14 @@ class CrlEncoder {
 
 // The CRL Number extension (RFC 5280 5.2.3).
 cert::Extension crl_number_extension(std::int64_t number);
+// The delta CRL indicator (RFC 5280 5.2.4): critical, the number of the complete CRL updated.
+cert::Extension delta_crl_indicator(std::int64_t base_number);
 
 // The default nextUpdate distance: a week, the usual CRL cadence (CA/Browser Forum BR 4.9.7 allows
 // at most ten days for subscriber CRLs).
 inline constexpr std::chrono::seconds kDefaultValidity = std::chrono::days{7};
+// Delta CRLs exist to be fresher than the complete CRL: a day by default.
+inline constexpr std::chrono::seconds kDefaultDeltaValidity = std::chrono::days{1};
 
 struct PublishRequest {
   const store::AuthorityRecord* authority = nullptr;
@@ -55,10 +59,16 @@ struct PublishRequest {
   std::chrono::seconds validity = kDefaultValidity;
   std::string actor;   // recorded in the audit log
   int generation = 1;  // the CA key that signs: the CRL covers what that key signed
+  // A delta CRL (RFC 5280 5.2.4) against the newest complete CRL of that key: what changed since
+  // it (new revocations, holds made permanent, with their reasons) and removeFromCRL for entries
+  // it lists that are no longer revoked (lifted holds).
+  bool delta = false;
 };
 
-// In one write transaction: takes the CA's next CRL number, encodes every current revocation,
-// signs, stores the CRL and its audit row. thisUpdate is the clock's now.
+// In one write transaction: takes the CA's next CRL number (one sequence for complete and delta
+// CRLs), encodes every current revocation (or, for a delta, every change since its base), signs,
+// stores the CRL and its audit row. thisUpdate is the clock's now. A complete CRL names the CA's
+// delta CRL URL in freshestCRL when it has one.
 Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const PublishRequest& request);
 
 }  // namespace pki::crl

@@ -45,6 +45,9 @@ struct AuthorityRecord {
   std::optional<std::int64_t> key_id;          // the current key; none for an outside issuer
   std::optional<std::int64_t> certificate_id;  // the current certificate; none while pending
   std::optional<std::string> crl_url;
+  std::optional<std::string> ocsp_url;        // authorityInfoAccess id-ad-ocsp in what it signs
+  std::optional<std::string> ca_issuers_url;  // authorityInfoAccess id-ad-caIssuers
+  std::optional<std::string> delta_crl_url;   // freshestCRL in what it signs and in its complete CRLs
   std::optional<Bytes> pending_csr;   // a CA waiting for its certificate from an outside issuer
   std::int64_t crl_number_floor = 0;  // CRL numbers used before pki: pki's go above
   TimePoint created_at{};
@@ -116,6 +119,24 @@ struct CrlRecord {
   TimePoint next_update{};
   std::int64_t entries = 0;
   Bytes der;
+  std::optional<std::int64_t> delta_base;  // a delta CRL: the number of the complete CRL it updates
+};
+
+// A delegated OCSP responder certificate of one CA key generation, and its key.
+struct OcspResponderRecord {
+  std::int64_t id = 0;
+  std::int64_t authority_id = 0;
+  int generation = 1;
+  std::int64_t certificate_id = 0;
+  std::int64_t key_id = 0;
+  TimePoint created_at{};
+};
+
+// What an OCSP responder needs to know of one serial of an issuer.
+struct SerialStatus {
+  std::int64_t certificate_id = 0;
+  int generation = 1;  // which key of the issuer signed it
+  std::optional<RevocationRecord> revocation;
 };
 
 struct AuditEvent {
@@ -193,8 +214,20 @@ class Store {
   // The highest CRL number the CA has used, across its keys and before pki (its floor); 0 when none.
   virtual Result<std::int64_t> last_crl_number(std::int64_t issuer_id) = 0;
   virtual Result<void> insert_crl(const CrlRecord& crl) = 0;
-  // The newest CRL one key generation of the issuer signed.
-  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation) = 0;
+  // The newest complete CRL (or, with `delta`, the newest delta CRL) one key generation of the
+  // issuer signed.
+  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation,
+                                                      bool delta = false) = 0;
+
+  // The status of the certificate an issuer gave this serial (lowercase hex); nullopt when it gave
+  // none.
+  virtual Result<std::optional<SerialStatus>> serial_status(std::int64_t issuer_id,
+                                                            std::string_view serial) = 0;
+
+  virtual Result<std::int64_t> insert_ocsp_responder(const OcspResponderRecord& responder) = 0;
+  // The newest delegated responder of a CA key generation.
+  virtual Result<std::optional<OcspResponderRecord>> latest_ocsp_responder(std::int64_t authority_id,
+                                                                           int generation) = 0;
 
   virtual Result<void> append_audit(const AuditEvent& event) = 0;
   // Events about one certificate (its creation as a CA's certificate, issuance, revocation,

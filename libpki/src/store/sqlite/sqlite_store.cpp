@@ -155,13 +155,17 @@ Result<AuthorityRecord> read_authority(const SqlStatement& s) {
   a.crl_number_floor = r.integer(8);
   a.created_at = r.time(9);
   a.generation = static_cast<int>(r.integer(10));
+  a.ocsp_url = r.optional_text(11);
+  a.ca_issuers_url = r.optional_text(12);
+  a.delta_crl_url = r.optional_text(13);
   return r.done(std::move(a));
 }
 
 constexpr std::string_view kAuthorityColumns =
     "SELECT a.id, a.name, a.kind, a.parent_id, a.key_id, a.certificate_id, a.crl_url, a.pending_csr, "
     "a.crl_number_floor, a.created_at, "
-    "COALESCE((SELECT k.generation FROM authority_keys k WHERE k.certificate_id = a.certificate_id), 0) "
+    "COALESCE((SELECT k.generation FROM authority_keys k WHERE k.certificate_id = a.certificate_id), 0), "
+    "a.ocsp_url, a.ca_issuers_url, a.delta_crl_url "
     "FROM authorities a ";
 
 class SqliteStore final : public Store {
@@ -269,7 +273,8 @@ class SqliteStore final : public Store {
   Result<std::int64_t> insert_authority(const AuthorityRecord& a) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("INSERT INTO authorities (name, kind, parent_id, key_id, certificate_id, crl_url, "
-                    "pending_csr, crl_number_floor, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                    "pending_csr, crl_number_floor, created_at, ocsp_url, ca_issuers_url, delta_crl_url) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     s.bind(1, a.name)
         .bind(2, std::string_view(a.kind == AuthorityKind::kOutside ? "outside" : "local"))
         .bind(3, a.parent_id)
@@ -277,7 +282,10 @@ class SqliteStore final : public Store {
         .bind(5, a.certificate_id)
         .bind(6, a.crl_url)
         .bind(8, a.crl_number_floor)
-        .bind(9, t2s(a.created_at));
+        .bind(9, t2s(a.created_at))
+        .bind(10, a.ocsp_url)
+        .bind(11, a.ca_issuers_url)
+        .bind(12, a.delta_crl_url);
     bind_optional_blob(s, 7, a.pending_csr);
     PKI_ASSIGN(auto step, s.step());
     if (step == SqlStatement::Step::kConstraint)
@@ -288,13 +296,17 @@ class SqliteStore final : public Store {
   Result<void> update_authority(const AuthorityRecord& a) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("UPDATE authorities SET parent_id = ?, key_id = ?, certificate_id = ?, crl_url = ?, "
-                    "pending_csr = ?, crl_number_floor = ? WHERE id = ?"));
+                    "pending_csr = ?, crl_number_floor = ?, ocsp_url = ?, ca_issuers_url = ?, "
+                    "delta_crl_url = ? WHERE id = ?"));
     s.bind(1, a.parent_id)
         .bind(2, a.key_id)
         .bind(3, a.certificate_id)
         .bind(4, a.crl_url)
         .bind(6, a.crl_number_floor)
-        .bind(7, a.id);
+        .bind(7, a.ocsp_url)
+        .bind(8, a.ca_issuers_url)
+        .bind(9, a.delta_crl_url)
+        .bind(10, a.id);
     bind_optional_blob(s, 5, a.pending_csr);
     return s.run();
   }
@@ -539,29 +551,80 @@ class SqliteStore final : public Store {
   Result<void> insert_crl(const CrlRecord& c) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der, "
-                    "generation) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+                    "generation, delta_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     s.bind(1, c.issuer_id)
         .bind(2, c.crl_number)
         .bind(3, t2s(c.this_update))
         .bind(4, t2s(c.next_update))
         .bind(5, c.entries)
         .bind(6, BytesView(c.der))
-        .bind(7, std::int64_t{c.generation});
+        .bind(7, std::int64_t{c.generation})
+        .bind(8, c.delta_base);
     return s.run();
   }
 
-  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation) override {
+  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("SELECT id, issuer_id, generation, crl_number, this_update, next_update, "
-                    "entries, der FROM crls WHERE issuer_id = ? AND generation = ? "
-                    "ORDER BY crl_number DESC LIMIT 1"));
-    s.bind(1, issuer_id).bind(2, std::int64_t{generation});
+                    "entries, der, delta_base FROM crls WHERE issuer_id = ? AND generation = ? "
+                    "AND (delta_base IS NOT NULL) = ? ORDER BY crl_number DESC LIMIT 1"));
+    s.bind(1, issuer_id).bind(2, std::int64_t{generation}).bind(3, std::int64_t{delta});
     return one<CrlRecord>(s, [](const SqlStatement& st) {
       Row r(st);
       CrlRecord c{r.integer(0), r.integer(1), static_cast<int>(r.integer(2)),
                   r.integer(3), r.time(4),    r.time(5),
-                  r.integer(6), r.blob(7)};
+                  r.integer(6), r.blob(7),    r.optional_integer(8)};
       return r.done(std::move(c));
+    });
+  }
+
+  Result<std::optional<SerialStatus>> serial_status(std::int64_t issuer_id, std::string_view serial) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT c.id, c.generation, r.reason, r.revoked_at, r.invalidity_date "
+                    "FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id "
+                    "WHERE c.issuer_id = ? AND c.serial = ?"));
+    s.bind(1, issuer_id).bind(2, serial);
+    return one<SerialStatus>(s, [](const SqlStatement& st) {
+      Row r(st);
+      SerialStatus v;
+      v.certificate_id = r.integer(0);
+      v.generation = static_cast<int>(r.integer(1));
+      if (!r.is_null(2)) {
+        RevocationRecord rev;
+        rev.reason = r.text(2);
+        rev.revoked_at = r.time(3);
+        rev.invalidity_date = r.optional_time(4);
+        v.revocation = std::move(rev);
+      }
+      return r.done(std::move(v));
+    });
+  }
+
+  Result<std::int64_t> insert_ocsp_responder(const OcspResponderRecord& o) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO ocsp_responders (authority_id, generation, certificate_id, key_id, "
+                    "created_at) VALUES (?, ?, ?, ?, ?)"));
+    s.bind(1, o.authority_id)
+        .bind(2, std::int64_t{o.generation})
+        .bind(3, o.certificate_id)
+        .bind(4, o.key_id)
+        .bind(5, t2s(o.created_at));
+    PKI_TRY(s.run());
+    return sqlite3_last_insert_rowid(db_.get());
+  }
+
+  Result<std::optional<OcspResponderRecord>> latest_ocsp_responder(std::int64_t authority_id,
+                                                                   int generation) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT id, authority_id, generation, certificate_id, key_id, created_at "
+                    "FROM ocsp_responders WHERE authority_id = ? AND generation = ? "
+                    "ORDER BY id DESC LIMIT 1"));
+    s.bind(1, authority_id).bind(2, std::int64_t{generation});
+    return one<OcspResponderRecord>(s, [](const SqlStatement& st) {
+      Row r(st);
+      OcspResponderRecord o{r.integer(0), r.integer(1), static_cast<int>(r.integer(2)),
+                            r.integer(3), r.integer(4), r.time(5)};
+      return r.done(std::move(o));
     });
   }
 
