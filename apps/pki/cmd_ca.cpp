@@ -1,4 +1,4 @@
-// pki ca create | install | import | rollover | set | list | show | export
+// pki ca create | install | import | rollover | set | ocsp-responder | list | show | export
 #include <iostream>
 
 #include "context.h"
@@ -232,6 +232,37 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
             std::to_string(in.crl_number_floor + 1) + " or above\n";
   }
   ctx.emit(j, text);
+  return 0;
+}
+
+struct ResponderOptions {
+  std::string name, key_type, validity, out;
+};
+
+Result<int> run_ocsp_responder(Context& ctx, const ResponderOptions& o) {
+  ca::OcspResponderRequest req;
+  req.ca = o.name;
+  if (!o.key_type.empty()) {
+    PKI_ASSIGN(req.key_type, keys::parse_key_type(o.key_type));
+  }
+  if (!o.validity.empty()) {
+    PKI_ASSIGN(req.validity, parse_duration(o.validity));
+  }
+  PKI_TRY(ctx.check_outputs({&o.out}));
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
+  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+  ca::Authority authority = ctx.authority(*st, pass);
+  PKI_ASSIGN(auto rec, authority.issue_ocsp_responder(req));
+  nlohmann::json j = {{"ca", o.name}, {"certificate", certificate_json(rec, ctx.now())}};
+  if (!o.out.empty()) {
+    if (auto w = write_file_atomic(o.out, to_pem("CERTIFICATE", rec.der), 0644); !w)
+      return fail(w.error().code, "issued the OCSP responder of CA '" + o.name + "' but " + w.error().message);
+    j["out"] = o.out;
+  }
+  ctx.emit(j, "issued a delegated OCSP responder for CA '" + o.name +
+                  "': `pki serve` signs its answers with it and renews it when a third of its lifetime is "
+                  "left\n" +
+                  certificate_text(rec, ctx.now()));
   return 0;
 }
 
@@ -490,6 +521,15 @@ void register_ca(CLI::App& app, Context& ctx) {
   r->add_option("--key-type", roll->key_type, "the new key's type (default: the current key's)");
   r->add_option("--days", roll->days, "validity in days (root 3650, intermediate 1825)")->check(decimal());
   r->callback([&ctx, roll] { ctx.action = [&ctx, roll] { return run_rollover(ctx, *roll); }; });
+
+  auto resp = std::make_shared<ResponderOptions>();
+  auto* rs = ca->add_subcommand("ocsp-responder",
+                                "issue a delegated OCSP responder certificate for `pki serve` (RFC 6960 4.2.2.2)");
+  rs->add_option("name", resp->name, "the CA")->required();
+  rs->add_option("--validity", resp->validity, "its lifetime, e.g. 7d (default), 12h: short, as it is never checked");
+  rs->add_option("--key-type", resp->key_type, "the responder key's type (default: the CA key's)");
+  rs->add_option("--out", resp->out, "also write its certificate (PEM) here");
+  rs->callback([&ctx, resp] { ctx.action = [&ctx, resp] { return run_ocsp_responder(ctx, *resp); }; });
 
   auto set = std::make_shared<SetOptions>();
   auto* st = ca->add_subcommand("set", "change the URLs a CA puts in what it signs from now on");

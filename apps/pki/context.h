@@ -87,5 +87,6 @@ void register_probe(CLI::App& app, Context& ctx);
 void register_inspect(CLI::App& app, Context& ctx);
 void register_csr(CLI::App& app, Context& ctx);
 void register_renew(CLI::App& app, Context& ctx);
+void register_serve(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

@@ -131,6 +131,7 @@ int main(int argc, char** argv) {
   pki::app::register_export(app, ctx);
   pki::app::register_verify(app, ctx);
   pki::app::register_probe(app, ctx);
+  pki::app::register_serve(app, ctx);
   pki::app::register_inspect(app, ctx);
   pki::app::register_csr(app, ctx);
   pki::app::refuse_empty_values(app);

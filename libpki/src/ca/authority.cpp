@@ -246,6 +246,34 @@ Result<std::vector<cert::CertificatePtr>> Authority::chain(const store::Authorit
   return fail(ErrorCode::kStore, "the chain of CA '" + authority.name + "' does not end");
 }
 
+Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> Authority::load_key(std::int64_t key_id,
+                                                                         const std::string& who) {
+  PKI_ASSIGN(auto key_rec, store_.key(key_id));
+  // A damaged key is told apart from a wrong passphrase by the checksum taken when it was stored.
+  const bool intact =
+      key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
+  if (key_rec.pkcs8_sha256 && !intact)
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "the stored key of " + who + " is damaged: it no longer matches the checksum taken when it was stored");
+  auto key = keys::from_pkcs8_pem(key_rec.pkcs8_pem, passphrase_);
+  if (!key) {
+    Error e = key.error();
+    if (e.field != Field::kPassphrase) {
+      e.code = ErrorCode::kStore;  // the passphrase is not the problem: the stored key is
+      e.field = Field::kDatabase;
+      e.message = "the stored key of " + who + " is damaged: " + e.message;
+    } else {
+      e.message = who + ": " + e.message +
+                  (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
+    }
+    return tl::unexpected(std::move(e));
+  }
+  if (!key_rec.encrypted)
+    warn("the key of " + who + " is stored unencrypted: whoever can read the database can sign as this " +
+         (who.rfind("CA ", 0) == 0 ? "CA" : "responder"));
+  return std::pair{std::move(*key), std::move(key_rec)};
+}
+
 Result<Issuer> Authority::load_issuer(std::string_view name, std::optional<int> generation) {
   Issuer issuer;
   PKI_ASSIGN(issuer.record, find_authority(name));
@@ -262,36 +290,13 @@ Result<Issuer> Authority::load_issuer(std::string_view name, std::optional<int> 
     for (const auto& g : gens)
       if (g.generation == issuer.generation) key_id = g.key_id;
   }
-  PKI_ASSIGN(auto key_rec, store_.key(key_id));
-  // A damaged key is told apart from a wrong passphrase by the checksum taken when it was stored.
-  const bool intact =
-      key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
-  if (key_rec.pkcs8_sha256 && !intact)
-    return fail(ErrorCode::kStore, Field::kDatabase,
-                "the stored key of CA '" + issuer.record.name +
-                    "' is damaged: it no longer matches the checksum taken when it was stored");
-  auto key = keys::from_pkcs8_pem(key_rec.pkcs8_pem, passphrase_);
-  if (!key) {
-    Error e = key.error();
-    if (e.field != Field::kPassphrase) {
-      e.code = ErrorCode::kStore;  // the passphrase is not the problem: the stored key is
-      e.field = Field::kDatabase;
-      e.message = "the stored key of CA '" + issuer.record.name + "' is damaged: " + e.message;
-    } else {
-      e.message =
-          "CA '" + issuer.record.name + "': " + e.message +
-          (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
-    }
-    return tl::unexpected(std::move(e));
-  }
-  if (!key_rec.encrypted)
-    warn("the key of CA '" + issuer.record.name +
-         "' is stored unencrypted: whoever can read the database can sign as this CA");
+  PKI_ASSIGN(auto loaded, load_key(key_id, "CA '" + issuer.record.name + "'"));
+  auto& [key, key_rec] = loaded;
   // The key row records its public key's hash when the CA is created; comparing it with the
   // certificate's costs no key encoding (which OpenSSL 3 makes dear).
   if (key_rec.spki_sha256 != sha256_hex(issuer.certificate->spki_der()))
     return fail(ErrorCode::kStore, "CA '" + issuer.record.name + "': its key does not match its certificate");
-  PKI_ASSIGN(auto signer, cert::Signer::create(std::move(*key)));
+  PKI_ASSIGN(auto signer, cert::Signer::create(std::move(key)));
   issuer.signer = std::make_unique<cert::Signer>(std::move(signer));
   // A revocation anywhere up the chain stops issuing (the CA's parent revoked it, or a CA above).
   for (std::size_t i = 0; i < issuer.chain.size() && !issuer.revoked; ++i) {

@@ -23,6 +23,7 @@
 #include "pki/crl/crl_builder.h"
 #include "pki/crl/crl_check.h"
 #include "pki/keys/keys.h"
+#include "pki/ocsp/responder.h"
 #include "pki/profiles/profile.h"
 #include "pki/store/store.h"
 
@@ -178,6 +179,13 @@ struct RenewRequest {
   bool revoke_old = false;             // revoke the old one (superseded) in the same transaction
 };
 
+// A delegated OCSP responder (RFC 6960 4.2.2.2) for a CA's current key.
+struct OcspResponderRequest {
+  std::string ca;
+  std::chrono::seconds validity = std::chrono::days{7};  // short-lived: it is never revoked-checked
+  std::optional<keys::KeyType> key_type;                 // default: the CA key's type
+};
+
 enum class RevokeAction { kRevoked, kHoldMadePermanent, kHoldLifted };
 
 struct Revoked {
@@ -209,6 +217,17 @@ class Authority {
   // older keys keep signing the CRLs for what they signed.
   Result<CaCreated> rollover_ca(const RolloverRequest& request);
   Result<store::AuthorityRecord> set_urls(const SetUrlsRequest& request);
+
+  // Issues a delegated OCSP responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck) with
+  // a new key for the CA's current key, stored for `pki serve`; it replaces the one before.
+  Result<store::CertificateRecord> issue_ocsp_responder(const OcspResponderRequest& request);
+  // What an OCSP responder needs for the CAs named (all local CAs that have a certificate when
+  // none is named): every key generation's certificate and who signs its answers (its newest
+  // delegated responder when that is valid now and not revoked, else the CA key itself).
+  Result<std::vector<ocsp::ServedKey>> ocsp_keys(std::span<const std::string> names);
+  // A served key's delegated responder, renewed (same lifetime, new key) when a third of its
+  // lifetime or less is left; nullopt when it is not due or the key signs its own answers.
+  Result<std::optional<ocsp::SigningKey>> renew_ocsp_responder(const ocsp::ServedKey& key);
 
   // A CA's key for signing: the current generation, or an older one (for its CRLs).
   Result<Issuer> load_issuer(std::string_view name, std::optional<int> generation = std::nullopt);
@@ -264,6 +283,9 @@ class Authority {
   Result<std::vector<std::string>> store_parents(Parents& parents, TimePoint now);
   Result<store::CertificateRecord> store_prepared(const Issuer& issuer, Prepared& prepared);
   Result<store::AuthorityRecord> find_authority(std::string_view name);
+  // A stored private key, decrypted with the store's passphrase and checked against its checksum;
+  // `who` names its owner in messages ("CA 'x'").
+  Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> load_key(std::int64_t key_id, const std::string& who);
   Result<store::CertificateRecord> find_certificate(const std::optional<std::string>& serial,
                                                     const std::optional<std::string>& fingerprint,
                                                     const std::optional<std::string>& ca,

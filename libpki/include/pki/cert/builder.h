@@ -73,6 +73,8 @@ class Signer {
   const Bytes& algorithm() const { return algorithm_; }
   const EVP_PKEY& key() const { return *key_; }
   keys::KeyType key_type() const { return type_; }
+  // The digest signatures hash with; nullptr for Ed25519 (which hashes itself).
+  const EVP_MD* digest() const { return md_; }
 
  private:
   OsslPtr<EVP_PKEY> key_;

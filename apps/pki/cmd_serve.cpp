@@ -1,0 +1,368 @@
+// pki serve: OCSP (RFC 6960 / RFC 5019), CRLs and CA certificates over HTTP, from the store.
+//
+// The server reads; its one write is renewing its own delegated OCSP responder certificates.
+// cpp-httplib runs the connections on a thread pool; every store access is serialised by one
+// mutex (SQLite reads take microseconds; signing, the dear part, runs outside it).
+#include <httplib.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <iostream>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "context.h"
+#include "pki/core/io.h"
+#include "pki/core/time.h"
+#include "pki/ocsp/responder.h"
+
+namespace pki::app {
+
+namespace {
+
+// Requests are small: an OCSP request for a few certificates is a few hundred bytes.
+constexpr std::size_t kMaxBody = 64 * 1024;
+constexpr time_t kTimeoutSeconds = 5;  // a client silent this long is dropped (read and write)
+constexpr std::size_t kThreads = 16;   // connections served at once; more wait in the queue
+constexpr std::size_t kMaxKeepAliveRequests = 1000;
+
+struct ServeOptions {
+  std::string listen = "127.0.0.1:8080";
+  std::vector<std::string> cas;
+  std::string tls_cert, tls_key, ocsp_validity;
+};
+
+std::string http_date(TimePoint t) {
+  const std::time_t tt =
+      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+// RFC 4648 base64 (the standard alphabet, padding optional): the GET form of an OCSP request
+// (RFC 6960 A.1); nullopt when it is not base64.
+std::optional<Bytes> decode_base64(std::string text) {
+  while (text.size() % 4) text += '=';
+  if (text.empty() || text.size() > 4 * kMaxBody) return std::nullopt;
+  for (char c : text)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '/' && c != '=') return std::nullopt;
+  Bytes out(text.size() / 4 * 3);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  std::size_t pad = 0;
+  for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) ++pad;
+  if (pad > 2) return std::nullopt;
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0)
+    return fail(ErrorCode::kBadInput, "--listen '" + listen + "': expected HOST:PORT, e.g. 127.0.0.1:8080");
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port = listen.substr(colon + 1);
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoi(port) > 65535)
+    return fail(ErrorCode::kBadInput, "--listen '" + listen + "': the port must be 0 to 65535 (0: any free port)");
+  return std::pair{host, std::stoi(port)};
+}
+
+class Server {
+ public:
+  Server(Context& ctx, store::Store& store, ca::Authority& authority, std::vector<ocsp::ServedKey> keys,
+         std::chrono::seconds validity)
+      : ctx_(ctx),
+        store_(store),
+        authority_(authority),
+        responder_(store, store_mutex_, ctx.clock(), std::move(keys), validity) {
+    for (const auto& k : responder_.served()) names_.insert(k.authority.name);
+  }
+
+  void routes(httplib::Server& http) {
+    http.set_payload_max_length(kMaxBody);
+    http.set_read_timeout(kTimeoutSeconds, 0);
+    http.set_write_timeout(kTimeoutSeconds, 0);
+    http.set_keep_alive_timeout(kTimeoutSeconds);
+    http.set_keep_alive_max_count(kMaxKeepAliveRequests);
+    http.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      res.status = 500;
+      res.set_content("internal error\n", "text/plain");
+    });
+
+    http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+      res.set_content("ok\n", "text/plain");
+    });
+    http.Get(R"(/ocsp/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
+      auto der = decode_base64(req.matches[1].str());
+      if (!der) return malformed(res, "the request is not base64");
+      answer(*der, res, true);
+    });
+    http.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+      if (req.has_header("Content-Type") && req.get_header_value("Content-Type") != "application/ocsp-request") {
+        res.status = 415;
+        res.set_content("POST carries application/ocsp-request\n", "text/plain");
+        return;
+      }
+      answer(as_bytes(req.body), res, false);
+    });
+    http.Get(R"(/crl/([A-Za-z0-9._-]+)\.crl)", [this](const httplib::Request& req, httplib::Response& res) {
+      crl(req.matches[1].str(), res);
+    });
+    http.Get(R"(/ca/([A-Za-z0-9._-]+)\.(pem|der))", [this](const httplib::Request& req, httplib::Response& res) {
+      ca_certificate(req.matches[1].str(), req.matches[2].str() == "pem", res);
+    });
+  }
+
+  // Renews delegated responders before they expire, until stop().
+  void maintain() {
+    std::unique_lock lock(stop_mutex_);
+    while (!stopping_) {
+      renew_due();
+      stop_cv_.wait_for(lock, check_interval(), [this] { return stopping_; });
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard lock(stop_mutex_);
+      stopping_ = true;
+    }
+    stop_cv_.notify_all();
+  }
+  // At start: responders already due (or expired) are renewed before the first answer.
+  Result<void> renew_due() {
+    for (const auto& k : responder_.served()) {
+      Result<std::optional<ocsp::SigningKey>> renewed;
+      {
+        std::lock_guard lock(store_mutex_);
+        renewed = authority_.renew_ocsp_responder(k);
+      }
+      if (!renewed) {
+        std::cerr << "pki serve: could not renew the OCSP responder of CA '" << k.authority.name
+                  << "': " << renewed.error().message << "\n";
+        return tl::unexpected(renewed.error());
+      }
+      if (*renewed) {
+        std::cerr << "pki serve: renewed the OCSP responder of CA '" << k.authority.name << "' (serial "
+                  << (*renewed)->certificate->serial_hex() << ", until "
+                  << format_rfc3339((*renewed)->certificate->not_after()) << ")\n";
+        responder_.replace_signing(k.authority.id, k.generation, std::move(**renewed));
+      }
+    }
+    return {};
+  }
+  const ocsp::Responder& responder() const { return responder_; }
+
+ private:
+  // A tenth of the shortest delegated responder's lifetime, between 1 s and 60 s.
+  std::chrono::seconds check_interval() const {
+    std::chrono::seconds interval{60};
+    for (const auto& k : responder_.served()) {
+      if (!k.signing.delegated) continue;
+      const auto& c = *k.signing.certificate;
+      interval = std::min(interval, std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - c.not_before()) / 10);
+    }
+    return std::max(interval, std::chrono::seconds{1});
+  }
+
+  void malformed(httplib::Response& res, const std::string&) {
+    res.status = 400;
+    const Bytes der = ocsp::error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
+    res.set_content(std::string(as_chars(der)), "application/ocsp-response");
+  }
+
+  void answer(BytesView request, httplib::Response& res, bool get) {
+    const ocsp::Answer a = responder_.respond(request);
+    res.status = a.outcome == ocsp::Outcome::kMalformed       ? 400
+                 : a.outcome == ocsp::Outcome::kInternalError ? 500
+                                                              : 200;
+    // RFC 5019 6.2: caching headers consistent with the answer's own times.
+    const TimePoint now = ctx_.now();
+    if (a.cacheable && a.this_update && a.next_update && *a.next_update > now) {
+      const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(*a.next_update - now).count();
+      res.set_header("Last-Modified", http_date(*a.this_update));
+      res.set_header("Expires", http_date(*a.next_update));
+      res.set_header("Cache-Control", "max-age=" + std::to_string(max_age) +
+                                          (get ? ", public, no-transform, must-revalidate" : ", no-transform"));
+      res.set_header("ETag", "\"" + sha256_hex(a.der) + "\"");
+    } else {
+      res.set_header("Cache-Control", "no-store");
+    }
+    res.set_content(std::string(as_chars(a.der)), "application/ocsp-response");
+  }
+
+  void crl(const std::string& file, httplib::Response& res) {
+    // "<ca>.crl" is the newest complete CRL, "<ca>-delta.crl" the newest delta; a CA whose own
+    // name ends in -delta is matched by its full name first.
+    std::string name = file;
+    bool delta = false;
+    if (!names_.count(name) && name.size() > 6 && name.ends_with("-delta")) {
+      name.resize(name.size() - 6);
+      delta = true;
+    }
+    if (!names_.count(name)) return not_found(res, "no CA named '" + file + "' is served here");
+    Result<std::optional<store::CrlRecord>> crl;
+    {
+      std::lock_guard lock(store_mutex_);
+      auto a = store_.authority_by_name(name);
+      if (!a || !*a) return not_found(res, "no CA named '" + name + "'");
+      crl = store_.latest_crl((*a)->id, (*a)->generation, delta);
+    }
+    if (!crl) return server_error(res);
+    if (!*crl)
+      return not_found(res, "CA '" + name + "' has published no " + (delta ? "delta CRL" : "CRL") + " yet");
+    res.set_header("Last-Modified", http_date((*crl)->this_update));
+    res.set_header("Expires", http_date((*crl)->next_update));
+    res.set_content(std::string(as_chars((*crl)->der)), "application/pkix-crl");
+  }
+
+  void ca_certificate(const std::string& name, bool pem, httplib::Response& res) {
+    if (!names_.count(name)) return not_found(res, "no CA named '" + name + "' is served here");
+    Result<std::optional<store::CertificateRecord>> cert;
+    {
+      std::lock_guard lock(store_mutex_);
+      auto a = store_.authority_by_name(name);
+      if (!a || !*a || !(*a)->certificate_id) return not_found(res, "no CA named '" + name + "'");
+      cert = store_.certificate(*(*a)->certificate_id);
+    }
+    if (!cert || !*cert) return server_error(res);
+    if (pem)
+      res.set_content(to_pem("CERTIFICATE", (*cert)->der), "application/x-pem-file");
+    else
+      res.set_content(std::string(as_chars((*cert)->der)), "application/pkix-cert");
+  }
+
+  static void not_found(httplib::Response& res, const std::string& why) {
+    res.status = 404;
+    res.set_content(why + "\n", "text/plain");
+  }
+  static void server_error(httplib::Response& res) {
+    res.status = 500;
+    res.set_content("the store could not be read\n", "text/plain");
+  }
+
+  Context& ctx_;
+  store::Store& store_;
+  ca::Authority& authority_;
+  std::mutex store_mutex_;
+  ocsp::Responder responder_;
+  std::set<std::string> names_;
+  std::mutex stop_mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;
+};
+
+Result<int> run_serve(Context& ctx, const ServeOptions& o) {
+  PKI_ASSIGN(auto endpoint, parse_listen(o.listen));
+  if (o.tls_cert.empty() != o.tls_key.empty())
+    return fail(ErrorCode::kBadInput, "--tls-cert and --tls-key go together");
+  std::chrono::seconds validity = ocsp::kDefaultValidity;
+  if (!o.ocsp_validity.empty()) {
+    PKI_ASSIGN(validity, parse_duration(o.ocsp_validity));
+    if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--ocsp-validity must be positive");
+  }
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
+  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+  ca::Authority authority = ctx.authority(*st, pass);
+  PKI_ASSIGN(auto keys, authority.ocsp_keys(o.cas));
+  if (keys.empty()) return fail(ErrorCode::kRefused, "there is no CA to serve: create one with `pki ca create`");
+
+  // SIGTERM and SIGINT are taken by one thread (sigwait), blocked everywhere else: the server
+  // then stops accepting, finishes what is in flight and returns.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  Server server(ctx, *st, authority, std::move(keys), validity);
+  PKI_TRY(server.renew_due());
+  std::unique_ptr<httplib::Server> http;
+  if (!o.tls_cert.empty()) {
+    std::string error;
+    http = std::make_unique<httplib::SSLServer>([&](SSL_CTX& tls) {
+      if (SSL_CTX_use_certificate_chain_file(&tls, o.tls_cert.c_str()) != 1)
+        error = "cannot use --tls-cert '" + o.tls_cert + "'";
+      else if (SSL_CTX_use_PrivateKey_file(&tls, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1)
+        error = "cannot use --tls-key '" + o.tls_key + "' (an unencrypted PEM key)";
+      else if (SSL_CTX_check_private_key(&tls) != 1)
+        error = "--tls-key is not the key of --tls-cert";
+      ERR_clear_error();
+      return error.empty();
+    });
+    if (!error.empty()) return fail(ErrorCode::kBadInput, error);
+    if (!http->is_valid()) return fail(ErrorCode::kBadInput, "cannot set up TLS with --tls-cert and --tls-key");
+  } else {
+    http = std::make_unique<httplib::Server>();
+  }
+  server.routes(*http);
+  int port = endpoint.second;
+  if (port == 0) {
+    port = http->bind_to_any_port(endpoint.first);
+    if (port <= 0) return fail(ErrorCode::kRefused, "cannot listen on " + endpoint.first + ": no free port");
+  } else if (!http->bind_to_port(endpoint.first, port)) {
+    return fail(ErrorCode::kRefused, "cannot listen on " + o.listen + " (in use, or not an address here)");
+  }
+  std::string served;
+  for (const auto& k : server.responder().served())
+    if (served.find("'" + k.authority.name + "'") == std::string::npos)
+      served += (served.empty() ? "'" : ", '") + k.authority.name + "'";
+  const std::string url = std::string(o.tls_cert.empty() ? "http" : "https") + "://" +
+                          (endpoint.first.find(':') != std::string::npos ? "[" + endpoint.first + "]" : endpoint.first) +
+                          ":" + std::to_string(port);
+  for (const auto& w : ctx.warnings) std::cerr << "pki: warning: " << w << "\n";
+  ctx.warnings.clear();
+  std::cout << "pki serve: listening on " << url << " for CA " << served << " (OCSP at " << url
+            << "/ocsp, CRLs at " << url << "/crl/NAME.crl)" << std::endl;
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGTERM || sig == SIGINT) {
+      server.stop();
+      http->stop();
+    }
+  });
+  std::thread maintenance([&] { server.maintain(); });
+  http->listen_after_bind();
+  // listen returned: stopped by a signal, or failed. Wake the signal thread if it still waits.
+  server.stop();
+  http->stop();
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  maintenance.join();
+  const auto s = server.responder().statistics();
+  std::cerr << "pki serve: stopped; OCSP answers " << s.answered << " (" << s.signed_now << " signed, "
+            << s.from_cache << " cached), malformed " << s.malformed << ", unauthorized " << s.unauthorized << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ServeOptions>();
+  auto* cmd = app.add_subcommand(
+      "serve", "answer OCSP and publish CRLs and CA certificates over HTTP (until SIGTERM)");
+  cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)");
+  cmd->add_option("--ca", o->cas, "a CA to answer for (repeatable; default: every CA of the store)");
+  cmd->add_option("--tls-cert", o->tls_cert, "serve HTTPS with this certificate (PEM, chain after it)");
+  cmd->add_option("--tls-key", o->tls_key, "the key of --tls-cert (unencrypted PEM)");
+  cmd->add_option("--ocsp-validity", o->ocsp_validity,
+                  "how long an OCSP answer is current (nextUpdate - thisUpdate), default 1h");
+  cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_serve(ctx, *o); }; });
+}
+
+}  // namespace pki::app
