@@ -7,6 +7,7 @@
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/verify/verifier.h"
+#include "ocsp_fetch.h"
 #include "render.h"
 #include "verify_inputs.h"
 
@@ -18,7 +19,8 @@ struct VerifyOptionsCli {
   std::string cert, host, ip, purpose = "any", at;
   std::vector<std::string> trust, trust_ca, untrusted, crls, policies;
   bool crl_from_store = false, explicit_policy = false, inhibit_mapping = false, inhibit_any = false;
-  bool legacy = false, allow_unknown = false;
+  bool legacy = false, allow_unknown = false, ocsp = false, no_nonce = false;
+  std::string ocsp_url;
   std::optional<int> max_depth;
 };
 
@@ -145,7 +147,13 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   }
   PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors,
                              intermediates, crls));
-  verify::Verifier verifier({&anchors, &intermediates, &crls});
+  if (!o.ocsp_url.empty() && !o.ocsp)
+    return fail(ErrorCode::kBadInput, "--ocsp-url goes with --ocsp");
+  std::optional<HttpOcspSource> ocsp;
+  if (o.ocsp)
+    ocsp.emplace(o.ocsp_url.empty() ? std::nullopt : std::optional(o.ocsp_url), !o.no_nonce,
+                 std::chrono::seconds{10});
+  verify::Verifier verifier({&anchors, &intermediates, &crls, ocsp ? &*ocsp : nullptr});
   PKI_ASSIGN(auto result, verifier.verify(target, opts));
   ctx.emit(verify_result_json(result), verify_result_text(result));
   if (!result.valid) std::cerr << "pki: verify: INVALID: " << result.summary << "\n";
@@ -168,6 +176,11 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_option("--crl", o->crls, "CRLs to check revocation with (repeatable)");
   cmd->add_flag("--crl-from-store", o->crl_from_store,
                 "check revocation with the latest CRL of every CA in the store");
+  cmd->add_flag("--ocsp", o->ocsp,
+                "ask each certificate's OCSP responder (authorityInfoAccess) first; CRLs given decide when "
+                "it cannot answer");
+  cmd->add_option("--ocsp-url", o->ocsp_url, "with --ocsp: ask this responder instead");
+  cmd->add_flag("--no-nonce", o->no_nonce, "with --ocsp: send no nonce (RFC 8954)");
   cmd->add_option("--host", o->host, "the DNS name (or IP) the certificate must match");
   cmd->add_option("--ip", o->ip, "the IP address the certificate must match");
   cmd->add_option("--purpose", o->purpose, "server, client or any (default)");
@@ -184,7 +197,7 @@ void register_verify(CLI::App& app, Context& ctx) {
   cmd->add_flag("--legacy-algorithms", o->legacy,
                 "accept SHA-1 and DSA signatures (old hierarchies, test suites)");
   cmd->add_flag("--allow-unknown-revocation", o->allow_unknown,
-                "warn instead of failing when a CRL is missing or stale");
+                "warn instead of failing when revocation status is unknown (no CRL, stale, no OCSP answer)");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_verify(ctx, *o); }; });
 }
 

@@ -269,8 +269,8 @@ Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> Authority::load_key(std::
     return tl::unexpected(std::move(e));
   }
   if (!key_rec.encrypted)
-    warn("the key of " + who + " is stored unencrypted: whoever can read the database can sign as this " +
-         (who.rfind("CA ", 0) == 0 ? "CA" : "responder"));
+    warn("the key of " + who + " is stored unencrypted: whoever can read the database can " +
+         (who.rfind("CA ", 0) == 0 ? "sign as this CA" : "use it"));
   return std::pair{std::move(*key), std::move(key_rec)};
 }
 

@@ -83,7 +83,7 @@ Result<store::CertificateRecord> Authority::issue_ocsp_responder(const OcspRespo
   PKI_TRY(tx.commit());
   if (!passphrase_)
     warn("the key of the OCSP responder of CA '" + issuer.record.name +
-         "' is stored unencrypted: whoever can read the database can answer for this CA");
+         "' is stored unencrypted: whoever can read the database can use it");
   return crec;
 }
 

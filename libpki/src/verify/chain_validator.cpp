@@ -1,4 +1,5 @@
 #include "chain_validator.h"
+#include "ocsp_check.h"
 
 #include <algorithm>
 #include <set>
@@ -290,7 +291,7 @@ void ChainValidator::check_validity(int index, const Certificate& x, Outcome whe
 
 void ChainValidator::check_revocation(int i) {
   const int p = index(i);
-  if (!in_.revocation) {
+  if (!in_.revocation && !in_.ocsp) {
     v_.skip(p, Check::kRevocation, FindingCode::kNotChecked, "not checked: no CRLs given");
     return;
   }
@@ -300,8 +301,24 @@ void ChainValidator::check_revocation(int i) {
     return;
   }
   const Certificate* issuer = path_.certs[static_cast<std::size_t>(p) + 1].get();
-  const auto r =
-      in_.revocation->check({cert(i), issuer, working_public_key_.ref(), *anchor_}, o_.at, o_.algorithms);
+  // OCSP first: a good or revoked answer decides; otherwise the CRLs, if any, do.
+  std::optional<RevocationOutcome> by_ocsp;
+  if (in_.ocsp) {
+    if (auto answer = in_.ocsp->answer(cert(i), *issuer))
+      by_ocsp = check_ocsp_answer(*answer, cert(i), *issuer, o_.at, o_.algorithms);
+  }
+  RevocationOutcome r;
+  if (by_ocsp && by_ocsp->status != RevocationStatus::kUnknown) {
+    r = std::move(*by_ocsp);
+  } else if (in_.revocation) {
+    r = in_.revocation->check({cert(i), issuer, working_public_key_.ref(), *anchor_}, o_.at, o_.algorithms);
+    if (by_ocsp && r.status == RevocationStatus::kUnknown) r.message = by_ocsp->message + "; " + r.message;
+  } else if (by_ocsp) {
+    r = std::move(*by_ocsp);
+  } else {
+    v_.skip(p, Check::kRevocation, FindingCode::kNotChecked, "not checked: no OCSP answer or CRL for it");
+    return;
+  }
   if (r.status == RevocationStatus::kGood)
     v_.pass(p, Check::kRevocation, r.message);
   else if (r.status == RevocationStatus::kRevoked)

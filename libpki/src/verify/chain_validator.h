@@ -26,6 +26,7 @@ struct ValidationInputs {
   TargetChecks target_checks;
   SignatureCache& signatures;
   RevocationChecker* revocation;  // null when no CRLs were given
+  const OcspSource* ocsp = nullptr;
 };
 
 class ChainValidator {

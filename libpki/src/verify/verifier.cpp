@@ -74,7 +74,7 @@ struct Verifier::Engine final : CrlIssuerPaths {
 
   BuildResult build(const cert::CertificatePtr& start, const VerifyOptions& o, TargetChecks checks,
                     const cert::Certificate* required_anchor) {
-    const ValidationInputs inputs{o, checks, signatures, revocation ? &*revocation : nullptr};
+    const ValidationInputs inputs{o, checks, signatures, revocation ? &*revocation : nullptr, in.ocsp};
     Validate validate(inputs);
     PathBuilder builder(*in.anchors, in.intermediates, signatures, *budget);
     return builder.build(start, PathGoal{o.max_depth, required_anchor}, validate);

@@ -2,6 +2,7 @@
 // else) can supply them without verify/ depending on it (DESIGN.md, "Layout").
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,25 @@ class CertificateSource {
   virtual ~CertificateSource() = default;
   // Appends the certificates whose subject matches `name` (RFC 5280 7.1 comparison).
   virtual void by_subject(const X509_NAME& name, std::vector<cert::CertificatePtr>& out) const = 0;
+};
+
+// An OCSP answer about one certificate (RFC 6960), as a source obtained it: fetched from a
+// responder, or stapled by a TLS server. The verifier checks it (signature, responder
+// authorisation, CertID, freshness, nonce).
+struct OcspAnswer {
+  Bytes response_der;             // a DER OCSPResponse; empty when none could be had (see error)
+  std::optional<Bytes> nonce;     // the nonce the request carried, when it carried one
+  std::string from;               // where it came from, for reports: a URL, "stapled"
+  std::string error;              // why there is no answer: unreachable, no responder URL, ...
+};
+
+class OcspSource {
+ public:
+  virtual ~OcspSource() = default;
+  // The answer about `certificate` (issued by `issuer`); nullopt when this source has nothing to
+  // say about it (its revocation is then checked with CRLs, or not at all).
+  virtual std::optional<OcspAnswer> answer(const cert::Certificate& certificate,
+                                           const cert::Certificate& issuer) const = 0;
 };
 
 // CRLs by issuer name.

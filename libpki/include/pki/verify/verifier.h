@@ -57,7 +57,10 @@ namespace pki::verify {
 struct Inputs {
   const CertificateSet* anchors = nullptr;           // required
   const CertificateSource* intermediates = nullptr;  // may be null
-  const CrlSource* crls = nullptr;                   // may be null: revocation is not checked
+  const CrlSource* crls = nullptr;                   // may be null
+  // May be null. With it, each certificate's status is asked of OCSP first; a good or revoked
+  // answer decides, otherwise the CRLs do. With neither, revocation is not checked.
+  const OcspSource* ocsp = nullptr;
 };
 
 class Verifier {
