@@ -117,6 +117,21 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   j["server_chain"] = chain;
   if (r.verification) j["verification"] = verify_result_json(*r.verification);
   j["valid"] = connected && valid;
+  // The stapled OCSP answer, as the verifier judged it for the server's certificate.
+  std::string staple_text = "none (the server stapled no OCSP answer)";
+  nlohmann::json staple = {{"present", r.stapled_ocsp.has_value()}};
+  if (r.stapled_ocsp) {
+    staple["bytes"] = r.stapled_ocsp->size();
+    staple_text = std::to_string(r.stapled_ocsp->size()) + " bytes";
+    if (r.verification && !r.verification->chain.empty())
+      for (const auto& f : r.verification->chain.front().findings)
+        if (f.check == verify::Check::kRevocation) {
+          staple["outcome"] = verify::to_string(f.outcome);
+          staple["message"] = f.message;
+          staple_text += ", " + std::string(verify::to_string(f.outcome)) + ": " + f.message;
+        }
+  }
+  j["stapled_ocsp"] = staple;
 
   std::string text;
   if (!r.address.empty()) text += "connected to " + r.address + " (server name " + p.servername + ")\n";
@@ -125,6 +140,7 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
             "-bit keys)\n";
   if (const std::string c = client_certificate_text(r); !c.empty()) text += "client certificate: " + c + "\n";
   if (r.http) text += "HTTP: " + r.http->request + " -> " + r.http->status_line + "\n";
+  if (r.handshake_completed) text += "stapled OCSP: " + staple_text + "\n";
   if (!r.peer_chain.empty()) {
     text += "server chain, as sent:\n";
     for (std::size_t i = 0; i < r.peer_chain.size(); ++i)

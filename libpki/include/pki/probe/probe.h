@@ -87,6 +87,9 @@ struct ProbeResult {
   ClientCertReport client_certificate;
   std::optional<HttpResponse> http;              // with http_get, when the server answered
   std::vector<cert::CertificatePtr> peer_chain;  // as the server sent it, leaf first
+  // The OCSP response the server stapled (RFC 6066 8, asked for in every probe); it is the leaf's
+  // first revocation answer in the verification.
+  std::optional<Bytes> stapled_ocsp;
   std::optional<verify::VerifyResult> verification;
 };
 
