@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -309,6 +310,13 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
     http = std::make_unique<httplib::Server>();
   }
   server.routes(*http);
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients would wait for SYN
+  // retransmissions. The listening socket is taken as it is made and given the system's backlog.
+  int listen_fd = -1;
+  http->set_socket_options([&listen_fd](socket_t sock) {
+    httplib::default_socket_options(sock);
+    listen_fd = sock;
+  });
   int port = endpoint.second;
   if (port == 0) {
     port = http->bind_to_any_port(endpoint.first);
@@ -316,6 +324,7 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   } else if (!http->bind_to_port(endpoint.first, port)) {
     return fail(ErrorCode::kRefused, "cannot listen on " + o.listen + " (in use, or not an address here)");
   }
+  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
   std::string served;
   for (const auto& k : server.responder().served())
     if (served.find("'" + k.authority.name + "'") == std::string::npos)

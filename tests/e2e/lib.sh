@@ -2,11 +2,12 @@
 # bounded waits, every process stopped when the test ends (also on failure).
 source "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
 
-# A port nobody listens on now (checked by connecting); callers retry if a race takes it.
+# A port nobody listens on now (checked by connecting); callers retry if a race takes it. Below
+# Linux's ephemeral range (32768-60999), where a busy client's outgoing connections would hold it.
 free_port() {
   local p i
   for i in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12768))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -56,5 +57,25 @@ start_s_server() {
   done
   echo "cannot start openssl s_server ($name):" >&2
   cat "$TMP/$name.log" >&2
+  return 1
+}
+
+# start_serve NAME PORT [ARGS...]: runs `pki serve --listen 127.0.0.1:PORT ARGS...` in the
+# background (PORT 0: any free port), logging to $TMP/NAME.out and $TMP/NAME.err; waits (at most
+# ten seconds) for its "listening on" line and sets SERVE_PID and SERVE_URL (http://127.0.0.1:PORT).
+start_serve() {
+  local name=$1 port=$2 i
+  shift 2
+  "$PKI" serve --listen "127.0.0.1:$port" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  SERVE_PID=$!
+  cleanup_hooks+=("stop_pid $SERVE_PID")
+  for i in $(seq 1 100); do
+    SERVE_URL=$(sed -n 's/^pki serve: listening on \(https\{0,1\}:\/\/[^ ]*\) .*/\1/p' "$TMP/$name.out")
+    [ -n "$SERVE_URL" ] && return 0
+    kill -0 "$SERVE_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "pki serve ($name) did not start:" >&2
+  cat "$TMP/$name.out" "$TMP/$name.err" >&2
   return 1
 }
