@@ -11,6 +11,7 @@ packages=(
   nginx curl                                # real TLS server and client for end-to-end tests
   clang-format                              # scripts/check-format.sh (CI)
   easy-rsa                                  # a real easy-rsa CA for the import tests
+  libcpp-httplib-dev                        # pki serve and verify --ocsp (HTTP)
 )
 
 missing=()
