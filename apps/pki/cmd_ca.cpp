@@ -18,7 +18,8 @@ struct UrlOptions {
   std::string crl_url, ocsp_url, ca_issuers_url, delta_crl_url;
 
   void add_to(CLI::App* cmd) {
-    cmd->add_option("--crl-url", crl_url, "CRL distribution point URL put in the certificates this CA issues");
+    cmd->add_option("--crl-url", crl_url,
+                    "CRL distribution point URL put in the certificates this CA issues");
     cmd->add_option("--ocsp-url", ocsp_url,
                     "OCSP responder URL put in the certificates this CA issues (authorityInfoAccess)");
     cmd->add_option("--ca-issuers-url", ca_issuers_url,
@@ -39,7 +40,9 @@ struct UrlOptions {
 };
 
 nlohmann::json urls_json(const store::AuthorityRecord& a) {
-  auto j = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  auto j = [](const std::optional<std::string>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
   return {{"crl_url", j(a.crl_url)},
           {"ocsp_url", j(a.ocsp_url)},
           {"ca_issuers_url", j(a.ca_issuers_url)},
@@ -166,13 +169,17 @@ Result<int> run_set(Context& ctx, const SetOptions& o) {
   req.name = o.name;
   req.set = o.urls.urls();
   for (const auto& c : o.clear) {
-    if (c == "crl-url") req.clear.push_back(ca::UrlKind::kCrl);
-    else if (c == "ocsp-url") req.clear.push_back(ca::UrlKind::kOcsp);
-    else if (c == "ca-issuers-url") req.clear.push_back(ca::UrlKind::kCaIssuers);
-    else if (c == "delta-crl-url") req.clear.push_back(ca::UrlKind::kDeltaCrl);
+    if (c == "crl-url")
+      req.clear.push_back(ca::UrlKind::kCrl);
+    else if (c == "ocsp-url")
+      req.clear.push_back(ca::UrlKind::kOcsp);
+    else if (c == "ca-issuers-url")
+      req.clear.push_back(ca::UrlKind::kCaIssuers);
+    else if (c == "delta-crl-url")
+      req.clear.push_back(ca::UrlKind::kDeltaCrl);
     else
-      return fail(ErrorCode::kBadInput, "--clear '" + c +
-                                            "': expected crl-url, ocsp-url, ca-issuers-url or delta-crl-url");
+      return fail(ErrorCode::kBadInput,
+                  "--clear '" + c + "': expected crl-url, ocsp-url, ca-issuers-url or delta-crl-url");
   }
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   ca::Authority authority = ctx.authority(*st, nullptr);
@@ -256,7 +263,8 @@ Result<int> run_ocsp_responder(Context& ctx, const ResponderOptions& o) {
   nlohmann::json j = {{"ca", o.name}, {"certificate", certificate_json(rec, ctx.now())}};
   if (!o.out.empty()) {
     if (auto w = write_file_atomic(o.out, to_pem("CERTIFICATE", rec.der), 0644); !w)
-      return fail(w.error().code, "issued the OCSP responder of CA '" + o.name + "' but " + w.error().message);
+      return fail(w.error().code,
+                  "issued the OCSP responder of CA '" + o.name + "' but " + w.error().message);
     j["out"] = o.out;
   }
   ctx.emit(j, "issued a delegated OCSP responder for CA '" + o.name +
@@ -523,10 +531,11 @@ void register_ca(CLI::App& app, Context& ctx) {
   r->callback([&ctx, roll] { ctx.action = [&ctx, roll] { return run_rollover(ctx, *roll); }; });
 
   auto resp = std::make_shared<ResponderOptions>();
-  auto* rs = ca->add_subcommand("ocsp-responder",
-                                "issue a delegated OCSP responder certificate for `pki serve` (RFC 6960 4.2.2.2)");
+  auto* rs = ca->add_subcommand(
+      "ocsp-responder", "issue a delegated OCSP responder certificate for `pki serve` (RFC 6960 4.2.2.2)");
   rs->add_option("name", resp->name, "the CA")->required();
-  rs->add_option("--validity", resp->validity, "its lifetime, e.g. 7d (default), 12h: short, as it is never checked");
+  rs->add_option("--validity", resp->validity,
+                 "its lifetime, e.g. 7d (default), 12h: short, as it is never checked");
   rs->add_option("--key-type", resp->key_type, "the responder key's type (default: the CA key's)");
   rs->add_option("--out", resp->out, "also write its certificate (PEM) here");
   rs->callback([&ctx, resp] { ctx.action = [&ctx, resp] { return run_ocsp_responder(ctx, *resp); }; });

@@ -37,23 +37,25 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity, o.generation, o.delta));
-  const std::string what = std::string(rec.delta_base ? "delta CRL #" : "CRL #") + std::to_string(rec.crl_number);
+  const std::string what =
+      std::string(rec.delta_base ? "delta CRL #" : "CRL #") + std::to_string(rec.crl_number);
   const std::string pem = to_pem("X509 CRL", rec.der);
   const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
-  nlohmann::json j = {{"ca", o.ca},
-                      {"crl_number", rec.crl_number},
-                      {"generation", rec.generation},
-                      {"this_update", format_rfc3339(rec.this_update)},
-                      {"next_update", format_rfc3339(rec.next_update)},
-                      {"entries", rec.entries},
-                      {"delta_base", rec.delta_base ? nlohmann::json(*rec.delta_base) : nlohmann::json(nullptr)}};
+  nlohmann::json j = {
+      {"ca", o.ca},
+      {"crl_number", rec.crl_number},
+      {"generation", rec.generation},
+      {"this_update", format_rfc3339(rec.this_update)},
+      {"next_update", format_rfc3339(rec.next_update)},
+      {"entries", rec.entries},
+      {"delta_base", rec.delta_base ? nlohmann::json(*rec.delta_base) : nlohmann::json(nullptr)}};
   std::vector<std::string> written;
   auto write = [&](const std::string& path, std::string_view data, const char* key) -> Result<void> {
     if (path.empty()) return {};
     auto w = write_file_atomic(path, data, 0644);
     if (!w)
-      return fail(w.error().code, "published " + what + " of CA '" + o.ca +
-                                      "' but " + w.error().message + "; run `pki crl` again for a file");
+      return fail(w.error().code, "published " + what + " of CA '" + o.ca + "' but " + w.error().message +
+                                      "; run `pki crl` again for a file");
     j[key] = path;
     written.push_back(path);
     return {};

@@ -40,8 +40,8 @@ struct ServeOptions {
 };
 
 std::string http_date(TimePoint t) {
-  const std::time_t tt =
-      std::chrono::system_clock::to_time_t(std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
+  const std::time_t tt = std::chrono::system_clock::to_time_t(
+      std::chrono::time_point_cast<std::chrono::system_clock::duration>(t));
   std::tm tm{};
   gmtime_r(&tt, &tm);
   char buf[64];
@@ -76,7 +76,8 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
   const std::string port = listen.substr(colon + 1);
   if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
       std::stoi(port) > 65535)
-    return fail(ErrorCode::kBadInput, "--listen '" + listen + "': the port must be 0 to 65535 (0: any free port)");
+    return fail(ErrorCode::kBadInput,
+                "--listen '" + listen + "': the port must be 0 to 65535 (0: any free port)");
   return std::pair{host, std::stoi(port)};
 }
 
@@ -103,28 +104,28 @@ class Server {
       res.set_content("internal error\n", "text/plain");
     });
 
-    http.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-      res.set_content("ok\n", "text/plain");
-    });
+    http.Get("/healthz",
+             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
     http.Get(R"(/ocsp/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
       auto der = decode_base64(req.matches[1].str());
       if (!der) return malformed(res, "the request is not base64");
       answer(*der, res, true);
     });
     http.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      if (req.has_header("Content-Type") && req.get_header_value("Content-Type") != "application/ocsp-request") {
+      if (req.has_header("Content-Type") &&
+          req.get_header_value("Content-Type") != "application/ocsp-request") {
         res.status = 415;
         res.set_content("POST carries application/ocsp-request\n", "text/plain");
         return;
       }
       answer(as_bytes(req.body), res, false);
     });
-    http.Get(R"(/crl/([A-Za-z0-9._-]+)\.crl)", [this](const httplib::Request& req, httplib::Response& res) {
-      crl(req.matches[1].str(), res);
-    });
-    http.Get(R"(/ca/([A-Za-z0-9._-]+)\.(pem|der))", [this](const httplib::Request& req, httplib::Response& res) {
-      ca_certificate(req.matches[1].str(), req.matches[2].str() == "pem", res);
-    });
+    http.Get(R"(/crl/([A-Za-z0-9._-]+)\.crl)",
+             [this](const httplib::Request& req, httplib::Response& res) { crl(req.matches[1].str(), res); });
+    http.Get(R"(/ca/([A-Za-z0-9._-]+)\.(pem|der))",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               ca_certificate(req.matches[1].str(), req.matches[2].str() == "pem", res);
+             });
   }
 
   // Renews delegated responders before they expire, until stop().
@@ -173,7 +174,8 @@ class Server {
     for (const auto& k : responder_.served()) {
       if (!k.signing.delegated) continue;
       const auto& c = *k.signing.certificate;
-      interval = std::min(interval, std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - c.not_before()) / 10);
+      interval = std::min(
+          interval, std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - c.not_before()) / 10);
     }
     return std::max(interval, std::chrono::seconds{1});
   }
@@ -195,8 +197,9 @@ class Server {
       const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(*a.next_update - now).count();
       res.set_header("Last-Modified", http_date(*a.this_update));
       res.set_header("Expires", http_date(*a.next_update));
-      res.set_header("Cache-Control", "max-age=" + std::to_string(max_age) +
-                                          (get ? ", public, no-transform, must-revalidate" : ", no-transform"));
+      res.set_header("Cache-Control",
+                     "max-age=" + std::to_string(max_age) +
+                         (get ? ", public, no-transform, must-revalidate" : ", no-transform"));
       res.set_header("ETag", "\"" + sha256_hex(a.der) + "\"");
     } else {
       res.set_header("Cache-Control", "no-store");
@@ -278,7 +281,8 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(auto keys, authority.ocsp_keys(o.cas));
-  if (keys.empty()) return fail(ErrorCode::kRefused, "there is no CA to serve: create one with `pki ca create`");
+  if (keys.empty())
+    return fail(ErrorCode::kRefused, "there is no CA to serve: create one with `pki ca create`");
 
   // SIGTERM and SIGINT are taken by one thread (sigwait), blocked everywhere else: the server
   // then stops accepting, finishes what is in flight and returns.
@@ -305,7 +309,8 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
       return error.empty();
     });
     if (!error.empty()) return fail(ErrorCode::kBadInput, error);
-    if (!http->is_valid()) return fail(ErrorCode::kBadInput, "cannot set up TLS with --tls-cert and --tls-key");
+    if (!http->is_valid())
+      return fail(ErrorCode::kBadInput, "cannot set up TLS with --tls-cert and --tls-key");
   } else {
     http = std::make_unique<httplib::Server>();
   }
@@ -329,9 +334,10 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   for (const auto& k : server.responder().served())
     if (served.find("'" + k.authority.name + "'") == std::string::npos)
       served += (served.empty() ? "'" : ", '") + k.authority.name + "'";
-  const std::string url = std::string(o.tls_cert.empty() ? "http" : "https") + "://" +
-                          (endpoint.first.find(':') != std::string::npos ? "[" + endpoint.first + "]" : endpoint.first) +
-                          ":" + std::to_string(port);
+  const std::string url =
+      std::string(o.tls_cert.empty() ? "http" : "https") + "://" +
+      (endpoint.first.find(':') != std::string::npos ? "[" + endpoint.first + "]" : endpoint.first) + ":" +
+      std::to_string(port);
   for (const auto& w : ctx.warnings) std::cerr << "pki: warning: " << w << "\n";
   ctx.warnings.clear();
   std::cout << "pki serve: listening on " << url << " for CA " << served << " (OCSP at " << url
@@ -355,7 +361,8 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   maintenance.join();
   const auto s = server.responder().statistics();
   std::cerr << "pki serve: stopped; OCSP answers " << s.answered << " (" << s.signed_now << " signed, "
-            << s.from_cache << " cached), malformed " << s.malformed << ", unauthorized " << s.unauthorized << "\n";
+            << s.from_cache << " cached), malformed " << s.malformed << ", unauthorized " << s.unauthorized
+            << "\n";
   return 0;
 }
 
@@ -365,7 +372,8 @@ void register_serve(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<ServeOptions>();
   auto* cmd = app.add_subcommand(
       "serve", "answer OCSP and publish CRLs and CA certificates over HTTP (until SIGTERM)");
-  cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)");
+  cmd->add_option("--listen", o->listen,
+                  "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)");
   cmd->add_option("--ca", o->cas, "a CA to answer for (repeatable; default: every CA of the store)");
   cmd->add_option("--tls-cert", o->tls_cert, "serve HTTPS with this certificate (PEM, chain after it)");
   cmd->add_option("--tls-key", o->tls_key, "the key of --tls-cert (unencrypted PEM)");

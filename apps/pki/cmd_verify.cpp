@@ -2,12 +2,12 @@
 #include <iostream>
 
 #include "context.h"
+#include "ocsp_fetch.h"
 #include "pki/ca/authority.h"
 #include "pki/cert/general_name.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/verify/verifier.h"
-#include "ocsp_fetch.h"
 #include "render.h"
 #include "verify_inputs.h"
 
@@ -147,8 +147,7 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   }
   PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors,
                              intermediates, crls));
-  if (!o.ocsp_url.empty() && !o.ocsp)
-    return fail(ErrorCode::kBadInput, "--ocsp-url goes with --ocsp");
+  if (!o.ocsp_url.empty() && !o.ocsp) return fail(ErrorCode::kBadInput, "--ocsp-url goes with --ocsp");
   std::optional<HttpOcspSource> ocsp;
   if (o.ocsp)
     ocsp.emplace(o.ocsp_url.empty() ? std::nullopt : std::optional(o.ocsp_url), !o.no_nonce,

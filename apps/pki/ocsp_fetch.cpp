@@ -31,8 +31,7 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
-  auto res = client.Post(
-      path, httplib::Headers{}, std::string(as_chars(body)), "application/ocsp-request");
+  auto res = client.Post(path, httplib::Headers{}, std::string(as_chars(body)), "application/ocsp-request");
   if (!res) {
     a.error = "OCSP: could not reach " + url + " (" + httplib::to_string(res.error()) + ")";
     return a;

@@ -69,7 +69,8 @@ std::string read_all(int fd, std::chrono::milliseconds limit) {
   char buf[65536];
   while (true) {
     const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now())
+            .count();
     if (left <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, static_cast<int>(left)) <= 0) break;
@@ -118,8 +119,9 @@ std::string get(const std::string& path) {
 
 std::string base64(const std::string& bytes) {
   std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  const int n =
+      EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                      reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
 }
@@ -181,11 +183,13 @@ int ocsp_status(const std::string& body, bool* has_nonce = nullptr) {
 void expect_status(const std::string& name, const Reply& r, std::set<int> allowed, int ocsp = -2) {
   if (!allowed.count(r.status)) {
     report(name, false,
-           "HTTP " + std::to_string(r.status) + " (" + r.raw.substr(0, std::min<std::size_t>(r.raw.size(), 60)) + ")");
+           "HTTP " + std::to_string(r.status) + " (" +
+               r.raw.substr(0, std::min<std::size_t>(r.raw.size(), 60)) + ")");
     return;
   }
   if (ocsp != -2 && ocsp_status(r.body) != ocsp) {
-    report(name, false, "OCSP status " + std::to_string(ocsp_status(r.body)) + ", expected " + std::to_string(ocsp));
+    report(name, false,
+           "OCSP status " + std::to_string(ocsp_status(r.body)) + ", expected " + std::to_string(ocsp));
     return;
   }
   report(name, true);
@@ -217,21 +221,28 @@ int main(int argc, char** argv) {
   expect_status("a valid POST", exchange(post(valid)), {200}, kOk);
   expect_status("a valid GET", exchange(get("/ocsp/" + url_escape(base64(valid)))), {200}, kOk);
   expect_status("a GET without URL escaping", exchange(get("/ocsp/" + base64(valid))), {200}, kOk);
-  expect_status("a CertID by SHA-256", exchange(post(request(leaf, issuer, EVP_sha256(), 1, false))), {200}, kOk);
+  expect_status("a CertID by SHA-256", exchange(post(request(leaf, issuer, EVP_sha256(), 1, false))), {200},
+                kOk);
   {
     const Reply r = exchange(post(request(leaf, issuer, EVP_sha1(), 1, true)));
     bool nonce = false;
-    report("a nonce is echoed", r.status == 200 && ocsp_status(r.body, &nonce) == kOk && nonce, "no nonce in the answer");
+    report("a nonce is echoed", r.status == 200 && ocsp_status(r.body, &nonce) == kOk && nonce,
+           "no nonce in the answer");
   }
   expect_status("an empty POST body", exchange(post("")), {400}, kMalformed);
   expect_status("garbage bytes", exchange(post("this is not DER at all")), {400}, kMalformed);
   expect_status("half a request", exchange(post(valid.substr(0, valid.size() / 2))), {400}, kMalformed);
   expect_status("a request with trailing bytes", exchange(post(valid + "xx")), {400}, kMalformed);
-  expect_status("a request with no CertID", exchange(post(request(leaf, issuer, EVP_sha1(), 0, false))), {400}, kMalformed);
-  expect_status("33 CertIDs (over the cap)", exchange(post(request(leaf, issuer, EVP_sha1(), 33, false))), {400}, kMalformed);
-  expect_status("32 CertIDs (at the cap)", exchange(post(request(leaf, issuer, EVP_sha1(), 32, false))), {200}, kOk);
-  expect_status("a CertID by MD5", exchange(post(request(leaf, issuer, EVP_md5(), 1, false))), {200}, kUnauthorized);
-  expect_status("an issuer not served", exchange(post(request(leaf, foreign, EVP_sha1(), 1, false))), {200}, kUnauthorized);
+  expect_status("a request with no CertID", exchange(post(request(leaf, issuer, EVP_sha1(), 0, false))),
+                {400}, kMalformed);
+  expect_status("33 CertIDs (over the cap)", exchange(post(request(leaf, issuer, EVP_sha1(), 33, false))),
+                {400}, kMalformed);
+  expect_status("32 CertIDs (at the cap)", exchange(post(request(leaf, issuer, EVP_sha1(), 32, false))),
+                {200}, kOk);
+  expect_status("a CertID by MD5", exchange(post(request(leaf, issuer, EVP_md5(), 1, false))), {200},
+                kUnauthorized);
+  expect_status("an issuer not served", exchange(post(request(leaf, foreign, EVP_sha1(), 1, false))), {200},
+                kUnauthorized);
   {
     std::string nested;
     for (int i = 0; i < 2000; ++i) nested = std::string("\x30\x80", 2) + nested;
@@ -251,16 +262,19 @@ int main(int argc, char** argv) {
   expect_status("a negative Content-Length",
                 exchange("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\nabc"), {400, 413});
   expect_status("a body shorter than its Content-Length",
-                exchange("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n" + valid, true), {0, 400});
+                exchange("POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n" + valid, true),
+                {0, 400});
   expect_status("bad base64 in a GET", exchange(get("/ocsp/!!!notbase64!!!")), {400}, kMalformed);
-  expect_status("base64 of garbage in a GET", exchange(get("/ocsp/" + base64("garbage garbage"))), {400}, kMalformed);
-  expect_status("base64 of half a request", exchange(get("/ocsp/" + url_escape(base64(valid.substr(0, 20))))), {400},
+  expect_status("base64 of garbage in a GET", exchange(get("/ocsp/" + base64("garbage garbage"))), {400},
                 kMalformed);
+  expect_status("base64 of half a request", exchange(get("/ocsp/" + url_escape(base64(valid.substr(0, 20))))),
+                {400}, kMalformed);
   expect_status("a NUL in the path", exchange(get("/ocsp/%00")), {400}, kMalformed);
   expect_status("a 100 KB URL", exchange(get("/ocsp/" + std::string(100 * 1024, 'A'))), {400, 413, 414, 0});
-  expect_status("a 10 KB header line",
-                exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10 * 1024, 'b') + "\r\n\r\n"),
-                {400, 431, 0});
+  expect_status(
+      "a 10 KB header line",
+      exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(10 * 1024, 'b') + "\r\n\r\n"),
+      {400, 431, 0});
   {
     std::string many = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
     for (int i = 0; i < 1000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
@@ -281,11 +295,12 @@ int main(int argc, char** argv) {
   {
     char size[16];
     std::snprintf(size, sizeof size, "%zx", valid.size());
-    expect_status("a valid request in chunks",
-                  exchange("POST /ocsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
-                           "Content-Type: application/ocsp-request\r\n\r\n" +
-                           std::string(size) + "\r\n" + valid + "\r\n0\r\n\r\n"),
-                  {200}, kOk);
+    expect_status(
+        "a valid request in chunks",
+        exchange("POST /ocsp HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+                 "Content-Type: application/ocsp-request\r\n\r\n" +
+                 std::string(size) + "\r\n" + valid + "\r\n0\r\n\r\n"),
+        {200}, kOk);
   }
   expect_status("a path out of /crl", exchange(get("/crl/../../etc/passwd.crl")), {400, 404});
   expect_status("an unknown CA's CRL", exchange(get("/crl/nosuch.crl")), {404});
@@ -305,7 +320,8 @@ int main(int argc, char** argv) {
     const auto took = std::chrono::steady_clock::now() - start;
     close(fd);
     report("a slow client is dropped within 10 s", took < std::chrono::seconds{10},
-           "still connected after " + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(took).count()) + " s");
+           "still connected after " +
+               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(took).count()) + " s");
   }
   {
     // Many connections at once, each one valid request.
@@ -355,7 +371,8 @@ int main(int argc, char** argv) {
     const Reply r = exchange(post(m));
     if ((r.status != 200 && r.status != 400) || ocsp_status(r.body) < 0) {
       ++bad_answers;
-      if (first_bad.empty()) first_bad = "mutation " + std::to_string(i) + ": HTTP " + std::to_string(r.status);
+      if (first_bad.empty())
+        first_bad = "mutation " + std::to_string(i) + ": HTTP " + std::to_string(r.status);
     }
   }
   report(std::to_string(mutations) + " mutated requests answered with an OCSP response", bad_answers == 0,

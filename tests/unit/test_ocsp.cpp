@@ -17,7 +17,8 @@ namespace {
 // An OcspSource that answers with whatever the test says.
 struct FakeOcsp final : verify::OcspSource {
   std::function<std::optional<verify::OcspAnswer>(const cert::Certificate&, const cert::Certificate&)> fn;
-  std::optional<verify::OcspAnswer> answer(const cert::Certificate& c, const cert::Certificate& i) const override {
+  std::optional<verify::OcspAnswer> answer(const cert::Certificate& c,
+                                           const cert::Certificate& i) const override {
     return fn(c, i);
   }
 };
@@ -61,7 +62,8 @@ struct OcspFixture : test::Fixture {
   // A source that answers every certificate with the responder's answer (and the nonce asked).
   FakeOcsp source_from(ocsp::Responder& r, bool nonce) {
     FakeOcsp s;
-    s.fn = [&r, nonce](const cert::Certificate& c, const cert::Certificate& i) -> std::optional<verify::OcspAnswer> {
+    s.fn = [&r, nonce](const cert::Certificate& c,
+                       const cert::Certificate& i) -> std::optional<verify::OcspAnswer> {
       auto req = ocsp::make_request(c, i, nonce).value();
       verify::OcspAnswer a{r.respond(req.der).der, std::nullopt, "test", {}};
       if (nonce) a.nonce = req.nonce;
@@ -185,8 +187,8 @@ TEST_CASE("verify with OCSP: answers that must not be believed are unknown") {
     const Bytes for_int = r.respond(test::must(ocsp::make_request(*f.int_cert, *f.root_cert, false)).der).der;
     FakeOcsp stale;
     stale.fn = [&](const cert::Certificate& c, const cert::Certificate&) {
-      return std::optional(verify::OcspAnswer{c.fingerprint() == f.int_cert->fingerprint() ? for_int : for_leaf,
-                                              std::nullopt, "test", {}});
+      return std::optional(verify::OcspAnswer{
+          c.fingerprint() == f.int_cert->fingerprint() ? for_int : for_leaf, std::nullopt, "test", {}});
     };
     const TimePoint now = f.clock.now();
     f.clock = FixedClock(now + std::chrono::hours{2});
@@ -199,7 +201,8 @@ TEST_CASE("verify with OCSP: answers that must not be believed are unknown") {
   for (auto& k : keys)
     if (k.authority.name == "int")
       for (const auto& root_key : keys)
-        if (root_key.authority.name == "root") k.signing = {root_key.ca_certificate, root_key.signing.signer, true};
+        if (root_key.authority.name == "root")
+          k.signing = {root_key.ca_certificate, root_key.signing.signer, true};
   auto forged = f.responder(keys);
   check_unknown(f.source_from(forged, false), "did not certify");
 

@@ -247,14 +247,15 @@ Result<std::vector<cert::CertificatePtr>> Authority::chain(const store::Authorit
 }
 
 Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> Authority::load_key(std::int64_t key_id,
-                                                                         const std::string& who) {
+                                                                           const std::string& who) {
   PKI_ASSIGN(auto key_rec, store_.key(key_id));
   // A damaged key is told apart from a wrong passphrase by the checksum taken when it was stored.
   const bool intact =
       key_rec.pkcs8_sha256 && *key_rec.pkcs8_sha256 == sha256_hex(as_bytes(key_rec.pkcs8_pem));
   if (key_rec.pkcs8_sha256 && !intact)
     return fail(ErrorCode::kStore, Field::kDatabase,
-                "the stored key of " + who + " is damaged: it no longer matches the checksum taken when it was stored");
+                "the stored key of " + who +
+                    " is damaged: it no longer matches the checksum taken when it was stored");
   auto key = keys::from_pkcs8_pem(key_rec.pkcs8_pem, passphrase_);
   if (!key) {
     Error e = key.error();
@@ -263,8 +264,9 @@ Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> Authority::load_key(std::
       e.field = Field::kDatabase;
       e.message = "the stored key of " + who + " is damaged: " + e.message;
     } else {
-      e.message = who + ": " + e.message +
-                  (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
+      e.message =
+          who + ": " + e.message +
+          (intact || !key_rec.encrypted ? "" : " (or the key is damaged: it was stored without a checksum)");
     }
     return tl::unexpected(std::move(e));
   }
@@ -848,17 +850,28 @@ Result<store::AuthorityRecord> Authority::set_urls(const SetUrlsRequest& req) {
     return fail(ErrorCode::kBadInput, "nothing to change: give a URL to set or one to clear");
   PKI_ASSIGN(auto arec, find_authority(req.name));
   if (arec.kind == store::AuthorityKind::kOutside)
-    return fail(ErrorCode::kRefused, "CA '" + arec.name + "' is an outside issuer: pki signs nothing with it");
+    return fail(ErrorCode::kRefused,
+                "CA '" + arec.name + "' is an outside issuer: pki signs nothing with it");
   for (const UrlKind k : req.clear) {
     switch (k) {
-      case UrlKind::kCrl: arec.crl_url.reset(); break;
-      case UrlKind::kOcsp: arec.ocsp_url.reset(); break;
-      case UrlKind::kCaIssuers: arec.ca_issuers_url.reset(); break;
-      case UrlKind::kDeltaCrl: arec.delta_crl_url.reset(); break;
+      case UrlKind::kCrl:
+        arec.crl_url.reset();
+        break;
+      case UrlKind::kOcsp:
+        arec.ocsp_url.reset();
+        break;
+      case UrlKind::kCaIssuers:
+        arec.ca_issuers_url.reset();
+        break;
+      case UrlKind::kDeltaCrl:
+        arec.delta_crl_url.reset();
+        break;
     }
   }
   apply_urls(req.set, arec);
-  auto j = [](const std::optional<std::string>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+  auto j = [](const std::optional<std::string>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   PKI_TRY(store_.update_authority(arec));
   PKI_TRY(audit("ca-set", arec.name, std::nullopt,
@@ -887,8 +900,9 @@ Result<store::CrlRecord> Authority::publish_crl(std::string_view ca, std::chrono
   else if (now < issuer.certificate->not_before())
     warn("CA '" + issuer.record.name + "' is not valid until " + when(issuer.certificate->not_before()) +
          ": verifiers refuse the CRL it signs until then");
-  const crl::PublishRequest req{&issuer.record, issuer.certificate.get(), issuer.signer.get(), validity,
-                                actor_,         issuer.generation,          delta};
+  const crl::PublishRequest req{
+      &issuer.record, issuer.certificate.get(), issuer.signer.get(), validity, actor_, issuer.generation,
+      delta};
   return crl::publish(store_, clock_, req);
 }
 

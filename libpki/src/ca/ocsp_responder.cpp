@@ -97,7 +97,8 @@ Result<std::vector<ocsp::ServedKey>> Authority::ocsp_keys(std::span<const std::s
     for (const auto& n : names) {
       PKI_ASSIGN(auto a, find_authority(n));
       if (a.kind == store::AuthorityKind::kOutside)
-        return fail(ErrorCode::kRefused, "CA '" + a.name + "' is an outside issuer: pki cannot answer for it");
+        return fail(ErrorCode::kRefused,
+                    "CA '" + a.name + "' is an outside issuer: pki cannot answer for it");
       if (a.pending())
         return fail(ErrorCode::kRefused, "CA '" + a.name + "' is pending: it has no certificate yet");
       cas.push_back(std::move(a));
@@ -116,7 +117,8 @@ Result<std::vector<ocsp::ServedKey>> Authority::ocsp_keys(std::span<const std::s
       PKI_ASSIGN(const auto responder, store_.latest_ocsp_responder(a.id, g.generation));
       if (responder) {
         PKI_ASSIGN(const auto rec, store_.certificate(responder->certificate_id));
-        if (!rec) return fail(ErrorCode::kStore, "the OCSP responder certificate of CA '" + a.name + "' is missing");
+        if (!rec)
+          return fail(ErrorCode::kStore, "the OCSP responder certificate of CA '" + a.name + "' is missing");
         PKI_ASSIGN(auto loaded, load_key(responder->key_id, "the OCSP responder of CA '" + a.name + "'"));
         PKI_ASSIGN(auto cert, cert::Certificate::from_der(rec->der));
         PKI_ASSIGN(auto signer, cert::Signer::create(std::move(loaded.first)));
@@ -148,7 +150,8 @@ Result<std::optional<ocsp::SigningKey>> Authority::renew_ocsp_responder(const oc
   PKI_ASSIGN(auto rec, issue_ocsp_responder(req));
   PKI_ASSIGN(const auto responder, store_.latest_ocsp_responder(key.authority.id, key.generation));
   if (!responder) return fail(ErrorCode::kStore, "the renewed OCSP responder is missing");
-  PKI_ASSIGN(auto loaded, load_key(responder->key_id, "the OCSP responder of CA '" + key.authority.name + "'"));
+  PKI_ASSIGN(auto loaded,
+             load_key(responder->key_id, "the OCSP responder of CA '" + key.authority.name + "'"));
   PKI_ASSIGN(auto cert, cert::Certificate::from_der(rec.der));
   PKI_ASSIGN(auto signer, cert::Signer::create(std::move(loaded.first)));
   return std::optional<ocsp::SigningKey>(

@@ -16,8 +16,8 @@
 
 namespace pki::ca {
 
-using detail::check_ca_name;
 using detail::apply_urls;
+using detail::check_ca_name;
 using detail::check_urls;
 
 namespace {

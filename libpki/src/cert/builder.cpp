@@ -91,8 +91,7 @@ Extension authority_info_access(const std::optional<std::string>& ocsp_url,
   // AccessDescription ::= SEQUENCE { accessMethod OBJECT IDENTIFIER, accessLocation GeneralName }
   Bytes list;
   auto add = [&](der::ConstOid method, const std::string& url) {
-    const Bytes d =
-        der::sequence({der::oid(method), encode(GeneralName{GeneralNameType::kUri, url, {}})});
+    const Bytes d = der::sequence({der::oid(method), encode(GeneralName{GeneralNameType::kUri, url, {}})});
     list.insert(list.end(), d.begin(), d.end());
   };
   if (ocsp_url) add(oid::kAdOcsp, *ocsp_url);

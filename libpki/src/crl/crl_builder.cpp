@@ -1,7 +1,6 @@
 #include "pki/crl/crl_builder.h"
 
 #include <nlohmann/json.hpp>
-
 #include <unordered_map>
 
 #include "pki/cert/crl.h"
@@ -125,9 +124,9 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   if (req.delta) {
     PKI_ASSIGN(const auto complete, store.latest_crl(req.authority->id, req.generation));
     if (!complete)
-      return fail(ErrorCode::kRefused, "CA '" + req.authority->name + "' has no complete CRL of key generation " +
-                                           std::to_string(req.generation) +
-                                           ": a delta CRL updates one, so publish that first");
+      return fail(ErrorCode::kRefused,
+                  "CA '" + req.authority->name + "' has no complete CRL of key generation " +
+                      std::to_string(req.generation) + ": a delta CRL updates one, so publish that first");
     delta_base = complete->crl_number;
     PKI_ASSIGN(base, base_entries(*complete));
   }

@@ -40,7 +40,8 @@ Result<Request> make_request(const cert::Certificate& certificate, const cert::C
 std::vector<std::string> responder_urls(const cert::Certificate& certificate) {
   std::vector<std::string> out;
   STACK_OF(OPENSSL_STRING)* urls = X509_get1_ocsp(const_cast<X509*>(&certificate.x509()));
-  for (int i = 0; urls && i < sk_OPENSSL_STRING_num(urls); ++i) out.emplace_back(sk_OPENSSL_STRING_value(urls, i));
+  for (int i = 0; urls && i < sk_OPENSSL_STRING_num(urls); ++i)
+    out.emplace_back(sk_OPENSSL_STRING_value(urls, i));
   X509_email_free(urls);
   return out;
 }

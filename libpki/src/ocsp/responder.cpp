@@ -33,9 +33,9 @@ Bytes to_der(const OCSP_RESPONSE& r) {
 }
 
 OsslPtr<ASN1_STRING> generalized_time(TimePoint t) {
-  return OsslPtr<ASN1_STRING>(
-      ASN1_GENERALIZEDTIME_set(nullptr, std::chrono::system_clock::to_time_t(
-                                            std::chrono::time_point_cast<std::chrono::system_clock::duration>(t))));
+  return OsslPtr<ASN1_STRING>(ASN1_GENERALIZEDTIME_set(
+      nullptr, std::chrono::system_clock::to_time_t(
+                   std::chrono::time_point_cast<std::chrono::system_clock::duration>(t))));
 }
 
 // The status of one certificate, from the store.
@@ -49,7 +49,9 @@ struct Status {
     return "revoked:" + std::to_string(reason) + ":" + std::to_string(revoked_at.time_since_epoch().count());
   }
   std::string name() const {
-    return code == V_OCSP_CERTSTATUS_GOOD ? "good" : code == V_OCSP_CERTSTATUS_REVOKED ? "revoked" : "unknown";
+    return code == V_OCSP_CERTSTATUS_GOOD      ? "good"
+           : code == V_OCSP_CERTSTATUS_REVOKED ? "revoked"
+                                               : "unknown";
   }
 };
 
@@ -78,7 +80,8 @@ Responder::Responder(store::Store& store, std::mutex& store_mutex, const Clock& 
       const EVP_MD* md = EVP_get_digestbynid(kDigests[i]);
       if (name_len > 0) h->name[i] = digest(md, BytesView(name_der, static_cast<std::size_t>(name_len)));
       if (bits)
-        h->key[i] = digest(md, BytesView(ASN1_STRING_get0_data(bits), static_cast<std::size_t>(ASN1_STRING_length(bits))));
+        h->key[i] = digest(
+            md, BytesView(ASN1_STRING_get0_data(bits), static_cast<std::size_t>(ASN1_STRING_length(bits))));
     }
     OPENSSL_free(name_der);
     hashes_.push_back(std::move(h));
@@ -126,14 +129,22 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
         !serial) {
       std::lock_guard lock(mutex_);
       stats_.malformed++;
-      return Answer{error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST), Outcome::kMalformed, {}, {}, false, false, {}};
+      return Answer{error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST),
+                    Outcome::kMalformed,
+                    {},
+                    {},
+                    false,
+                    false,
+                    {}};
     }
     const int nid = OBJ_obj2nid(alg);
     std::size_t d = 0;
     while (d < kDigests.size() && kDigests[d] != nid) ++d;
     if (d == kDigests.size()) continue;  // a digest pki does not answer for: no served key matches
-    const BytesView nh(ASN1_STRING_get0_data(name_hash), static_cast<std::size_t>(ASN1_STRING_length(name_hash)));
-    const BytesView kh(ASN1_STRING_get0_data(key_hash), static_cast<std::size_t>(ASN1_STRING_length(key_hash)));
+    const BytesView nh(ASN1_STRING_get0_data(name_hash),
+                       static_cast<std::size_t>(ASN1_STRING_length(name_hash)));
+    const BytesView kh(ASN1_STRING_get0_data(key_hash),
+                       static_cast<std::size_t>(ASN1_STRING_length(key_hash)));
     for (std::size_t k = 0; k < keys_.size(); ++k) {
       const auto& h = *hashes_[k];
       if (h.name[d].size() == nh.size() && std::equal(nh.begin(), nh.end(), h.name[d].begin()) &&
@@ -159,7 +170,13 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
     }
     if (!found) {
       std::lock_guard lock(mutex_);
-      return Answer{error_response(OCSP_RESPONSE_STATUS_INTERNALERROR), Outcome::kInternalError, {}, {}, false, false, {}};
+      return Answer{error_response(OCSP_RESPONSE_STATUS_INTERNALERROR),
+                    Outcome::kInternalError,
+                    {},
+                    {},
+                    false,
+                    false,
+                    {}};
     }
     // A serial the CA never gave, or gave with another of its keys than the CertID names: unknown
     // (RFC 6960 2.2 allows "revoked" for never-issued serials; pki says what it knows).
@@ -177,7 +194,8 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
   if (signing_index < 0) {
     std::lock_guard lock(mutex_);
     stats_.unauthorized++;
-    return Answer{error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED), Outcome::kUnauthorized, {}, {}, false, false, {}};
+    return Answer{
+        error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED), Outcome::kUnauthorized, {}, {}, false, false, {}};
   }
 
   // One certificate without a nonce: the answer signed before, while its status holds and it is
@@ -195,9 +213,8 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
         now < it->second.this_update + validity_ / 2) {
       stats_.answered++;
       stats_.from_cache++;
-      return Answer{it->second.der,         Outcome::kAnswered, it->second.this_update,
-                    it->second.next_update, true,               true,
-                    status[0].name()};
+      return Answer{it->second.der, Outcome::kAnswered, it->second.this_update, it->second.next_update, true,
+                    true,           status[0].name()};
     }
   }
 
@@ -211,7 +228,13 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
   auto internal = [&] {
     ERR_clear_error();
     std::lock_guard lock(mutex_);
-    return Answer{error_response(OCSP_RESPONSE_STATUS_INTERNALERROR), Outcome::kInternalError, {}, {}, false, false, {}};
+    return Answer{error_response(OCSP_RESPONSE_STATUS_INTERNALERROR),
+                  Outcome::kInternalError,
+                  {},
+                  {},
+                  false,
+                  false,
+                  {}};
   };
   OsslPtr<OCSP_BASICRESP> basic(OCSP_BASICRESP_new());
   auto tu = generalized_time(this_update), nu = generalized_time(next_update);
@@ -250,8 +273,8 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
   stats_.signed_now++;
   if (!cache_key.empty()) {
     if (cache_.size() >= kMaxCached) cache_.clear();
-    cache_[cache_key] = Cached{a.der, status[0].state(), this_update, next_update,
-                               static_cast<std::size_t>(signing_index)};
+    cache_[cache_key] =
+        Cached{a.der, status[0].state(), this_update, next_update, static_cast<std::size_t>(signing_index)};
   }
   return a;
 }

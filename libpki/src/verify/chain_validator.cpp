@@ -1,9 +1,9 @@
 #include "chain_validator.h"
-#include "ocsp_check.h"
 
 #include <algorithm>
 #include <set>
 
+#include "ocsp_check.h"
 #include "pki/cert/builder.h"
 #include "pki/cert/name_constraints.h"
 #include "pki/cert/oids.h"

@@ -39,7 +39,8 @@ std::optional<TimePoint> time_of(const ASN1_GENERALIZEDTIME* t) {
 RevocationOutcome check_ocsp_answer(const OcspAnswer& answer, const cert::Certificate& certificate,
                                     const cert::Certificate& issuer, TimePoint at, AlgorithmPolicy policy) {
   const std::string from = answer.from.empty() ? "the responder" : answer.from;
-  if (answer.response_der.empty()) return unknown(answer.error.empty() ? "no answer from " + from : answer.error);
+  if (answer.response_der.empty())
+    return unknown(answer.error.empty() ? "no answer from " + from : answer.error);
   const unsigned char* p = answer.response_der.data();
   OsslPtr<OCSP_RESPONSE> resp(d2i_OCSP_RESPONSE(nullptr, &p, static_cast<long>(answer.response_der.size())));
   if (!resp || p != answer.response_der.data() + answer.response_der.size())
@@ -135,13 +136,15 @@ RevocationOutcome check_ocsp_answer(const OcspAnswer& answer, const cert::Certif
   const std::string times = "this update " + when(*this_update) +
                             (next_update ? ", next update " + when(*next_update) : std::string());
   if (status == V_OCSP_CERTSTATUS_GOOD)
-    return {RevocationStatus::kGood, "OCSP: good, from " + from + " (" + signed_by + ", " + times + nonce_note + ")"};
+    return {RevocationStatus::kGood,
+            "OCSP: good, from " + from + " (" + signed_by + ", " + times + nonce_note + ")"};
   if (status == V_OCSP_CERTSTATUS_REVOKED) {
     const auto t = time_of(revoked_at);
     std::string why;
     if (reason >= 0) why = ", " + std::string(cert::to_string(static_cast<cert::CrlReason>(reason)));
     return {RevocationStatus::kRevoked, "revoked" + (t ? " on " + when(*t) : std::string()) + why +
-                                            ", said OCSP from " + from + " (" + signed_by + ", " + times + ")"};
+                                            ", said OCSP from " + from + " (" + signed_by + ", " + times +
+                                            ")"};
   }
   return unknown(from + " does not know this certificate (status unknown)");
 }

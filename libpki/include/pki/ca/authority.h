@@ -285,7 +285,8 @@ class Authority {
   Result<store::AuthorityRecord> find_authority(std::string_view name);
   // A stored private key, decrypted with the store's passphrase and checked against its checksum;
   // `who` names its owner in messages ("CA 'x'").
-  Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> load_key(std::int64_t key_id, const std::string& who);
+  Result<std::pair<OsslPtr<EVP_PKEY>, store::KeyRecord>> load_key(std::int64_t key_id,
+                                                                  const std::string& who);
   Result<store::CertificateRecord> find_certificate(const std::optional<std::string>& serial,
                                                     const std::optional<std::string>& fingerprint,
                                                     const std::optional<std::string>& ca,

@@ -57,7 +57,7 @@ struct Answer {
   std::optional<TimePoint> this_update, next_update;
   bool from_cache = false;
   bool cacheable = false;  // one certificate, no nonce: the same answer is given to everyone
-  std::string status;  // "good", "revoked", "unknown" for one certificate; empty otherwise
+  std::string status;      // "good", "revoked", "unknown" for one certificate; empty otherwise
 };
 
 struct Statistics {

@@ -48,8 +48,8 @@ struct AuthorityRecord {
   std::optional<std::string> ocsp_url;        // authorityInfoAccess id-ad-ocsp in what it signs
   std::optional<std::string> ca_issuers_url;  // authorityInfoAccess id-ad-caIssuers
   std::optional<std::string> delta_crl_url;   // freshestCRL in what it signs and in its complete CRLs
-  std::optional<Bytes> pending_csr;   // a CA waiting for its certificate from an outside issuer
-  std::int64_t crl_number_floor = 0;  // CRL numbers used before pki: pki's go above
+  std::optional<Bytes> pending_csr;           // a CA waiting for its certificate from an outside issuer
+  std::int64_t crl_number_floor = 0;          // CRL numbers used before pki: pki's go above
   TimePoint created_at{};
   int generation = 0;  // the current key generation (read-only); 0 while pending or outside
 

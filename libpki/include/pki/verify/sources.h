@@ -23,10 +23,10 @@ class CertificateSource {
 // responder, or stapled by a TLS server. The verifier checks it (signature, responder
 // authorisation, CertID, freshness, nonce).
 struct OcspAnswer {
-  Bytes response_der;             // a DER OCSPResponse; empty when none could be had (see error)
-  std::optional<Bytes> nonce;     // the nonce the request carried, when it carried one
-  std::string from;               // where it came from, for reports: a URL, "stapled"
-  std::string error;              // why there is no answer: unreachable, no responder URL, ...
+  Bytes response_der;          // a DER OCSPResponse; empty when none could be had (see error)
+  std::optional<Bytes> nonce;  // the nonce the request carried, when it carried one
+  std::string from;            // where it came from, for reports: a URL, "stapled"
+  std::string error;           // why there is no answer: unreachable, no responder URL, ...
 };
 
 class OcspSource {

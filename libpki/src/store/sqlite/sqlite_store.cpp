@@ -578,7 +578,8 @@ class SqliteStore final : public Store {
     });
   }
 
-  Result<std::optional<SerialStatus>> serial_status(std::int64_t issuer_id, std::string_view serial) override {
+  Result<std::optional<SerialStatus>> serial_status(std::int64_t issuer_id,
+                                                    std::string_view serial) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("SELECT c.id, c.generation, r.reason, r.revoked_at, r.invalidity_date "
                     "FROM certificates c LEFT JOIN revocations r ON r.certificate_id = c.id "
