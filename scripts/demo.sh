@@ -120,7 +120,25 @@ show "$pki" crl --ca issuing --out issuing.crl
 show "$pki" verify server-2.pem --trust-ca root --crl-from-store --purpose server --host localhost
 show "$pki" verify bob.pem --trust-ca root --crl-from-store --purpose client
 
-step "14. What the store knows"
+step "14. pki serve answers OCSP from the store: openssl ocsp asks about bob (good) and alice (revoked)"
+"$pki" serve --listen 127.0.0.1:0 >serve.out 2>serve.err &
+server_pid=$!
+url=""
+for _ in $(seq 1 100); do
+  url=$(sed -n 's/^pki serve: listening on \(http:[^ ]*\) .*/\1/p' serve.out)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "pki serve did not start:" >&2; cat serve.err >&2; exit 1; }
+cat serve.out
+"$pki" ca export issuing --out issuing-2.pem >/dev/null
+"$pki" ca export issuing --generation 1 --out issuing-1.pem >/dev/null
+show openssl ocsp -issuer issuing-2.pem -cert bob.pem -url "$url/ocsp" -CAfile root.pem
+show openssl ocsp -issuer issuing-1.pem -cert client.pem -url "$url/ocsp" -CAfile root.pem
+show "$pki" verify bob.pem --trust-ca root --ocsp --ocsp-url "$url/ocsp" --purpose client
+stop_server
+
+step "15. What the store knows"
 show "$pki" ca list
 show "$pki" list
 echo

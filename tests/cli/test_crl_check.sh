@@ -22,7 +22,7 @@ check "JSON: ok, and the five checks all pass" -- sh -c \
 # A newer CRL makes the first one stale: publishing it would roll revocations back.
 expect 0 "publish a newer CRL" -- crl --ca int --der --out second.crl
 refused 1 "crl check: an older CRL number" -- crl check first.crl --ca int
-check "it names the CRL number" -- contains "$TMP/err" "crl-number: #1 is not the newest: CA 'int' issued #2 since"
+check "it names the CRL number" -- contains "$TMP/err" "crl-number: #1 is not the newest: CA 'int' issued CRL #2 since"
 expect 0 "crl check reads DER" -- crl check second.crl --ca int
 
 # A CRL whose signature does not verify: the last byte of the DER (inside the signature) changed.
