@@ -28,7 +28,7 @@ show() { printf '$ %s\n' "$*"; "$@"; }
 free_port() {
   local p
   for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((20000 + RANDOM % 12768))  # below the ephemeral range (32768-60999)
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
   done
   echo "no free port" >&2
