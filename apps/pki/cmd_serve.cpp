@@ -98,6 +98,9 @@ class Server {
     http.set_write_timeout(kTimeoutSeconds, 0);
     http.set_keep_alive_timeout(kTimeoutSeconds);
     http.set_keep_alive_max_count(kMaxKeepAliveRequests);
+    // cpp-httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm holds
+    // the body of each answer on a kept-alive connection until the client's delayed ACK (40 ms).
+    http.set_tcp_nodelay(true);
     http.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
     http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
       res.status = 500;
