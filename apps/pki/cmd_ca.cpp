@@ -259,7 +259,8 @@ Result<int> run_ocsp_responder(Context& ctx, const ResponderOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
-  PKI_ASSIGN(auto rec, authority.issue_ocsp_responder(req));
+  PKI_ASSIGN(auto issued, authority.issue_ocsp_responder(req));
+  const auto& rec = issued.certificate;
   nlohmann::json j = {{"ca", o.name}, {"certificate", certificate_json(rec, ctx.now())}};
   if (!o.out.empty()) {
     if (auto w = write_file_atomic(o.out, to_pem("CERTIFICATE", rec.der), 0644); !w)

@@ -31,7 +31,10 @@ namespace {
 constexpr std::size_t kMaxBody = 64 * 1024;
 constexpr time_t kTimeoutSeconds = 5;  // a client silent this long is dropped (read and write)
 constexpr std::size_t kThreads = 16;   // connections served at once; more wait in the queue
-constexpr std::size_t kMaxKeepAliveRequests = 1000;
+// A kept-alive connection holds a worker: idle ones are let go after a second, and none is kept
+// for more than 100 requests, so that a few clients cannot hold every worker for long.
+constexpr time_t kKeepAliveSeconds = 1;
+constexpr std::size_t kMaxKeepAliveRequests = 100;
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
@@ -96,7 +99,7 @@ class Server {
     http.set_payload_max_length(kMaxBody);
     http.set_read_timeout(kTimeoutSeconds, 0);
     http.set_write_timeout(kTimeoutSeconds, 0);
-    http.set_keep_alive_timeout(kTimeoutSeconds);
+    http.set_keep_alive_timeout(kKeepAliveSeconds);
     http.set_keep_alive_max_count(kMaxKeepAliveRequests);
     // cpp-httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm holds
     // the body of each answer on a kept-alive connection until the client's delayed ACK (40 ms).
@@ -135,7 +138,9 @@ class Server {
   void maintain() {
     std::unique_lock lock(stop_mutex_);
     while (!stopping_) {
+      lock.unlock();  // stop() must not wait for a renewal (a key made, a transaction)
       renew_due();
+      lock.lock();
       stop_cv_.wait_for(lock, check_interval(), [this] { return stopping_; });
     }
   }
@@ -146,8 +151,9 @@ class Server {
     }
     stop_cv_.notify_all();
   }
-  // At start: responders already due (or expired) are renewed before the first answer.
-  Result<void> renew_due() {
+  // Each served key whose delegated responder is due gets a new one; a failure is reported and
+  // the others are still renewed (the next round tries again).
+  void renew_due() {
     for (const auto& k : responder_.served()) {
       Result<std::optional<ocsp::SigningKey>> renewed;
       {
@@ -157,16 +163,18 @@ class Server {
       if (!renewed) {
         std::cerr << "pki serve: could not renew the OCSP responder of CA '" << k.authority.name
                   << "': " << renewed.error().message << "\n";
-        return tl::unexpected(renewed.error());
+        continue;
       }
-      if (*renewed) {
+      if (!*renewed) continue;
+      if ((*renewed)->delegated)
         std::cerr << "pki serve: renewed the OCSP responder of CA '" << k.authority.name << "' (serial "
                   << (*renewed)->certificate->serial_hex() << ", until "
                   << format_rfc3339((*renewed)->certificate->not_after()) << ")\n";
-        responder_.replace_signing(k.authority.id, k.generation, std::move(**renewed));
-      }
+      else
+        std::cerr << "pki serve: CA '" << k.authority.name << "' has a newer key: key " << k.generation
+                  << " signs its own answers from now on\n";
+      responder_.replace_signing(k.authority.id, k.generation, std::move(**renewed));
     }
-    return {};
   }
   const ocsp::Responder& responder() const { return responder_; }
 
@@ -297,7 +305,7 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   Server server(ctx, *st, authority, std::move(keys), validity);
-  PKI_TRY(server.renew_due());
+  server.renew_due();
   std::unique_ptr<httplib::Server> http;
   if (!o.tls_cert.empty()) {
     std::string error;
@@ -346,19 +354,22 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   std::cout << "pki serve: listening on " << url << " for CA " << served << " (OCSP at " << url
             << "/ocsp, CRLs at " << url << "/crl/NAME.crl)" << std::endl;
 
+  // The signal thread stops the server; cpp-httplib ignores stop() until listen has started, so it
+  // asks again until listen has returned.
+  std::atomic<bool> listen_returned{false};
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
-    if (sig == SIGTERM || sig == SIGINT) {
-      server.stop();
+    while (!listen_returned) {
       http->stop();
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
     }
   });
   std::thread maintenance([&] { server.maintain(); });
-  http->listen_after_bind();
-  // listen returned: stopped by a signal, or failed. Wake the signal thread if it still waits.
+  const bool listened = http->listen_after_bind();
+  listen_returned = true;
   server.stop();
-  http->stop();
+  // Wakes the signal thread if it still waits (SIGTERM stays blocked: it is delivered to sigwait).
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   maintenance.join();
@@ -366,6 +377,7 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   std::cerr << "pki serve: stopped; OCSP answers " << s.answered << " (" << s.signed_now << " signed, "
             << s.from_cache << " cached), malformed " << s.malformed << ", unauthorized " << s.unauthorized
             << "\n";
+  if (!listened) return fail(ErrorCode::kStore, "the server stopped: it could not accept connections");
   return 0;
 }
 

@@ -31,7 +31,28 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
   client.set_connection_timeout(timeout);
   client.set_read_timeout(timeout);
   client.set_write_timeout(timeout);
-  auto res = client.Post(path, httplib::Headers{}, std::string(as_chars(body)), "application/ocsp-request");
+  // The answer is read into a buffer that stops at kMaxAnswer: a hostile responder cannot make
+  // the client hold more.
+  std::string received;
+  bool too_large = false;
+  httplib::Request req;
+  req.method = "POST";
+  req.path = path;
+  req.body = std::string(as_chars(body));
+  req.set_header("Content-Type", "application/ocsp-request");
+  req.content_receiver = [&](const char* data, std::size_t size, std::uint64_t, std::uint64_t) {
+    if (received.size() + size > kMaxAnswer) {
+      too_large = true;
+      return false;
+    }
+    received.append(data, size);
+    return true;
+  };
+  auto res = client.send(req);
+  if (too_large) {
+    a.error = "OCSP: the answer from " + url + " is too large to be one";
+    return a;
+  }
   if (!res) {
     a.error = "OCSP: could not reach " + url + " (" + httplib::to_string(res.error()) + ")";
     return a;
@@ -40,12 +61,8 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
     a.error = "OCSP: " + url + " answered HTTP " + std::to_string(res->status);
     return a;
   }
-  if (res->body.size() > kMaxAnswer) {
-    a.error = "OCSP: the answer from " + url + " is too large to be one";
-    return a;
-  }
-  const BytesView body_bytes = as_bytes(res->body);
-  a.response_der.assign(body_bytes.begin(), body_bytes.end());
+  const BytesView bytes = as_bytes(received);
+  a.response_der.assign(bytes.begin(), bytes.end());
   return a;
 }
 
@@ -54,7 +71,8 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
 std::optional<verify::OcspAnswer> HttpOcspSource::answer(const cert::Certificate& certificate,
                                                          const cert::Certificate& issuer) const {
   std::lock_guard lock(mutex_);
-  if (auto it = asked_.find(certificate.fingerprint()); it != asked_.end()) return it->second;
+  const std::string key = certificate.fingerprint() + issuer.fingerprint();
+  if (auto it = asked_.find(key); it != asked_.end()) return it->second;
   verify::OcspAnswer a;
   std::string url;
   if (url_) {
@@ -71,7 +89,7 @@ std::optional<verify::OcspAnswer> HttpOcspSource::answer(const cert::Certificate
     a = post(url, req->der, timeout_);
     if (nonce_) a.nonce = req->nonce;
   }
-  asked_[certificate.fingerprint()] = a;
+  asked_[key] = a;
   return a;
 }
 

@@ -18,7 +18,7 @@ class HttpOcspSource final : public verify::OcspSource {
       : url_(std::move(url)), nonce_(nonce), timeout_(timeout) {}
   // Every certificate gets an answer (or the reason there is none): with --ocsp the user asked for
   // OCSP, so a certificate without a responder is unknown, not skipped. Each certificate is asked
-  // once per run.
+  // once per run and issuer.
   std::optional<verify::OcspAnswer> answer(const cert::Certificate& certificate,
                                            const cert::Certificate& issuer) const override;
 
@@ -27,7 +27,7 @@ class HttpOcspSource final : public verify::OcspSource {
   bool nonce_;
   std::chrono::seconds timeout_;
   mutable std::mutex mutex_;
-  mutable std::map<std::string, verify::OcspAnswer> asked_;  // by certificate fingerprint
+  mutable std::map<std::string, verify::OcspAnswer> asked_;  // by certificate and issuer fingerprints
 };
 
 }  // namespace pki::app

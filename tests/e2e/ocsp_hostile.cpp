@@ -324,6 +324,28 @@ int main(int argc, char** argv) {
                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(took).count()) + " s");
   }
   {
+    // 32 clients that keep their connections open and idle after one answer: more than the
+    // workers. A new client is still answered within seconds (idle connections are let go).
+    std::vector<int> idle;
+    const std::string keep =
+        "POST /ocsp HTTP/1.1\r\nHost: x\r\nContent-Type: application/ocsp-request\r\n"
+        "Content-Length: " +
+        std::to_string(valid.size()) + "\r\n\r\n" + valid;
+    for (int i = 0; i < 32; ++i) {
+      const int fd = connect_server();
+      if (fd < 0) continue;
+      send_all(fd, keep);
+      idle.push_back(fd);
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const Reply r = exchange(post(valid), false, std::chrono::milliseconds{10000});
+    const auto took =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+    for (int fd : idle) close(fd);
+    report("32 idle kept-alive clients do not hold the server", r.status == 200 && took.count() < 5000,
+           "HTTP " + std::to_string(r.status) + " after " + std::to_string(took.count()) + " ms");
+  }
+  {
     // Many connections at once, each one valid request.
     constexpr int kConnections = 200;
     std::atomic<int> good{0};

@@ -218,7 +218,7 @@ TEST_CASE("delegated OCSP responder: issued, used, and renewed when due") {
   ca::OcspResponderRequest req;
   req.ca = "int";
   req.validity = std::chrono::hours{3};
-  auto rec = test::must(f.authority.issue_ocsp_responder(req));
+  auto rec = test::must(f.authority.issue_ocsp_responder(req)).certificate;
   auto responder_cert = test::must(cert::Certificate::from_der(rec.der));
   CHECK(rec.profile == "ocsp-responder");
   CHECK((X509_get_extended_key_usage(const_cast<X509*>(&responder_cert->x509())) & XKU_OCSP_SIGN) != 0);
@@ -242,4 +242,15 @@ TEST_CASE("delegated OCSP responder: issued, used, and renewed when due") {
   REQUIRE(renewed.has_value());
   CHECK(renewed->certificate->fingerprint() != responder_cert->fingerprint());
   CHECK(renewed->certificate->not_after() - renewed->certificate->not_before() == std::chrono::hours{3});
+
+  // After a rollover the older key answers for what it signed itself: its responder is not renewed.
+  ca::RolloverRequest roll;
+  roll.name = "int";
+  test::must(f.authority.rollover_ca(roll));
+  auto own = test::must(f.authority.renew_ocsp_responder(*int_key));
+  REQUIRE(own.has_value());
+  CHECK_FALSE(own->delegated);
+  CHECK(own->certificate->fingerprint() == f.int_cert->fingerprint());
+  for (const auto& k : test::must(f.authority.ocsp_keys({})))
+    if (k.authority.name == "int") CHECK_FALSE(k.signing.delegated);  // gen 1: older; gen 2: none issued yet
 }

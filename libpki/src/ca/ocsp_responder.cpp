@@ -18,7 +18,7 @@ std::string dump(const nlohmann::json& j) {
 
 }  // namespace
 
-Result<store::CertificateRecord> Authority::issue_ocsp_responder(const OcspResponderRequest& req) {
+Result<OcspResponderIssued> Authority::issue_ocsp_responder(const OcspResponderRequest& req) {
   if (req.validity <= std::chrono::seconds{0})
     return fail(ErrorCode::kBadInput, "the responder's validity must be positive");
   PKI_ASSIGN(const Issuer issuer, load_issuer(req.ca));
@@ -29,6 +29,7 @@ Result<store::CertificateRecord> Authority::issue_ocsp_responder(const OcspRespo
   keys::KeyType key_type = req.key_type.value_or(issuer.signer->key_type());
 
   PKI_ASSIGN(auto key, keys::generate(key_type));
+  PKI_ASSIGN(auto responder_signer, cert::Signer::create(up_ref(key.get())));
   PKI_ASSIGN(std::string key_pem, keys::to_pkcs8_pem(*key, passphrase_));
   PKI_ASSIGN(Bytes spki, keys::spki_der(*key));
   PKI_ASSIGN(Bytes ski, cert::key_identifier(spki));
@@ -84,7 +85,10 @@ Result<store::CertificateRecord> Authority::issue_ocsp_responder(const OcspRespo
   if (!passphrase_)
     warn("the key of the OCSP responder of CA '" + issuer.record.name +
          "' is stored unencrypted: whoever can read the database can use it");
-  return crec;
+  PKI_ASSIGN(auto certificate, cert::Certificate::from_der(crec.der));
+  return OcspResponderIssued{
+      std::move(crec),
+      {std::move(certificate), std::make_shared<const cert::Signer>(std::move(responder_signer)), true}};
 }
 
 Result<std::vector<ocsp::ServedKey>> Authority::ocsp_keys(std::span<const std::string> names) {
@@ -114,8 +118,9 @@ Result<std::vector<ocsp::ServedKey>> Authority::ocsp_keys(std::span<const std::s
       k.generation = g.generation;
       k.ca_certificate = issuer.certificate;
       k.signing = {issuer.certificate, std::shared_ptr<const cert::Signer>(std::move(issuer.signer)), false};
+      // Delegated responders answer for the current key; older keys sign their own answers.
       PKI_ASSIGN(const auto responder, store_.latest_ocsp_responder(a.id, g.generation));
-      if (responder) {
+      if (responder && g.generation == a.generation) {
         PKI_ASSIGN(const auto rec, store_.certificate(responder->certificate_id));
         if (!rec)
           return fail(ErrorCode::kStore, "the OCSP responder certificate of CA '" + a.name + "' is missing");
@@ -141,21 +146,18 @@ Result<std::optional<ocsp::SigningKey>> Authority::renew_ocsp_responder(const oc
   const auto& c = *key.signing.certificate;
   const auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - c.not_before());
   if (now < c.not_after() - lifetime / 3) return std::optional<ocsp::SigningKey>();
-  if (key.generation != key.authority.generation)
-    return fail(ErrorCode::kRefused, "the OCSP responder of an older key of CA '" + key.authority.name +
-                                         "' is not renewed: that key no longer issues");
+  // The CA may have rolled over since the server started: its older key then answers itself.
+  PKI_ASSIGN(const auto current, find_authority(key.authority.name));
+  if (current.generation != key.generation) {
+    PKI_ASSIGN(Issuer own, load_issuer(key.authority.name, key.generation));
+    return std::optional<ocsp::SigningKey>(
+        ocsp::SigningKey{own.certificate, std::shared_ptr<const cert::Signer>(std::move(own.signer)), false});
+  }
   OcspResponderRequest req;
   req.ca = key.authority.name;
   req.validity = lifetime;
-  PKI_ASSIGN(auto rec, issue_ocsp_responder(req));
-  PKI_ASSIGN(const auto responder, store_.latest_ocsp_responder(key.authority.id, key.generation));
-  if (!responder) return fail(ErrorCode::kStore, "the renewed OCSP responder is missing");
-  PKI_ASSIGN(auto loaded,
-             load_key(responder->key_id, "the OCSP responder of CA '" + key.authority.name + "'"));
-  PKI_ASSIGN(auto cert, cert::Certificate::from_der(rec.der));
-  PKI_ASSIGN(auto signer, cert::Signer::create(std::move(loaded.first)));
-  return std::optional<ocsp::SigningKey>(
-      ocsp::SigningKey{std::move(cert), std::make_shared<const cert::Signer>(std::move(signer)), true});
+  PKI_ASSIGN(auto issued, issue_ocsp_responder(req));
+  return std::optional<ocsp::SigningKey>(std::move(issued.signing));
 }
 
 }  // namespace pki::ca

@@ -224,7 +224,8 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
     signing = keys_[static_cast<std::size_t>(signing_index)].signing;
   }
   const TimePoint this_update = std::chrono::floor<std::chrono::seconds>(now);
-  const TimePoint next_update = this_update + validity_;
+  // An answer is not current past its signer's certificate (a short-lived delegated responder).
+  const TimePoint next_update = std::min(this_update + validity_, signing.certificate->not_after());
   auto internal = [&] {
     ERR_clear_error();
     std::lock_guard lock(mutex_);
@@ -271,7 +272,10 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
   std::lock_guard lock(mutex_);
   stats_.answered++;
   stats_.signed_now++;
-  if (!cache_key.empty()) {
+  // Unknown answers are not kept (random serials would fill the cache), nor one signed by a
+  // responder replaced meanwhile.
+  if (!cache_key.empty() && status[0].code != V_OCSP_CERTSTATUS_UNKNOWN &&
+      keys_[static_cast<std::size_t>(signing_index)].signing.certificate == signing.certificate) {
     if (cache_.size() >= kMaxCached) cache_.clear();
     cache_[cache_key] =
         Cached{a.der, status[0].state(), this_update, next_update, static_cast<std::size_t>(signing_index)};

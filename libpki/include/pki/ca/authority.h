@@ -186,6 +186,11 @@ struct OcspResponderRequest {
   std::optional<keys::KeyType> key_type;                 // default: the CA key's type
 };
 
+struct OcspResponderIssued {
+  store::CertificateRecord certificate;
+  ocsp::SigningKey signing;  // its certificate and key, ready to sign answers
+};
+
 enum class RevokeAction { kRevoked, kHoldMadePermanent, kHoldLifted };
 
 struct Revoked {
@@ -220,13 +225,15 @@ class Authority {
 
   // Issues a delegated OCSP responder certificate (id-kp-OCSPSigning, id-pkix-ocsp-nocheck) with
   // a new key for the CA's current key, stored for `pki serve`; it replaces the one before.
-  Result<store::CertificateRecord> issue_ocsp_responder(const OcspResponderRequest& request);
+  Result<OcspResponderIssued> issue_ocsp_responder(const OcspResponderRequest& request);
   // What an OCSP responder needs for the CAs named (all local CAs that have a certificate when
-  // none is named): every key generation's certificate and who signs its answers (its newest
-  // delegated responder when that is valid now and not revoked, else the CA key itself).
+  // none is named): every key generation's certificate and who signs its answers: for the current
+  // key its newest delegated responder unless that is revoked (an expired one is renewed by
+  // renew_ocsp_responder), for older keys (after a rollover) those keys themselves.
   Result<std::vector<ocsp::ServedKey>> ocsp_keys(std::span<const std::string> names);
   // A served key's delegated responder, renewed (same lifetime, new key) when a third of its
-  // lifetime or less is left; nullopt when it is not due or the key signs its own answers.
+  // lifetime or less is left; nullopt when it is not due or the key signs its own answers. When
+  // the CA has rolled over to a new key meanwhile, the old key signs its own answers instead.
   Result<std::optional<ocsp::SigningKey>> renew_ocsp_responder(const ocsp::ServedKey& key);
 
   // A CA's key for signing: the current generation, or an older one (for its CRLs).

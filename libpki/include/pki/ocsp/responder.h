@@ -3,7 +3,8 @@
 // Each request is answered from the store as it is now: a revocation another process commits is
 // in the next answer. A signed answer to a single request without a nonce is kept (by its CertID)
 // and given again until the certificate's status changes or half of its validity has passed, so a
-// busy responder signs once per certificate per half-period. Thread-safe: a server's threads share
+// busy responder signs once per certificate per half-period. nextUpdate never passes the signer
+// certificate's notAfter. Thread-safe: a server's threads share
 // one Responder.
 #pragma once
 
@@ -45,7 +46,7 @@ struct ServedKey {
 inline constexpr std::chrono::seconds kDefaultValidity = std::chrono::hours{1};
 // Requests listing more certificates than this are refused as malformed.
 inline constexpr std::size_t kMaxRequestsPerMessage = 32;
-// Signed answers kept; the oldest half is dropped past this.
+// Signed answers kept (good and revoked ones); past this many the cache starts again empty.
 inline constexpr std::size_t kMaxCached = 200000;
 
 enum class Outcome { kAnswered, kMalformed, kUnauthorized, kInternalError };
