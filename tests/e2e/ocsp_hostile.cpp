@@ -401,5 +401,8 @@ int main(int argc, char** argv) {
          std::to_string(bad_answers) + " were not (" + first_bad + ")");
   report("the server still answers after all of it", healthy(), "/healthz failed");
   expect_status("and still answers OCSP", exchange(post(valid)), {200}, kOk);
+  X509_free(issuer);
+  X509_free(leaf);
+  X509_free(foreign);
   return failures ? 1 : 0;
 }
