@@ -132,7 +132,7 @@ Result<std::vector<ocsp::ServedKey>> Authority::ocsp_keys(std::span<const std::s
           k.signing = {std::move(cert), std::make_shared<const cert::Signer>(std::move(signer)), true};
         else
           warn("the OCSP responder of CA '" + a.name + "' (serial " + rec->serial +
-               ") is revoked: the CA's key signs its answers until `pki ca ocsp-responder " + a.name + "`");
+               ") is revoked: the CA's key signs its answers until a new responder is issued");
       }
       out.push_back(std::move(k));
     }
