@@ -29,19 +29,7 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 
-# A port nobody listens on now (checked by connecting), below the ephemeral range (32768-60999)
-# from which the client's many connections take theirs; starters retry if a race takes it.
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 12768))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
+source "$root/scripts/ports.sh"
 
 # wait_line FILE PATTERN: waits until a server started last prints PATTERN to FILE, at most 10
 # seconds; fails sooner if it exits (a port taken meanwhile). Servers are not probed by connecting:

@@ -25,15 +25,7 @@ step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 say() { printf '%s\n' "$*"; }
 show() { printf '$ %s\n' "$*"; "$@"; }
 
-free_port() {
-  local p
-  for _ in $(seq 1 100); do
-    p=$((20000 + RANDOM % 12768))  # below the ephemeral range (32768-60999)
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  echo "no free port" >&2
-  exit 1
-}
+source "$root/scripts/ports.sh"
 start_server() {
   port=$(free_port)
   openssl s_server -accept "127.0.0.1:$port" -quiet -cert server.pem -key server.key -cert_chain chain.pem \

@@ -17,7 +17,7 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
   a.from = url;
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string::npos) {
-    a.error = "OCSP: cannot use the responder URL '" + url + "'";
+    a.error = "cannot use the responder URL '" + url + "'";
     return a;
   }
   const auto path_start = url.find('/', scheme_end + 3);
@@ -25,7 +25,7 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
   const std::string path = path_start == std::string::npos ? "/" : url.substr(path_start);
   httplib::Client client(origin);
   if (!client.is_valid()) {
-    a.error = "OCSP: cannot use the responder URL '" + url + "'";
+    a.error = "cannot use the responder URL '" + url + "'";
     return a;
   }
   client.set_connection_timeout(timeout);
@@ -50,15 +50,15 @@ verify::OcspAnswer post(const std::string& url, const Bytes& body, std::chrono::
   };
   auto res = client.send(req);
   if (too_large) {
-    a.error = "OCSP: the answer from " + url + " is too large to be one";
+    a.error = "the answer from " + url + " is too large to be one";
     return a;
   }
   if (!res) {
-    a.error = "OCSP: could not reach " + url + " (" + httplib::to_string(res.error()) + ")";
+    a.error = "could not reach " + url + " (" + httplib::to_string(res.error()) + ")";
     return a;
   }
   if (res->status != 200) {
-    a.error = "OCSP: " + url + " answered HTTP " + std::to_string(res->status);
+    a.error = url + " answered HTTP " + std::to_string(res->status);
     return a;
   }
   const BytesView bytes = as_bytes(received);
@@ -82,9 +82,9 @@ std::optional<verify::OcspAnswer> HttpOcspSource::answer(const cert::Certificate
     if (!urls.empty()) url = urls.front();
   }
   if (url.empty()) {
-    a.error = "OCSP: the certificate names no OCSP responder (authorityInfoAccess); give --ocsp-url";
+    a.error = "the certificate names no OCSP responder (authorityInfoAccess); give --ocsp-url";
   } else if (auto req = ocsp::make_request(certificate, issuer, nonce_); !req) {
-    a.error = "OCSP: " + req.error().message;
+    a.error = req.error().message;
   } else {
     a = post(url, req->der, timeout_);
     if (nonce_) a.nonce = req->nonce;

@@ -1,20 +1,7 @@
 # End-to-end helpers on top of the CLI test helpers: real servers on 127.0.0.1, free ports,
 # bounded waits, every process stopped when the test ends (also on failure).
 source "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
-
-# A port nobody listens on now (checked by connecting); callers retry if a race takes it. Below
-# Linux's ephemeral range (32768-60999), where a busy client's outgoing connections would hold it.
-free_port() {
-  local p i
-  for i in $(seq 1 100); do
-    p=$((20000 + RANDOM % 12768))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return 0
-    fi
-  done
-  return 1
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ports.sh"  # free_port
 
 # Waits until something accepts connections on the port, at most $2 seconds (default 10).
 wait_port() {
@@ -77,5 +64,48 @@ start_serve() {
   done
   echo "pki serve ($name) did not start:" >&2
   cat "$TMP/$name.out" "$TMP/$name.err" >&2
+  return 1
+}
+
+# start_nginx SERVERS PORT_VAR...: gives each named variable a free port, writes $TMP/nginx.conf
+# (Debian's nginx as a plain process: no daemon, every file under $TMP) with the server blocks the
+# function SERVERS prints (it reads those variables), starts nginx and waits for every port;
+# tries other ports if one is taken meanwhile. Sets NGINX_PID.
+start_nginx() {
+  local servers=$1 attempt v up nginx_bin
+  shift
+  nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+  mkdir -p "$TMP/nginx-tmp"
+  for attempt in 1 2 3; do
+    for v in "$@"; do printf -v "$v" '%s' "$(free_port)"; done
+    {
+      cat <<CONF
+daemon off;
+master_process on;
+worker_processes 1;
+pid $TMP/nginx.pid;
+error_log $TMP/nginx-error.log info;
+events { worker_connections 64; }
+http {
+  access_log $TMP/nginx-access.log;
+  client_body_temp_path $TMP/nginx-tmp/body;
+  proxy_temp_path $TMP/nginx-tmp/proxy;
+  fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
+  uwsgi_temp_path $TMP/nginx-tmp/uwsgi;
+  scgi_temp_path $TMP/nginx-tmp/scgi;
+CONF
+      "$servers"
+      echo "}"
+    } >"$TMP/nginx.conf"
+    "$nginx_bin" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
+    NGINX_PID=$!
+    cleanup_hooks+=("stop_pid $NGINX_PID")
+    up=1
+    for v in "$@"; do wait_port "${!v}" 10 || { up=0; break; }; done
+    [ "$up" = 1 ] && return 0
+    stop_pid "$NGINX_PID"
+  done
+  echo "cannot start nginx:" >&2
+  cat "$TMP/nginx.out" "$TMP/nginx-error.log" >&2
   return 1
 }

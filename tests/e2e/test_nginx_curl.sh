@@ -24,7 +24,6 @@ cat root.pem chain.pem >client-cas.pem
 publish_crls() { "$PKI" crl --ca root >crls.pem && "$PKI" crl --ca int >>crls.pem; }
 publish_crls
 
-mkdir -p nginx-tmp
 # A server block that requires a client certificate from our CAs and checks it against the CRLs.
 # nginx 1.22 offers at most TLS 1.2 unless told: each block names its protocol.
 mtls_server() {
@@ -42,27 +41,8 @@ mtls_server() {
   }
 BLOCK
 }
-start_nginx() {
-  local attempt
-  for attempt in 1 2 3; do
-    ONE_WAY=$(free_port)
-    MTLS=$(free_port)
-    MTLS12=$(free_port)
-    EXPIRED=$(free_port)
-    cat >nginx.conf <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log info;
-events { worker_connections 64; }
-http {
-  access_log $TMP/nginx-access.log;
-  client_body_temp_path $TMP/nginx-tmp/body;
-  proxy_temp_path $TMP/nginx-tmp/proxy;
-  fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
-  uwsgi_temp_path $TMP/nginx-tmp/uwsgi;
-  scgi_temp_path $TMP/nginx-tmp/scgi;
+servers() {
+  cat <<BLOCK
   server {
     listen 127.0.0.1:$ONE_WAY ssl;
     ssl_certificate $TMP/server-full.pem;
@@ -77,19 +57,9 @@ $(mtls_server "$MTLS12" TLSv1.2)
     ssl_certificate_key $TMP/expired.key;
     location / { return 200 "expired\n"; }
   }
+BLOCK
 }
-CONF
-    "$nginx_bin" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
-    NGINX_PID=$!
-    cleanup_hooks+=("stop_pid $NGINX_PID")
-    if wait_port "$ONE_WAY" 10 && wait_port "$MTLS" 10 && wait_port "$MTLS12" 10 && wait_port "$EXPIRED" 10; then return 0; fi
-    stop_pid "$NGINX_PID"
-  done
-  echo "cannot start nginx:" >&2
-  cat "$TMP/nginx.out" "$TMP/nginx-error.log" >&2
-  return 1
-}
-start_nginx || exit 1
+start_nginx servers ONE_WAY MTLS MTLS12 EXPIRED || exit 1
 
 # curl prints the HTTP status; its own exit status says whether TLS succeeded.
 get() { curl -sS --max-time 10 -o "$TMP/body" -w '%{http_code}' "$@" 2>"$TMP/curl.err"; }

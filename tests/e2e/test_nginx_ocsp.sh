@@ -23,26 +23,8 @@ cat root.pem chain.pem >cas.pem
 check "the server certificate names pki serve as its OCSP responder" -- sh -c "openssl x509 -in server.pem -noout -ext authorityInfoAccess | grep -q 'OCSP - URI:$BASE/ocsp'"
 expect 0 "revoke mallory before nginx first asks" -- revoke --cert mallory.pem --reason keyCompromise
 
-mkdir -p nginx-tmp
-start_nginx() {
-  local attempt
-  for attempt in 1 2 3; do
-    STAPLE=$(free_port)
-    MTLS=$(free_port)
-    cat >nginx.conf <<CONF
-daemon off;
-master_process on;
-worker_processes 1;
-pid $TMP/nginx.pid;
-error_log $TMP/nginx-error.log info;
-events { worker_connections 64; }
-http {
-  access_log $TMP/nginx-access.log;
-  client_body_temp_path $TMP/nginx-tmp/body;
-  proxy_temp_path $TMP/nginx-tmp/proxy;
-  fastcgi_temp_path $TMP/nginx-tmp/fastcgi;
-  uwsgi_temp_path $TMP/nginx-tmp/uwsgi;
-  scgi_temp_path $TMP/nginx-tmp/scgi;
+servers() {
+  cat <<BLOCK
   server {
     listen 127.0.0.1:$STAPLE ssl;
     ssl_protocols TLSv1.2 TLSv1.3;
@@ -64,19 +46,9 @@ http {
     ssl_ocsp leaf;
     location / { return 200 "hello \$ssl_client_s_dn\n"; }
   }
+BLOCK
 }
-CONF
-    "$nginx_bin" -p "$TMP" -c "$TMP/nginx.conf" >"$TMP/nginx.out" 2>&1 &
-    NGINX_PID=$!
-    cleanup_hooks+=("stop_pid $NGINX_PID")
-    if wait_port "$STAPLE" 10 && wait_port "$MTLS" 10; then return 0; fi
-    stop_pid "$NGINX_PID"
-  done
-  echo "cannot start nginx:" >&2
-  cat "$TMP/nginx.out" "$TMP/nginx-error.log" >&2
-  return 1
-}
-start_nginx || exit 1
+start_nginx servers STAPLE MTLS || exit 1
 
 # nginx fetches the staple in the background after the first handshake: ask until it is there
 # (at most 15 seconds).

@@ -118,7 +118,7 @@ expect 1 "pki verify --ocsp of another CA's certificate at this responder: unkno
 check "it names the responder's refusal" -- contains "$TMP/err" "answered unauthorized"
 expect 0 "... with --allow-unknown-revocation it passes with a warning" -- verify foreign.pem --trust other.pem --ocsp --ocsp-url "$BASE/ocsp" --allow-unknown-revocation
 expect 1 "pki verify --ocsp of a root CA's leaf with no responder URL: unknown" -- verify foreign.pem --trust other.pem --ocsp
-check "it says the certificate names no responder" -- contains "$TMP/err" "names no OCSP responder"
+check "it says the certificate names no responder" -- contains "$TMP/err" "revocation-unknown: OCSP: the certificate names no OCSP responder"
 expect 0 "pki verify --ocsp with CRLs too: OCSP decides" -- verify good.pem --trust root.pem --untrusted int.pem --ocsp --crl root.crl --crl int.crl --json
 check "the intermediate's status came from OCSP" -- jq -e '.chain[1].findings[] | select(.check == "revocation") | .message | startswith("OCSP: good")' "$TMP/out"
 

@@ -208,7 +208,7 @@ TEST_CASE("verify with OCSP: answers that must not be believed are unknown") {
 
   FakeOcsp unreachable;
   unreachable.fn = [](const cert::Certificate&, const cert::Certificate&) {
-    return std::optional(verify::OcspAnswer{{}, std::nullopt, "http://x", "OCSP: could not reach http://x"});
+    return std::optional(verify::OcspAnswer{{}, std::nullopt, "http://x", "could not reach http://x"});
   };
   check_unknown(unreachable, "could not reach");
 }

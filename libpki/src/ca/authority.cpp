@@ -183,14 +183,14 @@ void Authority::warn(std::string message) {
 }
 
 Result<void> Authority::audit(std::string verb, std::optional<std::string> authority,
-                              std::optional<std::string> serial, std::string detail_json) {
+                              std::optional<std::string> serial, const nlohmann::json& detail) {
   store::AuditEvent e;
   e.at = clock_.now();
   e.os_user = actor_;
   e.verb = std::move(verb);
   e.authority = std::move(authority);
   e.serial = std::move(serial);
-  e.detail = std::move(detail_json);
+  e.detail = detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return store_.append_audit(e);
 }
 
@@ -474,18 +474,8 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   crec.issuer_id = parent ? parent->record.id : arec.id;
   crec.issuer_name = parent ? parent->record.name : arec.name;
   crec.generation = parent ? parent->generation : 1;
-  for (int attempt = 0;; ++attempt) {
-    if (attempt == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
-    PKI_ASSIGN(tbs.serial, random_serial());
-    PKI_ASSIGN(crec.der, cert::sign_certificate(tbs, signer));
-    crec.serial = cert::serial_to_hex(tbs.serial);
-    crec.fingerprint = sha256_hex(crec.der);
-    PKI_ASSIGN(auto id, store_.insert_certificate(crec));
-    if (id) {
-      crec.id = *id;
-      break;
-    }
-  }
+  PKI_TRY(sign_with_new_serial(tbs, crec, signer));
+  PKI_TRY(insert_with_fresh_serial(tbs, crec, signer));
   arec.certificate_id = crec.id;
   arec.generation = 1;
   PKI_TRY(store_.update_authority(arec));
@@ -497,8 +487,7 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   if (!passphrase_)
     warn("the key of CA '" + arec.name +
          "' is stored unencrypted: whoever can read the database can sign as this CA");
-  PKI_TRY(audit("ca-create", arec.name, crec.serial,
-                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(audit("ca-create", arec.name, crec.serial, detail));
   PKI_TRY(tx.commit());
   return CaCreated{std::move(arec), std::move(crec), {}};
 }
@@ -661,26 +650,30 @@ Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateR
 
 }  // namespace detail
 
-// Inside a write transaction: stores the signed certificate, drawing a new serial on the (2^-127)
-// chance that the issuer has used it, and appends the audit row.
-Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer, Prepared& p) {
+Result<void> Authority::insert_with_fresh_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
+                                                 const cert::Signer& signer) {
   for (int attempt = 0;; ++attempt) {
-    PKI_ASSIGN(auto id, store_.insert_certificate(p.record));
+    PKI_ASSIGN(auto id, store_.insert_certificate(rec));
     if (id) {
-      p.record.id = *id;
-      break;
+      rec.id = *id;
+      return {};
     }
     if (attempt + 1 == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
-    PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
+    PKI_TRY(sign_with_new_serial(tbs, rec, signer));
   }
+}
+
+// Inside a write transaction: stores the signed certificate (a new serial if the issuer has used
+// it) and appends the audit row.
+Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer, Prepared& p) {
+  PKI_TRY(insert_with_fresh_serial(p.tbs, p.record, *issuer.signer));
   nlohmann::json detail = {{"profile", p.record.profile},
                            {"subject", p.record.subject},
                            {"sans", p.record.sans},
                            {"not_after", when(p.record.not_after)},
                            {"fingerprint", p.record.fingerprint}};
   if (p.record.renews_serial) detail["renews"] = *p.record.renews_serial;
-  PKI_TRY(audit("issue", issuer.record.name, p.record.serial,
-                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(audit("issue", issuer.record.name, p.record.serial, detail));
   return p.record;
 }
 
@@ -836,8 +829,7 @@ Result<Revoked> Authority::revoke(const RevokeRequest& req) {
   }
   nlohmann::json detail = {{"reason", cert::to_string(req.reason)}};
   if (req.invalidity_date) detail["invalidity_date"] = when(*req.invalidity_date);
-  PKI_TRY(audit(verb, cert.issuer_name, cert.serial,
-                detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+  PKI_TRY(audit(verb, cert.issuer_name, cert.serial, detail));
   PKI_ASSIGN(auto after, store_.certificate(cert.id));
   PKI_TRY(tx.commit());
   return Revoked{std::move(*after), action};
@@ -878,8 +870,7 @@ Result<store::AuthorityRecord> Authority::set_urls(const SetUrlsRequest& req) {
                 nlohmann::json{{"crl_url", j(arec.crl_url)},
                                {"ocsp_url", j(arec.ocsp_url)},
                                {"ca_issuers_url", j(arec.ca_issuers_url)},
-                               {"delta_crl_url", j(arec.delta_crl_url)}}
-                    .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+                               {"delta_crl_url", j(arec.delta_crl_url)}}));
   PKI_TRY(tx.commit());
   return arec;
 }

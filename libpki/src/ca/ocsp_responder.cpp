@@ -10,14 +10,6 @@ namespace pki::ca {
 
 using namespace detail;
 
-namespace {
-
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
-
 Result<OcspResponderIssued> Authority::issue_ocsp_responder(const OcspResponderRequest& req) {
   if (req.validity <= std::chrono::seconds{0})
     return fail(ErrorCode::kBadInput, "the responder's validity must be positive");
@@ -65,22 +57,14 @@ Result<OcspResponderIssued> Authority::issue_ocsp_responder(const OcspResponderR
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now, {}};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
-  for (int attempt = 0;; ++attempt) {
-    PKI_ASSIGN(auto id, store_.insert_certificate(crec));
-    if (id) {
-      crec.id = *id;
-      break;
-    }
-    if (attempt + 1 == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
-    PKI_TRY(sign_with_new_serial(tbs, crec, *issuer.signer));
-  }
+  PKI_TRY(insert_with_fresh_serial(tbs, crec, *issuer.signer));
   PKI_TRY(store_.insert_ocsp_responder(
       store::OcspResponderRecord{0, issuer.record.id, issuer.generation, crec.id, krec.id, now}));
   PKI_TRY(audit("issue", issuer.record.name, crec.serial,
-                dump({{"profile", crec.profile},
-                      {"subject", crec.subject},
-                      {"not_after", when(crec.not_after)},
-                      {"generation", issuer.generation}})));
+                nlohmann::json({{"profile", crec.profile},
+                                {"subject", crec.subject},
+                                {"not_after", when(crec.not_after)},
+                                {"generation", issuer.generation}})));
   PKI_TRY(tx.commit());
   if (!passphrase_)
     warn("the key of the OCSP responder of CA '" + issuer.record.name +

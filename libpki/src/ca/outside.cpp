@@ -22,10 +22,6 @@ using detail::check_urls;
 
 namespace {
 
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 Result<cert::CertificatePtr> parse_input_certificate(BytesView der, Field field, std::string_view what) {
   auto c = cert::Certificate::from_der(der);
   if (!c)
@@ -238,7 +234,8 @@ Result<CaCreated> Authority::create_external(const CreateCaRequest& req, const X
          "' is stored unencrypted: whoever can read the database can sign as this CA");
   PKI_TRY(
       audit("ca-create", arec.name, std::nullopt,
-            dump({{"subject", cert::format_dn(subject)}, {"key_type", krec.key_type}, {"external", true}})));
+            nlohmann::json(
+                {{"subject", cert::format_dn(subject)}, {"key_type", krec.key_type}, {"external", true}})));
   PKI_TRY(tx.commit());
   return CaCreated{std::move(arec), {}, std::move(csr)};
 }
@@ -303,11 +300,11 @@ Result<CaInstalled> Authority::install_ca(const InstallCaRequest& req) {
   PKI_TRY(store_.update_authority(arec));
   PKI_TRY(store_.insert_generation(store::KeyGeneration{arec.id, 1, *arec.key_id, rec.id, now}));
   PKI_TRY(audit("ca-install", arec.name, rec.serial,
-                dump({{"subject", rec.subject},
-                      {"issuer", target->issuer_text()},
-                      {"not_after", format_rfc3339(rec.not_after)},
-                      {"fingerprint", rec.fingerprint},
-                      {"outside_issuers", out.outside_issuers}})));
+                nlohmann::json({{"subject", rec.subject},
+                                {"issuer", target->issuer_text()},
+                                {"not_after", format_rfc3339(rec.not_after)},
+                                {"fingerprint", rec.fingerprint},
+                                {"outside_issuers", out.outside_issuers}})));
   PKI_TRY(tx.commit());
   out.authority = std::move(arec);
   out.certificate = std::move(rec);
@@ -463,7 +460,7 @@ Result<CaInstalled> Authority::import_ca(const ImportCaRequest& req) {
                                {"without_file", out.imported_without_file},
                                {"revoked", out.imported_revocations},
                                {"crl_number_floor", out.crl_number_floor}};
-  PKI_TRY(audit("ca-import", arec.name, rec.serial, dump(detail)));
+  PKI_TRY(audit("ca-import", arec.name, rec.serial, detail));
   PKI_TRY(tx.commit());
   out.authority = std::move(arec);
   out.certificate = std::move(rec);

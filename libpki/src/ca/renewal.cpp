@@ -11,14 +11,6 @@ namespace pki::ca {
 
 using namespace detail;
 
-namespace {
-
-std::string dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-}  // namespace
-
 Result<Issued> Authority::renew(const RenewRequest& req) {
   std::optional<std::string> serial;
   if (req.serial) {
@@ -83,12 +75,12 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
     if (renewals != renewals_before + 1)
       return fail(ErrorCode::kRefused,
                   "certificate " + old.serial + " was renewed meanwhile, by another process");
-    PKI_TRY(audit("renewed", old.issuer_name, old.serial, dump({{"renewed_by", renewed.serial}})));
+    PKI_TRY(audit("renewed", old.issuer_name, old.serial, nlohmann::json({{"renewed_by", renewed.serial}})));
     if (!revoke_old) return {};
     const std::string reason(cert::to_string(cert::CrlReason::kSuperseded));
     PKI_TRY(store_.put_revocation(old.id, store::RevocationRecord{reason, now, std::nullopt}));
     return audit("revoke", old.issuer_name, old.serial,
-                 dump({{"reason", reason}, {"renewed_by", renewed.serial}}));
+                 nlohmann::json({{"reason", reason}, {"renewed_by", renewed.serial}}));
   };
   return issue_shaped(issuer, shaped, &in_tx);
 }
@@ -180,15 +172,7 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   store::KeyRecord krec{0, crec.key_type, key_pem, passphrase_ != nullptr, sha256_hex(spki), now, {}};
   PKI_ASSIGN(krec.id, store_.insert_key(krec));
-  for (int attempt = 0;; ++attempt) {
-    PKI_ASSIGN(auto id, store_.insert_certificate(crec));
-    if (id) {
-      crec.id = *id;
-      break;
-    }
-    if (attempt + 1 == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
-    PKI_TRY(sign_with_new_serial(tbs, crec, signer));
-  }
+  PKI_TRY(insert_with_fresh_serial(tbs, crec, signer));
   store::AuthorityRecord arec = current.record;
   arec.key_id = krec.id;
   arec.certificate_id = crec.id;
@@ -196,11 +180,11 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
   PKI_TRY(store_.update_authority(arec));
   PKI_TRY(store_.insert_generation(store::KeyGeneration{arec.id, generation, krec.id, crec.id, now}));
   PKI_TRY(audit("ca-rollover", arec.name, crec.serial,
-                dump({{"generation", generation},
-                      {"subject", crec.subject},
-                      {"key_type", crec.key_type},
-                      {"not_after", when(crec.not_after)},
-                      {"previous", current_rec.serial}})));
+                nlohmann::json({{"generation", generation},
+                                {"subject", crec.subject},
+                                {"key_type", crec.key_type},
+                                {"not_after", when(crec.not_after)},
+                                {"previous", current_rec.serial}})));
   PKI_TRY(tx.commit());
   return CaCreated{std::move(arec), std::move(crec), {}};
 }

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -289,6 +290,10 @@ class Authority {
                                std::string_view for_name);
   Result<std::vector<std::string>> store_parents(Parents& parents, TimePoint now);
   Result<store::CertificateRecord> store_prepared(const Issuer& issuer, Prepared& prepared);
+  // Inside a write transaction: inserts the signed certificate `rec` (tbs signed by `signer`),
+  // signing it again with a new serial on the (2^-127) chance that the issuer has used it.
+  Result<void> insert_with_fresh_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
+                                        const cert::Signer& signer);
   Result<store::AuthorityRecord> find_authority(std::string_view name);
   // A stored private key, decrypted with the store's passphrase and checked against its checksum;
   // `who` names its owner in messages ("CA 'x'").
@@ -298,8 +303,9 @@ class Authority {
                                                     const std::optional<std::string>& fingerprint,
                                                     const std::optional<std::string>& ca,
                                                     std::optional<std::int64_t> ca_id);
+  // Appends an audit row; `detail` is a JSON object (stored as text, invalid UTF-8 replaced).
   Result<void> audit(std::string verb, std::optional<std::string> authority,
-                     std::optional<std::string> serial, std::string detail_json);
+                     std::optional<std::string> serial, const nlohmann::json& detail);
 
   void warn(std::string message);
 

@@ -26,7 +26,7 @@ struct OcspAnswer {
   Bytes response_der;          // a DER OCSPResponse; empty when none could be had (see error)
   std::optional<Bytes> nonce;  // the nonce the request carried, when it carried one
   std::string from;            // where it came from, for reports: a URL, "stapled"
-  std::string error;           // why there is no answer: unreachable, no responder URL, ...
+  std::string error;           // why there is no answer (unreachable, no responder URL, ...), as a reason
 };
 
 class OcspSource {
