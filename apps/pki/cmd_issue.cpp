@@ -1,9 +1,20 @@
-// pki issue: a leaf certificate by profile, from a CSR or from a key generated here.
+// pki issue: a leaf certificate by profile, from a CSR or from a key generated here; or one for
+// every CSR of a directory (bulk issuance).
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 
 #include "context.h"
 #include "pki/ca/authority.h"
 #include "pki/core/io.h"
+#include "pki/profiles/profile.h"
 #include "render.h"
 
 namespace pki::app {
@@ -12,11 +23,170 @@ namespace {
 
 struct IssueOptions {
   std::string ca, profile, csr, key_out, key_type, key_passphrase_file, cn, subject, out, chain_out;
+  std::string csr_dir, out_dir;
   std::vector<std::string> sans;
   std::optional<int> days;
 };
 
+// A line on a terminal that redraws itself: done/total, rate. Nothing when stderr is not a terminal.
+class Progress {
+ public:
+  Progress(std::size_t total, bool shown) : total_(total), shown_(shown && ::isatty(STDERR_FILENO)) {}
+  void update(std::size_t done, double seconds) {
+    if (!shown_) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (done != total_ && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    constexpr int kWidth = 30;
+    const int filled = total_ ? static_cast<int>(kWidth * done / total_) : kWidth;
+    std::fprintf(stderr, "\r[%s%s] %zu/%zu  %.0f/s ", std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, ' ').c_str(), done, total_, seconds > 0 ? done / seconds : 0.0);
+    if (done == total_) std::fputs("\n", stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  std::size_t total_;
+  bool shown_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+// Every *.csr file of the directory (PEM or DER), in name order.
+Result<std::vector<std::string>> csr_files(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    return fail(ErrorCode::kBadInput, "--csr-dir '" + dir + "' is not a directory");
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() > 4 && name.ends_with(".csr") && it->is_regular_file(ec)) names.push_back(name);
+  }
+  if (ec) return fail(ErrorCode::kStore, "cannot read --csr-dir '" + dir + "': " + ec.message());
+  if (names.empty()) return fail(ErrorCode::kBadInput, "no *.csr files in --csr-dir '" + dir + "'");
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// pki issue --csr-dir DIR --out-dir OUT: a certificate for each DIR/<name>.csr into OUT/<name>.pem,
+// stored in groups; a refused CSR is reported and the others go on.
+Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
+  if (o.out_dir.empty())
+    return fail(ErrorCode::kBadInput, "--csr-dir needs --out-dir DIR for the certificates");
+  if (!o.csr.empty() || !o.key_out.empty() || !o.key_type.empty() || !o.key_passphrase_file.empty() ||
+      !o.cn.empty() || !o.subject.empty() || !o.sans.empty() || !o.out.empty() || !o.chain_out.empty())
+    return fail(ErrorCode::kBadInput,
+                "--csr-dir takes each certificate's names from its CSR: it goes with --ca, --profile, "
+                "--days and --out-dir only");
+  PKI_TRY(profiles::find_leaf(o.profile));  // once, not once per CSR
+  PKI_ASSIGN(const std::vector<std::string> names, csr_files(o.csr_dir));
+  auto out_name = [&](std::size_t i) { return names[i].substr(0, names[i].size() - 4) + ".pem"; };
+
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
+  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+  ca::Authority authority = ctx.authority(*st, pass);
+  PKI_ASSIGN(const ca::Issuer issuer, authority.load_issuer(o.ca));
+  if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return fail(ErrorCode::kStore, "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
+  if (struct stat sb; ::stat(o.out_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+                      ::access(o.out_dir.c_str(), W_OK | X_OK) != 0)
+    return fail(ErrorCode::kBadInput, "--out-dir '" + o.out_dir + "' is not a writable directory");
+
+  // Made on the worker threads: reads the CSR, and refuses one whose certificate file is there.
+  const ca::BulkSource source = [&](std::size_t i) -> Result<ca::IssueRequest> {
+    const std::string out = o.out_dir + "/" + out_name(i);
+    struct stat sb;
+    if (::lstat(out.c_str(), &sb) == 0)
+      return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + out + "'");
+    ca::IssueRequest req;
+    req.profile = o.profile;
+    req.days = o.days;
+    PKI_ASSIGN(Bytes der, load_csr_der(o.csr_dir + "/" + names[i]));
+    req.key = ca::CsrKey{std::move(der)};
+    return req;
+  };
+
+  struct Refusal {
+    std::size_t index;
+    Error error;
+  };
+  std::vector<Refusal> refused;
+  std::vector<std::pair<std::size_t, store::CertificateRecord>> issued;
+  std::size_t unwritten = 0;
+  Progress progress(names.size(), !ctx.json);
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  std::size_t done = 0;
+  std::vector<NewFile> files;
+  std::vector<std::size_t> file_of;  // outcome index of each file
+  const ca::BulkSink sink = [&](std::span<ca::BulkOutcome> outcomes) -> Result<void> {
+    files.clear();
+    file_of.clear();
+    for (std::size_t k = 0; k < outcomes.size(); ++k) {
+      const auto& r = outcomes[k];
+      if (!r.result) {
+        refused.push_back(Refusal{r.index, r.result.error()});
+        continue;
+      }
+      files.push_back(NewFile{out_name(r.index), to_pem("CERTIFICATE", r.result->der)});
+      file_of.push_back(k);
+    }
+    // Written once the group is committed: a certificate written out is always in the store.
+    const auto written = write_new_files(o.out_dir, files, 0644);
+    for (std::size_t f = 0; f < files.size(); ++f) {
+      auto& r = outcomes[file_of[f]];
+      if (!written[f]) {
+        ++unwritten;
+        refused.push_back(Refusal{
+            r.index, Error{written[f].error().code,
+                           "issued serial " + r.result->serial + " but " + written[f].error().message +
+                               "; `pki export " + r.result->serial + "` writes it again",
+                           {}}});
+      }
+      issued.emplace_back(r.index, std::move(*r.result));
+    }
+    done += outcomes.size();
+    progress.update(done, elapsed());
+    return {};
+  };
+  PKI_TRY(authority.issue_bulk(issuer, names.size(), source, sink));
+  const double seconds = elapsed();
+  std::sort(refused.begin(), refused.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
+  std::sort(issued.begin(), issued.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const double rate = seconds > 0 ? static_cast<double>(issued.size()) / seconds : 0.0;
+
+  nlohmann::json j = {{"ca", o.ca},           {"profile", o.profile},           {"csr_dir", o.csr_dir},
+                      {"out_dir", o.out_dir}, {"issued", issued.size()},        {"refused", refused.size()},
+                      {"seconds", seconds},   {"certificates_per_second", rate}};
+  j["certificates"] = nlohmann::json::array();
+  for (const auto& [i, rec] : issued) {
+    nlohmann::json c = certificate_json(rec, ctx.now());
+    c["csr"] = o.csr_dir + "/" + names[i];
+    c["out"] = o.out_dir + "/" + out_name(i);
+    j["certificates"].push_back(std::move(c));
+  }
+  j["refusals"] = nlohmann::json::array();
+  for (const auto& r : refused)
+    j["refusals"].push_back({{"csr", o.csr_dir + "/" + names[r.index]},
+                             {"code", static_cast<int>(r.error.code)},
+                             {"message", r.error.message}});
+  char line[160];
+  std::snprintf(line, sizeof line, "in %.2f s (%.0f certificates/s)\n", seconds, rate);
+  std::string text = "issued " + std::to_string(issued.size() - unwritten) + " of " +
+                     std::to_string(names.size()) + " " + o.profile + " certificates from CA '" + o.ca +
+                     "' into " + o.out_dir + "/ " + line;
+  for (const auto& r : refused) text += "refused " + names[r.index] + ": " + r.error.message + "\n";
+  ctx.emit(j, text);
+  // 0: every CSR issued and written; 1: some refused, the others issued; 4: a file not written.
+  if (unwritten) return static_cast<int>(ErrorCode::kStore);
+  return refused.empty() ? 0 : 1;
+}
+
 Result<int> run_issue(Context& ctx, const IssueOptions& o) {
+  if (!o.csr_dir.empty()) return run_bulk(ctx, o);
+  if (!o.out_dir.empty()) return fail(ErrorCode::kBadInput, "--out-dir goes with --csr-dir DIR");
   // Which options go together, before anything is read.
   if (o.csr.empty() == o.key_out.empty())
     return fail(ErrorCode::kBadInput, "give exactly one of --csr FILE or --key-out FILE");
@@ -109,6 +279,9 @@ void register_issue(CLI::App& app, Context& ctx) {
   cmd->add_option("--days", o->days, "validity in days (server 90, client 365)")->check(decimal());
   cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");
   cmd->add_option("--chain-out", o->chain_out, "write the issuing CAs, up to but not including the root");
+  cmd->add_option("--csr-dir", o->csr_dir,
+                  "bulk: a certificate for every *.csr in this directory (PEM or DER), on every core");
+  cmd->add_option("--out-dir", o->out_dir, "bulk: write each certificate to DIR/<name of its CSR>.pem");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_issue(ctx, *o); }; });
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -309,6 +310,86 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
     return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + reason);
   }
   return {};
+}
+
+std::vector<Result<void>> write_new_files(const std::string& dir, std::span<const NewFile> files,
+                                          mode_t mode) {
+  std::vector<Result<void>> out;
+  out.reserve(files.size());
+  auto path_of = [&](const NewFile& f) { return dir + "/" + f.name; };
+  auto store_error = [](const std::string& what, const std::string& path, int err) -> Result<void> {
+    return fail(ErrorCode::kStore, "cannot " + what + " '" + path + "': " + std::strerror(err));
+  };
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    const int err = errno;
+    for (const auto& f : files) out.push_back(store_error("write", path_of(f), err));
+    return out;
+  }
+  // Some at a time, so that the open descriptors stay well below the usual limit of 1,024.
+  constexpr std::size_t kChunk = 256;
+  for (std::size_t start = 0; start < files.size(); start += kChunk) {
+    const std::size_t end = std::min(files.size(), start + kChunk);
+    std::vector<int> fds(end - start, -1);
+    for (std::size_t i = start; i < end; ++i) {
+      const NewFile& f = files[i];
+      const int fd = ::openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+      if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+        // No O_TMPFILE here: each file on its own, as write_file_atomic writes it.
+        out.push_back(write_file_atomic(path_of(f), f.data, mode, Overwrite::kRefuse));
+        continue;
+      }
+      if (fd < 0) {
+        out.push_back(store_error("write", path_of(f), errno));
+        continue;
+      }
+      if (::fchmod(fd, mode) != 0) {
+        out.push_back(store_error("set the mode of", path_of(f), errno));
+        ::close(fd);
+        continue;
+      }
+      if (auto w = write_all(fd, f.data); !w) {
+        out.push_back(fail(ErrorCode::kStore, "cannot write '" + path_of(f) + "': " + w.error().message));
+        ::close(fd);
+        continue;
+      }
+      fds[i - start] = fd;
+      out.emplace_back();
+    }
+    // One sync for the whole chunk: syncfs() writes out every file of the file system at once.
+    bool synced = true;
+    int sync_err = 0;
+    for (const int fd : fds)
+      if (fd >= 0) {
+        if (::syncfs(fd) != 0) {
+          synced = false;
+          sync_err = errno;
+        }
+        break;
+      }
+    for (std::size_t i = start; i < end; ++i) {
+      const int fd = fds[i - start];
+      if (fd < 0) continue;
+      if (!synced) {
+        out[i] = store_error("sync", path_of(files[i]), sync_err);
+      } else {
+        // linkat fails when the name is taken, so nothing there is replaced.
+        const std::string self = "/proc/self/fd/" + std::to_string(fd);
+        int rc = ::linkat(AT_FDCWD, self.c_str(), dfd, files[i].name.c_str(), AT_SYMLINK_FOLLOW);
+        if (rc != 0 && errno == ENOENT) rc = ::linkat(fd, "", dfd, files[i].name.c_str(), AT_EMPTY_PATH);
+        if (rc != 0) {
+          const int err = errno;
+          out[i] = err == EEXIST
+                       ? fail(ErrorCode::kBadInput, "cannot write '" + path_of(files[i]) + "': file exists")
+                       : store_error("write", path_of(files[i]), err);
+        }
+      }
+      ::close(fd);
+    }
+  }
+  ::fsync(dfd);
+  ::close(dfd);
+  return out;
 }
 
 Result<void> check_writable(const std::string& shown, Overwrite overwrite) {

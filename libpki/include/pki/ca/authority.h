@@ -192,6 +192,23 @@ struct OcspResponderIssued {
   ocsp::SigningKey signing;  // its certificate and key, ready to sign answers
 };
 
+// Bulk issuance (Authority::issue_bulk).
+struct BulkOptions {
+  unsigned workers = 0;          // threads that read, check and sign requests; 0: one per core
+  std::size_t max_group = 1000;  // the most certificates one write transaction stores
+};
+
+struct BulkOutcome {
+  std::size_t index = 0;                    // which request
+  Result<store::CertificateRecord> result;  // stored (and committed), or why it was refused
+};
+
+// Makes request `index`; called on the worker threads, several at once.
+using BulkSource = std::function<Result<IssueRequest>(std::size_t index)>;
+// Called on the calling thread after each group is committed, with the group's outcomes (its
+// refusals included), in no particular order of index. An error ends the run there.
+using BulkSink = std::function<Result<void>(std::span<BulkOutcome> outcomes)>;
+
 enum class RevokeAction { kRevoked, kHoldMadePermanent, kHoldLifted };
 
 struct Revoked {
@@ -253,6 +270,14 @@ class Authority {
   // caller or from CSRs (NewKey is refused: the batch writes no files).
   Result<std::vector<store::CertificateRecord>> issue_batch(const Issuer& issuer,
                                                             std::span<const IssueRequest> requests);
+
+  // Issues `count` requests as issue() would, keys from the caller or from CSRs (NewKey is
+  // refused): worker threads make, check and sign them while this thread stores them in groups,
+  // each group one write transaction with an audit row per certificate. A refused request (a bad
+  // CSR, a profile's limit) is reported to `committed` and the others go on; a store error ends
+  // the run, what was committed before it staying stored.
+  Result<void> issue_bulk(const Issuer& issuer, std::size_t count, const BulkSource& request,
+                          const BulkSink& committed, const BulkOptions& options = {});
 
   Result<Revoked> revoke(const RevokeRequest& request);
   // A new certificate for the same subject, names and profile, linked to the one it replaces.

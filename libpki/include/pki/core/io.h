@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,17 @@ enum class Overwrite { kAllow, kRefuse };
 // never replaced.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
+
+// Many new files in one directory `dir`, each as write_file_atomic with kRefuse writes one (whole
+// or not at all, never over anything), with one file-system sync for many files instead of one
+// each: all are written unnamed (O_TMPFILE), synced together, then linked into place, then the
+// directory is synced. One result per file, in order.
+struct NewFile {
+  std::string name;  // within `dir`
+  std::string data;
+};
+std::vector<Result<void>> write_new_files(const std::string& dir, std::span<const NewFile> files,
+                                          mode_t mode);
 
 // Whether `path` can be written: an existing non-regular file (a device, a FIFO) that is writable,
 // or a file whose directory exists and is writable; never a directory. Links are followed.
