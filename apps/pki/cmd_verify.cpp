@@ -16,12 +16,35 @@ namespace pki::app {
 namespace {
 
 struct VerifyOptionsCli {
-  std::string cert, host, ip, purpose = "any", at;
+  std::vector<std::string> certs;
+  std::string host, ip, purpose = "any", at;
   std::vector<std::string> trust, trust_ca, untrusted, crls, policies;
   bool crl_from_store = false, explicit_policy = false, inhibit_mapping = false, inhibit_any = false;
   bool legacy = false, allow_unknown = false, ocsp = false, no_nonce = false;
   std::string ocsp_url;
   std::optional<int> max_depth;
+};
+
+// The intermediates every target shares, and those the target's own file carries (a server's
+// chain file): set per target.
+class TargetIntermediates final : public verify::CertificateSource {
+ public:
+  explicit TargetIntermediates(const verify::CertificateSet& shared) : shared_(shared) {}
+  void by_subject(const X509_NAME& name, std::vector<cert::CertificatePtr>& out) const override {
+    shared_.by_subject(name, out);
+    own.by_subject(name, out);
+  }
+  verify::CertificateSet own;
+
+ private:
+  const verify::CertificateSet& shared_;
+};
+
+// A target file: its first certificate, and the others as its own intermediates.
+struct Target {
+  std::string file;
+  cert::CertificatePtr certificate;
+  std::vector<cert::CertificatePtr> chain;
 };
 
 Result<void> add_certificates(const std::string& path, verify::CertificateSet& into) {
@@ -136,15 +159,24 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   opts.unknown_revocation =
       o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
 
-  PKI_ASSIGN(auto certs, load_certificates(o.cert));
+  // Every target is read before anything is verified: a file that is not a certificate stops the
+  // run (exit 2) instead of being reported among the results.
+  std::vector<Target> targets;
+  targets.reserve(o.certs.size());
+  for (const auto& file : o.certs) {
+    PKI_ASSIGN(auto certs, load_certificates(file));
+    Target t{file, nullptr, {}};
+    for (auto& x : certs) {
+      PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
+      if (t.certificate)
+        t.chain.push_back(std::move(c));
+      else
+        t.certificate = std::move(c);
+    }
+    targets.push_back(std::move(t));
+  }
   verify::CertificateSet anchors, intermediates;
   verify::CrlSet crls;
-  PKI_ASSIGN(auto target, cert::Certificate::from_x509(std::move(certs.front())));
-  // The target file's other certificates are untrusted intermediates (a server's chain file).
-  for (std::size_t i = 1; i < certs.size(); ++i) {
-    PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(certs[i])));
-    intermediates.add(std::move(c));
-  }
   PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors,
                              intermediates, crls));
   if (!o.ocsp_url.empty() && !o.ocsp) return fail(ErrorCode::kBadInput, "--ocsp-url goes with --ocsp");
@@ -152,11 +184,49 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   if (o.ocsp)
     ocsp.emplace(o.ocsp_url.empty() ? std::nullopt : std::optional(o.ocsp_url), !o.no_nonce,
                  std::chrono::seconds{10});
-  verify::Verifier verifier({&anchors, &intermediates, &crls, ocsp ? &*ocsp : nullptr});
-  PKI_ASSIGN(auto result, verifier.verify(target, opts));
-  ctx.emit(verify_result_json(result), verify_result_text(result));
-  if (!result.valid) std::cerr << "pki: verify: INVALID: " << result.summary << "\n";
-  return result.valid ? 0 : 1;
+  // One verifier for every target: each CA's signature and each CRL's is checked once.
+  TargetIntermediates per_target(intermediates);
+  verify::Verifier verifier({&anchors, &per_target, &crls, ocsp ? &*ocsp : nullptr});
+  auto verify_one = [&](const Target& t) -> Result<verify::VerifyResult> {
+    per_target.own = verify::CertificateSet();
+    for (const auto& c : t.chain)
+      if (!intermediates.contains(*c)) per_target.own.add(c);
+    return verifier.verify(t.certificate, opts);
+  };
+
+  if (targets.size() == 1) {
+    PKI_ASSIGN(auto result, verify_one(targets.front()));
+    ctx.emit(verify_result_json(result), verify_result_text(result));
+    if (!result.valid) std::cerr << "pki: verify: INVALID: " << result.summary << "\n";
+    return result.valid ? 0 : 1;
+  }
+  // Several: one line each for people, every report in JSON; exit 0 only when all are valid.
+  nlohmann::json reports = nlohmann::json::array();
+  std::string text;
+  std::size_t valid = 0;
+  for (const auto& t : targets) {
+    PKI_ASSIGN(auto result, verify_one(t));
+    nlohmann::json j = verify_result_json(result);
+    j["file"] = t.file;
+    reports.push_back(std::move(j));
+    if (result.valid) {
+      ++valid;
+      text += t.file + ": VALID: " + t.certificate->subject_text() + "\n";
+    } else {
+      text += t.file + ": INVALID: " +
+              (result.summary.empty() ? std::string("no path to a trust anchor") : result.summary) + "\n";
+    }
+  }
+  text += std::to_string(valid) + " of " + std::to_string(targets.size()) + " valid\n";
+  ctx.emit({{"valid", valid == targets.size()},
+            {"targets", targets.size()},
+            {"valid_targets", valid},
+            {"results", std::move(reports)}},
+           text);
+  if (valid != targets.size())
+    std::cerr << "pki: verify: INVALID: " << targets.size() - valid << " of " << targets.size()
+              << " certificates\n";
+  return valid == targets.size() ? 0 : 1;
 }
 
 }  // namespace
@@ -165,8 +235,9 @@ void register_verify(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<VerifyOptionsCli>();
   auto* cmd = app.add_subcommand(
       "verify", "verify a certificate: path to a trust anchor, RFC 5280 checks, name, revocation");
-  cmd->add_option("cert", o->cert,
-                  "the certificate (PEM or DER); further PEM certificates in it are intermediates")
+  cmd->add_option("cert", o->certs,
+                  "the certificates to verify (PEM or DER), each in its own file; further PEM certificates "
+                  "in a file are its intermediates")
       ->required();
   cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
   cmd->add_option("--trust-ca", o->trust_ca,

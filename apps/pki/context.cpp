@@ -125,13 +125,17 @@ CLI::Validator decimal() {
       "DECIMAL");
 }
 
-void refuse_empty_values(CLI::App& app) {
-  for (CLI::Option* opt : app.get_options())
+void apply_option_rules(CLI::App& app) {
+  for (CLI::Option* opt : app.get_options()) {
     if (opt->get_type_size() != 0)
       opt->check(CLI::Validator(
           [](std::string& v) { return v.empty() ? std::string("an empty value") : std::string(); }, "",
           "non-empty"));
-  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) refuse_empty_values(*sub);
+    // A repeatable option takes one value each time it is given: `--trust a.pem cert.pem` leaves
+    // cert.pem to the verb's arguments.
+    if (!opt->get_positional()) opt->allow_extra_args(false);
+  }
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) apply_option_rules(*sub);
 }
 
 }  // namespace pki::app

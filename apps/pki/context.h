@@ -70,8 +70,9 @@ class Context {
 // A whole number in decimal, as people write it: "90" or "-1", never "0x5a", "1e2" or "".
 CLI::Validator decimal();
 // Every option that takes a value refuses an empty one: a script passing an empty variable gets
-// an error (exit 2), never a default or a skipped check.
-void refuse_empty_values(CLI::App& app);
+// an error (exit 2), never a default or a skipped check. A repeatable option takes one value per
+// occurrence.
+void apply_option_rules(CLI::App& app);
 
 // One register function per verb (cmd_<verb>.cpp).
 void register_init(CLI::App& app, Context& ctx);
