@@ -39,8 +39,11 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity, o.generation, o.delta));
   const std::string what =
       std::string(rec.delta_base ? "delta CRL #" : "CRL #") + std::to_string(rec.crl_number);
-  const std::string pem = to_pem("X509 CRL", rec.der);
-  const std::string bytes = o.der ? std::string(as_chars(rec.der)) : pem;
+  // The PEM form only when something takes it; the DER is written as it is (a CRL may be tens of
+  // megabytes: no copies).
+  const bool pem_needed = !o.der || ctx.json;
+  const std::string pem = pem_needed ? to_pem("X509 CRL", rec.der) : std::string();
+  const std::string_view bytes = o.der ? as_chars(rec.der) : std::string_view(pem);
   nlohmann::json j = {
       {"ca", o.ca},
       {"crl_number", rec.crl_number},

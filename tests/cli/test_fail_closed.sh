@@ -81,7 +81,7 @@ cp legacy.db extra.db
 check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
 expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
 check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
-check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 4
+check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 5
 sqlite3 extra.db "CREATE TABLE other (x);"
 extra_sum=$(sha256sum extra.db | cut -d' ' -f1)
 refused 3 "one table more is not a first-release store" -- --db extra.db ca list

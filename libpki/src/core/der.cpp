@@ -132,33 +132,53 @@ Bytes bit_string(BytesView content, int unused_bits) {
 
 Bytes null() { return Bytes{tag::kNull, 0}; }
 
-static Bytes encode_time(TimePoint t, bool generalized) {
+// RFC 5280 4.1.2.5: UTCTime YYMMDDHHMMSSZ for 1950-2049, GeneralizedTime YYYYMMDDHHMMSSZ
+// otherwise (and always for what asks for GeneralizedTime). Digits written directly: a CRL of a
+// million entries encodes a million of them.
+static void append_encoded_time(Bytes& out, TimePoint t, bool generalized) {
   using namespace std::chrono;
   const auto day = floor<days>(t);
   const year_month_day ymd{day};
-  const hh_mm_ss hms{t - day};
-  char buf[64];
+  const hh_mm_ss hms{floor<seconds>(t - day)};
   const int year = static_cast<int>(ymd.year());
-  if (generalized) {
-    std::snprintf(buf, sizeof buf, "%04d%02u%02u%02ld%02ld%02ldZ", year, static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<long>(hms.hours().count()),
-                  static_cast<long>(hms.minutes().count()), static_cast<long>(hms.seconds().count()));
-  } else {
-    std::snprintf(buf, sizeof buf, "%02d%02u%02u%02ld%02ld%02ldZ", year % 100,
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
-                  static_cast<long>(hms.seconds().count()));
-  }
-  return tlv(generalized ? tag::kGeneralizedTime : tag::kUtcTime, as_bytes(buf));
+  out.push_back(generalized ? tag::kGeneralizedTime : tag::kUtcTime);
+  out.push_back(generalized ? 15 : 13);
+  auto two = [&](long v) {
+    out.push_back(static_cast<std::uint8_t>('0' + v / 10 % 10));
+    out.push_back(static_cast<std::uint8_t>('0' + v % 10));
+  };
+  if (generalized) two(year / 100);
+  two(year % 100);
+  two(static_cast<unsigned>(ymd.month()));
+  two(static_cast<unsigned>(ymd.day()));
+  two(hms.hours().count());
+  two(hms.minutes().count());
+  two(hms.seconds().count());
+  out.push_back('Z');
 }
 
-Bytes time(TimePoint t) {
+static bool needs_generalized(TimePoint t) {
   using namespace std::chrono;
   const int year = static_cast<int>(year_month_day{floor<days>(t)}.year());
-  return encode_time(t, year < 1950 || year >= 2050);
+  return year < 1950 || year >= 2050;
 }
 
-Bytes generalized_time(TimePoint t) { return encode_time(t, true); }
+std::size_t time_size(TimePoint t) { return needs_generalized(t) ? 17 : 15; }
+
+void append_time(Bytes& out, TimePoint t) { append_encoded_time(out, t, needs_generalized(t)); }
+void append_generalized_time(Bytes& out, TimePoint t) { append_encoded_time(out, t, true); }
+
+Bytes time(TimePoint t) {
+  Bytes out;
+  append_time(out, t);
+  return out;
+}
+
+Bytes generalized_time(TimePoint t) {
+  Bytes out;
+  append_generalized_time(out, t);
+  return out;
+}
 
 }  // namespace pki::der
 

@@ -413,7 +413,9 @@ Result<void> check_writable(const std::string& shown, Overwrite overwrite) {
 }
 
 std::string to_pem(std::string_view label, BytesView der) {
-  std::string out = "-----BEGIN " + std::string(label) + "-----\n";
+  std::string out;
+  out.reserve(2 * (label.size() + 16) + (der.size() + 47) / 48 * 65);  // once: a CRL may be large
+  out += "-----BEGIN " + std::string(label) + "-----\n";
   // 48 input bytes make one 64-column line (RFC 7468 section 2).
   for (std::size_t i = 0; i < der.size(); i += 48) {
     const std::size_t n = std::min<std::size_t>(48, der.size() - i);

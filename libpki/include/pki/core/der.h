@@ -102,6 +102,11 @@ Bytes null();
 // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050 on, both in Z form.
 Bytes time(TimePoint t);
 Bytes generalized_time(TimePoint t);
+// The same appended to `out`.
+void append_time(Bytes& out, TimePoint t);
+void append_generalized_time(Bytes& out, TimePoint t);
+// The encoded size of time(t), header included.
+std::size_t time_size(TimePoint t);
 
 }  // namespace pki::der
 

@@ -25,19 +25,34 @@ struct Entry {
   std::optional<TimePoint> invalidity_date;
 };
 
-// Encodes a TBSCertList (v2) incrementally: add() entries in any order, then finish().
+// Encodes a CRL (v2) incrementally: add() entries in any order, then sign() once. Entries are
+// written straight into the buffer that becomes the CRL, behind room left for the headers whose
+// lengths are known only at the end: no object per entry, no copy of the list, one buffer of the
+// CRL's size (reserve() it when the count is known).
 class CrlEncoder {
  public:
   CrlEncoder(BytesView issuer_name_der, BytesView signature_algorithm, TimePoint this_update,
              TimePoint next_update);
+  void reserve(std::size_t entries);
   void add(const Entry& entry);
+  // The same, the serial given as its big-endian magnitude.
+  void add(BytesView serial, TimePoint revoked_at, cert::CrlReason reason,
+           const std::optional<TimePoint>& invalidity_date);
   std::size_t size() const { return count_; }
-  // The TBSCertList with the given CRL extensions (AKI, CRL number, ...).
+  // The TBSCertList with the given CRL extensions (AKI, CRL number, ...), as a copy.
   Bytes finish(std::span<const cert::Extension> crl_extensions) const;
+  // The whole signed CRL, made in the encoder's buffer (the encoder is spent).
+  Result<Bytes> sign(std::span<const cert::Extension> crl_extensions, const cert::Signer& signer) &&;
 
  private:
-  Bytes head_;     // version, signature, issuer, thisUpdate, nextUpdate
-  Bytes entries_;  // the encoded revokedCertificates entries, concatenated
+  // Places the TBSCertList's headers before the entries and its extensions after them; returns
+  // where it starts in buf_.
+  std::size_t place_tbs(std::span<const cert::Extension> crl_extensions);
+
+  Bytes head_;  // version, signature, issuer, thisUpdate, nextUpdate
+  Bytes algorithm_;
+  std::size_t gap_ = 0;  // buf_[0, gap_) is room for the headers; the entries follow
+  Bytes buf_;
   std::size_t count_ = 0;
 };
 

@@ -517,6 +517,16 @@ class SqliteStore final : public Store {
     return u.run();
   }
 
+  Result<std::int64_t> revocation_count(std::int64_t issuer_id, int generation) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT count(*) FROM revocations WHERE issuer_id = ? AND generation = ?"));
+    s.bind(1, issuer_id).bind(2, std::int64_t{generation});
+    PKI_TRY(s.step());
+    const std::int64_t n = s.column_int(0);
+    s.reset();
+    return n;
+  }
+
   Result<void> for_each_revocation(std::int64_t issuer_id, int generation,
                                    const std::function<Result<void>(const RevokedEntry&)>& visit) override {
     PKI_ASSIGN(SqlStatement & s, stmt("SELECT serial, revoked_at, reason, invalidity_date FROM revocations "
@@ -549,18 +559,31 @@ class SqliteStore final : public Store {
   }
 
   Result<void> insert_crl(const CrlRecord& c) override {
+    // A CRL may be tens of megabytes: its row is made with room for it (zeroblob), then the bytes
+    // are written into the row in place, so that SQLite builds no copy of them in memory.
+    if (c.der.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()))
+      return fail(ErrorCode::kStore, "the CRL is too large for the database");
     PKI_ASSIGN(SqlStatement & s,
                stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der, "
-                    "generation, delta_base) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+                    "generation, delta_base) VALUES (?, ?, ?, ?, ?, zeroblob(?), ?, ?)"));
     s.bind(1, c.issuer_id)
         .bind(2, c.crl_number)
         .bind(3, t2s(c.this_update))
         .bind(4, t2s(c.next_update))
         .bind(5, c.entries)
-        .bind(6, BytesView(c.der))
+        .bind(6, static_cast<std::int64_t>(c.der.size()))
         .bind(7, std::int64_t{c.generation})
         .bind(8, c.delta_base);
-    return s.run();
+    PKI_TRY(s.run());
+    sqlite3_blob* blob = nullptr;
+    int rc =
+        sqlite3_blob_open(db_.get(), "main", "crls", "der", sqlite3_last_insert_rowid(db_.get()), 1, &blob);
+    if (rc == SQLITE_OK) rc = sqlite3_blob_write(blob, c.der.data(), static_cast<int>(c.der.size()), 0);
+    const int closed = sqlite3_blob_close(blob);
+    if (rc == SQLITE_OK) rc = closed;
+    if (rc != SQLITE_OK)
+      return fail(ErrorCode::kStore, "cannot store the CRL: " + std::string(sqlite3_errmsg(db_.get())));
+    return {};
   }
 
   Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta) override {
@@ -914,7 +937,7 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
     // A big transaction (an import of a million-line index) keeps its pages in memory rather than
     // spilling them to the WAL before it commits; the cache only grows as pages are used.
-    PKI_TRY(db.exec("PRAGMA cache_size = -262144;"));  // KiB: 256 MiB at most
+    PKI_TRY(db.exec("PRAGMA cache_size = -16384;"));  // KiB: 16 MiB at most
   }
   auto store = std::make_unique<SqliteStore>(std::move(db));
   if (mode != OpenMode::kRead) {
