@@ -1,192 +1,221 @@
 #!/usr/bin/env bash
-# Benchmark: OCSP responses per second, `pki serve` against `openssl ocsp -index` as a responder
-# (single process, and -multi 2), for the same leaf of the same CA, the same DER request, the same
-# load generator (tests/bench/bench_ocsp.cpp), in the same run. One server at a time; the client
-# runs beside it on the same machine, the same for every peer.
-# Usage: [BENCH_SECONDS=10] [BENCH_CONNECTIONS=8] [PKI_BUILD_DIR=build] scripts/bench.sh
+# The benchmark: every speed goal of pki beside its peer, measured in the same run on the same
+# inputs, one table of ratios at the end. Peers come from Debian: openssl, golang-cfssl.
+#
+#   bulk issuance       pki issue --csr-dir        vs  openssl ca -batch -infiles (one process)
+#   one per process     pki issue --csr            vs  openssl ca -batch -in   (interleaved, median)
+#   CRL of N entries    pki crl                    vs  openssl ca -gencrl, cfssl gencrl (same serials)
+#   batch verify        pki verify CERT... (1 run) vs  openssl verify -crl_check_all CERT... (1 run)
+#   verify per process  pki verify CERT            vs  openssl verify CERT  (interleaved, median)
+#
+# Usage: scripts/bench.sh [--quick]      (--quick: smaller sizes, under two minutes)
+#        PKI_BUILD_DIR=build (default)   where pki and tests/make_csrs are built
+# `scripts/bench-ocsp.sh` measures `pki serve` against `openssl ocsp`; `scripts/bench-verify.sh`
+# the verifier library against X509_verify_cert.
 set -euo pipefail
-seconds=${BENCH_SECONDS:-10}
-connections=${BENCH_CONNECTIONS:-8}
+quick=0
+[ "${1:-}" = --quick ] && quick=1
+if [ "$quick" = 1 ]; then
+  bulk=3000 one=30 crl_entries=100000 leaves=300 verify_crl=20000 per_process=15
+else
+  bulk=20000 one=200 crl_entries=1000000 leaves=1000 verify_crl=100000 per_process=40
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PKI_BUILD_DIR:-$root/build}
 [[ $build = /* ]] || build=$root/$build
 pki=$build/pki
-bench=$build/tests/bench_ocsp
-if [ ! -x "$pki" ] || [ ! -x "$bench" ]; then
-  echo "build pki and bench_ocsp first (scripts/build.sh, or: ninja -C $build pki_cli bench_ocsp)" >&2
+make_csrs=$build/tests/make_csrs
+if [ ! -x "$pki" ] || [ ! -x "$make_csrs" ]; then
+  echo "build pki and make_csrs first (scripts/build.sh, or: ninja -C $build pki_cli make_csrs)" >&2
   exit 2
 fi
-for tool in openssl jq; do
-  command -v "$tool" >/dev/null || { echo "needs $tool (scripts/setup.sh)" >&2; exit 2; }
-done
-
-work=$(mktemp -d)
-servers=()
-cleanup() {
-  while [ ${#servers[@]} -gt 0 ]; do stop_server; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-cd "$work"
-
-source "$root/scripts/ports.sh"
-
-# wait_line FILE PATTERN: waits until a server started last prints PATTERN to FILE, at most 10
-# seconds; fails sooner if it exits (a port taken meanwhile). Servers are not probed by connecting:
-# openssl ocsp (3.0) spins at full CPU, answering nothing more, after a connection that closes
-# without a request.
-wait_line() {
-  local deadline=$((SECONDS + 10))
-  while [ "$SECONDS" -lt "$deadline" ] && kill -0 "${servers[-1]}" 2>/dev/null; do
-    grep -q "$2" "$1" && return 0
-    sleep 0.1
-  done
-  return 1
-}
-
-# stop_tree PID: TERM to it and its children (openssl ocsp -multi forks responders), KILL after
-# two seconds; never waits longer. The parent first: an -multi parent that is told to stop then
-# ends its children when one of them exits, instead of starting a new one.
-stop_tree() {
-  local pid=$1 kids p alive
-  kids=$(pgrep -P "$pid" || true)
-  kill "$pid" 2>/dev/null || true
-  for p in $kids; do kill "$p" 2>/dev/null || true; done
-  for _ in $(seq 1 20); do
-    alive=0
-    for p in "$pid" $kids; do kill -0 "$p" 2>/dev/null && alive=1; done
-    [ "$alive" = 1 ] || break
-    sleep 0.1
-  done
-  for p in "$pid" $kids; do kill -9 "$p" 2>/dev/null || true; done
-  wait "$pid" 2>/dev/null || true
-}
-
-# Stops the server started last.
-stop_server() {
-  stop_tree "${servers[-1]}"
-  unset 'servers[-1]'
-}
-
-# One CA both tools use: an EC P-256 root and intermediate made by openssl, imported into pki.
-echo "making a root and an intermediate (EC P-256), importing them into pki, issuing a leaf..."
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -subj "/CN=Bench OCSP Root" \
-  -days 3650 -out root.pem 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -subj "/CN=Bench OCSP Int" \
-  -out int.csr 2>/dev/null
-cat >int.ext <<EXT
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EXT
-openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 1825 -extfile int.ext \
-  -out int.pem 2>/dev/null
-export PKI_DB="$work/pki.db"
-# pki warns on stderr that these CA keys are stored unencrypted: expected here, shown on failure only.
-quiet_pki() { "$pki" "$@" >/dev/null 2>pki-setup.err || { cat pki-setup.err >&2; exit 1; }; }
-quiet_pki init
-quiet_pki ca import root --cert root.pem --key root.key
-quiet_pki ca import int --cert int.pem --key int.key --chain root.pem
-quiet_pki issue --ca int --profile server --cn bench.example --key-out leaf.key --out leaf.pem
-
-# The same leaf in an openssl ca index, so that openssl ocsp answers "good" for it.
-serial=$(openssl x509 -in leaf.pem -noout -serial | cut -d= -f2)
-not_after=$(date -u -d "$(openssl x509 -in leaf.pem -noout -enddate | cut -d= -f2)" +%y%m%d%H%M%SZ)
-printf 'V\t%s\t\t%s\tunknown\t/CN=bench.example\n' "$not_after" "$serial" >index.txt
-
-# The request measured: no nonce (RFC 5019 style, as browsers send; pki serve answers it from its
-# cache). A nonce request too: pki serve must sign each of those answers.
-openssl ocsp -issuer int.pem -cert leaf.pem -no_nonce -reqout req.der >/dev/null
-openssl ocsp -issuer int.pem -cert leaf.pem -reqout req-nonce.der >/dev/null
-
-# start_openssl NAME ARGS...: openssl ocsp -index on a free port (it cannot bind to 127.0.0.1 only:
-# -port takes a number); sets URL, or returns 1. Logs a line per request to NAME.log (to syslog
-# with -multi).
-start_openssl() {
-  local name=$1 port
-  shift
-  for _ in 1 2 3; do
-    port=$(free_port)
-    # -ignore_err: a broken connection must not end the responder in the middle of a run.
-    # -resp_no_certs -resp_key_id: answers shaped like pki's (no certificates, responder by key
-    # hash). The certificate openssl adds by default costs the client two parses per answer on the
-    # same two cores: openssl measured about half as fast with it, through no fault of its own.
-    openssl ocsp -index index.txt -port "$port" -rsigner int.pem -rkey int.key -CA int.pem -nmin 60 -ignore_err \
-      -resp_no_certs -resp_key_id "$@" >"$name.log" 2>&1 &
-    servers+=($!)
-    # ACCEPT: it listens (printed after bind and listen, in both modes).
-    if wait_line "$name.log" '^ACCEPT '; then
-      URL=http://127.0.0.1:$port/ocsp
-      return 0
-    fi
-    stop_server
-  done
-  echo "cannot start openssl ocsp $* ($name.log):" >&2
-  cat "$name.log" >&2
-  return 1
-}
-
-# start_pki: pki serve on a port it picks; sets URL from the line it prints when listening.
-start_pki() {
-  "$pki" serve --listen 127.0.0.1:0 >pki.log 2>pki.err &
-  servers+=($!)
-  wait_line pki.log '^pki serve: listening on ' || { echo "pki serve did not start:" >&2; cat pki.log pki.err >&2; exit 1; }
-  URL=$(grep -o 'listening on http://[0-9.:]*' pki.log | cut -d' ' -f3)/ocsp
-}
-
-# The answer must be "good" and verify against the root before a responder is measured.
-check_good() {
-  local out
-  out=$(openssl ocsp -issuer int.pem -cert leaf.pem -url "$1" -CAfile root.pem -no_nonce 2>&1) || true
-  if ! grep -q '^leaf.pem: good' <<<"$out" || ! grep -q 'Response verify OK' <<<"$out"; then
-    echo "$2 does not answer \"good\" for the leaf:" >&2
-    echo "$out" >&2
-    exit 1
+missing=()
+for tool in openssl cfssl sqlite3 jq /usr/bin/time; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing the peers (openssl, golang-cfssl, sqlite3, jq, time)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl golang-cfssl sqlite3 jq time >/dev/null
+  else
+    echo "needs ${missing[*]}: sudo apt-get install openssl golang-cfssl sqlite3 jq time" >&2
+    exit 2
   fi
-}
-
-# measure NAME REQUEST: bench_ocsp against URL; prints its JSON line, keeps responses/s in NAME.rate.
-measure() {
-  local json
-  json=$("$bench" "$URL" "$2" "$seconds" "$connections" int.pem)
-  echo "  $1: $json"
-  jq -r '.per_second | floor' <<<"$json" >"$1.rate"
-}
-
-echo "measuring: $connections connections for ${seconds}s per responder, one responder at a time ($(nproc) cores)"
-start_openssl openssl || exit 1
-check_good "$URL" "openssl ocsp"
-measure openssl req.der
-stop_server
-
-# -multi N (responder processes) is newer than the single process: measured where it works.
-echo 0 >openssl-multi.rate
-if start_openssl openssl-multi -multi 2; then
-  check_good "$URL" "openssl ocsp -multi 2"
-  measure openssl-multi req.der
-  stop_server
 fi
 
-start_pki
-check_good "$URL" "pki serve"
-measure pki req.der
-measure pki-nonce req-nonce.der
-stop_server
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+rows=()
+# row WHAT PKI PEER PEER_NAME RATIO: one line of the table.
+row() { rows+=("$(printf '| %s | %s | %s | %s | %s |' "$@")"); }
+ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 
-ossl=$(<openssl.rate) multi=$(<openssl-multi.rate) pki_rate=$(<pki.rate) nonce=$(<pki-nonce.rate)
-best=$((multi > ossl ? multi : ossl))
-[ "$multi" -gt 0 ] || multi="n/a"
-echo
-printf '%-52s %12s\n' "responder" "responses/s"
-printf '%-52s %12s\n' "pki serve (no nonce: RFC 5019, from its cache)" "$pki_rate"
-printf '%-52s %12s\n' "pki serve (nonce: signed for each request)" "$nonce"
-printf '%-52s %12s\n' "openssl ocsp -index (one process)" "$ossl"
-printf '%-52s %12s\n' "openssl ocsp -index -multi 2" "$multi"
-echo
-awk -v p="$pki_rate" -v o="$ossl" -v m="$multi" -v b="$best" -v n="$nonce" 'BEGIN {
-  printf "OCSP responses/s: pki serve %d, openssl ocsp -index %d (-multi 2: %s): %.2fx\n", p, o, m, p / b
-  printf "with nonces (pki signs every answer, as openssl always does): pki serve %d: %.2fx\n", n, n / b
+echo "machine: $(nproc) cores, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(uname -sr)"
+echo "peers:   $(openssl version | cut -d' ' -f1-2), cfssl $(cfssl version | awk '/Version/ {print $2}')"
+echo "sizes:   bulk $bulk CSRs, $one one-per-process, CRL $crl_entries entries, verify $leaves leaves with a $verify_crl-entry CRL"
+
+# --- One CA for both tools: an EC P-256 root and intermediate made by openssl, imported into pki.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -subj "/CN=Bench Root" \
+  -days 3650 -out root.pem 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -subj "/CN=Bench Int" \
+  -out int.csr 2>/dev/null
+printf 'basicConstraints = critical, CA:TRUE, pathlen:0\nkeyUsage = critical, keyCertSign, cRLSign, digitalSignature\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n' >int.ext
+openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 3000 -extfile int.ext \
+  -out int.pem 2>/dev/null
+export PKI_DB="$work/pki.db"
+"$pki" init >/dev/null
+"$pki" ca import root --cert root.pem --key root.key >/dev/null 2>&1
+"$pki" ca import int --cert int.pem --key int.key --chain root.pem >/dev/null 2>&1
+
+# openssl ca: the same intermediate, its usual configuration; `ossl_ca DIR` makes a CA directory.
+ossl_ca() {
+  mkdir -p "$1/certs" && : >"$1/index.txt" && echo 1000 >"$1/serial" && echo 01 >"$1/crlnumber"
+  cat >"$1/ca.cnf" <<CNF
+[ ca ]
+default_ca = bench
+[ bench ]
+dir = $work/$1
+database = \$dir/index.txt
+serial = \$dir/serial
+crlnumber = \$dir/crlnumber
+new_certs_dir = \$dir/certs
+certificate = ${2:-$work/int.pem}
+private_key = ${3:-$work/int.key}
+default_md = sha256
+default_days = 90
+default_crl_days = 7
+policy = anything
+copy_extensions = copy
+unique_subject = no
+x509_extensions = server
+[ anything ]
+commonName = supplied
+[ server ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+}
+
+# --- 1. Bulk issuance -----------------------------------------------------------------------------
+echo "bulk issuance: $bulk P-256 CSRs..."
+mkdir csr
+"$make_csrs" csr "$bulk"
+s=$(ms)
+"$pki" issue --ca int --profile server --csr-dir csr --out-dir pki-certs >/dev/null 2>&1
+pki_bulk_ms=$(($(ms) - s))
+n=$(ls pki-certs | wc -l)
+[ "$n" -eq "$bulk" ] || { echo "pki issued $n of $bulk" >&2; exit 1; }
+ossl_ca obulk
+s=$(ms)
+openssl ca -batch -config obulk/ca.cnf -notext -out obulk/all.pem -infiles csr/*.csr 2>/dev/null
+ossl_bulk_ms=$(($(ms) - s))
+[ "$(ls obulk/certs | wc -l)" -eq "$bulk" ] || { echo "openssl ca issued $(ls obulk/certs | wc -l) of $bulk" >&2; exit 1; }
+pki_rate=$(awk -v n="$bulk" -v t="$pki_bulk_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
+ossl_rate=$(awk -v n="$bulk" -v t="$ossl_bulk_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
+row "bulk issuance, $bulk P-256 CSRs (certificates/s)" "$pki_rate/s" "$ossl_rate/s" "openssl ca -batch -infiles" \
+  "$(ratio "$pki_rate" "$ossl_rate")"
+
+# --- 2. One process per certificate (interleaved) ------------------------------------------------
+echo "one process per certificate: $one each, interleaved..."
+mkdir one && "$make_csrs" one "$one" --domain one.test
+ossl_ca oone
+: >pki.times && : >ossl.times
+for i in $(seq 0 $((one - 1))); do
+  s=$(date +%s%N)
+  "$pki" issue --ca int --profile server --csr "one/host$i.csr" --out "one/pki-$i.pem" >/dev/null 2>&1
+  echo $(($(date +%s%N) - s)) >>pki.times
+  s=$(date +%s%N)
+  openssl ca -batch -config oone/ca.cnf -notext -in "one/host$i.csr" -out "one/ossl-$i.pem" 2>/dev/null
+  echo $(($(date +%s%N) - s)) >>ossl.times
+done
+pki_one=$(median <pki.times)
+ossl_one=$(median <ossl.times)
+pki_one_rate=$(awk -v t="$pki_one" 'BEGIN { printf "%.0f", 1e9 / t }')
+ossl_one_rate=$(awk -v t="$ossl_one" 'BEGIN { printf "%.0f", 1e9 / t }')
+row "pki issue --csr, one process each, $bulk stored (certificates/s, median)" "$pki_one_rate/s" \
+  "$ossl_one_rate/s" "openssl ca -batch" "$(ratio "$pki_one_rate" "$ossl_one_rate")"
+
+# --- 3. A CRL of N revoked entries: the same serials for the three --------------------------------
+echo "CRL of $crl_entries entries: an openssl ca index imported into pki, the serials for cfssl..."
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout crl.key -subj "/CN=Bench CRL CA" \
+  -days 3650 -out crl.pem 2>/dev/null
+ossl_ca ocrl "$work/crl.pem" "$work/crl.key"
+# 12 hex digits (even, as openssl ca wants; exact in awk's doubles, for cfssl's decimal list).
+awk -v n="$crl_entries" 'BEGIN {
+  srand(11); hex = "0123456789ABCDEF"
+  for (i = 1; i <= n; i++) {
+    s = sprintf("%06X%06X", int(rand() * 16777215) + 1, i % 16777216)
+    d = 0; for (k = 1; k <= 12; k++) d = d * 16 + index(hex, substr(s, k, 1)) - 1
+    printf "R\t300101000000Z\t260101000000Z,%s\t%s\tunknown\t/CN=host%d.example.test\n", (i % 3 ? "superseded" : "keyCompromise"), s, i >"ocrl/index.txt"
+    printf "%.0f\n", d >"serials.txt"
+  }
 }'
-echo "(ratios against the better openssl figure; the request names one certificate, no nonce unless said;"
-echo " openssl ran with -resp_no_certs -resp_key_id, so that both answer alike)"
+export PKI_DB="$work/crl.db"
+"$pki" init >/dev/null
+"$pki" ca import crlca --cert crl.pem --key crl.key --openssl-index ocrl/index.txt >/dev/null 2>&1
+/usr/bin/time -f "%e %M" -o pki.crl.time "$pki" crl --ca crlca --out pki.crl >/dev/null 2>&1
+/usr/bin/time -f "%e %M" -o ossl.crl.time openssl ca -config ocrl/ca.cnf -gencrl -out ossl.crl 2>/dev/null
+/usr/bin/time -f "%e %M" -o cfssl.crl.time sh -c "cfssl gencrl serials.txt crl.pem crl.key >cfssl.crl.b64 2>/dev/null"
+export PKI_DB="$work/pki.db"
+count() { openssl crl -in "$1" -inform "$2" -noout -text | grep -c 'Serial Number'; }
+base64 -d cfssl.crl.b64 >cfssl.crl
+for c in "pki.crl PEM" "ossl.crl PEM" "cfssl.crl DER"; do
+  # shellcheck disable=SC2086
+  got=$(count $c)
+  [ "$got" -eq "$crl_entries" ] || { echo "${c% *} lists $got entries, not $crl_entries" >&2; exit 1; }
+done
+read -r pki_crl_s pki_crl_kb <pki.crl.time
+read -r ossl_crl_s ossl_crl_kb <ossl.crl.time
+read -r cfssl_crl_s cfssl_crl_kb <cfssl.crl.time
+crl_der_mb=$(openssl crl -in pki.crl -outform DER | wc -c | awk '{printf "%.0f", $1 / 1048576}')
+row "CRL of $crl_entries entries (s; peak MiB; CRL $crl_der_mb MiB DER)" "$pki_crl_s s, $((pki_crl_kb / 1024)) MiB" \
+  "$ossl_crl_s s, $((ossl_crl_kb / 1024)) MiB" "openssl ca -gencrl" "$(ratio "$ossl_crl_s" "$pki_crl_s") faster"
+row "CRL of $crl_entries entries (s; peak MiB)" "$pki_crl_s s, $((pki_crl_kb / 1024)) MiB" \
+  "$cfssl_crl_s s, $((cfssl_crl_kb / 1024)) MiB" "cfssl gencrl" "$(ratio "$cfssl_crl_s" "$pki_crl_s") faster"
+
+# --- 4. Verification: a CRL of the intermediate, the leaves issued above ---------------------------
+echo "verification: $leaves leaves, a $verify_crl-entry CRL..."
+ossl_ca overify
+ossl_ca oroot "$work/root.pem" "$work/root.key"
+awk -v n="$verify_crl" 'BEGIN { srand(5); for (i = 1; i <= n; i++)
+  printf "R\t300101000000Z\t260101000000Z,superseded\t%06X%06X\tunknown\t/CN=gone%d.example.test\n", int(rand() * 16777215) + 1, i, i }' \
+  >overify/index.txt
+openssl ca -config overify/ca.cnf -gencrl -out int.crl 2>/dev/null
+openssl ca -config oroot/ca.cnf -gencrl -out root.crl 2>/dev/null
+leaf_files=(pki-certs/*.pem)
+leaf_files=("${leaf_files[@]:0:$leaves}")
+s=$(ms)
+"$pki" verify --trust root.pem --untrusted int.pem --crl int.crl --crl root.crl "${leaf_files[@]}" >pki.verify 2>&1
+pki_batch_ms=$(($(ms) - s))
+grep -q "^$leaves of $leaves valid$" pki.verify || { echo "pki verify: $(tail -1 pki.verify)" >&2; exit 1; }
+s=$(ms)
+openssl verify -crl_check_all -CAfile root.pem -untrusted int.pem -CRLfile int.crl -CRLfile root.crl \
+  "${leaf_files[@]}" >ossl.verify 2>&1
+ossl_batch_ms=$(($(ms) - s))
+[ "$(grep -c ': OK$' ossl.verify)" -eq "$leaves" ] || { echo "openssl verify: $(grep -v ': OK$' ossl.verify | head -2)" >&2; exit 1; }
+row "verify $leaves leaves, $verify_crl-entry CRL, one process (ms)" "$pki_batch_ms ms" "$ossl_batch_ms ms" \
+  "openssl verify -crl_check_all" "$(ratio "$ossl_batch_ms" "$pki_batch_ms") faster"
+: >pki.times && : >ossl.times
+for i in $(seq 1 "$per_process"); do
+  f=${leaf_files[$((i % leaves))]}
+  s=$(date +%s%N)
+  "$pki" verify --trust root.pem --untrusted int.pem --crl int.crl --crl root.crl "$f" >/dev/null 2>&1
+  echo $(($(date +%s%N) - s)) >>pki.times
+  s=$(date +%s%N)
+  openssl verify -crl_check_all -CAfile root.pem -untrusted int.pem -CRLfile int.crl -CRLfile root.crl "$f" >/dev/null 2>&1
+  echo $(($(date +%s%N) - s)) >>ossl.times
+done
+pki_v=$(median <pki.times)
+ossl_v=$(median <ossl.times)
+row "verify one leaf per process, $verify_crl-entry CRL (ms, median)" \
+  "$(awk -v t="$pki_v" 'BEGIN { printf "%.1f ms", t / 1e6 }')" "$(awk -v t="$ossl_v" 'BEGIN { printf "%.1f ms", t / 1e6 }')" \
+  "openssl verify -crl_check_all" "$(ratio "$ossl_v" "$pki_v") faster"
+
+echo
+echo "| measure | pki | peer | peer tool | pki speed-up (x peer) |"
+echo "|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"

@@ -68,9 +68,9 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
   for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors));
   for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates));
   for (const auto& f : crls) {
-    PKI_ASSIGN(auto list, load_crls(f));
-    for (auto& x : list) {
-      PKI_ASSIGN(auto c, cert::Crl::from_x509(std::move(x)));
+    PKI_ASSIGN(auto list, load_crl_ders(f));
+    for (const auto& der : list) {
+      PKI_ASSIGN(auto c, cert::Crl::from_der(der));
       crl_set.add(std::move(c));
     }
   }

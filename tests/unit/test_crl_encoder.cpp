@@ -57,7 +57,7 @@ TEST_CASE("crl encoder: OpenSSL reads every entry as written, and the signature 
       {Bytes{0x00, 0x00, 0x7f}, t2026, cert::CrlReason::kKeyCompromise, t1949},  // leading zeros dropped
       {Bytes{0x80, 0x01}, t2051, cert::CrlReason::kCaCompromise, t2051},         // top bit: a 0x00 added
       {Bytes{}, t2026, cert::CrlReason::kCertificateHold, std::nullopt},         // zero
-      {Bytes(20, 0xff), t2026, cert::CrlReason::kRemoveFromCrl, std::nullopt},  // 20 octets
+      {Bytes(20, 0xff), t2026, cert::CrlReason::kRemoveFromCrl, std::nullopt},   // 20 octets
       {Bytes{0x0a}, t2026, cert::CrlReason::kAaCompromise, std::nullopt},
   };
   Signed s = make(entries);

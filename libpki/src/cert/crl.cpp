@@ -23,12 +23,6 @@ bool known_crl_extension(const std::string& oid) {
          oid == oid::kFreshestCrl || oid == oid::kAuthorityInfoAccess;
 }
 
-bool known_entry_extension(const std::string& oid) {
-  // reasonCode, holdInstructionCode (2.5.29.23), invalidityDate, certificateIssuer.
-  return oid == oid::kCrlReason || oid == "2.5.29.23" || oid == oid::kInvalidityDate ||
-         oid == oid::kCertificateIssuer;
-}
-
 }  // namespace
 
 int compare_hex_numbers(const std::string& a, const std::string& b) {
@@ -46,7 +40,11 @@ Result<std::shared_ptr<const Crl>> Crl::from_der(BytesView der) {
   OsslPtr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
   if (!crl) return fail_openssl(ErrorCode::kBadInput, "cannot parse the CRL: invalid DER");
   if (p != der.data() + der.size()) return fail(ErrorCode::kBadInput, "cannot parse the CRL: trailing data");
-  return from_x509(std::move(crl));
+  std::shared_ptr<Crl> c(new Crl());
+  c->crl_ = std::move(crl);
+  c->der_.assign(der.begin(), der.end());  // as given: not encoded again
+  PKI_TRY(c->parse());
+  return std::shared_ptr<const Crl>(std::move(c));
 }
 
 Result<std::shared_ptr<const Crl>> Crl::from_x509(OsslPtr<X509_CRL> x) {
@@ -58,7 +56,7 @@ Result<std::shared_ptr<const Crl>> Crl::from_x509(OsslPtr<X509_CRL> x) {
 
 Result<void> Crl::parse() {
   X509_CRL* x = crl_.get();
-  der_ = der_of(*x);
+  if (der_.empty()) der_ = der_of(*x);
   fingerprint_ = sha256_hex(der_);
   issuer_text_ = format_dn(issuer());
   version_ = static_cast<int>(X509_CRL_get_version(x)) + 1;
@@ -136,26 +134,34 @@ Result<void> Crl::parse() {
     const STACK_OF(X509_EXTENSION)* exts = X509_REVOKED_get0_extensions(r);
     for (int j = 0; j < sk_X509_EXTENSION_num(exts); ++j) {
       X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, j);
-      const std::string id = oid_text(*X509_EXTENSION_get_object(ext));
-      if (!known_entry_extension(id)) {
+      // By NID, not dotted text: a CRL of a million entries has a million of these.
+      const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+      if (nid != NID_crl_reason && nid != NID_hold_instruction_code && nid != NID_invalidity_date &&
+          nid != NID_certificate_issuer) {
         if (X509_EXTENSION_get_critical(ext) == 1 && !unusable_)
-          unusable_ = "an entry has an unknown critical extension " + id;
+          unusable_ =
+              "an entry has an unknown critical extension " + oid_text(*X509_EXTENSION_get_object(ext));
         continue;
       }
-      if (id == oid::kCrlReason) {
-        OsslPtr<ASN1_ENUMERATED> code(static_cast<ASN1_ENUMERATED*>(X509V3_EXT_d2i(ext)));
-        auto reason = crl_reason_from_code(code ? ASN1_ENUMERATED_get(code.get()) : -1);
+      if (nid == NID_crl_reason) {
+        // reasonCode ::= ENUMERATED, one content octet for every defined value: read in place.
+        const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
+        const unsigned char* d = ASN1_STRING_get0_data(value);
+        const int n = ASN1_STRING_length(value);
+        std::optional<CrlReason> reason;
+        if (n == 3 && d[0] == V_ASN1_ENUMERATED && d[1] == 1 && d[2] < 0x80)
+          if (auto known = crl_reason_from_code(d[2])) reason = *known;
         if (!reason) {
           unusable_ = "an entry has an invalid reason code";
           continue;
         }
         e.reason = *reason;
-      } else if (id == oid::kInvalidityDate) {
+      } else if (nid == NID_invalidity_date) {
         OsslPtr<ASN1_GENERALIZEDTIME> t(static_cast<ASN1_GENERALIZEDTIME*>(X509V3_EXT_d2i(ext)));
         if (t) {
           if (auto tp = from_asn1_time(*t)) e.invalidity_date = *tp;
         }
-      } else if (id == oid::kCertificateIssuer) {
+      } else if (nid == NID_certificate_issuer) {
         OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
         const X509_NAME* dn = nullptr;
         for (int k = 0; names && k < sk_GENERAL_NAME_num(names.get()); ++k) {
@@ -171,21 +177,26 @@ Result<void> Crl::parse() {
       }
     }
     e.issuer_index = issuer_index;
-    const std::string serial = integer_hex(X509_REVOKED_get0_serialNumber(r));
-    // One entry per certificate: a serial listed twice for one issuer leaves its status ambiguous.
-    auto [same_begin, same_end] = entries_.equal_range(serial);
-    for (auto it = same_begin; it != same_end; ++it)
-      if (it->second.issuer_index == issuer_index && !unusable_)
-        unusable_ = "it lists serial " + serial + " twice";
-    entries_.emplace(serial, e);
+    entries_.emplace_back(integer_hex(X509_REVOKED_get0_serialNumber(r)), e);
   }
+  // Sorted by serial (then issuer), looked up by binary search: no node per entry.
+  std::sort(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.issuer_index < b.second.issuer_index;
+  });
+  // One entry per certificate: a serial listed twice for one issuer leaves its status ambiguous.
+  for (std::size_t i = 1; i < entries_.size() && !unusable_; ++i)
+    if (entries_[i].first == entries_[i - 1].first &&
+        entries_[i].second.issuer_index == entries_[i - 1].second.issuer_index)
+      unusable_ = "it lists serial " + entries_[i].first + " twice";
   drain_openssl_errors();
   return {};
 }
 
 const CrlEntry* Crl::find(const Certificate& cert) const {
-  auto [begin, end] = entries_.equal_range(cert.serial_hex());
-  for (auto it = begin; it != end; ++it) {
+  const std::string& serial = cert.serial_hex();
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), serial,
+                             [](const auto& e, const std::string& s) { return e.first < s; });
+  for (; it != entries_.end() && it->first == serial; ++it) {
     const X509_NAME* entry_issuer =
         it->second.issuer_index < 0 ? &issuer()
                                     : entry_issuers_[static_cast<std::size_t>(it->second.issuer_index)].get();

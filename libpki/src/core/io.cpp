@@ -17,15 +17,34 @@
 namespace pki {
 
 Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT) return fail(ErrorCode::kBadInput, "cannot read '" + path + "': no such file");
     return fail(ErrorCode::kBadInput, "cannot read '" + path + "': " + std::strerror(errno));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return fail(ErrorCode::kBadInput, "cannot read '" + path + "'");
-  return ss.str();
+  // Read in one go into a string of the file's size (a CRL may be tens of megabytes), then on to
+  // the end whatever the size said (a file that grows, or a pipe).
+  std::string out;
+  struct stat st;
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail(ErrorCode::kBadInput, "cannot read '" + path + "': it is a directory");
+  }
+  if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size) + 1);
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int err = errno;
+      ::close(fd);
+      return fail(ErrorCode::kBadInput, "cannot read '" + path + "': " + std::strerror(err));
+    }
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return out;
 }
 
 Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size) {
@@ -606,6 +625,11 @@ Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::st
 Result<std::vector<OsslPtr<X509_CRL>>> load_crls(const std::string& path) {
   PKI_ASSIGN(std::string data, read_file(path));
   return parse_crls(data, "CRL '" + path + "'");
+}
+
+Result<std::vector<Bytes>> load_crl_ders(const std::string& path) {
+  PKI_ASSIGN(std::string data, read_file(path));
+  return der_objects(data, "CRL '" + path + "'", {"X509 CRL"});
 }
 
 Bytes der_of(const X509& cert) {

@@ -92,7 +92,8 @@ class Crl {
   std::optional<std::string> unusable_;
   std::size_t entry_count_ = 0;
   std::vector<OsslPtr<X509_NAME>> entry_issuers_;
-  std::unordered_multimap<std::string, CrlEntry> entries_;  // serial hex ("-" for negative) -> entry
+  // By serial hex ("-" for negative), then entry issuer: sorted, searched by binary search.
+  std::vector<std::pair<std::string, CrlEntry>> entries_;
 };
 
 using CrlPtr = std::shared_ptr<const Crl>;
