@@ -1,4 +1,4 @@
-# Sourced by scripts/demo.sh, scripts/bench.sh and tests/e2e/lib.sh: ports for servers on 127.0.0.1.
+# Sourced by scripts/demo.sh, scripts/bench-ocsp.sh and tests/e2e/lib.sh: ports for servers on 127.0.0.1.
 
 # A port nobody listens on now (checked by connecting); callers retry if a race takes it. Below
 # Linux's ephemeral range (32768-60999), where a busy client's outgoing connections would hold it.

@@ -2,7 +2,7 @@
 // DER request to URL for SECONDS, each over its own keep-alive connection; an answer counts when it
 // is HTTP 200 and a successful OCSP response with a basic response in it. Prints one line of JSON.
 // With ISSUER.pem, the first answer's signature is checked against that CA before the clock starts
-// (a responder that answers fast but wrongly must not win). scripts/bench.sh runs it.
+// (a responder that answers fast but wrongly must not win). scripts/bench-ocsp.sh runs it.
 //
 //   bench_ocsp URL REQUEST.der SECONDS CONNECTIONS [ISSUER.pem]
 //
