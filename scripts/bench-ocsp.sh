@@ -70,24 +70,9 @@ stop_server() {
 
 # One CA both tools use: an EC P-256 root and intermediate made by openssl, imported into pki.
 echo "making a root and an intermediate (EC P-256), importing them into pki, issuing a leaf..."
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -subj "/CN=Bench OCSP Root" \
-  -days 3650 -out root.pem 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -subj "/CN=Bench OCSP Int" \
-  -out int.csr 2>/dev/null
-cat >int.ext <<EXT
-basicConstraints = critical, CA:TRUE, pathlen:0
-keyUsage = critical, keyCertSign, cRLSign, digitalSignature
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EXT
-openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 1825 -extfile int.ext \
-  -out int.pem 2>/dev/null
 export PKI_DB="$work/pki.db"
-# pki warns on stderr that these CA keys are stored unencrypted: expected here, shown on failure only.
-quiet_pki() { "$pki" "$@" >/dev/null 2>pki-setup.err || { cat pki-setup.err >&2; exit 1; }; }
-quiet_pki init
-quiet_pki ca import root --cert root.pem --key root.key
-quiet_pki ca import int --cert int.pem --key int.key --chain root.pem
+source "$root/scripts/bench-ca.sh"
+bench_ca OCSP
 quiet_pki issue --ca int --profile server --cn bench.example --key-out leaf.key --out leaf.pem
 
 # The same leaf in an openssl ca index, so that openssl ocsp answers "good" for it.

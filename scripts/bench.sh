@@ -56,17 +56,9 @@ echo "peers:   $(openssl version | cut -d' ' -f1-2), cfssl $(cfssl version | awk
 echo "sizes:   bulk $bulk CSRs, $one one-per-process, CRL $crl_entries entries, verify $leaves leaves with a $verify_crl-entry CRL"
 
 # --- One CA for both tools: an EC P-256 root and intermediate made by openssl, imported into pki.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout root.key -subj "/CN=Bench Root" \
-  -days 3650 -out root.pem 2>/dev/null
-openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout int.key -subj "/CN=Bench Int" \
-  -out int.csr 2>/dev/null
-printf 'basicConstraints = critical, CA:TRUE, pathlen:0\nkeyUsage = critical, keyCertSign, cRLSign, digitalSignature\nsubjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n' >int.ext
-openssl x509 -req -in int.csr -CA root.pem -CAkey root.key -CAcreateserial -days 3000 -extfile int.ext \
-  -out int.pem 2>/dev/null
 export PKI_DB="$work/pki.db"
-"$pki" init >/dev/null
-"$pki" ca import root --cert root.pem --key root.key >/dev/null 2>&1
-"$pki" ca import int --cert int.pem --key int.key --chain root.pem >/dev/null 2>&1
+source "$root/scripts/bench-ca.sh"
+bench_ca Speed
 
 # openssl ca: the same intermediate, its usual configuration; `ossl_ca DIR` makes a CA directory.
 ossl_ca() {
@@ -155,8 +147,8 @@ awk -v n="$crl_entries" 'BEGIN {
   }
 }'
 export PKI_DB="$work/crl.db"
-"$pki" init >/dev/null
-"$pki" ca import crlca --cert crl.pem --key crl.key --openssl-index ocrl/index.txt >/dev/null 2>&1
+quiet_pki init
+quiet_pki ca import crlca --cert crl.pem --key crl.key --openssl-index ocrl/index.txt
 /usr/bin/time -f "%e %M" -o pki.crl.time "$pki" crl --ca crlca --out pki.crl >/dev/null 2>&1
 /usr/bin/time -f "%e %M" -o ossl.crl.time openssl ca -config ocrl/ca.cnf -gencrl -out ossl.crl 2>/dev/null
 /usr/bin/time -f "%e %M" -o cfssl.crl.time sh -c "cfssl gencrl serials.txt crl.pem crl.key >cfssl.crl.b64 2>/dev/null"

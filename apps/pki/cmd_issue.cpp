@@ -87,7 +87,9 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
   ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(const ca::Issuer issuer, authority.load_issuer(o.ca));
   if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return fail(ErrorCode::kStore, "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
+    return fail(
+        errno == ENOENT || errno == ENOTDIR || errno == EACCES ? ErrorCode::kBadInput : ErrorCode::kStore,
+        "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
   if (struct stat sb; ::stat(o.out_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode) ||
                       ::access(o.out_dir.c_str(), W_OK | X_OK) != 0)
     return fail(ErrorCode::kBadInput, "--out-dir '" + o.out_dir + "' is not a writable directory");
@@ -111,8 +113,9 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
     Error error;
   };
   std::vector<Refusal> refused;
-  std::vector<std::pair<std::size_t, store::CertificateRecord>> issued;
-  std::size_t unwritten = 0;
+  std::size_t issued = 0, unwritten = 0;
+  // Each certificate's JSON, kept only for --json: a run of a million keeps no records otherwise.
+  std::vector<std::pair<std::size_t, nlohmann::json>> listed;
   Progress progress(names.size(), !ctx.json);
   const auto started = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -145,7 +148,13 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
                                "; `pki export " + r.result->serial + "` writes it again",
                            {}}});
       }
-      issued.emplace_back(r.index, std::move(*r.result));
+      ++issued;
+      if (ctx.json) {
+        nlohmann::json c = certificate_json(*r.result, ctx.now());
+        c["csr"] = o.csr_dir + "/" + names[r.index];
+        c["out"] = o.out_dir + "/" + out_name(r.index);
+        listed.emplace_back(r.index, std::move(c));
+      }
     }
     done += outcomes.size();
     progress.update(done, elapsed());
@@ -154,19 +163,15 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
   PKI_TRY(authority.issue_bulk(issuer, names.size(), source, sink));
   const double seconds = elapsed();
   std::sort(refused.begin(), refused.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
-  std::sort(issued.begin(), issued.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  const double rate = seconds > 0 ? static_cast<double>(issued.size()) / seconds : 0.0;
+  std::sort(listed.begin(), listed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  const double rate = seconds > 0 ? static_cast<double>(issued) / seconds : 0.0;
 
-  nlohmann::json j = {{"ca", o.ca},           {"profile", o.profile},           {"csr_dir", o.csr_dir},
-                      {"out_dir", o.out_dir}, {"issued", issued.size()},        {"refused", refused.size()},
+  nlohmann::json j = {{"ca", o.ca},           {"profile", o.profile},
+                      {"csr_dir", o.csr_dir}, {"out_dir", o.out_dir},
+                      {"issued", issued},     {"refused", refused.size()},
                       {"seconds", seconds},   {"certificates_per_second", rate}};
   j["certificates"] = nlohmann::json::array();
-  for (const auto& [i, rec] : issued) {
-    nlohmann::json c = certificate_json(rec, ctx.now());
-    c["csr"] = o.csr_dir + "/" + names[i];
-    c["out"] = o.out_dir + "/" + out_name(i);
-    j["certificates"].push_back(std::move(c));
-  }
+  for (auto& [i, c] : listed) j["certificates"].push_back(std::move(c));
   j["refusals"] = nlohmann::json::array();
   for (const auto& r : refused)
     j["refusals"].push_back({{"csr", o.csr_dir + "/" + names[r.index]},
@@ -174,9 +179,9 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
                              {"message", r.error.message}});
   char line[160];
   std::snprintf(line, sizeof line, "in %.2f s (%.0f certificates/s)\n", seconds, rate);
-  std::string text = "issued " + std::to_string(issued.size() - unwritten) + " of " +
-                     std::to_string(names.size()) + " " + o.profile + " certificates from CA '" + o.ca +
-                     "' into " + o.out_dir + "/ " + line;
+  // Issued means stored: a certificate whose file could not be written is counted, and listed below.
+  std::string text = "issued " + std::to_string(issued) + " of " + std::to_string(names.size()) + " " +
+                     o.profile + " certificates from CA '" + o.ca + "' into " + o.out_dir + "/ " + line;
   for (const auto& r : refused) text += "refused " + names[r.index] + ": " + r.error.message + "\n";
   ctx.emit(j, text);
   // 0: every CSR issued and written; 1: some refused, the others issued; 4: a file not written.
@@ -263,7 +268,8 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
 
 void register_issue(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<IssueOptions>();
-  auto* cmd = app.add_subcommand("issue", "issue a certificate from a CSR or a key generated here");
+  auto* cmd = app.add_subcommand(
+      "issue", "issue a certificate from a CSR or a key generated here, or one per CSR of a directory");
   cmd->add_option("--ca", o->ca, "the issuing CA")->required();
   cmd->add_option("--profile", o->profile, "server, client or server-client")->required();
   cmd->add_option("--csr", o->csr, "a PKCS#10 request (PEM or DER); its signature is checked");

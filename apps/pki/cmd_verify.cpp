@@ -234,7 +234,7 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
 void register_verify(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<VerifyOptionsCli>();
   auto* cmd = app.add_subcommand(
-      "verify", "verify a certificate: path to a trust anchor, RFC 5280 checks, name, revocation");
+      "verify", "verify certificates: path to a trust anchor, RFC 5280 checks, name, revocation");
   cmd->add_option("cert", o->certs,
                   "the certificates to verify (PEM or DER), each in its own file; further PEM certificates "
                   "in a file are its intermediates")

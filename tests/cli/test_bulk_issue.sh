@@ -163,5 +163,6 @@ refused 2 "--out with --csr-dir" -- issue --ca int --profile server --csr-dir sm
 refused 2 "unknown profile" -- issue --ca int --profile nope --csr-dir small --out-dir o2
 refused 3 "unknown CA" -- issue --ca nope --profile server --csr-dir small --out-dir o2
 touch notadir
+refused 2 "--out-dir under a missing directory" -- issue --ca int --profile server --csr-dir small --out-dir no/such/dir
 refused 2 "--out-dir a file" -- issue --ca int --profile server --csr-dir small --out-dir notadir
 finish

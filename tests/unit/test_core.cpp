@@ -50,6 +50,16 @@ TEST_CASE("hex") {
   CHECK(*from_hex("abc") == Bytes{0x0a, 0xbc});
   CHECK_FALSE(from_hex("xyz"));
   CHECK_FALSE(from_hex(""));
+  CHECK_FALSE(from_hex(":"));
+  // Into a buffer that is reused: it shrinks and grows to each value.
+  Bytes buf;
+  REQUIRE(from_hex_into("01:02:03:04", buf));
+  CHECK(buf == Bytes{1, 2, 3, 4});
+  REQUIRE(from_hex_into("f", buf));
+  CHECK(buf == Bytes{0x0f});
+  REQUIRE(from_hex_into("1:23", buf));
+  CHECK(buf == Bytes{0x01, 0x23});
+  CHECK_FALSE(from_hex_into("12g4", buf));
 }
 
 TEST_CASE("DER: integers, OIDs, times") {

@@ -23,19 +23,34 @@ static int hex_value(char c) {
   return -1;
 }
 
-std::optional<Bytes> from_hex(std::string_view hex) {
-  std::string digits;
-  digits.reserve(hex.size());
+bool from_hex_into(std::string_view hex, Bytes& out) {
+  std::size_t digits = 0;
   for (char c : hex) {
     if (c == ':') continue;
-    if (hex_value(c) < 0) return std::nullopt;
-    digits.push_back(c);
+    if (hex_value(c) < 0) return false;
+    ++digits;
   }
-  if (digits.empty()) return std::nullopt;
-  if (digits.size() % 2) digits.insert(digits.begin(), '0');
-  Bytes out(digits.size() / 2);
-  for (std::size_t i = 0; i < out.size(); ++i)
-    out[i] = static_cast<std::uint8_t>(hex_value(digits[2 * i]) << 4 | hex_value(digits[2 * i + 1]));
+  if (digits == 0) return false;
+  out.assign((digits + 1) / 2, 0);
+  // An odd count has an implied leading zero: the first digit is a whole octet's low half.
+  bool high = digits % 2 == 0;
+  std::size_t o = 0;
+  for (char c : hex) {
+    if (c == ':') continue;
+    const auto v = static_cast<std::uint8_t>(hex_value(c));
+    if (high) {
+      out[o] = static_cast<std::uint8_t>(v << 4);
+    } else {
+      out[o++] |= v;
+    }
+    high = !high;
+  }
+  return true;
+}
+
+std::optional<Bytes> from_hex(std::string_view hex) {
+  Bytes out;
+  if (!from_hex_into(hex, out)) return std::nullopt;
   return out;
 }
 

@@ -10,9 +10,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
-#include <fstream>
 #include <optional>
-#include <sstream>
 
 namespace pki {
 

@@ -53,11 +53,6 @@ SqlStatement& SqlStatement::bind(int index, BytesView value) {
   return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_blob(stmt_, index, value.data(), n, SQLITE_TRANSIENT),
                index);
 }
-SqlStatement& SqlStatement::bind_static(int index, BytesView value) {
-  const int n = length_of(value.size());
-  return bound(n < 0 ? SQLITE_TOOBIG : sqlite3_bind_blob(stmt_, index, value.data(), n, SQLITE_STATIC),
-               index);
-}
 SqlStatement& SqlStatement::bind(int index, std::nullopt_t) {
   return bound(sqlite3_bind_null(stmt_, index), index);
 }

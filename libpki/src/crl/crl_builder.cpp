@@ -130,31 +130,6 @@ cert::Extension delta_crl_indicator(std::int64_t base_number) {
 
 namespace {
 
-// A serial's hex digits (an odd count allowed) as big-endian bytes, into `out` (reused: no
-// allocation per entry once it has grown).
-bool hex_to(std::string_view hex, Bytes& out) {
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.empty()) return false;
-  out.resize((hex.size() + 1) / 2);
-  std::size_t i = 0, o = 0;
-  if (hex.size() % 2) {
-    const int v = nibble(hex[i++]);
-    if (v < 0) return false;
-    out[o++] = static_cast<std::uint8_t>(v);
-  }
-  for (; i < hex.size(); i += 2) {
-    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out[o++] = static_cast<std::uint8_t>(hi << 4 | lo);
-  }
-  return true;
-}
-
 struct BaseEntry {
   TimePoint revoked_at{};
   cert::CrlReason reason = cert::CrlReason::kUnspecified;
@@ -223,7 +198,7 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   Bytes serial;
   PKI_TRY(store.for_each_revocation(
       req.authority->id, req.generation, [&](const store::RevokedEntry& r) -> Result<void> {
-        if (!hex_to(r.serial, serial))
+        if (!from_hex_into(r.serial, serial))
           return fail(ErrorCode::kStore, "corrupt serial in the revocations table: " + r.serial);
         PKI_ASSIGN(auto reason, cert::parse_crl_reason(r.reason));
         if (delta_base) {
@@ -237,7 +212,7 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
       }));
   // What the base lists and is revoked no more (a lifted hold).
   for (const auto& [hex, e] : base) {
-    if (!hex_to(hex, serial)) return fail(ErrorCode::kInternal, "unreadable serial in the base CRL");
+    if (!from_hex_into(hex, serial)) return fail(ErrorCode::kInternal, "unreadable serial in the base CRL");
     encoder.add(serial, e.revoked_at, cert::CrlReason::kRemoveFromCrl, std::nullopt);
   }
   std::vector<cert::Extension> exts{cert::ext::authority_key_id(ski), crl_number_extension(number)};

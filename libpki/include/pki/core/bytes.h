@@ -22,6 +22,9 @@ inline std::string_view as_chars(BytesView b) { return {reinterpret_cast<const c
 std::string to_hex(BytesView bytes);
 // Hex with optional ':' separators, either case; nullopt when not hex.
 std::optional<Bytes> from_hex(std::string_view hex);
+// The same into `out` (resized, its storage reused): no allocation per call once it has grown,
+// for loops over many serials. False when not hex.
+bool from_hex_into(std::string_view hex, Bytes& out);
 
 // SHA-256 of `data`, as lowercase hex.
 std::string sha256_hex(BytesView data);

@@ -32,8 +32,6 @@ class SqlStatement {
   SqlStatement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
   SqlStatement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
   SqlStatement& bind(int index, BytesView value);
-  // A blob SQLite does not copy: `value` must stay as it is until the statement is reset.
-  SqlStatement& bind_static(int index, BytesView value);
   SqlStatement& bind(int index, std::nullopt_t);
   SqlStatement& bind(int index, const std::optional<std::string>& value);
   SqlStatement& bind(int index, const std::optional<std::int64_t>& value);

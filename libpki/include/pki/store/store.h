@@ -207,9 +207,9 @@ class Store {
   virtual Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& revocation) = 0;
   // Lifts a certificateHold: the certificate is valid again.
   virtual Result<void> delete_revocation(std::int64_t certificate_id) = 0;
-  // Visits the revoked certificates one key generation of an issuer signed, in serial order.
   // How many revocations for_each_revocation visits.
   virtual Result<std::int64_t> revocation_count(std::int64_t issuer_id, int generation) = 0;
+  // Visits the revoked certificates one key generation of an issuer signed, in serial order.
   virtual Result<void> for_each_revocation(std::int64_t issuer_id, int generation,
                                            const std::function<Result<void>(const RevokedEntry&)>& visit) = 0;
 

@@ -935,8 +935,10 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     int persist = 1;
     sqlite3_file_control(db.get(), "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
     PKI_TRY(db.exec("PRAGMA journal_size_limit = 0;"));
-    // A big transaction (an import of a million-line index) keeps its pages in memory rather than
-    // spilling them to the WAL before it commits; the cache only grows as pages are used.
+    // The page cache stays small: a CRL of a million entries (tens of megabytes, written into its
+    // row in place) and the revocations it is streamed from then need no more memory than the CRL
+    // itself. A bigger transaction (an import of a million-line index) spills pages to the WAL
+    // before it commits, which costs it little.
     PKI_TRY(db.exec("PRAGMA cache_size = -16384;"));  // KiB: 16 MiB at most
   }
   auto store = std::make_unique<SqliteStore>(std::move(db));
