@@ -1,14 +1,11 @@
 // pki serve: OCSP (RFC 6960 / RFC 5019), CRLs and CA certificates over HTTP, from the store.
 //
 // The server reads; its one write is renewing its own delegated OCSP responder certificates.
-// cpp-httplib runs the connections on a thread pool; every store access is serialised by one
+// The HTTP module (http.h) runs the connections on a thread pool; every store access is serialised by one
 // mutex (SQLite reads take microseconds; signing, the dear part, runs outside it).
-#include <httplib.h>
-#include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/ssl.h>
+#include <openssl/ocsp.h>
 #include <signal.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -19,6 +16,7 @@
 #include <thread>
 
 #include "context.h"
+#include "http.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/ocsp/responder.h"
@@ -29,12 +27,6 @@ namespace {
 
 // Requests are small: an OCSP request for a few certificates is a few hundred bytes.
 constexpr std::size_t kMaxBody = 64 * 1024;
-constexpr time_t kTimeoutSeconds = 5;  // a client silent this long is dropped (read and write)
-constexpr std::size_t kThreads = 16;   // connections served at once; more wait in the queue
-// A kept-alive connection holds a worker: idle ones are let go after a second, and none is kept
-// for more than 100 requests, so that a few clients cannot hold every worker for long.
-constexpr time_t kKeepAliveSeconds = 1;
-constexpr std::size_t kMaxKeepAliveRequests = 100;
 
 struct ServeOptions {
   std::string listen = "127.0.0.1:8080";
@@ -95,43 +87,32 @@ class Server {
     for (const auto& k : responder_.served()) names_.insert(k.authority.name);
   }
 
-  void routes(httplib::Server& http) {
-    http.set_payload_max_length(kMaxBody);
-    http.set_read_timeout(kTimeoutSeconds, 0);
-    http.set_write_timeout(kTimeoutSeconds, 0);
-    http.set_keep_alive_timeout(kKeepAliveSeconds);
-    http.set_keep_alive_max_count(kMaxKeepAliveRequests);
-    // cpp-httplib writes headers and body separately: without TCP_NODELAY, Nagle's algorithm holds
-    // the body of each answer on a kept-alive connection until the client's delayed ACK (40 ms).
-    http.set_tcp_nodelay(true);
-    http.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      res.status = 500;
-      res.set_content("internal error\n", "text/plain");
-    });
-
-    http.Get("/healthz",
-             [](const httplib::Request&, httplib::Response& res) { res.set_content("ok\n", "text/plain"); });
-    http.Get(R"(/ocsp/(.+))", [this](const httplib::Request& req, httplib::Response& res) {
-      auto der = decode_base64(req.matches[1].str());
-      if (!der) return malformed(res, "the request is not base64");
-      answer(*der, res, true);
-    });
-    http.Post(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      if (req.has_header("Content-Type") &&
-          req.get_header_value("Content-Type") != "application/ocsp-request") {
-        res.status = 415;
-        res.set_content("POST carries application/ocsp-request\n", "text/plain");
-        return;
-      }
-      answer(as_bytes(req.body), res, false);
-    });
-    http.Get(R"(/crl/([A-Za-z0-9._-]+)\.crl)",
-             [this](const httplib::Request& req, httplib::Response& res) { crl(req.matches[1].str(), res); });
-    http.Get(R"(/ca/([A-Za-z0-9._-]+)\.(pem|der))",
-             [this](const httplib::Request& req, httplib::Response& res) {
-               ca_certificate(req.matches[1].str(), req.matches[2].str() == "pem", res);
-             });
+  std::vector<http::Route> routes() {
+    using http::Request, http::Response;
+    return {
+        {"GET", "/healthz", [](const Request&, Response& res) { res.set("ok\n", "text/plain"); }},
+        {"GET", R"(/ocsp/(.+))",
+         [this](const Request& req, Response& res) {
+           auto der = decode_base64(req.matches[1]);
+           if (!der) return malformed(res);
+           answer(*der, res, true);
+         }},
+        {"POST", R"(/.*)",
+         [this](const Request& req, Response& res) {
+           if (req.content_type && *req.content_type != "application/ocsp-request") {
+             res.status = 415;
+             res.set("POST carries application/ocsp-request\n", "text/plain");
+             return;
+           }
+           answer(as_bytes(req.body), res, false);
+         }},
+        {"GET", R"(/crl/([A-Za-z0-9._-]+)\.crl)",
+         [this](const Request& req, Response& res) { crl(req.matches[1], res); }},
+        {"GET", R"(/ca/([A-Za-z0-9._-]+)\.(pem|der))",
+         [this](const Request& req, Response& res) {
+           ca_certificate(req.matches[1], req.matches[2] == "pem", res);
+         }},
+    };
   }
 
   // Renews delegated responders before they expire, until stop().
@@ -191,13 +172,13 @@ class Server {
     return std::max(interval, std::chrono::seconds{1});
   }
 
-  void malformed(httplib::Response& res, const std::string&) {
+  void malformed(http::Response& res) {
     res.status = 400;
     const Bytes der = ocsp::error_response(OCSP_RESPONSE_STATUS_MALFORMEDREQUEST);
-    res.set_content(std::string(as_chars(der)), "application/ocsp-response");
+    res.set(std::string(as_chars(der)), "application/ocsp-response");
   }
 
-  void answer(BytesView request, httplib::Response& res, bool get) {
+  void answer(BytesView request, http::Response& res, bool get) {
     const ocsp::Answer a = responder_.respond(request);
     res.status = a.outcome == ocsp::Outcome::kMalformed       ? 400
                  : a.outcome == ocsp::Outcome::kInternalError ? 500
@@ -206,19 +187,19 @@ class Server {
     const TimePoint now = ctx_.now();
     if (a.cacheable && a.this_update && a.next_update && *a.next_update > now) {
       const auto max_age = std::chrono::duration_cast<std::chrono::seconds>(*a.next_update - now).count();
-      res.set_header("Last-Modified", http_date(*a.this_update));
-      res.set_header("Expires", http_date(*a.next_update));
-      res.set_header("Cache-Control",
-                     "max-age=" + std::to_string(max_age) +
-                         (get ? ", public, no-transform, must-revalidate" : ", no-transform"));
-      res.set_header("ETag", "\"" + sha256_hex(a.der) + "\"");
+      res.headers.emplace_back("Last-Modified", http_date(*a.this_update));
+      res.headers.emplace_back("Expires", http_date(*a.next_update));
+      res.headers.emplace_back("Cache-Control",
+                               "max-age=" + std::to_string(max_age) +
+                                   (get ? ", public, no-transform, must-revalidate" : ", no-transform"));
+      res.headers.emplace_back("ETag", "\"" + sha256_hex(a.der) + "\"");
     } else {
-      res.set_header("Cache-Control", "no-store");
+      res.headers.emplace_back("Cache-Control", "no-store");
     }
-    res.set_content(std::string(as_chars(a.der)), "application/ocsp-response");
+    res.set(std::string(as_chars(a.der)), "application/ocsp-response");
   }
 
-  void crl(const std::string& file, httplib::Response& res) {
+  void crl(const std::string& file, http::Response& res) {
     // "<ca>.crl" is the newest complete CRL, "<ca>-delta.crl" the newest delta; a CA whose own
     // name ends in -delta is matched by its full name first.
     std::string name = file;
@@ -238,12 +219,12 @@ class Server {
     if (!crl) return server_error(res);
     if (!*crl)
       return not_found(res, "CA '" + name + "' has published no " + (delta ? "delta CRL" : "CRL") + " yet");
-    res.set_header("Last-Modified", http_date((*crl)->this_update));
-    res.set_header("Expires", http_date((*crl)->next_update));
-    res.set_content(std::string(as_chars((*crl)->der)), "application/pkix-crl");
+    res.headers.emplace_back("Last-Modified", http_date((*crl)->this_update));
+    res.headers.emplace_back("Expires", http_date((*crl)->next_update));
+    res.set(std::string(as_chars((*crl)->der)), "application/pkix-crl");
   }
 
-  void ca_certificate(const std::string& name, bool pem, httplib::Response& res) {
+  void ca_certificate(const std::string& name, bool pem, http::Response& res) {
     if (!names_.count(name)) return not_found(res, "no CA named '" + name + "' is served here");
     Result<std::optional<store::CertificateRecord>> cert;
     {
@@ -254,18 +235,18 @@ class Server {
     }
     if (!cert || !*cert) return server_error(res);
     if (pem)
-      res.set_content(to_pem("CERTIFICATE", (*cert)->der), "application/x-pem-file");
+      res.set(to_pem("CERTIFICATE", (*cert)->der), "application/x-pem-file");
     else
-      res.set_content(std::string(as_chars((*cert)->der)), "application/pkix-cert");
+      res.set(std::string(as_chars((*cert)->der)), "application/pkix-cert");
   }
 
-  static void not_found(httplib::Response& res, const std::string& why) {
+  static void not_found(http::Response& res, const std::string& why) {
     res.status = 404;
-    res.set_content(why + "\n", "text/plain");
+    res.set(why + "\n", "text/plain");
   }
-  static void server_error(httplib::Response& res) {
+  static void server_error(http::Response& res) {
     res.status = 500;
-    res.set_content("the store could not be read\n", "text/plain");
+    res.set("the store could not be read\n", "text/plain");
   }
 
   Context& ctx_;
@@ -306,41 +287,19 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
 
   Server server(ctx, *st, authority, std::move(keys), validity);
   server.renew_due();
-  std::unique_ptr<httplib::Server> http;
-  if (!o.tls_cert.empty()) {
-    std::string error;
-    http = std::make_unique<httplib::SSLServer>([&](SSL_CTX& tls) {
-      if (SSL_CTX_use_certificate_chain_file(&tls, o.tls_cert.c_str()) != 1)
-        error = "cannot use --tls-cert '" + o.tls_cert + "'";
-      else if (SSL_CTX_use_PrivateKey_file(&tls, o.tls_key.c_str(), SSL_FILETYPE_PEM) != 1)
-        error = "cannot use --tls-key '" + o.tls_key + "' (an unencrypted PEM key)";
-      else if (SSL_CTX_check_private_key(&tls) != 1)
-        error = "--tls-key is not the key of --tls-cert";
-      ERR_clear_error();
-      return error.empty();
-    });
-    if (!error.empty()) return fail(ErrorCode::kBadInput, error);
-    if (!http->is_valid())
-      return fail(ErrorCode::kBadInput, "cannot set up TLS with --tls-cert and --tls-key");
-  } else {
-    http = std::make_unique<httplib::Server>();
-  }
-  server.routes(*http);
-  // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients would wait for SYN
-  // retransmissions. The listening socket is taken as it is made and given the system's backlog.
-  int listen_fd = -1;
-  http->set_socket_options([&listen_fd](socket_t sock) {
-    httplib::default_socket_options(sock);
-    listen_fd = sock;
-  });
-  int port = endpoint.second;
-  if (port == 0) {
-    port = http->bind_to_any_port(endpoint.first);
-    if (port <= 0) return fail(ErrorCode::kRefused, "cannot listen on " + endpoint.first + ": no free port");
-  } else if (!http->bind_to_port(endpoint.first, port)) {
-    return fail(ErrorCode::kRefused, "cannot listen on " + o.listen + " (in use, or not an address here)");
-  }
-  if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
+  PKI_ASSIGN(const http::Module* module, http::module());
+  http::ServerSettings settings;
+  settings.max_body = kMaxBody;
+  settings.tls_cert = o.tls_cert;
+  settings.tls_key = o.tls_key;
+  std::string tls_error;
+  auto server_http = module->make_server(settings, server.routes(), tls_error);
+  if (!server_http) return fail(ErrorCode::kBadInput, tls_error);
+  const int port = server_http->bind(endpoint.first, endpoint.second);
+  if (port <= 0)
+    return fail(ErrorCode::kRefused,
+                endpoint.second == 0 ? "cannot listen on " + endpoint.first + ": no free port"
+                                     : "cannot listen on " + o.listen + " (in use, or not an address here)");
   std::string served;
   for (const auto& k : server.responder().served())
     if (served.find("'" + k.authority.name + "'") == std::string::npos)
@@ -354,19 +313,19 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   std::cout << "pki serve: listening on " << url << " for CA " << served << " (OCSP at " << url
             << "/ocsp, CRLs at " << url << "/crl/NAME.crl)" << std::endl;
 
-  // The signal thread stops the server; cpp-httplib ignores stop() until listen has started, so it
+  // The signal thread stops the server; the server ignores stop() until listen has started, so it
   // asks again until listen has returned.
   std::atomic<bool> listen_returned{false};
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&signals, &sig);
     while (!listen_returned) {
-      http->stop();
+      server_http->stop();
       std::this_thread::sleep_for(std::chrono::milliseconds{20});
     }
   });
   std::thread maintenance([&] { server.maintain(); });
-  const bool listened = http->listen_after_bind();
+  const bool listened = server_http->listen();
   listen_returned = true;
   server.stop();
   // Wakes the signal thread if it still waits (SIGTERM stays blocked: it is delivered to sigwait).

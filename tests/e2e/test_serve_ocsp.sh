@@ -165,6 +165,25 @@ check "with a responder certificate sent" -- contains "$TMP/ocsp.out" "OCSP resp
 check "and is signed by a renewed responder, not the first one" -- sh -c "! tr -d ':\n ' <'$TMP/ocsp.out' | tr 'A-F' 'a-f' | grep -q \"\$(openssl x509 -in responder.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')\""
 stop_pid "$SERVE_PID"
 
+# HTTPS: serve with a certificate pki issued for 127.0.0.1, judged by curl.
+"$PKI" issue --ca int --profile server --cn serve.test --san IP:127.0.0.1 --key-out tls.key --out tls.pem >/dev/null 2>&1
+cat tls.pem int.pem >tls-chain.pem
+start_serve serve3 0 --tls-cert tls-chain.pem --tls-key tls.key || exit 1
+check "over TLS serve says https" -- sh -c "echo '$SERVE_URL' | grep -q '^https://127.0.0.1:'"
+check "curl trusts it by the root alone (the chain is sent) and gets an answer" -- \
+  sh -c "curl -sS --max-time 10 --cacert root.pem '$SERVE_URL/healthz' | grep -qx ok"
+check "and a CRL byte for byte" -- sh -c "curl -sS --max-time 10 --cacert root.pem '$SERVE_URL/crl/int.crl' | cmp -s - int.crl"
+stop_pid "$SERVE_PID"
+expect 2 "serve --tls-key that is not the certificate's key" -- serve --listen 127.0.0.1:0 --tls-cert tls-chain.pem --tls-key good.key
+check "names it" -- contains "$TMP/err" "--tls-key is not the key of --tls-cert"
+
+# HTTP lives in pki-http.so beside pki (or in ../lib/pki): without it, serve says so (exit 4).
+mkdir -p bare && cp "$PKI" bare/pki
+PKI_SAVED=$PKI PKI=$TMP/bare/pki
+expect 4 "serve without the HTTP module" -- serve --listen 127.0.0.1:0
+check "names the module and where it looked" -- contains "$TMP/err" "pki-http.so, which is not installed (looked for $TMP/bare/pki-http.so"
+PKI=$PKI_SAVED
+
 # Bad input to serve itself.
 expect 2 "serve --listen without a port" -- serve --listen 127.0.0.1
 expect 2 "serve --tls-cert without --tls-key" -- serve --listen 127.0.0.1:0 --tls-cert good.pem
