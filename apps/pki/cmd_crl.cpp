@@ -86,11 +86,11 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
   if (!o.min_remaining.empty()) {
     PKI_ASSIGN(window, parse_duration(o.min_remaining));
   }
-  PKI_ASSIGN(auto crls, load_crls(o.file));
+  PKI_ASSIGN(auto crls, load_crl_ders(o.file));
   if (crls.size() != 1)
     return fail(ErrorCode::kBadInput,
                 "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
-  PKI_ASSIGN(auto crl, cert::Crl::from_x509(std::move(crls.front())));
+  PKI_ASSIGN(auto crl, cert::Crl::from_der(crls.front()));
   if (!window) window = crl->is_delta() ? crl::kDefaultDeltaMinRemaining : crl::kDefaultMinRemaining;
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority = ctx.authority(*st, nullptr);

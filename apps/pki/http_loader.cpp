@@ -37,7 +37,8 @@ Result<const Module*> load() {
     void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (handle == nullptr) {
       const char* why = ::dlerror();
-      return fail(ErrorCode::kStore, "cannot load the HTTP module " + path + ": " + (why ? why : "dlopen failed"));
+      return fail(ErrorCode::kStore,
+                  "cannot load the HTTP module " + path + ": " + (why ? why : "dlopen failed"));
     }
     using Entry = const Module* (*)();
     auto entry = reinterpret_cast<Entry>(::dlsym(handle, "pki_http_module_v1"));

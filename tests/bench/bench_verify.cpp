@@ -107,8 +107,11 @@ int main(int argc, char** argv) {
     // OpenSSL.
     OsslPtr<X509_STORE> xstore(X509_STORE_new());
     X509_STORE_add_cert(xstore.get(), root.certificate->x509_mutable());
-    X509_STORE_add_crl(xstore.get(), root_crl->x509_mutable());
-    X509_STORE_add_crl(xstore.get(), int_crl->x509_mutable());
+    for (const auto& crl : {root_crl, int_crl}) {  // OpenSSL parses the DER itself
+      const unsigned char* p = crl->der().data();
+      OsslPtr<X509_CRL> x(d2i_X509_CRL(nullptr, &p, static_cast<long>(crl->der().size())));
+      X509_STORE_add_crl(xstore.get(), x.get());
+    }
     OsslPtr<STACK_OF(X509)> untrusted(sk_X509_new_null());
     sk_X509_push(untrusted.get(), up_ref(in.certificate->x509_mutable()).release());
     long theirs = 0;

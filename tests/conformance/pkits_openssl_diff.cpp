@@ -30,7 +30,11 @@ OpensslVerdict openssl_verify(const cert::CertificatePtr& target, const cert::Ce
   // CRLs given to the context, as `openssl verify -CRLfile` does (through the store, OpenSSL does
   // not find the indirect CRLs of 4.14.24-33).
   OsslPtr<STACK_OF(X509_CRL)> crl_stack(sk_X509_CRL_new_null());
-  for (const auto& c : crls) sk_X509_CRL_push(crl_stack.get(), up_ref(c->x509_mutable()).release());
+  // OpenSSL parses each CRL's DER itself (cert::Crl keeps no X509_CRL of the whole CRL).
+  for (const auto& c : crls) {
+    const unsigned char* p = c->der().data();
+    sk_X509_CRL_push(crl_stack.get(), d2i_X509_CRL(nullptr, &p, static_cast<long>(c->der().size())));
+  }
   X509_STORE_CTX_set0_crls(ctx.get(), crl_stack.get());
   X509_VERIFY_PARAM* param = X509_STORE_CTX_get0_param(ctx.get());
   unsigned long flags = X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL | X509_V_FLAG_EXTENDED_CRL_SUPPORT |

@@ -9,10 +9,17 @@
 #include <string>
 
 #include "pki/ca/authority.h"
+#include "pki/cert/crl.h"
 #include "pki/core/time.h"
 #include "pki/store/sqlite_store.h"
 
 namespace pki::test {
+
+// OpenSSL's own parse of a CRL's DER (cert::Crl keeps none of the whole CRL): the independent judge.
+inline OsslPtr<X509_CRL> openssl_crl(const cert::Crl& crl) {
+  const unsigned char* p = crl.der().data();
+  return OsslPtr<X509_CRL>(d2i_X509_CRL(nullptr, &p, static_cast<long>(crl.der().size())));
+}
 
 class TempDir {
  public:

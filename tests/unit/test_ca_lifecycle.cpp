@@ -185,7 +185,7 @@ TEST_CASE("import: a CA's certificate and key, its openssl index, its CRL number
     CHECK(crl.crl_number == 31);
     CHECK(crl.entries == 2);
     auto parsed = test::must(cert::Crl::from_der(crl.der));
-    CHECK(X509_CRL_verify(parsed->x509_mutable(), old_ca.key.get()) == 1);
+    CHECK(X509_CRL_verify(test::openssl_crl(*parsed).get(), old_ca.key.get()) == 1);
     // pki continues the CA: a new certificate chains to the old CA certificate.
     auto req = test::Fixture::request("client", "erin");
     req.ca = "old";
@@ -284,7 +284,8 @@ TEST_CASE("rollover: a new key; each key signs the CRL for what it signed") {
   CHECK(crl1.entries == 1);
   CHECK(crl1.crl_number > crl2.crl_number);  // one sequence across the keys
   auto p1 = test::must(cert::Crl::from_der(crl1.der));
-  CHECK(X509_CRL_verify(p1->x509_mutable(), const_cast<EVP_PKEY*>(g1.certificate->public_key())) == 1);
+  CHECK(X509_CRL_verify(test::openssl_crl(*p1).get(), const_cast<EVP_PKEY*>(g1.certificate->public_key())) ==
+        1);
   auto check = test::must(f.authority.check_crl("int", *p1));
   for (const auto& item : check.items) CHECK_MESSAGE(item.ok, item.check << ": " << item.message);
   auto none = f.authority.publish_crl("int", crl::kDefaultValidity, 3);

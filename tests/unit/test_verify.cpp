@@ -852,7 +852,7 @@ TEST_CASE("verify: revocation takes only CRLs in the certificate's scope: its is
     for (const auto& c : {ca_a, ca_b}) sk_X509_push(untrusted.get(), up_ref(c->x509_mutable()).release());
     OsslPtr<STACK_OF(X509_CRL)> crl_stack(sk_X509_CRL_new_null());
     crls.push_back(p.root_crl);
-    for (const auto& c : crls) sk_X509_CRL_push(crl_stack.get(), up_ref(c->x509_mutable()).release());
+    for (const auto& c : crls) sk_X509_CRL_push(crl_stack.get(), test::openssl_crl(*c).release());
     OsslPtr<X509_STORE_CTX> ctx(X509_STORE_CTX_new());
     X509_STORE_CTX_init(ctx.get(), store.get(), leaf->x509_mutable(), untrusted.get());
     X509_STORE_CTX_set0_crls(ctx.get(), crl_stack.get());

@@ -24,7 +24,8 @@ class HttplibServer final : public Server {
       httplib::default_socket_options(sock);
       listen_fd = sock;
     });
-    const int bound = port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
+    const int bound =
+        port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
     if (bound <= 0) return -1;
     if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
     return bound;

@@ -911,7 +911,7 @@ Result<crl::CheckReport> Authority::check_crl(std::string_view ca, const cert::C
     PKI_ASSIGN(const auto rec, certificate_of(authority, g.generation));
     PKI_ASSIGN(auto c, cert::Certificate::from_der(rec.der));
     const EVP_PKEY* key = c->public_key();
-    const bool verifies = key && X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
+    const bool verifies = key && crl.signature_verifies(*key);
     drain_openssl_errors();
     if (verifies || g.generation == authority.generation) {
       generation = g.generation;

@@ -4,6 +4,7 @@
 
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
+#include "pki/core/der.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 
@@ -15,6 +16,61 @@ std::string integer_hex(const ASN1_INTEGER* i) {
   const std::string mag =
       serial_to_hex(BytesView(ASN1_STRING_get0_data(i), static_cast<std::size_t>(ASN1_STRING_length(i))));
   return ASN1_STRING_type(i) == V_ASN1_NEG_INTEGER ? "-" + mag : mag;
+}
+
+// The content octets of the entry extensions' OIDs: 2.5.29.21, .24, .29 and .23.
+constexpr std::uint8_t kReasonCodeOid[] = {0x55, 0x1d, 0x15};
+constexpr std::uint8_t kInvalidityDateOid[] = {0x55, 0x1d, 0x18};
+constexpr std::uint8_t kCertificateIssuerOid[] = {0x55, 0x1d, 0x1d};
+constexpr std::uint8_t kHoldInstructionOid[] = {0x55, 0x1d, 0x17};
+
+tl::unexpected<Error> entry_invalid() {
+  return fail(ErrorCode::kBadInput, "cannot parse the CRL: an entry is invalid DER");
+}
+
+// A serial's INTEGER content octets as lowercase hex, "-" before a negative one.
+std::string integer_hex(BytesView content) {
+  if (content[0] < 0x80) return serial_to_hex(content);
+  Bytes magnitude(content.begin(), content.end());  // two's complement, negated
+  bool carry = true;
+  for (auto it = magnitude.rbegin(); it != magnitude.rend(); ++it) {
+    *it = static_cast<std::uint8_t>(~*it);
+    if (carry) carry = ++*it == 0;
+  }
+  return "-" + serial_to_hex(magnitude);
+}
+
+int digits(BytesView s, std::size_t at, std::size_t n) {
+  int v = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  return v;
+}
+
+// A Time (tag and length included): the forms RFC 5280 4.1.2.5 prescribes, read in place
+// (YYMMDDHHMMSSZ, YYYYMMDDHHMMSSZ); any other through OpenSSL, as before.
+Result<TimePoint> time_of(BytesView whole) {
+  using namespace std::chrono;
+  const std::uint8_t tag = whole[0];
+  const std::size_t n = tag == 0x17 ? 13 : 15;
+  if (whole.size() == n + 2 && whole[1] == n && whole[n + 1] == 'Z') {
+    const BytesView s = whole.subspan(2);
+    int y = tag == 0x17 ? digits(s, 0, 2) : digits(s, 0, 4);
+    if (tag == 0x17 && y >= 0) y += y < 50 ? 2000 : 1900;  // RFC 5280 4.1.2.5.1
+    const std::size_t o = tag == 0x17 ? 2 : 4;
+    const int mo = digits(s, o, 2), d = digits(s, o + 2, 2), h = digits(s, o + 4, 2),
+              mi = digits(s, o + 6, 2), se = digits(s, o + 8, 2);
+    const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+    if (y >= 0 && mo >= 0 && d >= 0 && ymd.ok() && h >= 0 && h < 24 && mi >= 0 && mi < 60 && se >= 0 &&
+        se < 60)
+      return TimePoint{sys_days{ymd}} + hours{h} + minutes{mi} + seconds{se};
+  }
+  const unsigned char* p = whole.data();
+  OsslPtr<ASN1_STRING> t(d2i_ASN1_TIME(nullptr, &p, static_cast<long>(whole.size())));
+  if (!t) return fail_openssl(ErrorCode::kBadInput, "cannot parse the CRL: an entry's time is invalid");
+  return from_asn1_time(*t);
 }
 
 bool known_crl_extension(const std::string& oid) {
@@ -35,28 +91,124 @@ int compare_hex_numbers(const std::string& a, const std::string& b) {
   return x.compare(y);
 }
 
-Result<std::shared_ptr<const Crl>> Crl::from_der(BytesView der) {
-  const unsigned char* p = der.data();
-  OsslPtr<X509_CRL> crl(d2i_X509_CRL(nullptr, &p, static_cast<long>(der.size())));
-  if (!crl) return fail_openssl(ErrorCode::kBadInput, "cannot parse the CRL: invalid DER");
-  if (p != der.data() + der.size()) return fail(ErrorCode::kBadInput, "cannot parse the CRL: trailing data");
+Result<std::shared_ptr<const Crl>> Crl::from_der(BytesView input) {
+  const auto invalid = [] { return fail(ErrorCode::kBadInput, "cannot parse the CRL: invalid DER"); };
   std::shared_ptr<Crl> c(new Crl());
-  c->crl_ = std::move(crl);
-  c->der_.assign(der.begin(), der.end());  // as given: not encoded again
+  c->der_.assign(input.begin(), input.end());  // as given: not encoded again
+  // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }
+  BytesView in = c->der_;
+  const auto outer = der::read(in);
+  if (!outer || outer->tag != der::tag::kSequence) return invalid();
+  if (!in.empty()) return fail(ErrorCode::kBadInput, "cannot parse the CRL: trailing data");
+  BytesView body = outer->content;
+  const auto tbs = der::read(body);
+  const auto algorithm = der::read(body);
+  const auto signature = der::read(body);
+  if (!tbs || !algorithm || !signature || !body.empty() || tbs->tag != der::tag::kSequence) return invalid();
+  c->tbs_ = tbs->whole;
+  c->outer_algorithm_ = algorithm->whole;
+
+  // TBSCertList ::= SEQUENCE { version INTEGER OPTIONAL, signature, issuer, thisUpdate,
+  //   nextUpdate Time OPTIONAL, revokedCertificates SEQUENCE OF ... OPTIONAL, [0] crlExtensions }
+  // Everything but revokedCertificates goes into the copy OpenSSL parses.
+  BytesView fields = tbs->content;
+  Bytes shell_tbs;
+  const auto keep = [&shell_tbs](const der::Tlv& t) {
+    shell_tbs.insert(shell_tbs.end(), t.whole.begin(), t.whole.end());
+  };
+  const auto is_time = [](std::uint8_t tag) { return tag == 0x17 || tag == 0x18; };
+  auto f = der::read(fields);
+  if (f && f->tag == der::tag::kInteger) {
+    keep(*f);
+    f = der::read(fields);
+  }
+  if (!f || f->tag != der::tag::kSequence) return invalid();
+  c->inner_algorithm_ = f->whole;
+  keep(*f);
+  for (int i = 0; i < 2; ++i) {  // issuer, thisUpdate
+    f = der::read(fields);
+    if (!f || (i == 0 ? f->tag != der::tag::kSequence : !is_time(f->tag))) return invalid();
+    keep(*f);
+  }
+  if (!fields.empty() && is_time(fields.front())) {  // nextUpdate
+    keep(*der::read(fields));
+  }
+  if (!fields.empty() && fields.front() == der::tag::kSequence) {
+    f = der::read(fields);
+    if (!f) return invalid();
+    c->revoked_ = f->content;
+  }
+  if (!fields.empty()) {
+    f = der::read(fields);
+    if (!f || f->tag != der::tag::context_constructed(0) || !fields.empty()) return invalid();
+    keep(*f);
+  }
+  const Bytes shell =
+      der::sequence({der::constructed(der::tag::kSequence, {shell_tbs}), algorithm->whole, signature->whole});
+  const unsigned char* p = shell.data();
+  c->crl_.reset(d2i_X509_CRL(nullptr, &p, static_cast<long>(shell.size())));
+  if (!c->crl_ || p != shell.data() + shell.size())
+    return fail_openssl(ErrorCode::kBadInput, "cannot parse the CRL: invalid DER");
   PKI_TRY(c->parse());
   return std::shared_ptr<const Crl>(std::move(c));
 }
 
-Result<std::shared_ptr<const Crl>> Crl::from_x509(OsslPtr<X509_CRL> x) {
-  std::shared_ptr<Crl> c(new Crl());
-  c->crl_ = std::move(x);
-  PKI_TRY(c->parse());
-  return std::shared_ptr<const Crl>(std::move(c));
+bool Crl::signature_verifies(const EVP_PKEY& key) const {
+  // RFC 5280 5.1.1.2: signatureAlgorithm MUST be the same as the signature field in tbsCertList.
+  if (!std::ranges::equal(outer_algorithm_, inner_algorithm_)) return false;
+  const X509_ALGOR* algorithm = nullptr;
+  const ASN1_BIT_STRING* signature = nullptr;
+  X509_CRL_get0_signature(crl_.get(), &signature, &algorithm);
+  // The signed bytes as they are, as an ASN.1 ANY holding a SEQUENCE, which OpenSSL writes out
+  // verbatim: its algorithm handling (RSA-PSS parameters and all), over the CRL as received.
+  OsslPtr<ASN1_TYPE> any(ASN1_TYPE_new());
+  ASN1_STRING* sequence = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+  if (!any || !sequence || ASN1_STRING_set(sequence, tbs_.data(), static_cast<int>(tbs_.size())) != 1) {
+    ASN1_STRING_free(sequence);
+    drain_openssl_errors();
+    return false;
+  }
+  ASN1_TYPE_set(any.get(), V_ASN1_SEQUENCE, sequence);
+  const bool ok = ASN1_item_verify_ex(ASN1_ITEM_rptr(ASN1_ANY), const_cast<X509_ALGOR*>(algorithm),
+                                      const_cast<ASN1_BIT_STRING*>(signature), any.get(), nullptr,
+                                      const_cast<EVP_PKEY*>(&key), nullptr, nullptr) == 1;
+  drain_openssl_errors();
+  return ok;
+}
+
+Result<void> Crl::for_each_entry(const std::function<Result<void>(RawEntry&)>& visit) const {
+  const auto invalid = [] {
+    return fail(ErrorCode::kBadInput, "cannot parse the CRL: an entry is invalid DER");
+  };
+  BytesView list = revoked_;
+  while (!list.empty()) {
+    // revokedCertificates ::= SEQUENCE OF SEQUENCE { userCertificate CertificateSerialNumber,
+    //   revocationDate Time, crlEntryExtensions Extensions OPTIONAL }
+    const auto entry = der::read(list);
+    if (!entry || entry->tag != der::tag::kSequence) return invalid();
+    BytesView parts = entry->content;
+    const auto serial = der::read(parts);
+    const auto date = der::read(parts);
+    if (!serial || !date || serial->tag != der::tag::kInteger || serial->content.empty() ||
+        (date->tag != 0x17 && date->tag != 0x18))
+      return invalid();
+    // X.690 8.3.2: the fewest octets (no redundant leading 0x00 or 0xff).
+    const BytesView s = serial->content;
+    if (s.size() > 1 && ((s[0] == 0x00 && s[1] < 0x80) || (s[0] == 0xff && s[1] >= 0x80))) return invalid();
+    RawEntry raw{integer_hex(s), {}, {}};
+    PKI_ASSIGN(raw.revocation_date, time_of(date->whole));
+    if (!parts.empty()) {
+      const auto exts = der::read(parts);
+      if (!exts || exts->tag != der::tag::kSequence || !parts.empty()) return invalid();
+      raw.extensions = exts->whole;
+    }
+    PKI_TRY(visit(raw));
+  }
+  return {};
 }
 
 Result<void> Crl::parse() {
   X509_CRL* x = crl_.get();
-  if (der_.empty()) der_ = der_of(*x);
   fingerprint_ = sha256_hex(der_);
   issuer_text_ = format_dn(issuer());
   version_ = static_cast<int>(X509_CRL_get_version(x)) + 1;
@@ -122,63 +274,71 @@ Result<void> Crl::parse() {
 
   // Entries: the certificate issuer of an entry is the CRL issuer until a certificateIssuer entry
   // extension names another, which then holds for the following entries too (RFC 5280 5.3.3).
-  STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(x);
   int issuer_index = -1;
-  // A CRL without entries has no list at all: sk_X509_REVOKED_num(nullptr) is -1.
-  entry_count_ = static_cast<std::size_t>(std::max(0, sk_X509_REVOKED_num(revoked)));
-  entries_.reserve(entry_count_);
-  for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
-    X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
+  PKI_TRY(for_each_entry([&](RawEntry& raw) -> Result<void> {
     CrlEntry e;
-    PKI_ASSIGN(e.revocation_date, from_asn1_time(*X509_REVOKED_get0_revocationDate(r)));
-    const STACK_OF(X509_EXTENSION)* exts = X509_REVOKED_get0_extensions(r);
-    for (int j = 0; j < sk_X509_EXTENSION_num(exts); ++j) {
-      X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, j);
-      // By NID, not dotted text: a CRL of a million entries has a million of these.
-      const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-      if (nid != NID_crl_reason && nid != NID_hold_instruction_code && nid != NID_invalidity_date &&
-          nid != NID_certificate_issuer) {
-        if (X509_EXTENSION_get_critical(ext) == 1 && !unusable_)
-          unusable_ =
-              "an entry has an unknown critical extension " + oid_text(*X509_EXTENSION_get_object(ext));
-        continue;
+    e.revocation_date = raw.revocation_date;
+    BytesView exts = raw.extensions;
+    if (!exts.empty()) exts = der::read(exts)->content;  // checked by for_each_entry
+    while (!exts.empty()) {
+      // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+      const auto ext = der::read(exts);
+      if (!ext || ext->tag != der::tag::kSequence) return entry_invalid();
+      BytesView parts = ext->content;
+      const auto id = der::read(parts);
+      auto value = der::read(parts);
+      bool critical = false;
+      if (value && value->tag == der::tag::kBoolean) {
+        if (value->content.size() != 1) return entry_invalid();
+        critical = value->content[0] != 0;
+        value = der::read(parts);
       }
-      if (nid == NID_crl_reason) {
-        // reasonCode ::= ENUMERATED, one content octet for every defined value: read in place.
-        const ASN1_OCTET_STRING* value = X509_EXTENSION_get_data(ext);
-        const unsigned char* d = ASN1_STRING_get0_data(value);
-        const int n = ASN1_STRING_length(value);
+      if (!id || id->tag != der::tag::kOid || !value || value->tag != der::tag::kOctetString ||
+          !parts.empty())
+        return entry_invalid();
+      const BytesView oid = id->content;
+      if (std::ranges::equal(oid, kReasonCodeOid)) {
+        // reasonCode ::= ENUMERATED, one content octet for every defined value.
+        const BytesView d = value->content;
         std::optional<CrlReason> reason;
-        if (n == 3 && d[0] == V_ASN1_ENUMERATED && d[1] == 1 && d[2] < 0x80)
+        if (d.size() == 3 && d[0] == V_ASN1_ENUMERATED && d[1] == 1 && d[2] < 0x80)
           if (auto known = crl_reason_from_code(d[2])) reason = *known;
         if (!reason) {
-          unusable_ = "an entry has an invalid reason code";
+          if (!unusable_) unusable_ = "an entry has an invalid reason code";
           continue;
         }
         e.reason = *reason;
-      } else if (nid == NID_invalidity_date) {
-        OsslPtr<ASN1_GENERALIZEDTIME> t(static_cast<ASN1_GENERALIZEDTIME*>(X509V3_EXT_d2i(ext)));
-        if (t) {
-          if (auto tp = from_asn1_time(*t)) e.invalidity_date = *tp;
-        }
-      } else if (nid == NID_certificate_issuer) {
-        OsslPtr<GENERAL_NAMES> names(static_cast<GENERAL_NAMES*>(X509V3_EXT_d2i(ext)));
+      } else if (std::ranges::equal(oid, kInvalidityDateOid)) {
+        BytesView v = value->content;
+        const auto t = der::read(v);
+        if (t && t->tag == 0x18 && v.empty())
+          if (auto tp = time_of(t->whole)) e.invalidity_date = *tp;
+      } else if (std::ranges::equal(oid, kCertificateIssuerOid)) {
+        const unsigned char* p = value->content.data();
+        OsslPtr<GENERAL_NAMES> names(
+            d2i_GENERAL_NAMES(nullptr, &p, static_cast<long>(value->content.size())));
         const X509_NAME* dn = nullptr;
         for (int k = 0; names && k < sk_GENERAL_NAME_num(names.get()); ++k) {
           const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), k);
           if (gn->type == GEN_DIRNAME) dn = gn->d.directoryName;
         }
         if (!dn) {
-          unusable_ = "an entry's certificate issuer has no directory name";
+          if (!unusable_) unusable_ = "an entry's certificate issuer has no directory name";
           continue;
         }
         entry_issuers_.emplace_back(X509_NAME_dup(dn));
         issuer_index = static_cast<int>(entry_issuers_.size()) - 1;
+      } else if (!std::ranges::equal(oid, kHoldInstructionOid) && critical && !unusable_) {
+        const unsigned char* p = id->whole.data();
+        OsslPtr<ASN1_OBJECT> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(id->whole.size())));
+        unusable_ = "an entry has an unknown critical extension " + (obj ? oid_text(*obj) : std::string("?"));
       }
     }
     e.issuer_index = issuer_index;
-    entries_.emplace_back(integer_hex(X509_REVOKED_get0_serialNumber(r)), e);
-  }
+    entries_.emplace_back(std::move(raw.serial_hex), e);
+    return {};
+  }));
+  entry_count_ = entries_.size();
   // Sorted by serial (then issuer), looked up by binary search: no node per entry.
   std::sort(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first < b.first : a.second.issuer_index < b.second.issuer_index;

@@ -795,7 +795,6 @@ Result<InspectedCsr> inspect_csr_details(BytesView der) {
 
 Result<InspectedCrl> inspect_crl(BytesView der, CrlEntries entries) {
   PKI_ASSIGN(const CrlPtr crl, Crl::from_der(der));
-  X509_CRL* x = crl->x509_mutable();
   InspectedCrl out;
   out.version = crl->version();
   out.issuer = printable(crl->issuer_text());
@@ -803,7 +802,7 @@ Result<InspectedCrl> inspect_crl(BytesView der, CrlEntries entries) {
   out.next_update = crl->next_update();
   out.signature_algorithm = algorithm_name(&crl->signature_algorithm_identifier());
   out.entry_count = crl->entry_count();
-  out.extensions = inspect_extensions(X509_CRL_get0_extensions(x));
+  out.extensions = inspect_extensions(crl->extensions());
   for (const auto& e : out.extensions) {
     if (!e.decoded || e.fields.empty()) continue;
     if (e.oid == oid::kCrlNumber) out.crl_number = e.fields.front().values.front();
@@ -811,15 +810,20 @@ Result<InspectedCrl> inspect_crl(BytesView der, CrlEntries entries) {
   }
   out.fingerprint_sha256 = crl->fingerprint();
   if (entries == CrlEntries::kList) {
-    STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(x);
     std::optional<std::string> issuer;  // RFC 5280 5.3.3: holds for the entries that follow
     out.entries.reserve(out.entry_count);
-    for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
-      X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
+    PKI_TRY(crl->for_each_entry([&](Crl::RawEntry& r) -> Result<void> {
       InspectedCrlEntry e;
-      e.serial = integer_hex(X509_REVOKED_get0_serialNumber(r));
-      PKI_ASSIGN(e.revocation_date, from_asn1_time(*X509_REVOKED_get0_revocationDate(r)));
-      for (const auto& ext : inspect_extensions(X509_REVOKED_get0_extensions(r))) {
+      const unsigned char* p = r.extensions.data();
+      OsslPtr<STACK_OF(X509_EXTENSION)> exts(
+          r.extensions.empty() ? nullptr
+                               : d2i_X509_EXTENSIONS(nullptr, &p, static_cast<long>(r.extensions.size())));
+      if (!r.extensions.empty() && !exts)
+        return fail_openssl(ErrorCode::kBadInput,
+                            "cannot parse the CRL: an entry's extensions are invalid DER");
+      e.serial = std::move(r.serial_hex);
+      e.revocation_date = r.revocation_date;
+      for (const auto& ext : inspect_extensions(exts.get())) {
         if (!ext.decoded || ext.fields.empty()) continue;
         if (ext.oid == oid::kCrlReason) e.reason = ext.fields.front().values.front();
         if (ext.oid == oid::kInvalidityDate) {
@@ -833,7 +837,8 @@ Result<InspectedCrl> inspect_crl(BytesView der, CrlEntries entries) {
       }
       e.certificate_issuer = issuer;
       out.entries.push_back(std::move(e));
-    }
+      return {};
+    }));
   }
   drain_openssl_errors();
   return out;

@@ -616,15 +616,6 @@ Result<Bytes> load_csr_der(const std::string& path) {
   return csr_der(data, "CSR '" + path + "'");
 }
 
-Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what) {
-  return parse_objects<X509_CRL>(data, what, {"X509 CRL"}, d2i_X509_CRL);
-}
-
-Result<std::vector<OsslPtr<X509_CRL>>> load_crls(const std::string& path) {
-  PKI_ASSIGN(std::string data, read_file(path));
-  return parse_crls(data, "CRL '" + path + "'");
-}
-
 Result<std::vector<Bytes>> load_crl_ders(const std::string& path) {
   PKI_ASSIGN(std::string data, read_file(path));
   return der_objects(data, "CRL '" + path + "'", {"X509 CRL"});
@@ -633,15 +624,6 @@ Result<std::vector<Bytes>> load_crl_ders(const std::string& path) {
 Bytes der_of(const X509& cert) {
   unsigned char* buf = nullptr;
   const int n = i2d_X509(&cert, &buf);
-  if (n <= 0) return {};
-  Bytes out(buf, buf + n);
-  OPENSSL_free(buf);
-  return out;
-}
-
-Bytes der_of(const X509_CRL& crl) {
-  unsigned char* buf = nullptr;
-  const int n = i2d_X509_CRL(&crl, &buf);
   if (n <= 0) return {};
   Bytes out(buf, buf + n);
   OPENSSL_free(buf);

@@ -139,23 +139,10 @@ struct BaseEntry {
 Result<std::unordered_map<std::string, BaseEntry>> base_entries(const store::CrlRecord& base) {
   PKI_ASSIGN(auto crl, cert::Crl::from_der(base.der));
   std::unordered_map<std::string, BaseEntry> out;
-  const STACK_OF(X509_REVOKED)* list = X509_CRL_get_REVOKED(crl->x509_mutable());
-  const int n = list ? sk_X509_REVOKED_num(list) : 0;
-  out.reserve(static_cast<std::size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    const X509_REVOKED* r = sk_X509_REVOKED_value(list, i);
-    const ASN1_INTEGER* serial = X509_REVOKED_get0_serialNumber(r);
-    const auto* p = ASN1_STRING_get0_data(serial);
-    BaseEntry e;
-    PKI_ASSIGN(e.revoked_at, from_asn1_time(*X509_REVOKED_get0_revocationDate(r)));
-    int crit = 0;
-    auto* code = static_cast<ASN1_ENUMERATED*>(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, nullptr));
-    if (code) {
-      e.reason = static_cast<cert::CrlReason>(ASN1_ENUMERATED_get(code));
-      ASN1_ENUMERATED_free(code);
-    }
-    out.emplace(cert::serial_to_hex(BytesView(p, static_cast<std::size_t>(ASN1_STRING_length(serial)))), e);
-  }
+  out.reserve(crl->entries().size());
+  for (const auto& [serial, entry] : crl->entries())
+    out.emplace(serial,
+                BaseEntry{entry.revocation_date, entry.reason.value_or(cert::CrlReason::kUnspecified)});
   return out;
 }
 

@@ -33,7 +33,7 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
                   : "issued by " + crl.issuer_text() + ", not by CA '" + authority.name + "'");
 
   const EVP_PKEY* key = ca.public_key();
-  const bool signed_ok = key && X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
+  const bool signed_ok = key && crl.signature_verifies(*key);
   drain_openssl_errors();
   add("signature", signed_ok,
       signed_ok ? "signed with the key of CA '" + authority.name + "'"

@@ -38,7 +38,7 @@ std::optional<bool> SignatureCache::crl(const cert::Crl& crl, KeyRef key) {
   if (key.owner)
     if (auto it = crl_signatures_.find(cache_key); it != crl_signatures_.end()) return it->second;
   if (!budget_->spend_signature()) return std::nullopt;
-  const bool ok = X509_CRL_verify(crl.x509_mutable(), const_cast<EVP_PKEY*>(key.key)) == 1;
+  const bool ok = crl.signature_verifies(*key.key);
   drain_openssl_errors();
   if (key.owner) crl_signatures_[cache_key] = ok;
   return ok;

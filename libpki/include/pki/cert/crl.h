@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -39,11 +40,16 @@ struct CrlEntry {
 
 class Crl {
  public:
-  static Result<std::shared_ptr<const Crl>> from_x509(OsslPtr<X509_CRL> crl);
+  // The CRL is read by walking its DER: the entries straight into a compact sorted index, the
+  // rest (issuer, times, extensions) through OpenSSL from a copy without the entries. A CRL of a
+  // million entries is never a million OpenSSL objects.
   static Result<std::shared_ptr<const Crl>> from_der(BytesView der);
 
-  const X509_CRL& x509() const { return *crl_; }
-  X509_CRL* x509_mutable() const { return crl_.get(); }
+  // The crlExtensions (OpenSSL keeps no X509_CRL of the whole CRL: der() is what to give it).
+  const STACK_OF(X509_EXTENSION) * extensions() const { return X509_CRL_get0_extensions(crl_.get()); }
+  // Whether `key` signed the CRL as encoded (its signatureAlgorithm the same as the one inside
+  // the signed part, RFC 5280 5.1.1.2).
+  bool signature_verifies(const EVP_PKEY& key) const;
   const Bytes& der() const { return der_; }
   const std::string& fingerprint() const { return fingerprint_; }
   const X509_NAME& issuer() const { return *X509_CRL_get_issuer(crl_.get()); }
@@ -70,6 +76,17 @@ class Crl {
   // The entry for a certificate, matched by serial (sign included) and, for indirect CRLs, by the
   // entry's certificate issuer; nullptr when the certificate is not listed.
   const CrlEntry* find(const Certificate& cert) const;
+  // The entries by serial (lowercase hex, "-" before a negative one), sorted.
+  const std::vector<std::pair<std::string, CrlEntry>>& entries() const { return entries_; }
+
+  // One entry of revokedCertificates, its extensions as encoded.
+  struct RawEntry {
+    std::string serial_hex;  // lowercase, "-" before a negative serial
+    TimePoint revocation_date{};
+    BytesView extensions;  // the crlEntryExtensions SEQUENCE, tag and length included; empty if absent
+  };
+  // Each entry in the order the CRL lists them (`visit` may take the serial).
+  Result<void> for_each_entry(const std::function<Result<void>(RawEntry&)>& visit) const;
 
   Crl(const Crl&) = delete;
   Crl& operator=(const Crl&) = delete;
@@ -78,8 +95,10 @@ class Crl {
   Crl() = default;
   Result<void> parse();
 
-  OsslPtr<X509_CRL> crl_;
+  OsslPtr<X509_CRL> crl_;  // parsed by OpenSSL without revokedCertificates: the header and extensions
   Bytes der_;
+  BytesView tbs_, outer_algorithm_, inner_algorithm_;  // in der_
+  BytesView revoked_;  // revokedCertificates' content, in der_; empty when there are no entries
   std::string fingerprint_;
   std::string issuer_text_;
   int version_ = 1;

@@ -93,13 +93,10 @@ Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path);
 Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what);
 // A CSR file's DER bytes (from PEM or DER), checked only for its framing.
 Result<Bytes> load_csr_der(const std::string& path);
-Result<std::vector<OsslPtr<X509_CRL>>> parse_crls(std::string_view data, std::string_view what);
-Result<std::vector<OsslPtr<X509_CRL>>> load_crls(const std::string& path);
 // The DER of each CRL in a PEM file, or of the one in a DER file, unparsed (cert::Crl::from_der
 // keeps these bytes instead of encoding the CRL again).
 Result<std::vector<Bytes>> load_crl_ders(const std::string& path);
 
 Bytes der_of(const X509& cert);
-Bytes der_of(const X509_CRL& crl);
 
 }  // namespace pki
