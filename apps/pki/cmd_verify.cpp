@@ -1,5 +1,7 @@
 // pki verify: check a certificate as a TLS client checks a server, or a server a client.
+#include <atomic>
 #include <iostream>
+#include <thread>
 
 #include "context.h"
 #include "ocsp_fetch.h"
@@ -46,6 +48,19 @@ struct Target {
   cert::CertificatePtr certificate;
   std::vector<cert::CertificatePtr> chain;
 };
+
+Result<Target> load_target(const std::string& file) {
+  PKI_ASSIGN(auto certs, load_certificates(file));
+  Target t{file, nullptr, {}};
+  for (auto& x : certs) {
+    PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
+    if (t.certificate)
+      t.chain.push_back(std::move(c));
+    else
+      t.certificate = std::move(c);
+  }
+  return t;
+}
 
 Result<void> add_certificates(const std::string& path, verify::CertificateSet& into) {
   PKI_ASSIGN(auto certs, load_certificates(path));
@@ -160,25 +175,30 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
       o.allow_unknown ? verify::UnknownRevocation::kAllow : verify::UnknownRevocation::kFail;
 
   // Every target is read before anything is verified: a file that is not a certificate stops the
-  // run (exit 2) instead of being reported among the results.
-  std::vector<Target> targets;
-  targets.reserve(o.certs.size());
-  for (const auto& file : o.certs) {
-    PKI_ASSIGN(auto certs, load_certificates(file));
-    Target t{file, nullptr, {}};
-    for (auto& x : certs) {
-      PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
-      if (t.certificate)
-        t.chain.push_back(std::move(c));
-      else
-        t.certificate = std::move(c);
-    }
-    targets.push_back(std::move(t));
-  }
+  // run (exit 2) instead of being reported among the results. Many targets are read on every core
+  // while this thread reads the anchors, intermediates and CRLs.
+  std::vector<std::optional<Result<Target>>> loaded(o.certs.size());
+  std::atomic<std::size_t> next{0};
+  auto load_targets = [&] {
+    for (std::size_t i; (i = next++) < o.certs.size();) loaded[i] = load_target(o.certs[i]);
+  };
+  std::vector<std::thread> readers;
+  if (o.certs.size() >= 64)
+    for (unsigned n = std::max(1u, std::thread::hardware_concurrency()); n > 0; --n)
+      readers.emplace_back(load_targets);
   verify::CertificateSet anchors, intermediates;
   verify::CrlSet crls;
-  PKI_TRY(load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true}, anchors,
-                             intermediates, crls));
+  auto inputs = load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true},
+                                   anchors, intermediates, crls);
+  load_targets();
+  for (auto& r : readers) r.join();
+  std::vector<Target> targets;
+  targets.reserve(o.certs.size());
+  for (auto& t : loaded) {
+    if (!*t) return tl::unexpected(std::move(t->error()));
+    targets.push_back(std::move(**t));
+  }
+  PKI_TRY(inputs);
   if (!o.ocsp_url.empty() && !o.ocsp) return fail(ErrorCode::kBadInput, "--ocsp-url goes with --ocsp");
   std::optional<HttpOcspSource> ocsp;
   if (o.ocsp)
@@ -206,9 +226,11 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   std::size_t valid = 0;
   for (const auto& t : targets) {
     PKI_ASSIGN(auto result, verify_one(t));
-    nlohmann::json j = verify_result_json(result);
-    j["file"] = t.file;
-    reports.push_back(std::move(j));
+    if (ctx.json) {  // a report per target is built only when it is printed
+      nlohmann::json j = verify_result_json(result);
+      j["file"] = t.file;
+      reports.push_back(std::move(j));
+    }
     if (result.valid) {
       ++valid;
       text += t.file + ": VALID: " + t.certificate->subject_text() + "\n";

@@ -97,4 +97,17 @@ echo junk >junk.pem
 run verify --trust "$a" "$good" junk.pem
 [ "$rc" -eq 2 ] && [ ! -s "$TMP/out" ] && [ "$(wc -l <"$TMP/err")" -eq 1 ] && ok ||
   bad "a bad target file: exit $rc, $(cat "$TMP/err")"
+# Many targets are read on every core: a bad file among 100 still stops the run, named, exit 2.
+many=()
+for i in $(seq 1 100); do many+=("$good"); done
+many[60]=junk.pem
+run verify --at 2011-04-15T00:00:00Z --trust "$a" --untrusted "$pkits/certs/GoodCACert.crt" \
+  --crl "$pkits/crls/GoodCACRL.crl" --crl "$pkits/crls/TrustAnchorRootCRL.crl" "${many[@]}"
+[ "$rc" -eq 2 ] && [ ! -s "$TMP/out" ] && grep -q "junk.pem" "$TMP/err" && ok ||
+  bad "a bad file among 100 targets: exit $rc, $(cat "$TMP/err")"
+many[60]=$good
+run verify --at 2011-04-15T00:00:00Z --trust "$a" --untrusted "$pkits/certs/GoodCACert.crt" \
+  --crl "$pkits/crls/GoodCACRL.crl" --crl "$pkits/crls/TrustAnchorRootCRL.crl" "${many[@]}" "$badsig"
+[ "$rc" -eq 1 ] && contains "$TMP/out" "^100 of 101 valid$" && grep -q "^$badsig: INVALID" "$TMP/out" && ok ||
+  bad "101 targets read on every core: exit $rc, $(tail -2 "$TMP/out")"
 finish

@@ -50,7 +50,8 @@ Bytes tbs_of(const Issuer& issuer, const std::vector<Bytes>& entries, BytesView 
   Bytes list;
   for (const auto& e : entries) list.insert(list.end(), e.begin(), e.end());
   const cert::Extension number = crl::crl_number_extension(7);
-  const Bytes exts = der::tlv(der::tag::context_constructed(0), cert::encode_extensions(std::span(&number, 1)));
+  const Bytes exts =
+      der::tlv(der::tag::context_constructed(0), cert::encode_extensions(std::span(&number, 1)));
   const Bytes version = der::tlv(der::tag::kInteger, Bytes{1});
   if (entries.empty())
     return der::sequence({version, algorithm, issuer.name, utc("260101000000Z"), utc("270101000000Z"), exts});
@@ -80,8 +81,8 @@ void check_entries_agree(const cert::Crl& crl, X509_CRL* x) {
   for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
     const X509_REVOKED* r = sk_X509_REVOKED_value(revoked, i);
     const ASN1_INTEGER* s = X509_REVOKED_get0_serialNumber(r);
-    std::string hex =
-        cert::serial_to_hex(BytesView(ASN1_STRING_get0_data(s), static_cast<std::size_t>(ASN1_STRING_length(s))));
+    std::string hex = cert::serial_to_hex(
+        BytesView(ASN1_STRING_get0_data(s), static_cast<std::size_t>(ASN1_STRING_length(s))));
     if (ASN1_STRING_type(s) == V_ASN1_NEG_INTEGER) hex = "-" + hex;
     const std::string theirs =
         hex + "@" + format_rfc3339(test::must(from_asn1_time(*X509_REVOKED_get0_revocationDate(r))));
@@ -128,11 +129,11 @@ TEST_CASE("CRL parsing: every PKITS CRL read as OpenSSL reads it") {
 TEST_CASE("CRL parsing: serials and times at their edges, as OpenSSL reads them") {
   Issuer issuer;
   const std::vector<Bytes> entries = {
-      entry(Bytes{0x00, 0x80}, utc("491231235959Z"), reason(1)),     // 0x80, padded positive; 2049
-      entry(Bytes{0xff}, utc("500101000000Z")),                      // -1; 1950
-      entry(Bytes{0x80, 0x00}, generalized("20500101000000Z")),      // -32768; GeneralizedTime after 2049
+      entry(Bytes{0x00, 0x80}, utc("491231235959Z"), reason(1)),      // 0x80, padded positive; 2049
+      entry(Bytes{0xff}, utc("500101000000Z")),                       // -1; 1950
+      entry(Bytes{0x80, 0x00}, generalized("20500101000000Z")),       // -32768; GeneralizedTime after 2049
       entry(Bytes{0x00}, generalized("19991231235959Z"), reason(6)),  // 0; certificateHold
-      entry(Bytes(20, 0x7f), utc("260102030405Z")),                  // 20 octets
+      entry(Bytes(20, 0x7f), utc("260102030405Z")),                   // 20 octets
   };
   const Bytes der = signed_crl(issuer, tbs_of(issuer, entries, issuer.signer->algorithm()));
   auto crl = test::must(cert::Crl::from_der(der));
@@ -143,12 +144,14 @@ TEST_CASE("CRL parsing: serials and times at their edges, as OpenSSL reads them"
   CHECK(X509_CRL_verify(x.get(), issuer.public_key.get()) == 1);
   std::vector<std::string> serials;
   for (const auto& [s, e] : crl->entries()) serials.push_back(s);
-  CHECK(serials == std::vector<std::string>{"-1", "-8000", "0", "7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f", "80"});
+  CHECK(serials ==
+        std::vector<std::string>{"-1", "-8000", "0", "7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f7f", "80"});
   CHECK(crl->entries().back().second.revocation_date == test::at("2049-12-31T23:59:59Z"));
   CHECK(crl->entries().front().second.revocation_date == test::at("1950-01-01T00:00:00Z"));
 
   // An empty CRL: no list at all.
-  auto empty = test::must(cert::Crl::from_der(signed_crl(issuer, tbs_of(issuer, {}, issuer.signer->algorithm()))));
+  auto empty =
+      test::must(cert::Crl::from_der(signed_crl(issuer, tbs_of(issuer, {}, issuer.signer->algorithm()))));
   CHECK(empty->entry_count() == 0);
   CHECK(empty->signature_verifies(*issuer.public_key));
 }
@@ -172,7 +175,7 @@ TEST_CASE("CRL parsing: what is not DER, or not what was signed, is refused") {
   CHECK_FALSE(refused({entry(Bytes{0x01}, der::tlv(der::tag::kInteger, Bytes{1}))}).empty());
   CHECK_FALSE(refused({der::sequence({der::tlv(der::tag::kInteger, Bytes{1}), utc("260102030405Z"), reason(1),
                                       der::tlv(der::tag::kNull, Bytes{})})})
-                   .empty());
+                  .empty());
   // A Time that is no date.
   CHECK_FALSE(refused({entry(Bytes{0x01}, utc("261302030405Z"))}).empty());
 
@@ -193,7 +196,8 @@ TEST_CASE("CRL parsing: what is not DER, or not what was signed, is refused") {
   CHECK(X509_CRL_verify(openssl_parse(tampered).get(), issuer.public_key.get()) != 1);
   // Another key did not sign it.
   Issuer other;
-  auto genuine = test::must(cert::Crl::from_der(signed_crl(issuer, tbs_of(issuer, {good_entry}, issuer.signer->algorithm()))));
+  auto genuine = test::must(
+      cert::Crl::from_der(signed_crl(issuer, tbs_of(issuer, {good_entry}, issuer.signer->algorithm()))));
   CHECK(genuine->signature_verifies(*issuer.public_key));
   CHECK_FALSE(genuine->signature_verifies(*other.public_key));
 
@@ -201,8 +205,8 @@ TEST_CASE("CRL parsing: what is not DER, or not what was signed, is refused") {
   // inside, SHA-256 outside, the signature made over it all the same).
   const Bytes sha384 = der::sequence({der::oid("1.2.840.10045.4.3.3")});
   const Bytes inner_other = tbs_of(issuer, {good_entry}, sha384);
-  const Bytes mismatched =
-      cert::signed_structure(inner_other, issuer.signer->algorithm(), test::must(issuer.signer->sign(inner_other)));
+  const Bytes mismatched = cert::signed_structure(inner_other, issuer.signer->algorithm(),
+                                                  test::must(issuer.signer->sign(inner_other)));
   auto m = test::must(cert::Crl::from_der(mismatched));
   CHECK_FALSE(m->signature_verifies(*issuer.public_key));
 }

@@ -28,9 +28,23 @@ tl::unexpected<Error> entry_invalid() {
   return fail(ErrorCode::kBadInput, "cannot parse the CRL: an entry is invalid DER");
 }
 
-// A serial's INTEGER content octets as lowercase hex, "-" before a negative one.
+// A serial's INTEGER content octets as lowercase hex without leading zeros, "-" before a
+// negative one (what serial_to_hex makes of the magnitude, in one allocation at most).
 std::string integer_hex(BytesView content) {
-  if (content[0] < 0x80) return serial_to_hex(content);
+  if (content[0] < 0x80) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::size_t i = 0;
+    while (i + 1 < content.size() && content[i] == 0) ++i;
+    std::string hex;
+    hex.reserve(2 * (content.size() - i));
+    if (content[i] >= 0x10) hex += kDigits[content[i] >> 4];
+    hex += kDigits[content[i] & 0xf];
+    for (++i; i < content.size(); ++i) {
+      hex += kDigits[content[i] >> 4];
+      hex += kDigits[content[i] & 0xf];
+    }
+    return hex;
+  }
   Bytes magnitude(content.begin(), content.end());  // two's complement, negated
   bool carry = true;
   for (auto it = magnitude.rbegin(); it != magnitude.rend(); ++it) {
@@ -275,6 +289,9 @@ Result<void> Crl::parse() {
   // Entries: the certificate issuer of an entry is the CRL issuer until a certificateIssuer entry
   // extension names another, which then holds for the following entries too (RFC 5280 5.3.3).
   int issuer_index = -1;
+  std::size_t count = 0;
+  for (BytesView list = revoked_; !list.empty() && der::read(list);) ++count;
+  entries_.reserve(count);
   PKI_TRY(for_each_entry([&](RawEntry& raw) -> Result<void> {
     CrlEntry e;
     e.revocation_date = raw.revocation_date;
