@@ -75,6 +75,20 @@ expect 0 "a delta of the new base" -- --json crl --ca int --delta --out delta2.p
 check "it updates #3 and lists nothing: no change since" -- jq -e '.delta_base == 3 and .entries == 0 and .crl_number == 4' "$TMP/out"
 check "a delta's default nextUpdate is a day" -- sh -c "[ \$(( \$(date -d \"\$(jq -r .next_update '$TMP/out')\" +%s) - \$(date -d \"\$(jq -r .this_update '$TMP/out')\" +%s) )) = 86400 ]"
 
+# The store keeps the newest complete and the newest delta CRL whole (they are served); older ones
+# as metadata with the fingerprint of what was published (schema 0006).
+der_sha() { openssl crl -in "$1" -outform DER | sha256sum | cut -d' ' -f1; }
+rows=$(sqlite3 "$PKI_DB" "SELECT c.crl_number || ':' || (c.der IS NULL) || ':' || c.fingerprint || ':' || COALESCE(hex(c.der), '')
+  FROM crls c JOIN authorities a ON a.id = c.issuer_id WHERE a.name = 'int' ORDER BY c.crl_number")
+row_of() { echo "$rows" | grep "^$1:"; }
+check "CRL #1 (complete, superseded): metadata and its fingerprint" -- test "$(row_of 1)" = "1:1:$(der_sha base.pem):"
+check "CRL #2 (delta, superseded): metadata and its fingerprint" -- test "$(row_of 2)" = "2:1:$(der_sha delta.pem):"
+check "CRL #3 (newest complete): whole, byte for byte" -- test "$(row_of 3)" = "3:0:$(der_sha base2.pem):$(openssl crl -in base2.pem -outform DER | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F)"
+check "CRL #4 (newest delta): whole, byte for byte" -- test "$(row_of 4)" = "4:0:$(der_sha delta2.pem):$(openssl crl -in delta2.pem -outform DER | od -An -v -tx1 | tr -d ' \n' | tr a-f A-F)"
+check "each publication's audit event names its fingerprint" -- test \
+  "$(sqlite3 "$PKI_DB" "SELECT group_concat(json_extract(detail, '\$.fingerprint'), ' ') FROM (SELECT detail FROM audit_events WHERE verb = 'crl' AND authority = 'int' ORDER BY id)")" = \
+  "$(der_sha base.pem) $(der_sha delta.pem) $(der_sha base2.pem) $(der_sha delta2.pem)"
+
 # pki ca set: from now on.
 expect 0 "ca set: a new OCSP URL" -- ca set int --ocsp-url http://ocsp2.example/
 "$PKI" issue --ca int --profile client --cn after --key-out after.key --out after.pem >/dev/null 2>&1

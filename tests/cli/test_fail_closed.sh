@@ -76,12 +76,18 @@ refused 3 "a write verb too" -- --db foreign.db ca create f --subject CN=f
 check "its bytes are unchanged" -- test "$(sha256sum foreign.db | cut -d' ' -f1)" = "$foreign_sum"
 check "its mode is unchanged, no -wal or -shm beside it" -- sh -c "[ \$(stat -c %a foreign.db) = 644 ] && test ! -e foreign.db-wal && test ! -e foreign.db-shm"
 # A store of the first release: schema version 1, no application_id, no key checksums.
+"$PKI" crl --ca int --out first.crl >/dev/null 2>&1  # a CRL for the first-release copy to hold
 make_v1_store pki.db legacy.db
 cp legacy.db extra.db
 check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
 expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
 check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
-check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 5
+check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 6
+whole_before=$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")
+check "it holds CRLs of the first release" -- test "$whole_before" -gt 0
+expect 0 "a CRL published into the migrated store" -- --db legacy.db crl --ca int --out legacy.crl
+check "the CRLs published before schema 0006 stay whole (no fingerprint was recorded for them)" -- \
+  test "$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")" = $((whole_before + 1))
 sqlite3 extra.db "CREATE TABLE other (x);"
 extra_sum=$(sha256sum extra.db | cut -d' ' -f1)
 refused 3 "one table more is not a first-release store" -- --db extra.db ca list

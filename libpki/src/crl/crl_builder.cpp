@@ -218,6 +218,7 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   rec.entries = static_cast<std::int64_t>(entries);
   rec.delta_base = delta_base;
   rec.der = std::move(der);
+  rec.fingerprint = sha256_hex(rec.der);
   PKI_TRY(store.insert_crl(rec));
   store::AuditEvent e;
   e.at = now;
@@ -227,6 +228,7 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   nlohmann::json detail{{"crl_number", number},
                         {"generation", req.generation},
                         {"entries", rec.entries},
+                        {"fingerprint", rec.fingerprint},
                         {"next_update", format_rfc3339(next)}};
   if (delta_base) detail["delta_base"] = *delta_base;
   e.detail = detail.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

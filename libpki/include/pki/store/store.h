@@ -120,6 +120,7 @@ struct CrlRecord {
   std::int64_t entries = 0;
   Bytes der;
   std::optional<std::int64_t> delta_base;  // a delta CRL: the number of the complete CRL it updates
+  std::string fingerprint;                 // SHA-256 of der, lowercase hex
 };
 
 // A delegated OCSP responder certificate of one CA key generation, and its key.
@@ -215,6 +216,8 @@ class Store {
 
   // The highest CRL number the CA has used, across its keys and before pki (its floor); 0 when none.
   virtual Result<std::int64_t> last_crl_number(std::int64_t issuer_id) = 0;
+  // Stores a CRL whole (and its fingerprint); the older CRLs of the same key generation and kind
+  // (complete or delta) keep their metadata and fingerprint only: the newest is the one served.
   virtual Result<void> insert_crl(const CrlRecord& crl) = 0;
   // The newest complete CRL (or, with `delta`, the newest delta CRL) one key generation of the
   // issuer signed.

@@ -565,7 +565,7 @@ class SqliteStore final : public Store {
       return fail(ErrorCode::kStore, "the CRL is too large for the database");
     PKI_ASSIGN(SqlStatement & s,
                stmt("INSERT INTO crls (issuer_id, crl_number, this_update, next_update, entries, der, "
-                    "generation, delta_base) VALUES (?, ?, ?, ?, ?, zeroblob(?), ?, ?)"));
+                    "generation, delta_base, fingerprint) VALUES (?, ?, ?, ?, ?, zeroblob(?), ?, ?, ?)"));
     s.bind(1, c.issuer_id)
         .bind(2, c.crl_number)
         .bind(3, t2s(c.this_update))
@@ -573,7 +573,8 @@ class SqliteStore final : public Store {
         .bind(5, c.entries)
         .bind(6, static_cast<std::int64_t>(c.der.size()))
         .bind(7, std::int64_t{c.generation})
-        .bind(8, c.delta_base);
+        .bind(8, c.delta_base)
+        .bind(9, c.fingerprint.empty() ? sha256_hex(c.der) : c.fingerprint);
     PKI_TRY(s.run());
     sqlite3_blob* blob = nullptr;
     int rc =
@@ -583,20 +584,29 @@ class SqliteStore final : public Store {
     if (rc == SQLITE_OK) rc = closed;
     if (rc != SQLITE_OK)
       return fail(ErrorCode::kStore, "cannot store the CRL: " + std::string(sqlite3_errmsg(db_.get())));
-    return {};
+    // The older CRLs of this key and kind become metadata (schema 0006): only the newest is served.
+    PKI_ASSIGN(SqlStatement & older,
+               stmt("UPDATE crls SET der = NULL WHERE issuer_id = ? AND generation = ? AND "
+                    "(delta_base IS NOT NULL) = ? AND crl_number < ? AND der IS NOT NULL AND fingerprint IS NOT NULL"));
+    older.bind(1, c.issuer_id)
+        .bind(2, std::int64_t{c.generation})
+        .bind(3, std::int64_t{c.delta_base.has_value()})
+        .bind(4, c.crl_number);
+    return older.run();
   }
 
   Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("SELECT id, issuer_id, generation, crl_number, this_update, next_update, "
-                    "entries, der, delta_base FROM crls WHERE issuer_id = ? AND generation = ? "
+                    "entries, der, delta_base, fingerprint FROM crls WHERE issuer_id = ? AND generation = ? "
                     "AND (delta_base IS NOT NULL) = ? ORDER BY crl_number DESC LIMIT 1"));
     s.bind(1, issuer_id).bind(2, std::int64_t{generation}).bind(3, std::int64_t{delta});
     return one<CrlRecord>(s, [](const SqlStatement& st) {
       Row r(st);
       CrlRecord c{r.integer(0), r.integer(1), static_cast<int>(r.integer(2)),
                   r.integer(3), r.time(4),    r.time(5),
-                  r.integer(6), r.blob(7),    r.optional_integer(8)};
+                  r.integer(6), r.blob(7),    r.optional_integer(8),
+                  r.optional_text(9).value_or("")};  // empty for CRLs published before schema 0006
       return r.done(std::move(c));
     });
   }
