@@ -587,7 +587,8 @@ class SqliteStore final : public Store {
     // The older CRLs of this key and kind become metadata (schema 0006): only the newest is served.
     PKI_ASSIGN(SqlStatement & older,
                stmt("UPDATE crls SET der = NULL WHERE issuer_id = ? AND generation = ? AND "
-                    "(delta_base IS NOT NULL) = ? AND crl_number < ? AND der IS NOT NULL AND fingerprint IS NOT NULL"));
+                    "(delta_base IS NOT NULL) = ? AND crl_number < ? AND der IS NOT NULL AND fingerprint IS "
+                    "NOT NULL"));
     older.bind(1, c.issuer_id)
         .bind(2, std::int64_t{c.generation})
         .bind(3, std::int64_t{c.delta_base.has_value()})
@@ -603,9 +604,15 @@ class SqliteStore final : public Store {
     s.bind(1, issuer_id).bind(2, std::int64_t{generation}).bind(3, std::int64_t{delta});
     return one<CrlRecord>(s, [](const SqlStatement& st) {
       Row r(st);
-      CrlRecord c{r.integer(0), r.integer(1), static_cast<int>(r.integer(2)),
-                  r.integer(3), r.time(4),    r.time(5),
-                  r.integer(6), r.blob(7),    r.optional_integer(8),
+      CrlRecord c{r.integer(0),
+                  r.integer(1),
+                  static_cast<int>(r.integer(2)),
+                  r.integer(3),
+                  r.time(4),
+                  r.time(5),
+                  r.integer(6),
+                  r.blob(7),
+                  r.optional_integer(8),
                   r.optional_text(9).value_or("")};  // empty for CRLs published before schema 0006
       return r.done(std::move(c));
     });
