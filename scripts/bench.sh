@@ -2,7 +2,9 @@
 # The benchmark: every speed goal of pki beside its peer, measured in the same run on the same
 # inputs, one table of ratios at the end. Peers come from Debian: openssl, golang-cfssl.
 #
-#   bulk issuance       pki issue --csr-dir        vs  openssl ca -batch -infiles (one process)
+#   bulk issuance       pki issue --csr-dir        vs  openssl ca -batch -infiles (one process),
+#                                                      cfssl serve with its SQLite store in WAL mode
+#                                                      (curl --parallel, 8 requests at once)
 #   one per process     pki issue --csr            vs  openssl ca -batch -in   (interleaved, median)
 #   CRL of N entries    pki crl                    vs  openssl ca -gencrl, cfssl gencrl (same serials)
 #   batch verify        pki verify CERT... (1 run) vs  openssl verify -crl_check_all CERT... (1 run)
@@ -30,19 +32,21 @@ if [ ! -x "$pki" ] || [ ! -x "$make_csrs" ]; then
   exit 2
 fi
 missing=()
-for tool in openssl cfssl sqlite3 jq /usr/bin/time; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in openssl cfssl sqlite3 jq curl /usr/bin/time; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    echo "installing the peers (openssl, golang-cfssl, sqlite3, jq, time)..."
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl golang-cfssl sqlite3 jq time >/dev/null
+    echo "installing the peers (openssl, golang-cfssl, sqlite3, jq, curl, time)..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl golang-cfssl sqlite3 jq curl time >/dev/null
   else
-    echo "needs ${missing[*]}: sudo apt-get install openssl golang-cfssl sqlite3 jq time" >&2
+    echo "needs ${missing[*]}: sudo apt-get install openssl golang-cfssl sqlite3 jq curl time" >&2
     exit 2
   fi
 fi
 
+source "$root/scripts/ports.sh"  # free_port
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+cfssl_pid=
+trap '[ -z "$cfssl_pid" ] || kill "$cfssl_pid" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 rows=()
 # row WHAT PKI PEER PEER_NAME RATIO: one line of the table.
@@ -110,6 +114,44 @@ pki_rate=$(awk -v n="$bulk" -v t="$pki_bulk_ms" 'BEGIN { printf "%.0f", n / (t /
 ossl_rate=$(awk -v n="$bulk" -v t="$ossl_bulk_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
 row "bulk issuance, $bulk P-256 CSRs (certificates/s)" "$pki_rate/s" "$ossl_rate/s" "openssl ca -batch -infiles" \
   "$(ratio "$pki_rate" "$ossl_rate")"
+
+# cfssl serve signing the same CSRs into its SQLite certdb (the schema of cfssl's
+# certdb/sqlite/migrations, journal in WAL mode), 8 requests at once from one curl.
+mkdir cfssl cfssl/req cfssl/out
+sqlite3 cfssl/certs.db "PRAGMA journal_mode = WAL;
+  CREATE TABLE certificates (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, ca_label blob,
+    status blob NOT NULL, reason int, expiry timestamp, revoked_at timestamp, pem blob NOT NULL,
+    PRIMARY KEY (serial_number, authority_key_identifier));
+  CREATE TABLE ocsp_responses (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, body blob NOT NULL,
+    expiry timestamp, PRIMARY KEY (serial_number, authority_key_identifier));" >/dev/null
+echo "{\"driver\": \"sqlite3\", \"data_source\": \"$work/cfssl/certs.db\"}" >cfssl/db.json
+echo '{"signing": {"default": {"expiry": "2160h", "usages": ["digital signature", "server auth"]}}}' >cfssl/config.json
+(cd csr && awk 'FNR == 1 { if (out != "") { printf "\"}" > out; close(out) } out = "../cfssl/req/" FILENAME ".json"
+  printf "{\"certificate_request\": \"" > out } { printf "%s\\n", $0 > out } END { printf "\"}" > out; close(out) }' *.csr)
+cfssl_port=$(free_port)
+cfssl serve -address 127.0.0.1 -port "$cfssl_port" -ca int.pem -ca-key int.key -config cfssl/config.json \
+  -db-config cfssl/db.json -loglevel 4 >cfssl/serve.log 2>&1 &
+cfssl_pid=$!
+for i in $(seq 1 100); do
+  curl -s -o /dev/null "http://127.0.0.1:$cfssl_port/api/v1/cfssl/health" && break
+  kill -0 "$cfssl_pid" 2>/dev/null || { cat cfssl/serve.log >&2; exit 1; }
+  sleep 0.1
+done
+for f in cfssl/req/*.json; do
+  printf 'url = "http://127.0.0.1:%s/api/v1/cfssl/sign"\ndata = "@%s"\noutput = "cfssl/out/%s"\nnext\n' \
+    "$cfssl_port" "$f" "${f##*/}"
+done >cfssl/curl.cfg
+s=$(ms)
+curl -s --parallel --parallel-max 8 -K cfssl/curl.cfg 2>/dev/null || true
+cfssl_ms=$(($(ms) - s))
+kill "$cfssl_pid" && wait "$cfssl_pid" 2>/dev/null || true
+cfssl_pid=
+cfssl_ok=$(grep -l '"success":true' cfssl/out/* 2>/dev/null | wc -l)
+stored=$(sqlite3 cfssl/certs.db "SELECT count(*) FROM certificates")
+[ "$cfssl_ok" -gt 0 ] && [ "$stored" -ge "$cfssl_ok" ] || { echo "cfssl serve signed $cfssl_ok, stored $stored" >&2; exit 1; }
+cfssl_rate=$(awk -v n="$cfssl_ok" -v t="$cfssl_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
+row "bulk issuance, $bulk P-256 CSRs (certificates/s)" "$pki_rate/s" "$cfssl_rate/s ($cfssl_ok of $bulk answered)" \
+  "cfssl serve, SQLite WAL, 8 at once" "$(ratio "$pki_rate" "$cfssl_rate")"
 
 # --- 2. One process per certificate (interleaved) ------------------------------------------------
 echo "one process per certificate: $one each, interleaved..."
