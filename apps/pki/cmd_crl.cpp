@@ -39,11 +39,10 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   PKI_ASSIGN(auto rec, authority.publish_crl(o.ca, validity, o.generation, o.delta));
   const std::string what =
       std::string(rec.delta_base ? "delta CRL #" : "CRL #") + std::to_string(rec.crl_number);
-  // The PEM form only when something takes it; the DER is written as it is (a CRL may be tens of
-  // megabytes: no copies).
-  const bool pem_needed = !o.der || ctx.json;
-  const std::string pem = pem_needed ? to_pem("X509 CRL", rec.der) : std::string();
-  const std::string_view bytes = o.der ? as_chars(rec.der) : std::string_view(pem);
+  // A CRL may be tens of megabytes: the DER is written as it is, the PEM made in pieces as the file
+  // is written; a whole PEM copy only for standard output.
+  const Producer bytes = o.der ? Producer([&rec](const Put& put) { return put(as_chars(rec.der)); })
+                               : pem_producer("X509 CRL", rec.der);
   nlohmann::json j = {
       {"ca", o.ca},
       {"crl_number", rec.crl_number},
@@ -53,7 +52,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
       {"entries", rec.entries},
       {"delta_base", rec.delta_base ? nlohmann::json(*rec.delta_base) : nlohmann::json(nullptr)}};
   std::vector<std::string> written;
-  auto write = [&](const std::string& path, std::string_view data, const char* key) -> Result<void> {
+  auto write = [&](const std::string& path, const Producer& data, const char* key) -> Result<void> {
     if (path.empty()) return {};
     auto w = write_file_atomic(path, data, 0644);
     if (!w)
@@ -64,7 +63,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     return {};
   };
   PKI_TRY(write(o.out, bytes, "out"));
-  PKI_TRY(write(o.der_out, as_chars(rec.der), "der_out"));
+  PKI_TRY(write(
+      o.der_out, [&rec](const Put& put) { return put(as_chars(rec.der)); }, "der_out"));
   if (!written.empty()) {
     std::string files;
     for (const auto& w : written) files += (files.empty() ? "" : ", ") + w;
@@ -73,10 +73,13 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
                     std::to_string(rec.entries) + " entries, next update " + format_rfc3339(rec.next_update) +
                     ": " + files);
   } else if (ctx.json) {
-    j["pem"] = pem;
+    j["pem"] = to_pem("X509 CRL", rec.der);
     ctx.emit(j, "");
   } else {
-    std::cout << bytes;
+    PKI_TRY(bytes([](std::string_view piece) -> Result<void> {
+      std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+      return {};
+    }));
   }
   return 0;
 }

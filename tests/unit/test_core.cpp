@@ -149,3 +149,43 @@ TEST_CASE("der: OIDs, checked at compile time or parsed at run time") {
     CHECK(r.error().code == ErrorCode::kBadInput);
   }
 }
+
+TEST_CASE("files: PEM made in pieces is the PEM made whole, and is what a file gets") {
+  const std::size_t line = 48, chunk = 48 * 1024;
+  for (std::size_t n : {std::size_t{0}, std::size_t{1}, line - 1, line, line + 1, chunk - 1, chunk, chunk + 1,
+                        3 * chunk + 17}) {
+    CAPTURE(n);
+    Bytes der(n);
+    for (std::size_t i = 0; i < n; ++i) der[i] = static_cast<std::uint8_t>(i * 131 + 7);
+    std::string pieces;
+    int count = 0;
+    REQUIRE(pem_producer("X509 CRL", der)([&](std::string_view p) -> Result<void> {
+      pieces += p;
+      ++count;
+      return {};
+    }));
+    CHECK(pieces == to_pem("X509 CRL", der));
+    CHECK(count == 2 + static_cast<int>((n + chunk - 1) / chunk));  // armour lines, then ~64 KiB pieces
+    if (n == 3 * chunk + 17) {
+      test::TempDir dir;
+      const std::string path = dir.file("out.pem");
+      REQUIRE(write_file_atomic(path, pem_producer("X509 CRL", der), 0644));
+      CHECK(test::must(read_file(path)) == pieces);
+      // A piece that fails stops the write: the file is left as it was.
+      REQUIRE(write_file_atomic(path, "before", 0644));
+      auto failed = write_file_atomic(
+          path,
+          [](const Put& put) -> Result<void> {
+            PKI_TRY(put("partial"));
+            return fail(ErrorCode::kStore, "the producer failed");
+          },
+          0644);
+      CHECK_FALSE(failed);
+      CHECK(test::must(read_file(path)) == "before");
+      const auto files =
+          std::distance(std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()),
+                        std::filesystem::directory_iterator());
+      CHECK(files == 1);  // no temporary file left beside it
+    }
+  }
+}

@@ -145,7 +145,9 @@ Result<std::shared_ptr<const Crl>> Crl::from_der(BytesView input) {
     keep(*f);
   }
   if (!fields.empty() && is_time(fields.front())) {  // nextUpdate
-    keep(*der::read(fields));
+    f = der::read(fields);
+    if (!f) return invalid();
+    keep(*f);
   }
   if (!fields.empty() && fields.front() == der::tag::kSequence) {
     f = der::read(fields);

@@ -161,11 +161,15 @@ Result<void> write_all(int fd, std::string_view data) {
   return {};
 }
 
+Result<void> write_produced(int fd, const Producer& produce) {
+  return produce([fd](std::string_view piece) { return write_all(fd, piece); });
+}
+
 // A device, a FIFO or a descriptor: written as it is, neither created, replaced nor synced.
-Result<void> write_in_place(const OutputTarget& target, std::string_view data) {
+Result<void> write_in_place(const OutputTarget& target, const Producer& data) {
   const std::string& shown = target.path;
   if (target.fd >= 0) {
-    if (auto w = write_all(target.fd, data); !w)
+    if (auto w = write_produced(target.fd, data); !w)
       return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + w.error().message);
     return {};
   }
@@ -177,7 +181,7 @@ Result<void> write_in_place(const OutputTarget& target, std::string_view data) {
     ::close(fd);
     return fail(ErrorCode::kStore, "cannot write '" + shown + "': it changed while being written");
   }
-  auto written = write_all(fd, data);
+  auto written = write_produced(fd, data);
   ::close(fd);
   if (!written) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + written.error().message);
   return {};
@@ -194,7 +198,7 @@ void sync_directory(const std::string& path) {
 // into place. nullopt when the file system has no O_TMPFILE (the caller writes a named temporary
 // file instead).
 std::optional<Result<void>> write_new_unnamed(const std::string& path, const std::string& shown,
-                                              std::string_view data, mode_t mode) {
+                                              const Producer& data, mode_t mode) {
   const int fd = ::open(dir_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   if (fd < 0) {
     if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
@@ -205,7 +209,7 @@ std::optional<Result<void>> write_new_unnamed(const std::string& path, const std
     return fail(ErrorCode::kStore, "cannot " + what + " '" + shown + "': " + reason);
   };
   if (::fchmod(fd, mode) != 0) return failed("set the mode of", std::strerror(errno));
-  if (auto w = write_all(fd, data); !w) return failed("write", w.error().message);
+  if (auto w = write_produced(fd, data); !w) return failed("write", w.error().message);
   if (::fsync(fd) != 0) return failed("sync", std::strerror(errno));
   // linkat fails when `path` exists, so nothing there is replaced.
   const std::string self = "/proc/self/fd/" + std::to_string(fd);
@@ -286,6 +290,12 @@ Result<void> check_protected_links(const std::string& path) {
 
 Result<void> write_file_atomic(const std::string& shown, std::string_view data, mode_t mode,
                                Overwrite overwrite) {
+  return write_file_atomic(
+      shown, [data](const Put& put) { return put(data); }, mode, overwrite);
+}
+
+Result<void> write_file_atomic(const std::string& shown, const Producer& data, mode_t mode,
+                               Overwrite overwrite) {
   PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
   if (overwrite == Overwrite::kRefuse && target.exists)
     return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
@@ -306,7 +316,7 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
   };
   // The umask may have narrowed the mode given to open(); set it exactly.
   if (::fchmod(fd, mode) != 0) return cleanup("set the mode of", std::strerror(errno));
-  if (auto w = write_all(fd, data); !w) return cleanup("write", w.error().message);
+  if (auto w = write_produced(fd, data); !w) return cleanup("write", w.error().message);
   if (::fsync(fd) != 0) return cleanup("sync", std::strerror(errno));
   if (::close(fd) != 0) {
     ::unlink(tmp.c_str());
@@ -444,6 +454,26 @@ std::string to_pem(std::string_view label, BytesView der) {
   }
   out += "-----END " + std::string(label) + "-----\n";
   return out;
+}
+
+Producer pem_producer(std::string label, BytesView der) {
+  return [label = std::move(label), der](const Put& put) -> Result<void> {
+    PKI_TRY(put("-----BEGIN " + label + "-----\n"));
+    constexpr std::size_t kLines = 1024;  // 48 input bytes make one 64-column line (RFC 7468 2)
+    std::string chunk(kLines * 65, '\0');
+    for (std::size_t i = 0; i < der.size();) {
+      std::size_t used = 0;
+      for (std::size_t line = 0; line < kLines && i < der.size(); ++line) {
+        const std::size_t n = std::min<std::size_t>(48, der.size() - i);
+        used += static_cast<std::size_t>(EVP_EncodeBlock(
+            reinterpret_cast<unsigned char*>(chunk.data() + used), der.data() + i, static_cast<int>(n)));
+        chunk[used++] = '\n';
+        i += n;
+      }
+      PKI_TRY(put(std::string_view(chunk.data(), used)));
+    }
+    return put("-----END " + label + "-----\n");
+  };
 }
 
 namespace {

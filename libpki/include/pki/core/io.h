@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,6 +39,12 @@ enum class Overwrite { kAllow, kRefuse };
 // never replaced.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
+// Output made piece by piece: `produce` calls `put` with each piece, in order, so that a large file
+// (a CRL's PEM) is never built whole in memory. Written as write_file_atomic writes data.
+using Put = std::function<Result<void>(std::string_view)>;
+using Producer = std::function<Result<void>(const Put& put)>;
+Result<void> write_file_atomic(const std::string& path, const Producer& produce, mode_t mode,
+                               Overwrite overwrite = Overwrite::kAllow);
 
 // Many new files in one directory `dir`, each as write_file_atomic with kRefuse writes one (whole
 // or not at all, never over anything), with one file-system sync for many files instead of one
@@ -67,6 +74,8 @@ Result<void> check_protected_links(const std::string& path);
 
 // PEM armour for DER bytes under `label` ("CERTIFICATE", "X509 CRL", ...), 64-column base64.
 std::string to_pem(std::string_view label, BytesView der);
+// The same armour in pieces of about 64 KiB (`der` must outlive the producer).
+Producer pem_producer(std::string label, BytesView der);
 
 // The DER bytes of each PEM block labelled `label`, in order. Text outside blocks is ignored.
 // An error when a block is malformed; an empty list when there is none.
