@@ -49,6 +49,8 @@ struct ServerSettings {
   std::size_t max_body = 64 * 1024;  // larger request bodies are refused (413)
   std::time_t timeout_seconds = 5;   // a client silent this long is dropped (read and write)
   std::size_t threads = 16;          // connections served at once; more wait in the queue
+  // A kept-alive connection holds a worker: idle ones are let go after a second, and none is kept
+  // for more than 100 requests, so that a few clients cannot hold every worker for long.
   std::time_t keep_alive_seconds = 1;
   std::size_t keep_alive_max_requests = 100;
   std::string tls_cert, tls_key;  // PEM files; empty: plain HTTP
