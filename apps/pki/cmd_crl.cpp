@@ -41,8 +41,8 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
       std::string(rec.delta_base ? "delta CRL #" : "CRL #") + std::to_string(rec.crl_number);
   // A CRL may be tens of megabytes: the DER is written as it is, the PEM made in pieces as the file
   // is written; a whole PEM copy only for standard output.
-  const Producer bytes = o.der ? Producer([&rec](const Put& put) { return put(as_chars(rec.der)); })
-                               : pem_producer("X509 CRL", rec.der);
+  const Producer der = [&rec](const Put& put) { return put(as_chars(rec.der)); };
+  const Producer bytes = o.der ? der : pem_producer("X509 CRL", rec.der);
   nlohmann::json j = {
       {"ca", o.ca},
       {"crl_number", rec.crl_number},
@@ -63,8 +63,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
     return {};
   };
   PKI_TRY(write(o.out, bytes, "out"));
-  PKI_TRY(write(
-      o.der_out, [&rec](const Put& put) { return put(as_chars(rec.der)); }, "der_out"));
+  PKI_TRY(write(o.der_out, der, "der_out"));
   if (!written.empty()) {
     std::string files;
     for (const auto& w : written) files += (files.empty() ? "" : ", ") + w;

@@ -48,9 +48,13 @@ std::uint16_t named_bits(const ASN1_BIT_STRING& bits) {
 }
 
 std::string serial_to_hex(BytesView magnitude) {
-  std::string hex = to_hex(magnitude);
-  const std::size_t nz = hex.find_first_not_of('0');
-  return nz == std::string::npos ? "0" : hex.substr(nz);
+  // One allocation: a CRL of a million entries makes a million of these.
+  std::size_t i = 0;
+  while (i < magnitude.size() && magnitude[i] == 0) ++i;
+  if (i == magnitude.size()) return "0";
+  std::string hex = to_hex(magnitude.subspan(i));
+  if (hex.front() == '0') hex.erase(0, 1);
+  return hex;
 }
 
 Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, const ASN1_BIT_STRING* reasons,

@@ -29,22 +29,9 @@ tl::unexpected<Error> entry_invalid() {
 }
 
 // A serial's INTEGER content octets as lowercase hex without leading zeros, "-" before a
-// negative one (what serial_to_hex makes of the magnitude, in one allocation at most).
+// negative one.
 std::string integer_hex(BytesView content) {
-  if (content[0] < 0x80) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::size_t i = 0;
-    while (i + 1 < content.size() && content[i] == 0) ++i;
-    std::string hex;
-    hex.reserve(2 * (content.size() - i));
-    if (content[i] >= 0x10) hex += kDigits[content[i] >> 4];
-    hex += kDigits[content[i] & 0xf];
-    for (++i; i < content.size(); ++i) {
-      hex += kDigits[content[i] >> 4];
-      hex += kDigits[content[i] & 0xf];
-    }
-    return hex;
-  }
+  if (content[0] < 0x80) return serial_to_hex(content);
   Bytes magnitude(content.begin(), content.end());  // two's complement, negated
   bool carry = true;
   for (auto it = magnitude.rbegin(); it != magnitude.rend(); ++it) {

@@ -574,7 +574,7 @@ class SqliteStore final : public Store {
         .bind(6, static_cast<std::int64_t>(c.der.size()))
         .bind(7, std::int64_t{c.generation})
         .bind(8, c.delta_base)
-        .bind(9, c.fingerprint.empty() ? sha256_hex(c.der) : c.fingerprint);
+        .bind(9, c.fingerprint);
     PKI_TRY(s.run());
     sqlite3_blob* blob = nullptr;
     int rc =
