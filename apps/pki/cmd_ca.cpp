@@ -209,9 +209,10 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
     req.chain_der.insert(req.chain_der.end(), chain.begin(), chain.end());
   }
   PKI_ASSIGN(req.key_pem, in_field(read_input(o.key), Field::kKey));
+  ctx.warn_if_exposed(o.key, "key file");
   std::optional<Secret> key_passphrase;
   if (!o.key_passphrase_file.empty()) {
-    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
+    PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
     req.key_passphrase = &*key_passphrase;
   }

@@ -36,7 +36,7 @@ Result<int> run_csr(Context& ctx, const CsrOptions& o) {
     return fail(ErrorCode::kBadInput, "refusing to write '" + o.out + "': it is the key file (--key)");
   std::optional<Secret> key_passphrase;
   if (!o.key_passphrase_file.empty()) {
-    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
+    PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
   PKI_TRY(ctx.check_outputs({&o.out, &o.key_out}));
@@ -51,6 +51,7 @@ Result<int> run_csr(Context& ctx, const CsrOptions& o) {
   const Secret* pass = key_passphrase ? &*key_passphrase : nullptr;
   if (!o.key.empty()) {
     req.key = cert::CsrKeyFile{o.key, pass};
+    ctx.warn_if_exposed(o.key, "key file");
   } else {
     PKI_ASSIGN(const auto type, keys::parse_key_type(o.key_type.empty() ? "ec-p256" : o.key_type));
     req.key = cert::CsrNewKey{type, o.key_out, pass};

@@ -52,6 +52,7 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     OsslPtr<EVP_PKEY> key;
     if (!o.key.empty()) {
       PKI_ASSIGN(std::string pem, read_file(o.key));
+      ctx.warn_if_exposed(o.key, "key file");
       PKI_ASSIGN(key, keys::from_pkcs8_pem(pem, pass));
     }
     PKI_ASSIGN(Bytes p12, cert::build_pkcs12(*leaf, chain, key.get(), pass, rec.subject));

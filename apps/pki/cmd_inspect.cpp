@@ -317,11 +317,11 @@ Result<int> run_inspect(Context& ctx, const InspectOptions& o) {
     return fail(ErrorCode::kBadInput, "standard input ('-') can be read only once");
   std::optional<Secret> key_pass, p12_pass;
   if (!o.key_passphrase_file.empty()) {
-    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
+    PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_pass.emplace(std::move(p));
   }
   if (!o.p12_passphrase_file.empty()) {
-    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.p12_passphrase_file));
+    PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.p12_passphrase_file));
     p12_pass.emplace(std::move(p));
   }
   cert::InspectOptions options;

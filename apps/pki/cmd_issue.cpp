@@ -201,7 +201,7 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     return fail(ErrorCode::kBadInput, "--key-passphrase-file applies to a key generated with --key-out");
   std::optional<Secret> key_passphrase;
   if (!o.key_passphrase_file.empty()) {
-    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
+    PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
   PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));

@@ -27,7 +27,7 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
     return fail(ErrorCode::kBadInput, "--key-type and --key-passphrase-file go with --rekey");
   std::optional<Secret> key_passphrase;
   if (!o.key_passphrase_file.empty()) {
-    PKI_ASSIGN(Secret p, Context::read_passphrase_file(o.key_passphrase_file));
+    PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
   PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));

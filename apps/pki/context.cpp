@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -30,12 +31,24 @@ Result<void> Context::init_clock() {
 Result<store::Store*> Context::store(store::OpenMode mode) {
   if (!store_) {
     PKI_ASSIGN(store_, store::open_sqlite(db_path, mode));
+    warn_if_exposed(db_path, "database");  // pki tightens its own files; another user's it only reads
   }
   return store_.get();
 }
 
+void Context::warn_if_exposed(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  warnings.push_back("the " + std::string(what) + " '" + path + "' may be read by " +
+                     ((st.st_mode & 007) ? "any user" : "its group") + " (mode " + mode +
+                     "): make it 0600 (chmod 600)");
+}
+
 Result<Secret> Context::read_passphrase_file(const std::string& path) {
   PKI_ASSIGN(std::string text, read_file(path));
+  warn_if_exposed(path, "passphrase file");
   // The passphrase is the file's first line; the rest of the buffer is wiped with it.
   Secret whole(std::move(text));
   const std::string& all = whole.reveal();

@@ -40,8 +40,12 @@ class Context {
   Result<store::Store*> store(store::OpenMode mode = store::OpenMode::kWrite);
   // The passphrase from --passphrase-file / PKI_PASSPHRASE_FILE, or null when none is set.
   Result<const Secret*> passphrase();
-  // The first line of a passphrase file; an empty one is bad input.
-  static Result<Secret> read_passphrase_file(const std::string& path);
+  // The first line of a passphrase file; an empty one is bad input. A warning when the file may be
+  // read by others (warn_if_exposed).
+  Result<Secret> read_passphrase_file(const std::string& path);
+  // A warning when the file at `path` (a private key, a passphrase, the database) may be read by
+  // its group or by others: reading it still works.
+  void warn_if_exposed(const std::string& path, std::string_view what);
   // Output paths a verb will write: each writable, none the same file as another or as the
   // database (or its WAL and shared-memory files). Checked before anything changes.
   Result<void> check_outputs(std::initializer_list<const std::string*> paths) const;
@@ -89,5 +93,6 @@ void register_inspect(CLI::App& app, Context& ctx);
 void register_csr(CLI::App& app, Context& ctx);
 void register_renew(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
+void register_audit(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

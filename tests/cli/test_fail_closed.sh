@@ -82,7 +82,8 @@ cp legacy.db extra.db
 check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
 expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
 check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
-check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 6
+check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 7
+expect 0 "the audit rows of the first release are chained by the migration" -- --db legacy.db audit verify
 whole_before=$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")
 check "it holds CRLs of the first release" -- test "$whole_before" -gt 0
 expect 0 "a CRL published into the migrated store" -- --db legacy.db crl --ca int --out legacy.crl

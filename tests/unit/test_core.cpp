@@ -1,6 +1,9 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "pki/core/der.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
@@ -127,6 +130,52 @@ TEST_CASE("atomic writes set the mode and can refuse to overwrite") {
   CHECK(test::must(read_file(path)) == "one");
   test::must(write_file_atomic(path, "three", 0644));
   CHECK(test::must(read_file(path)) == "three");
+}
+
+TEST_CASE("staged files: nothing at the path until published, nothing left when not") {
+  test::TempDir dir;
+  const std::string path = dir.file("new.key");
+  auto listing = [&] {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::directory_iterator(dir.file("")))
+      names.push_back(e.path().filename().string());
+    return names;
+  };
+  {
+    auto staged = test::must(StagedFile::stage(
+        path, [](const Put& put) { return put("key"); }, 0600, Overwrite::kRefuse));
+    CHECK(listing().empty());  // written, synced, but unnamed
+  }
+  CHECK(listing().empty());  // dropped unpublished: gone
+  auto staged = test::must(StagedFile::stage(
+      path, [](const Put& put) { return put("key"); }, 0600, Overwrite::kRefuse));
+  test::must(write_file_atomic(path, "taken meanwhile", 0600));
+  auto refused = staged.publish();
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kBadInput);
+  CHECK(test::must(read_file(path)) == "taken meanwhile");
+  CHECK(listing().size() == 1);
+
+  // Replacing: the old file stays until the new one is renamed over it, and no temporary remains.
+  auto replacing = test::must(StagedFile::stage(
+      path, [](const Put& put) { return put("replaced"); }, 0644, Overwrite::kAllow));
+  CHECK(test::must(read_file(path)) == "taken meanwhile");
+  test::must(replacing.publish());
+  CHECK(test::must(read_file(path)) == "replaced");
+  CHECK(listing() == std::vector<std::string>{"new.key"});
+}
+
+TEST_CASE("staged files: a temporary file of a killed run is removed when pki next writes there") {
+  test::TempDir dir;
+  // A process id no process has: above the kernel's largest (pid_max is at most 2^22).
+  const std::string dead = dir.file(".crl.pem.pki-tmp.9999999.0123456789abcdef");
+  const std::string live = dir.file(".crl.pem.pki-tmp.1.0123456789abcdef");  // init is alive
+  const std::string other = dir.file(".notes.pki-tmp.9999999.short");        // not our naming
+  for (const auto& p : {dead, live, other}) std::ofstream(p) << "left";
+  test::must(write_file_atomic(dir.file("crl.pem"), "crl", 0644));
+  CHECK_FALSE(std::filesystem::exists(dead));
+  CHECK(std::filesystem::exists(live));
+  CHECK(std::filesystem::exists(other));
 }
 
 TEST_CASE("der: OIDs, checked at compile time or parsed at run time") {

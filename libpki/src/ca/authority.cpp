@@ -704,18 +704,27 @@ Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shape
   }
   PKI_ASSIGN(Prepared p, prepare(issuer, shaped, key));
   PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));  // signed before the write lock is taken
+  // The key file is written (unnamed) before the transaction, so that if it cannot be written
+  // nothing is stored, and given its name only once the certificate is committed, so that no
+  // key file exists without its certificate, whenever the run ends.
+  std::optional<StagedFile> key_file;
+  if (shaped.new_key) {
+    auto staged = in_field(
+        StagedFile::stage(
+            shaped.new_key->out, [&](const Put& put) { return put(key_pem); }, 0600, Overwrite::kRefuse),
+        Field::kKeyOut);
+    if (!staged) return tl::unexpected(std::move(staged.error()));
+    key_file.emplace(std::move(*staged));
+  }
   PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
   PKI_ASSIGN(auto rec, store_prepared(issuer, p));
   if (in_tx) PKI_TRY((*in_tx)(rec));
-  // The key file, inside the transaction: if it cannot be written nothing is stored, and if the
-  // commit fails it is removed.
-  if (shaped.new_key)
-    PKI_TRY(
-        in_field(write_file_atomic(shaped.new_key->out, key_pem, 0600, Overwrite::kRefuse), Field::kKeyOut));
-  if (auto committed = tx.commit(); !committed) {
-    if (shaped.new_key) ::unlink(shaped.new_key->out.c_str());
-    return tl::unexpected(committed.error());
-  }
+  PKI_TRY(tx.commit());
+  if (key_file)
+    if (auto published = key_file->publish(); !published)
+      return fail(ErrorCode::kStore, Field::kKeyOut,
+                  "the certificate " + rec.serial + " is stored, but its key was not written: " +
+                      published.error().message + "; revoke it and issue again");
   Issued out{std::move(rec), {}};
   for (const auto& c : issuer.chain)
     if (!c->self_issued()) out.chain.push_back(c);

@@ -1,8 +1,10 @@
 #include "pki/core/io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,7 +12,10 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <mutex>
 #include <optional>
+#include <set>
+#include <utility>
 
 namespace pki {
 
@@ -194,38 +199,6 @@ void sync_directory(const std::string& path) {
   }
 }
 
-// A new file at `path`, never over anything: written unnamed (O_TMPFILE), synced, then linked
-// into place. nullopt when the file system has no O_TMPFILE (the caller writes a named temporary
-// file instead).
-std::optional<Result<void>> write_new_unnamed(const std::string& path, const std::string& shown,
-                                              const Producer& data, mode_t mode) {
-  const int fd = ::open(dir_of(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
-  if (fd < 0) {
-    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) return std::nullopt;
-    return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
-  }
-  auto failed = [&](const std::string& what, const std::string& reason) -> Result<void> {
-    ::close(fd);
-    return fail(ErrorCode::kStore, "cannot " + what + " '" + shown + "': " + reason);
-  };
-  if (::fchmod(fd, mode) != 0) return failed("set the mode of", std::strerror(errno));
-  if (auto w = write_produced(fd, data); !w) return failed("write", w.error().message);
-  if (::fsync(fd) != 0) return failed("sync", std::strerror(errno));
-  // linkat fails when `path` exists, so nothing there is replaced.
-  const std::string self = "/proc/self/fd/" + std::to_string(fd);
-  int rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
-  if (rc != 0 && errno == ENOENT) rc = ::linkat(fd, "", AT_FDCWD, path.c_str(), AT_EMPTY_PATH);  // no /proc
-  if (rc != 0) {
-    const int err = errno;
-    ::close(fd);
-    return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
-                "cannot write '" + shown + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
-  }
-  ::close(fd);
-  sync_directory(path);
-  return Result<void>{};
-}
-
 }  // namespace
 
 Result<void> check_protected_links(const std::string& path) {
@@ -297,45 +270,141 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
 Result<void> write_file_atomic(const std::string& shown, const Producer& data, mode_t mode,
                                Overwrite overwrite) {
   PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
-  if (overwrite == Overwrite::kRefuse && target.exists)
-    return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
-  if (target.special) return write_in_place(target, data);
-  if (overwrite == Overwrite::kRefuse)
-    if (auto written = write_new_unnamed(target.path, shown, data, mode)) return *written;
-  const std::string& path = target.path;
+  if (target.special && overwrite == Overwrite::kAllow) return write_in_place(target, data);
+  PKI_ASSIGN(StagedFile staged, StagedFile::stage(shown, data, mode, overwrite));
+  return staged.publish();
+}
+
+namespace {
+
+constexpr std::string_view kTempMark = ".pki-tmp.";
+
+// A temporary name of ours beside `path`: hidden, and with the writing process's id so that one
+// left by a killed run can be told from one being written (remove_stale_temporaries).
+Result<std::string> temporary_name(const std::string& path) {
   std::uint8_t rnd[8];
   if (RAND_bytes(rnd, sizeof rnd) != 1)
     return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
-  const std::string tmp = path + ".tmp-" + to_hex(rnd);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
-  auto cleanup = [&](const std::string& what, const std::string& reason) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+  const std::string dir = dir_of(path);
+  const std::size_t slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  return dir + "/." + base + std::string(kTempMark) + std::to_string(::getpid()) + "." + to_hex(rnd);
+}
+
+// The process id in a temporary name of ours (".NAME.pki-tmp.PID.HEX"), or 0 when `name` is not one.
+pid_t temporary_owner(std::string_view name) {
+  if (name.empty() || name[0] != '.') return 0;
+  const std::size_t mark = name.rfind(kTempMark);
+  if (mark == std::string_view::npos) return 0;
+  const std::string_view rest = name.substr(mark + kTempMark.size());
+  const std::size_t dot = rest.find('.');
+  if (dot == 0 || dot == std::string_view::npos || dot > 9 || rest.size() - dot - 1 != 16) return 0;
+  pid_t pid = 0;
+  for (const char c : rest.substr(0, dot)) {
+    if (c < '0' || c > '9') return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+// Removes the temporary files of ours in `dir` that a killed run left (see temporary_name).
+void remove_stale_temporaries(const std::string& dir) {
+  // Once per directory and process: a directory of a million certificates is read through once.
+  static std::mutex mutex;
+  static std::set<std::string> done;
+  {
+    std::lock_guard lock(mutex);
+    if (!done.insert(dir).second) return;
+  }
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;
+  while (const dirent* e = ::readdir(d)) {
+    const pid_t owner = temporary_owner(e->d_name);
+    // A process that no longer exists left it (a live one, or one that reuses the id, keeps it).
+    if (owner > 0 && owner != ::getpid() && ::kill(owner, 0) != 0 && errno == ESRCH)
+      ::unlinkat(::dirfd(d), e->d_name, 0);
+  }
+  ::closedir(d);
+}
+
+}  // namespace
+
+StagedFile::StagedFile(StagedFile&& other) noexcept
+    : fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      shown_(std::move(other.shown_)),
+      temporary_(std::move(other.temporary_)),
+      overwrite_(other.overwrite_) {}
+
+StagedFile::~StagedFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!temporary_.empty()) ::unlink(temporary_.c_str());
+}
+
+Result<StagedFile> StagedFile::stage(const std::string& shown, const Producer& data, mode_t mode,
+                                     Overwrite overwrite) {
+  PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
+  if (overwrite == Overwrite::kRefuse && target.exists)
+    return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
+  if (target.special)
+    return fail(ErrorCode::kBadInput, "cannot write '" + shown + "' as a new file: it is a device or a FIFO");
+  const std::string& path = target.path;
+  StagedFile f;
+  f.path_ = path;
+  f.shown_ = shown;
+  f.overwrite_ = overwrite;
+  const std::string dir = dir_of(path);
+  remove_stale_temporaries(dir);
+  f.fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  if (f.fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // No O_TMPFILE on this file system: a named temporary file, removed by whoever next writes here
+    // if this run is killed.
+    PKI_ASSIGN(f.temporary_, temporary_name(path));
+    f.fd_ = ::open(f.temporary_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (f.fd_ < 0) f.temporary_.clear();
+  }
+  if (f.fd_ < 0) return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
+  auto failed = [&](const std::string& what, const std::string& reason) -> Result<StagedFile> {
     return fail(ErrorCode::kStore, "cannot " + what + " '" + shown + "': " + reason);
   };
   // The umask may have narrowed the mode given to open(); set it exactly.
-  if (::fchmod(fd, mode) != 0) return cleanup("set the mode of", std::strerror(errno));
-  if (auto w = write_produced(fd, data); !w) return cleanup("write", w.error().message);
-  if (::fsync(fd) != 0) return cleanup("sync", std::strerror(errno));
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + std::strerror(errno));
-  }
-  if (overwrite == Overwrite::kRefuse) {
-    // link() fails when `path` exists, so a file created meanwhile is not replaced.
-    if (::link(tmp.c_str(), path.c_str()) != 0) {
-      const int err = errno;
-      ::unlink(tmp.c_str());
-      return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
-                  "cannot write '" + shown + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
+  if (::fchmod(f.fd_, mode) != 0) return failed("set the mode of", std::strerror(errno));
+  if (auto w = write_produced(f.fd_, data); !w) return failed("write", w.error().message);
+  if (::fsync(f.fd_) != 0) return failed("sync", std::strerror(errno));
+  return f;
+}
+
+Result<void> StagedFile::publish() {
+  if (fd_ < 0) return fail(ErrorCode::kInternal, "'" + shown_ + "' was already written");
+  auto failed = [&](int err) -> Result<void> {
+    return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+                "cannot write '" + shown_ + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
+  };
+  if (temporary_.empty()) {
+    // Unnamed: linked at its name (which fails when the name is taken, so nothing is replaced), or
+    // when replacing, at a temporary name renamed over the old file a moment later.
+    std::string at = path_;
+    if (overwrite_ == Overwrite::kAllow) {
+      PKI_ASSIGN(at, temporary_name(path_));
     }
-    ::unlink(tmp.c_str());
-  } else if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return fail(ErrorCode::kStore, "cannot write '" + shown + "': " + reason);
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    int rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, at.c_str(), AT_SYMLINK_FOLLOW);
+    if (rc != 0 && errno == ENOENT) rc = ::linkat(fd_, "", AT_FDCWD, at.c_str(), AT_EMPTY_PATH);  // no /proc
+    if (rc != 0) return failed(errno);
+    if (overwrite_ == Overwrite::kAllow) temporary_ = at;
   }
+  ::close(std::exchange(fd_, -1));
+  if (!temporary_.empty()) {
+    if (overwrite_ == Overwrite::kRefuse) {
+      // link() fails when `path` exists, so a file created meanwhile is not replaced.
+      if (::link(temporary_.c_str(), path_.c_str()) != 0) return failed(errno);
+    } else if (::rename(temporary_.c_str(), path_.c_str()) != 0) {
+      return failed(errno);
+    } else {
+      temporary_.clear();
+    }
+  }
+  sync_directory(path_);
   return {};
 }
 
@@ -347,6 +416,7 @@ std::vector<Result<void>> write_new_files(const std::string& dir, std::span<cons
   auto store_error = [](const std::string& what, const std::string& path, int err) -> Result<void> {
     return fail(ErrorCode::kStore, "cannot " + what + " '" + path + "': " + std::strerror(err));
   };
+  remove_stale_temporaries(dir);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
     const int err = errno;

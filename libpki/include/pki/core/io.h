@@ -30,13 +30,12 @@ Result<std::string> read_input(const std::string& path, std::size_t max_size = k
 Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size = kMaxInputSize);
 
 enum class Overwrite { kAllow, kRefuse };
-// Writes `data` to a temporary file beside `path` with `mode`, fsyncs it and renames it over `path`:
-// readers see the old file or the new one, never a part. kRefuse fails when anything is at `path`
-// (a link included); the file is then made unnamed (O_TMPFILE) and linked into place whole, so
-// that a run killed midway leaves nothing behind (a private key, say). With kAllow a symbolic link
-// is followed (the file it names is replaced, the link stays) under check_protected_links, and an
-// existing file that is not a regular one (/dev/null, /dev/stdout, a FIFO) is written in place,
-// never replaced.
+// Writes `data` to a new file beside `path` with `mode`, fsyncs it and puts it in place (as
+// StagedFile does): readers see the old file or the new one, never a part, and a run killed midway
+// leaves nothing behind. kRefuse fails when anything is at `path` (a link included). With kAllow a
+// symbolic link is followed (the file it names is replaced, the link stays) under
+// check_protected_links, and an existing file that is not a regular one (/dev/null, /dev/stdout, a
+// FIFO) is written in place, never replaced.
 Result<void> write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
 // Output made piece by piece: `produce` calls `put` with each piece, in order, so that a large file
@@ -45,6 +44,34 @@ using Put = std::function<Result<void>(std::string_view)>;
 using Producer = std::function<Result<void>(const Put& put)>;
 Result<void> write_file_atomic(const std::string& path, const Producer& produce, mode_t mode,
                                Overwrite overwrite = Overwrite::kAllow);
+
+// A new regular file written and synced before it has a name, then given its name by publish():
+// until then nothing is at `path`, and a run that ends without publishing (killed, or the
+// transaction it waited for failed) leaves nothing. A key is staged before its certificate is
+// committed and published after, so that no key file exists without its certificate.
+// The file is made unnamed (O_TMPFILE); replacing a file (kAllow) links it at a hidden temporary
+// name and renames that over the old file. Where the file system has no O_TMPFILE the temporary
+// name is used from the start. A temporary file of a killed run (".NAME.pki-tmp.PID.HEX", its
+// process gone) is removed when pki next writes into that directory.
+class StagedFile {
+ public:
+  // Checks `path` as write_file_atomic does (a device or a FIFO is refused: it cannot be staged).
+  static Result<StagedFile> stage(const std::string& path, const Producer& data, mode_t mode,
+                                  Overwrite overwrite);
+  // kRefuse: kBadInput when something is at `path` by now.
+  Result<void> publish();
+
+  StagedFile(StagedFile&& other) noexcept;
+  StagedFile& operator=(StagedFile&&) = delete;
+  ~StagedFile();
+
+ private:
+  StagedFile() = default;
+  int fd_ = -1;
+  std::string path_, shown_;
+  std::string temporary_;  // the named temporary file, if any
+  Overwrite overwrite_ = Overwrite::kAllow;
+};
 
 // Many new files in one directory `dir`, each as write_file_atomic with kRefuse writes one (whole
 // or not at all, never over anything), with one file-system sync for many files instead of one

@@ -151,6 +151,41 @@ struct AuditEvent {
   std::string detail = "{}";  // JSON object
 };
 
+// An audit row as stored, its text as written (the hash chain covers these bytes). Each row's
+// `hash` is audit_row_hash(prev_hash, row), and `prev_hash` the hash of the row before it (of the
+// chain's start for the first): editing, deleting or inserting a row breaks the chain
+// (verify_audit_chain).
+struct AuditRow {
+  std::int64_t id = 0;
+  std::string at;
+  std::string os_user;
+  std::string verb;
+  std::optional<std::string> authority;
+  std::optional<std::string> serial;
+  std::string detail;
+  Bytes prev_hash;  // empty when the row has none (not written by pki)
+  Bytes hash;
+};
+
+// The chain's anchor in the store: a random identifier made with the store (so that no two stores'
+// chains start alike, and rows cannot be moved from one to another) and the last row pki wrote.
+struct AuditChainHead {
+  Bytes store_id;
+  std::int64_t head_id = 0;  // 0: no row yet
+  Bytes head_hash;           // empty when head_id is 0
+};
+
+struct AuditFilter {
+  std::optional<std::string> since;  // rows at or after this time (RFC 3339, as stored)
+  std::optional<std::string> serial;
+};
+
+// SHA-256 over a fixed label, `prev` and each field of `row` (id, then the texts, each with its
+// length; absent fields marked), so that no two different rows hash alike.
+Bytes audit_row_hash(BytesView prev, const AuditRow& row);
+// What the first row's prev_hash is: SHA-256 of a fixed label and the store's identifier.
+Bytes audit_chain_start(BytesView store_id);
+
 enum class StatusFilter { kAll, kValid, kRevoked, kExpired };
 
 struct CertificateFilter {
@@ -234,11 +269,31 @@ class Store {
   virtual Result<std::optional<OcspResponderRecord>> latest_ocsp_responder(std::int64_t authority_id,
                                                                            int generation) = 0;
 
+  // Appends `event` to the audit log, chained to the row before it (AuditRow), in the write
+  // transaction that makes the change it records.
   virtual Result<void> append_audit(const AuditEvent& event) = 0;
+  // Every audit row matching `filter`, oldest first.
+  virtual Result<void> for_each_audit_row(const AuditFilter& filter,
+                                          const std::function<Result<void>(const AuditRow&)>& visit) = 0;
+  virtual Result<AuditChainHead> audit_chain_head() = 0;
   // Events about one certificate (its creation as a CA's certificate, issuance, revocation,
   // holds), oldest first.
   virtual Result<std::vector<AuditEvent>> audit_for(const CertificateRecord& cert) = 0;
 };
+
+// Whether the audit log is as pki wrote it: every row's hash matches its content and chains to the
+// row before, and the last row is the head the store recorded. An editor with the file who
+// computes every hash again is caught only against a head recorded elsewhere: `expected_head`,
+// when given, must be the hash of a row in the chain.
+struct AuditCheck {
+  bool holds = true;
+  std::int64_t rows = 0;
+  std::int64_t head_id = 0;
+  Bytes head_hash;
+  std::optional<std::int64_t> first_bad_row;  // the first row found edited, inserted or after a deletion
+  std::string problem;                        // what was found, when it does not hold
+};
+Result<AuditCheck> verify_audit_chain(Store& store, std::optional<Bytes> expected_head = std::nullopt);
 
 // Scoped write transaction: rolled back unless committed.
 class WriteTransaction {

@@ -24,6 +24,9 @@ namespace {
 // here last milliseconds (one issuance, one CRL); 30 s covers a million-entry CRL being written
 // by another process, and stays well below any caller's timeout.
 constexpr int kBusyTimeoutMs = 30'000;
+// The migration that chains the audit log (schema/0007_audit_chain.sql): the rows already there
+// are hashed right after it.
+constexpr int kAuditChainVersion = 7;
 
 std::string t2s(TimePoint t) { return format_rfc3339(t); }
 std::optional<std::string> t2s(const std::optional<TimePoint>& t) {
@@ -199,6 +202,7 @@ class SqliteStore final : public Store {
         if (m.version <= current) continue;
         PKI_TRY(db_.exec(std::string(m.sql)));
         PKI_TRY(db_.exec("PRAGMA user_version = " + std::to_string(m.version)));
+        if (m.version == kAuditChainVersion) PKI_TRY(seal_audit_rows());
       }
       // Migrations that rebuild a table run with foreign keys off (SQLite's procedure for schema
       // changes): every reference must still hold before the change commits.
@@ -670,16 +674,45 @@ class SqliteStore final : public Store {
   }
 
   Result<void> append_audit(const AuditEvent& e) override {
-    PKI_ASSIGN(SqlStatement & s,
-               stmt("INSERT INTO audit_events (at, os_user, verb, authority, serial, detail) "
-                    "VALUES (?, ?, ?, ?, ?, ?)"));
-    s.bind(1, t2s(e.at))
-        .bind(2, e.os_user)
-        .bind(3, e.verb)
-        .bind(4, e.authority)
-        .bind(5, e.serial)
-        .bind(6, e.detail);
-    return s.run();
+    AuditRow row{0, t2s(e.at), e.os_user, e.verb, e.authority, e.serial, e.detail, {}, {}};
+    PKI_ASSIGN(const AuditChainHead head, audit_chain_head());
+    // After the highest id, whatever wrote it: a row added outside pki stays visible as such.
+    PKI_ASSIGN(SqlStatement & next, stmt("SELECT COALESCE(MAX(id), 0) + 1 FROM audit_events"));
+    PKI_TRY(next.step());
+    row.id = next.column_int(0);
+    next.reset();
+    return append_chained(row, head.head_id == 0 ? audit_chain_start(head.store_id) : head.head_hash);
+  }
+
+  Result<void> for_each_audit_row(const AuditFilter& filter,
+                                  const std::function<Result<void>(const AuditRow&)>& visit) override {
+    // Its own statement, not a cached one: `visit` may use the store.
+    PKI_ASSIGN(SqlStatement s,
+               db_.prepare("SELECT id, at, os_user, verb, authority, serial, detail, prev_hash, hash "
+                           "FROM audit_events WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR serial = ?2) "
+                           "ORDER BY id"));
+    s.bind(1, filter.since).bind(2, filter.serial);
+    for (;;) {
+      PKI_ASSIGN(auto step, s.step());
+      if (step != SqlStatement::Step::kRow) return {};
+      Row r(s);
+      AuditRow row{r.integer(0),       r.text(1), r.text(2), r.text(3), r.optional_text(4),
+                   r.optional_text(5), r.text(6), r.blob(7), r.blob(8)};
+      PKI_TRY(visit(row));
+    }
+  }
+
+  Result<AuditChainHead> audit_chain_head() override {
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT store_id, head_id, head_hash FROM audit_chain WHERE id = 1"));
+    PKI_ASSIGN(auto head, one<AuditChainHead>(s, [](const SqlStatement& st) {
+                 Row r(st);
+                 AuditChainHead h{r.blob(0), r.integer(1), r.blob(2)};
+                 return r.done(std::move(h));
+               }));
+    if (!head || head->store_id.empty())
+      return fail(ErrorCode::kStore, Field::kDatabase,
+                  "the audit log has lost its anchor (audit_chain): it was edited");
+    return std::move(*head);
   }
 
   Result<std::vector<AuditEvent>> audit_for(const CertificateRecord& cert) override {
@@ -705,6 +738,55 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Writes `row` (its id set) chained to `prev`, and makes it the chain's head.
+  Result<void> append_chained(AuditRow& row, const Bytes& prev) {
+    row.prev_hash = prev;
+    row.hash = audit_row_hash(row.prev_hash, row);
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO audit_events (id, at, os_user, verb, authority, serial, detail, prev_hash, "
+                    "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    s.bind(1, row.id)
+        .bind(2, row.at)
+        .bind(3, row.os_user)
+        .bind(4, row.verb)
+        .bind(5, row.authority)
+        .bind(6, row.serial)
+        .bind(7, row.detail)
+        .bind(8, BytesView(row.prev_hash))
+        .bind(9, BytesView(row.hash));
+    PKI_TRY(s.run());
+    return set_chain_head(row.id, row.hash);
+  }
+
+  Result<void> set_chain_head(std::int64_t id, const Bytes& hash) {
+    PKI_ASSIGN(SqlStatement & s, stmt("UPDATE audit_chain SET head_id = ?, head_hash = ? WHERE id = 1"));
+    s.bind(1, id).bind(2, BytesView(hash));
+    return s.run();
+  }
+
+  // Gives the rows written before the audit log was chained (schema 7) their hashes, oldest first.
+  Result<void> seal_audit_rows() {
+    PKI_ASSIGN(const AuditChainHead head, audit_chain_head());
+    std::vector<AuditRow> rows;
+    PKI_TRY(for_each_audit_row({}, [&](const AuditRow& r) -> Result<void> {
+      rows.push_back(r);
+      return {};
+    }));
+    Bytes prev = audit_chain_start(head.store_id);
+    PKI_ASSIGN(SqlStatement update,
+               db_.prepare("UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?"));
+    for (AuditRow& r : rows) {
+      r.prev_hash = prev;
+      r.hash = audit_row_hash(prev, r);
+      update.reset();
+      update.bind(1, BytesView(r.prev_hash)).bind(2, BytesView(r.hash)).bind(3, r.id);
+      PKI_TRY(update.run());
+      prev = r.hash;
+    }
+    if (!rows.empty()) PKI_TRY(set_chain_head(rows.back().id, prev));
+    return {};
+  }
+
   // Prepared statements live as long as the store (DESIGN.md, "Built for speed").
   Result<SqlStatement*> stmt_ptr(const std::string& sql) {
     auto it = cache_.find(sql);
