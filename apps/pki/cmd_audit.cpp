@@ -16,8 +16,8 @@ Result<int> run_audit_list(Context& ctx, const AuditOptions& o) {
   if (!o.since.empty()) {
     auto since = parse_rfc3339(o.since);
     if (!since)
-      return fail(ErrorCode::kBadInput, "--since takes an RFC 3339 time (2026-01-31T00:00:00Z): " +
-                                            since.error().message);
+      return fail(ErrorCode::kBadInput,
+                  "--since takes an RFC 3339 time (2026-01-31T00:00:00Z): " + since.error().message);
     filter.since = format_rfc3339(*since);  // as the store writes times, so that they compare as text
   }
   if (!o.serial.empty()) {
@@ -30,7 +30,10 @@ Result<int> run_audit_list(Context& ctx, const AuditOptions& o) {
   std::string text;
   PKI_TRY(st->for_each_audit_row(filter, [&](const store::AuditRow& r) -> Result<void> {
     auto detail = nlohmann::json::parse(r.detail, nullptr, false);
-    nlohmann::json j = {{"id", r.id}, {"at", r.at}, {"user", r.os_user}, {"verb", r.verb},
+    nlohmann::json j = {{"id", r.id},
+                        {"at", r.at},
+                        {"user", r.os_user},
+                        {"verb", r.verb},
                         {"ca", r.authority ? nlohmann::json(*r.authority) : nlohmann::json()},
                         {"serial", r.serial ? nlohmann::json(*r.serial) : nlohmann::json()},
                         {"detail", detail.is_discarded() ? nlohmann::json(r.detail) : detail},
@@ -64,8 +67,8 @@ Result<int> run_audit_verify(Context& ctx, const AuditOptions& o) {
                       {"head", to_hex(check.head_hash)}};
   std::string text;
   if (check.holds) {
-    text = "audit log holds: " + std::to_string(check.rows) + " rows, head row " + std::to_string(check.head_id) +
-           " sha256 " + to_hex(check.head_hash) + "\n";
+    text = "audit log holds: " + std::to_string(check.rows) + " rows, head row " +
+           std::to_string(check.head_id) + " sha256 " + to_hex(check.head_hash) + "\n";
   } else {
     j["problem"] = check.problem;
     if (check.first_bad_row) j["first_bad_row"] = *check.first_bad_row;
@@ -86,7 +89,8 @@ void register_audit(CLI::App& app, Context& ctx) {
   list->add_option("--serial", o->serial, "only events about this serial (hex)");
   list->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_audit_list(ctx, *o); }; });
   auto* verify = audit->add_subcommand(
-      "verify", "check the log's hash chain: exit 0 when it holds, 1 naming the first row edited, deleted or inserted");
+      "verify",
+      "check the log's hash chain: exit 0 when it holds, 1 naming the first row edited, deleted or inserted");
   verify->add_option("--head", o->head,
                      "a head hash printed earlier (kept elsewhere): it must still be in the chain");
   verify->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_audit_verify(ctx, *o); }; });

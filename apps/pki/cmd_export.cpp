@@ -51,7 +51,7 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     PKI_ASSIGN(auto leaf, cert::Certificate::from_der(rec.der));
     OsslPtr<EVP_PKEY> key;
     if (!o.key.empty()) {
-      PKI_ASSIGN(std::string pem, read_file(o.key));
+      PKI_ASSIGN(std::string pem, read_input(o.key));
       ctx.warn_if_exposed(o.key, "key file");
       PKI_ASSIGN(key, keys::from_pkcs8_pem(pem, pass));
     }

@@ -75,7 +75,7 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
   if (!o.cert.empty()) {
     PKI_TRY(load_certificates(o.cert));  // a clear message for a file that holds no certificate
     p.client_cert_file = o.cert;
-    PKI_ASSIGN(std::string pem, read_file(o.key));
+    PKI_ASSIGN(std::string pem, read_input(o.key));
     ctx.warn_if_exposed(o.key, "key file");
     PKI_ASSIGN(const Secret* pass, ctx.passphrase());
     PKI_ASSIGN(p.client_key, keys::from_pkcs8_pem(pem, pass));

@@ -47,7 +47,7 @@ void Context::warn_if_exposed(const std::string& path, std::string_view what) {
 }
 
 Result<Secret> Context::read_passphrase_file(const std::string& path) {
-  PKI_ASSIGN(std::string text, read_file(path));
+  PKI_ASSIGN(std::string text, read_input(path));
   warn_if_exposed(path, "passphrase file");
   // The passphrase is the file's first line; the rest of the buffer is wiped with it.
   Secret whole(std::move(text));

@@ -117,4 +117,19 @@ check "the subject is the DN as written, the CN added last (RFC 2253 prints it r
 # --json keeps stdout one JSON document, even for errors.
 run --json issue --ca nobody --profile server --key-out a.key --cn a.example
 check "JSON error document" -- sh -c "jq -e '.error.code == 3' '$TMP/out'"
+# Inputs without end or without form: every input is read up to 64 MiB at most, then refused.
+"$PKI" ca export root --out root.pem >/dev/null
+for dev in /dev/zero /dev/urandom; do
+  refused 2 "$dev as a CSR" -- issue --ca int --profile client --csr "$dev"
+  check "said as too large" -- contains "$TMP/err" "larger than 64 MiB"
+  refused 2 "$dev as a certificate to verify" -- verify "$dev" --trust root.pem
+  refused 2 "$dev as a trust anchor" -- verify c.pem --trust "$dev"
+  refused 2 "$dev as a CRL" -- verify c.pem --trust-ca root --crl "$dev"
+  refused 2 "$dev as a certificate to revoke" -- revoke --cert "$dev"
+  refused 2 "$dev as a passphrase file" -- --passphrase-file "$dev" crl --ca int --out int.crl
+  refused 2 "$dev as a key to sign a CSR with" -- csr --key "$dev" --cn x --out x.csr
+  refused 2 "$dev as a CA certificate to import" -- ca import imp --cert "$dev" --key c.key
+  refused 2 "$dev as a key to import" -- ca import imp --cert root.pem --key "$dev"
+done
+refused 2 "standard input without end as a CSR" -- issue --ca int --profile client --csr - </dev/zero
 finish

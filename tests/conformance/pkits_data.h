@@ -43,7 +43,7 @@ class Files {
 
   // The runs; exits with a one-line message when the suite is not there (the test then fails).
   nlohmann::json runs() const {
-    auto text = pki::read_file(dir_ + "/pkits_tests.json");
+    auto text = pki::read_input(dir_ + "/pkits_tests.json");
     if (!text) {
       std::cerr << "PKITS data missing: " << text.error().message << "\n";
       std::exit(2);
@@ -55,7 +55,7 @@ class Files {
   pki::cert::CertificatePtr cert(const std::string& name) {
     auto& slot = certs_[name];
     if (!slot) {
-      auto data = pki::read_file(dir_ + "/certs/" + name + ".crt");
+      auto data = pki::read_input(dir_ + "/certs/" + name + ".crt");
       auto parsed =
           data ? pki::cert::Certificate::from_der(pki::as_bytes(*data)) : tl::unexpected(data.error());
       if (parsed)
@@ -68,7 +68,7 @@ class Files {
   pki::cert::CrlPtr crl(const std::string& name) {
     auto& slot = crls_[name];
     if (!slot) {
-      auto data = pki::read_file(dir_ + "/crls/" + name + ".crl");
+      auto data = pki::read_input(dir_ + "/crls/" + name + ".crl");
       auto parsed = data ? pki::cert::Crl::from_der(pki::as_bytes(*data)) : tl::unexpected(data.error());
       if (parsed)
         slot = *parsed;

@@ -181,7 +181,7 @@ TEST_CASE("issue: one call, the request's form before the CA's lookup") {
     struct stat st {};
     REQUIRE(::stat(f.dir.file("www.key").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0600);
-    auto key = test::must(keys::from_pkcs8_pem(test::must(read_file(f.dir.file("www.key"))), nullptr));
+    auto key = test::must(keys::from_pkcs8_pem(test::must(read_input(f.dir.file("www.key"))), nullptr));
     auto c = test::must(cert::Certificate::from_der(issued.certificate.der));
     CHECK(X509_check_private_key(c->x509_mutable(), key.get()) == 1);
     REQUIRE(issued.chain.size() == 1);

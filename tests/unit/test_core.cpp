@@ -127,9 +127,9 @@ TEST_CASE("atomic writes set the mode and can refuse to overwrite") {
   CHECK((st.st_mode & 0777) == 0600);
   auto again = write_file_atomic(path, "two", 0600, Overwrite::kRefuse);
   REQUIRE_FALSE(again);
-  CHECK(test::must(read_file(path)) == "one");
+  CHECK(test::must(read_input(path)) == "one");
   test::must(write_file_atomic(path, "three", 0644));
-  CHECK(test::must(read_file(path)) == "three");
+  CHECK(test::must(read_input(path)) == "three");
 }
 
 TEST_CASE("staged files: nothing at the path until published, nothing left when not") {
@@ -153,15 +153,15 @@ TEST_CASE("staged files: nothing at the path until published, nothing left when 
   auto refused = staged.publish();
   REQUIRE_FALSE(refused);
   CHECK(refused.error().code == ErrorCode::kBadInput);
-  CHECK(test::must(read_file(path)) == "taken meanwhile");
+  CHECK(test::must(read_input(path)) == "taken meanwhile");
   CHECK(listing().size() == 1);
 
   // Replacing: the old file stays until the new one is renamed over it, and no temporary remains.
   auto replacing = test::must(StagedFile::stage(
       path, [](const Put& put) { return put("replaced"); }, 0644, Overwrite::kAllow));
-  CHECK(test::must(read_file(path)) == "taken meanwhile");
+  CHECK(test::must(read_input(path)) == "taken meanwhile");
   test::must(replacing.publish());
-  CHECK(test::must(read_file(path)) == "replaced");
+  CHECK(test::must(read_input(path)) == "replaced");
   CHECK(listing() == std::vector<std::string>{"new.key"});
 }
 
@@ -219,7 +219,7 @@ TEST_CASE("files: PEM made in pieces is the PEM made whole, and is what a file g
       test::TempDir dir;
       const std::string path = dir.file("out.pem");
       REQUIRE(write_file_atomic(path, pem_producer("X509 CRL", der), 0644));
-      CHECK(test::must(read_file(path)) == pieces);
+      CHECK(test::must(read_input(path)) == pieces);
       // A piece that fails stops the write: the file is left as it was.
       REQUIRE(write_file_atomic(path, "before", 0644));
       auto failed = write_file_atomic(
@@ -230,7 +230,7 @@ TEST_CASE("files: PEM made in pieces is the PEM made whole, and is what a file g
           },
           0644);
       CHECK_FALSE(failed);
-      CHECK(test::must(read_file(path)) == "before");
+      CHECK(test::must(read_input(path)) == "before");
       const auto files =
           std::distance(std::filesystem::directory_iterator(std::filesystem::path(path).parent_path()),
                         std::filesystem::directory_iterator());

@@ -53,7 +53,7 @@ TEST_CASE("store: a missing database is not found, a foreign file is refused") {
   auto junk_init = store::open_sqlite(dir.file("junk.db"), store::OpenMode::kCreate);
   REQUIRE_FALSE(junk_init);
   CHECK(junk_init.error().code == ErrorCode::kBadInput);
-  CHECK(test::must(read_file(dir.file("junk.db"))) == std::string(4096, 'x'));
+  CHECK(test::must(read_input(dir.file("junk.db"))) == std::string(4096, 'x'));
 }
 
 TEST_CASE("store: another application's database is neither read as pki's nor initialised") {
@@ -65,14 +65,14 @@ TEST_CASE("store: another application's database is neither read as pki's nor in
     SqlDb db(raw);
     test::must(db.exec("CREATE TABLE notes (x); INSERT INTO notes VALUES (1);"));
   }
-  const std::string before = test::must(read_file(path));
+  const std::string before = test::must(read_input(path));
   auto existing = store::open_sqlite(path, store::OpenMode::kWrite);
   REQUIRE_FALSE(existing);
   CHECK(existing.error().code == ErrorCode::kNotFound);
   auto created = store::open_sqlite(path, store::OpenMode::kCreate);
   REQUIRE_FALSE(created);
   CHECK(created.error().code == ErrorCode::kBadInput);
-  CHECK(test::must(read_file(path)) == before);
+  CHECK(test::must(read_input(path)) == before);
 }
 
 TEST_CASE("store: an existing file with a loose mode is tightened to 0600") {

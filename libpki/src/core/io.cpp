@@ -19,39 +19,14 @@
 
 namespace pki {
 
-Result<std::string> read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return fail(ErrorCode::kBadInput, "cannot read '" + path + "': no such file");
-    return fail(ErrorCode::kBadInput, "cannot read '" + path + "': " + std::strerror(errno));
-  }
-  // Read in one go into a string of the file's size (a CRL may be tens of megabytes), then on to
-  // the end whatever the size said (a file that grows, or a pipe).
-  std::string out;
-  struct stat st;
-  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return fail(ErrorCode::kBadInput, "cannot read '" + path + "': it is a directory");
-  }
-  if (S_ISREG(st.st_mode) && st.st_size > 0) out.reserve(static_cast<std::size_t>(st.st_size) + 1);
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n == 0) break;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      return fail(ErrorCode::kBadInput, "cannot read '" + path + "': " + std::strerror(err));
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
 Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size) {
   std::string out;
+  // A file's size reserved at once (a CRL may be tens of megabytes), so that the text is never
+  // moved as it grows: a passphrase leaves no copy behind in memory freed unwiped.
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+      static_cast<std::size_t>(st.st_size) <= max_size)
+    out.reserve(static_cast<std::size_t>(st.st_size) + 1);
   char buf[65536];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
@@ -702,7 +677,7 @@ Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std
 }
 
 Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path) {
-  PKI_ASSIGN(std::string data, read_file(path));
+  PKI_ASSIGN(std::string data, read_input(path));
   return parse_certificates(data, "certificate '" + path + "'");
 }
 
@@ -712,12 +687,12 @@ Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what
 }
 
 Result<Bytes> load_csr_der(const std::string& path) {
-  PKI_ASSIGN(std::string data, read_file(path));
+  PKI_ASSIGN(std::string data, read_input(path));
   return csr_der(data, "CSR '" + path + "'");
 }
 
 Result<std::vector<Bytes>> load_crl_ders(const std::string& path) {
-  PKI_ASSIGN(std::string data, read_file(path));
+  PKI_ASSIGN(std::string data, read_input(path));
   return der_objects(data, "CRL '" + path + "'", {"X509 CRL"});
 }
 

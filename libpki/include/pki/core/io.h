@@ -18,13 +18,11 @@ namespace pki {
 
 enum class Encoding { kPem, kDer };
 
-Result<std::string> read_file(const std::string& path);
-
 // The most read_input takes: 64 MiB, above a CRL of a million entries (about 40 MB in DER), so
 // that a device without end (/dev/zero) or a wrong file is refused instead of filling memory.
 inline constexpr std::size_t kMaxInputSize = std::size_t{64} << 20;
 // A whole file, or the stream on descriptor `fd` (standard input), of at most `max_size` bytes:
-// kBadInput beyond it, for a missing file (as read_file) and for a directory. `name` is how
+// kBadInput beyond it, for a missing file and for a directory. `name` is how
 // messages show the input.
 Result<std::string> read_input(const std::string& path, std::size_t max_size = kMaxInputSize);
 Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size = kMaxInputSize);
