@@ -4,6 +4,29 @@
 
 namespace pki {
 
+namespace {
+
+// What a failed statement tells the user: a busy database and a full disk said plainly (the
+// transaction is rolled back, so nothing was stored), anything else as SQLite says it.
+tl::unexpected<Error> sqlite_failure(int rc, const std::string& detail, std::string_view sql) {
+  const std::string where = " (" + std::string(sql.substr(0, 60)) + ", code " + std::to_string(rc) + ")";
+  switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return fail(ErrorCode::kStore, "the database is busy: another process holds it too long",
+                  detail + where);
+    case SQLITE_FULL:
+      return fail(ErrorCode::kStore,
+                  "the disk holding the database is full: nothing was changed; free some space and run "
+                  "the command again",
+                  detail + where);
+    default:
+      return fail(ErrorCode::kStore, "database error: " + detail, std::string(sql));
+  }
+}
+
+}  // namespace
+
 SqlStatement& SqlStatement::operator=(SqlStatement&& o) noexcept {
   if (this != &o) {
     if (stmt_) sqlite3_finalize(stmt_);
@@ -78,11 +101,7 @@ Result<SqlStatement::Step> SqlStatement::step() {
   }
   const std::string detail = sqlite3_errmsg(db_);
   sqlite3_reset(stmt_);
-  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
-    return fail(
-        ErrorCode::kStore, "the database is busy: another process holds it too long",
-        detail + " (" + std::string(sqlite3_sql(stmt_)).substr(0, 60) + ", code " + std::to_string(rc) + ")");
-  return fail(ErrorCode::kStore, "database error: " + detail, sqlite3_sql(stmt_));
+  return sqlite_failure(rc, detail, sqlite3_sql(stmt_));
 }
 
 Result<void> SqlStatement::run() {
@@ -147,11 +166,7 @@ Result<void> SqlDb::exec(const std::string& sql) const {
   if (rc != SQLITE_OK) {
     std::string msg = err ? err : sqlite3_errstr(rc);
     sqlite3_free(err);
-    const int primary = rc & 0xff;
-    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-      return fail(ErrorCode::kStore, "the database is busy: another process holds it too long",
-                  msg + " (" + sql.substr(0, 60) + ", code " + std::to_string(rc) + ")");
-    return fail(ErrorCode::kStore, "database error: " + msg);
+    return sqlite_failure(rc, msg, sql);
   }
   return {};
 }
