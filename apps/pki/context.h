@@ -94,5 +94,6 @@ void register_csr(CLI::App& app, Context& ctx);
 void register_renew(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
 void register_audit(CLI::App& app, Context& ctx);
+void register_lint(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

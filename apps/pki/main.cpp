@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   pki::app::register_inspect(app, ctx);
   pki::app::register_csr(app, ctx);
   pki::app::register_audit(app, ctx);
+  pki::app::register_lint(app, ctx);
   pki::app::apply_option_rules(app);
 
   try {

@@ -11,6 +11,7 @@
 #include "pki/core/der.h"
 #include "pki/core/io.h"
 #include "pki/keys/keys.h"
+#include "pki/lint/lint.h"
 #include "support.h"
 
 using namespace pki;
@@ -471,4 +472,49 @@ TEST_CASE("CSR fast path: every one-byte corruption is judged as OpenSSL judges 
     // Every byte is framing, signed content or signature: no corruption survives.
     CHECK(accepted == 0);
   }
+}
+
+TEST_CASE("lint before signing: the TBS certificate is checked, an error-level rule refuses it") {
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes spki = test::must(keys::spki_der(*key));
+  auto signer = test::must(Signer::create(std::move(key)));
+  auto issuer = test::must(parse_dn("CN=Lint Issuer"));
+  auto subject = test::must(parse_dn("CN=www.example.com"));
+  const Bytes ski = test::must(key_identifier(spki));
+  TbsCertificate t;
+  t.serial = Bytes{0x01, 0x02};
+  t.issuer = test::must(name_der(*issuer));
+  t.subject = test::must(name_der(*subject));
+  t.not_before = test::at("2026-01-01T00:00:00Z");
+  t.not_after = test::at("2026-03-01T00:00:00Z");
+  t.spki = spki;
+  const std::vector<GeneralName> sans{{GeneralNameType::kDns, "www.example.com", {}}};
+  const std::vector<der::ConstOid> server_auth{der::ConstOid("1.3.6.1.5.5.7.3.1")};
+  auto leaf = [&](std::uint16_t usage, std::vector<GeneralName> names) {
+    return std::vector<Extension>{ext::basic_constraints(false, std::nullopt),
+                                  ext::key_usage(usage),
+                                  ext::ext_key_usage(server_auth),
+                                  ext::subject_key_id(ski),
+                                  ext::authority_key_id(ski),
+                                  ext::subject_alt_name(names, false)};
+  };
+  t.extensions = leaf(key_usage::kDigitalSignature, sans);
+  CHECK(lint::check_before_signing(test::must(encode_tbs_certificate(t, signer.algorithm())),
+                                   signer.algorithm()));
+
+  t.extensions = leaf(key_usage::kDigitalSignature | key_usage::kKeyCertSign, sans);
+  auto refused = lint::check_before_signing(test::must(encode_tbs_certificate(t, signer.algorithm())),
+                                            signer.algorithm());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().code == ErrorCode::kRefused);
+  CHECK(refused.error().message.find("e_ext_key_usage_cert_sign_without_ca") != std::string::npos);
+  CHECK(refused.error().message.find("e_sub_cert_key_usage_cert_sign_bit_set") != std::string::npos);
+
+  t.extensions = leaf(key_usage::kDigitalSignature, {{GeneralNameType::kDns, "other.example", {}}});
+  t.not_after = test::at("2027-06-01T00:00:00Z");
+  refused = lint::check_before_signing(test::must(encode_tbs_certificate(t, signer.algorithm())),
+                                       signer.algorithm());
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.find("e_subject_common_name_not_from_san") != std::string::npos);
+  CHECK(refused.error().message.find("e_sub_cert_valid_time_longer_than_398_days") != std::string::npos);
 }

@@ -14,6 +14,7 @@
 #include "pki/cert/oids.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
+#include "pki/lint/lint.h"
 
 namespace pki::ca {
 
@@ -642,7 +643,12 @@ namespace detail {
 Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
                                   const cert::Signer& signer) {
   PKI_ASSIGN(tbs.serial, random_serial());
-  PKI_ASSIGN(rec.der, cert::sign_certificate(tbs, signer));
+  // Checked against the lint rules before anything is signed: a certificate that breaks an
+  // error-level rule is never made.
+  PKI_ASSIGN(const Bytes tbs_der, cert::encode_tbs_certificate(tbs, signer.algorithm()));
+  PKI_TRY(lint::check_before_signing(tbs_der, signer.algorithm()));
+  PKI_ASSIGN(const Bytes signature, signer.sign(tbs_der));
+  rec.der = cert::signed_structure(tbs_der, signer.algorithm(), signature);
   rec.serial = cert::serial_to_hex(tbs.serial);
   rec.fingerprint = sha256_hex(rec.der);
   return {};

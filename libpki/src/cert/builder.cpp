@@ -200,15 +200,19 @@ Bytes signed_structure(BytesView tbs, BytesView algorithm, BytesView signature) 
   return der::sequence({tbs, algorithm, der::bit_string(signature)});
 }
 
-Result<Bytes> sign_certificate(const TbsCertificate& t, const Signer& signer) {
+Result<Bytes> encode_tbs_certificate(const TbsCertificate& t, BytesView algorithm) {
   if (t.serial.empty()) return fail(ErrorCode::kInternal, "certificate without a serial");
   const Bytes version = der::tlv(der::tag::context_constructed(0), der::integer(2));  // v3
   const Bytes validity = der::sequence({der::time(t.not_before), der::time(t.not_after)});
   Bytes extensions;
   if (!t.extensions.empty())
     extensions = der::tlv(der::tag::context_constructed(3), encode_extensions(t.extensions));
-  const Bytes tbs = der::sequence({version, der::unsigned_integer(t.serial), signer.algorithm(), t.issuer,
-                                   validity, t.subject, t.spki, extensions});
+  return der::sequence({version, der::unsigned_integer(t.serial), Bytes(algorithm.begin(), algorithm.end()),
+                        t.issuer, validity, t.subject, t.spki, extensions});
+}
+
+Result<Bytes> sign_certificate(const TbsCertificate& t, const Signer& signer) {
+  PKI_ASSIGN(const Bytes tbs, encode_tbs_certificate(t, signer.algorithm()));
   PKI_ASSIGN(Bytes signature, signer.sign(tbs));
   return signed_structure(tbs, signer.algorithm(), signature);
 }

@@ -74,6 +74,18 @@ Result<TimePoint> time_of(BytesView whole) {
   return from_asn1_time(*t);
 }
 
+// An OBJECT IDENTIFIER's content octets as X.690 8.19 has them: at least one subidentifier, each
+// in the fewest octets (never a leading 0x80) and the last octet ending one (its top bit clear).
+bool valid_oid_content(BytesView oid) {
+  if (oid.empty() || (oid.back() & 0x80)) return false;
+  bool starts_subidentifier = true;
+  for (const std::uint8_t b : oid) {
+    if (starts_subidentifier && b == 0x80) return false;
+    starts_subidentifier = !(b & 0x80);
+  }
+  return true;
+}
+
 bool known_crl_extension(const std::string& oid) {
   return oid == oid::kAuthorityKeyIdentifier || oid == oid::kIssuerAltName || oid == oid::kCrlNumber ||
          oid == oid::kDeltaCrlIndicator || oid == oid::kIssuingDistributionPoint ||
@@ -299,8 +311,8 @@ Result<void> Crl::parse() {
         critical = value->content[0] != 0;
         value = der::read(parts);
       }
-      if (!id || id->tag != der::tag::kOid || !value || value->tag != der::tag::kOctetString ||
-          !parts.empty())
+      if (!id || id->tag != der::tag::kOid || !valid_oid_content(id->content) || !value ||
+          value->tag != der::tag::kOctetString || !parts.empty())
         return entry_invalid();
       const BytesView oid = id->content;
       if (std::ranges::equal(oid, kReasonCodeOid)) {

@@ -93,6 +93,9 @@ struct TbsCertificate {
   std::vector<Extension> extensions;
 };
 
+// The DER TBSCertificate of an X.509 v3 certificate, `algorithm` (a DER AlgorithmIdentifier) as
+// its signature field.
+Result<Bytes> encode_tbs_certificate(const TbsCertificate& tbs, BytesView algorithm);
 // Encodes an X.509 v3 certificate and signs it.
 Result<Bytes> sign_certificate(const TbsCertificate& tbs, const Signer& signer);
 
