@@ -92,7 +92,7 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
   if (crls.size() != 1)
     return fail(ErrorCode::kBadInput,
                 "'" + o.file + "' holds " + std::to_string(crls.size()) + " CRLs; check one at a time");
-  PKI_ASSIGN(auto crl, cert::Crl::from_der(crls.front()));
+  PKI_ASSIGN(auto crl, cert::Crl::from_der(std::move(crls.front())));
   if (!window) window = crl->is_delta() ? crl::kDefaultDeltaMinRemaining : crl::kDefaultMinRemaining;
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority = ctx.authority(*st, nullptr);

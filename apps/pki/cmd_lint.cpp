@@ -59,7 +59,10 @@ Result<int> run_lint(Context& ctx, const LintOptions& o) {
     errors = errors || failed;
     nlohmann::json list = nlohmann::json::array();
     text += t.file + ": " + t.cert->subject_text() + " (serial " + t.cert->serial_hex() + "): " +
-            (failed ? "fails" : findings.empty() ? "passes" : "passes with warnings") + "\n";
+            (failed             ? "fails"
+             : findings.empty() ? "passes"
+                                : "passes with warnings") +
+            "\n";
     for (const auto& f : findings) {
       nlohmann::json j = rule_json(*f.rule);
       j["detail"] = f.detail;
@@ -82,7 +85,8 @@ Result<int> run_lint(Context& ctx, const LintOptions& o) {
 void register_lint(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<LintOptions>();
   auto* cmd = app.add_subcommand(
-      "lint", "check certificates against RFC 5280 and the CA/Browser Forum rules pki applies before signing");
+      "lint",
+      "check certificates against RFC 5280 and the CA/Browser Forum rules pki applies before signing");
   cmd->add_option("files", o->files, "certificate files (PEM, one or more certificates each, or DER)");
   cmd->add_flag("--rules", o->list_rules, "list the rules, their level, scope and source");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_lint(ctx, *o); }; });

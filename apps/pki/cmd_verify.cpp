@@ -1,6 +1,9 @@
 // pki verify: check a certificate as a TLS client checks a server, or a server a client.
+#include <sys/stat.h>
+
 #include <atomic>
 #include <iostream>
+#include <set>
 #include <thread>
 
 #include "context.h"
@@ -82,10 +85,15 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
     return fail(ErrorCode::kBadInput, "give a trust anchor: --trust FILE or --trust-ca NAME");
   for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors));
   for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates));
+  // A file given twice is read once; a CRL met twice (two copies) is kept once.
+  std::set<std::pair<dev_t, ino_t>> seen;
   for (const auto& f : crls) {
+    struct stat st {};
+    if (::stat(f.c_str(), &st) == 0 && S_ISREG(st.st_mode) && !seen.insert({st.st_dev, st.st_ino}).second)
+      continue;
     PKI_ASSIGN(auto list, load_crl_ders(f));
-    for (const auto& der : list) {
-      PKI_ASSIGN(auto c, cert::Crl::from_der(der));
+    for (auto& der : list) {
+      PKI_ASSIGN(auto c, cert::Crl::from_der(std::move(der)));
       crl_set.add(std::move(c));
     }
   }

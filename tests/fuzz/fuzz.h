@@ -23,8 +23,8 @@ inline std::string_view text(const std::uint8_t* data, std::size_t size) {
   std::fprintf(stderr, "fuzz property violated: %s\n", what);
   std::abort();
 }
-#define PKI_FUZZ_ASSERT(cond) \
-  do {                        \
+#define PKI_FUZZ_ASSERT(cond)                  \
+  do {                                         \
     if (!(cond)) ::pki::fuzz::violated(#cond); \
   } while (0)
 

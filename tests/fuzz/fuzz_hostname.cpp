@@ -12,7 +12,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto normalized = verify::normalize_host(host);
   if (!normalized) return 0;
   const bool matched = verify::dns_id_matches(pattern, *normalized);
-  if (normalized->find('*') == std::string::npos) PKI_FUZZ_ASSERT(verify::dns_id_matches(*normalized, *normalized));
+  if (normalized->find('*') == std::string::npos)
+    PKI_FUZZ_ASSERT(verify::dns_id_matches(*normalized, *normalized));
   if (matched && pattern.find('*') == std::string_view::npos) {
     // Without a wildcard only the same name (ASCII case aside, one trailing dot aside) matches.
     std::string p(pattern);

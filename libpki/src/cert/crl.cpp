@@ -1,6 +1,7 @@
 #include "pki/cert/crl.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
@@ -105,9 +106,16 @@ int compare_hex_numbers(const std::string& a, const std::string& b) {
 }
 
 Result<std::shared_ptr<const Crl>> Crl::from_der(BytesView input) {
+  return from_der(Bytes(input.begin(), input.end()));
+}
+
+Result<std::shared_ptr<const Crl>> Crl::from_der(Bytes&& input) {
   const auto invalid = [] { return fail(ErrorCode::kBadInput, "cannot parse the CRL: invalid DER"); };
+  // The index keeps 32-bit offsets into the DER.
+  if (input.size() > 0xffffffffu)
+    return fail(ErrorCode::kBadInput, "cannot parse the CRL: larger than 4 GiB");
   std::shared_ptr<Crl> c(new Crl());
-  c->der_.assign(input.begin(), input.end());  // as given: not encoded again
+  c->der_ = std::move(input);  // as given: not encoded again
   // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }
   BytesView in = c->der_;
   const auto outer = der::read(in);
@@ -192,6 +200,10 @@ bool Crl::signature_verifies(const EVP_PKEY& key) const {
 }
 
 Result<void> Crl::for_each_entry(const std::function<Result<void>(RawEntry&)>& visit) const {
+  return walk_entries(visit, true);
+}
+
+Result<void> Crl::walk_entries(const std::function<Result<void>(RawEntry&)>& visit, bool with_hex) const {
   const auto invalid = [] {
     return fail(ErrorCode::kBadInput, "cannot parse the CRL: an entry is invalid DER");
   };
@@ -210,7 +222,7 @@ Result<void> Crl::for_each_entry(const std::function<Result<void>(RawEntry&)>& v
     // X.690 8.3.2: the fewest octets (no redundant leading 0x00 or 0xff).
     const BytesView s = serial->content;
     if (s.size() > 1 && ((s[0] == 0x00 && s[1] < 0x80) || (s[0] == 0xff && s[1] >= 0x80))) return invalid();
-    RawEntry raw{integer_hex(s), {}, {}};
+    RawEntry raw{with_hex ? integer_hex(s) : std::string(), s, {}, {}};
     PKI_ASSIGN(raw.revocation_date, time_of(date->whole));
     if (!parts.empty()) {
       const auto exts = der::read(parts);
@@ -292,95 +304,142 @@ Result<void> Crl::parse() {
   int issuer_index = -1;
   std::size_t count = 0;
   for (BytesView list = revoked_; !list.empty() && der::read(list);) ++count;
-  entries_.reserve(count);
-  PKI_TRY(for_each_entry([&](RawEntry& raw) -> Result<void> {
-    CrlEntry e;
-    e.revocation_date = raw.revocation_date;
-    BytesView exts = raw.extensions;
-    if (!exts.empty()) exts = der::read(exts)->content;  // checked by for_each_entry
-    while (!exts.empty()) {
-      // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
-      const auto ext = der::read(exts);
-      if (!ext || ext->tag != der::tag::kSequence) return entry_invalid();
-      BytesView parts = ext->content;
-      const auto id = der::read(parts);
-      auto value = der::read(parts);
-      bool critical = false;
-      if (value && value->tag == der::tag::kBoolean) {
-        if (value->content.size() != 1) return entry_invalid();
-        critical = value->content[0] != 0;
-        value = der::read(parts);
-      }
-      if (!id || id->tag != der::tag::kOid || !valid_oid_content(id->content) || !value ||
-          value->tag != der::tag::kOctetString || !parts.empty())
-        return entry_invalid();
-      const BytesView oid = id->content;
-      if (std::ranges::equal(oid, kReasonCodeOid)) {
-        // reasonCode ::= ENUMERATED, one content octet for every defined value.
-        const BytesView d = value->content;
-        std::optional<CrlReason> reason;
-        if (d.size() == 3 && d[0] == V_ASN1_ENUMERATED && d[1] == 1 && d[2] < 0x80)
-          if (auto known = crl_reason_from_code(d[2])) reason = *known;
-        if (!reason) {
-          if (!unusable_) unusable_ = "an entry has an invalid reason code";
-          continue;
+  index_.reserve(count);
+  PKI_TRY(walk_entries(
+      [&](RawEntry& raw) -> Result<void> {
+        CrlEntry e;
+        e.revocation_date = raw.revocation_date;
+        BytesView exts = raw.extensions;
+        if (!exts.empty()) exts = der::read(exts)->content;  // checked by for_each_entry
+        while (!exts.empty()) {
+          // Extension ::= SEQUENCE { extnID OID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING }
+          const auto ext = der::read(exts);
+          if (!ext || ext->tag != der::tag::kSequence) return entry_invalid();
+          BytesView parts = ext->content;
+          const auto id = der::read(parts);
+          auto value = der::read(parts);
+          bool critical = false;
+          if (value && value->tag == der::tag::kBoolean) {
+            if (value->content.size() != 1) return entry_invalid();
+            critical = value->content[0] != 0;
+            value = der::read(parts);
+          }
+          if (!id || id->tag != der::tag::kOid || !valid_oid_content(id->content) || !value ||
+              value->tag != der::tag::kOctetString || !parts.empty())
+            return entry_invalid();
+          const BytesView oid = id->content;
+          if (std::ranges::equal(oid, kReasonCodeOid)) {
+            // reasonCode ::= ENUMERATED, one content octet for every defined value.
+            const BytesView d = value->content;
+            std::optional<CrlReason> reason;
+            if (d.size() == 3 && d[0] == V_ASN1_ENUMERATED && d[1] == 1 && d[2] < 0x80)
+              if (auto known = crl_reason_from_code(d[2])) reason = *known;
+            if (!reason) {
+              if (!unusable_) unusable_ = "an entry has an invalid reason code";
+              continue;
+            }
+            e.reason = *reason;
+          } else if (std::ranges::equal(oid, kInvalidityDateOid)) {
+            BytesView v = value->content;
+            const auto t = der::read(v);
+            if (t && t->tag == 0x18 && v.empty())
+              if (auto tp = time_of(t->whole)) e.invalidity_date = *tp;
+          } else if (std::ranges::equal(oid, kCertificateIssuerOid)) {
+            const unsigned char* p = value->content.data();
+            OsslPtr<GENERAL_NAMES> names(
+                d2i_GENERAL_NAMES(nullptr, &p, static_cast<long>(value->content.size())));
+            const X509_NAME* dn = nullptr;
+            for (int k = 0; names && k < sk_GENERAL_NAME_num(names.get()); ++k) {
+              const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), k);
+              if (gn->type == GEN_DIRNAME) dn = gn->d.directoryName;
+            }
+            if (!dn) {
+              if (!unusable_) unusable_ = "an entry's certificate issuer has no directory name";
+              continue;
+            }
+            entry_issuers_.emplace_back(X509_NAME_dup(dn));
+            issuer_index = static_cast<int>(entry_issuers_.size()) - 1;
+          } else if (!std::ranges::equal(oid, kHoldInstructionOid) && critical && !unusable_) {
+            const unsigned char* p = id->whole.data();
+            OsslPtr<ASN1_OBJECT> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(id->whole.size())));
+            unusable_ =
+                "an entry has an unknown critical extension " + (obj ? oid_text(*obj) : std::string("?"));
+          }
         }
-        e.reason = *reason;
-      } else if (std::ranges::equal(oid, kInvalidityDateOid)) {
-        BytesView v = value->content;
-        const auto t = der::read(v);
-        if (t && t->tag == 0x18 && v.empty())
-          if (auto tp = time_of(t->whole)) e.invalidity_date = *tp;
-      } else if (std::ranges::equal(oid, kCertificateIssuerOid)) {
-        const unsigned char* p = value->content.data();
-        OsslPtr<GENERAL_NAMES> names(
-            d2i_GENERAL_NAMES(nullptr, &p, static_cast<long>(value->content.size())));
-        const X509_NAME* dn = nullptr;
-        for (int k = 0; names && k < sk_GENERAL_NAME_num(names.get()); ++k) {
-          const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), k);
-          if (gn->type == GEN_DIRNAME) dn = gn->d.directoryName;
+        Slot slot;
+        slot.serial_at = static_cast<std::uint32_t>(raw.serial.data() - der_.data());
+        slot.serial_size = static_cast<std::uint32_t>(raw.serial.size());
+        slot.revoked = e.revocation_date.time_since_epoch().count();
+        if (e.reason) {
+          slot.has_reason = true;
+          slot.reason = static_cast<std::uint8_t>(*e.reason);
         }
-        if (!dn) {
-          if (!unusable_) unusable_ = "an entry's certificate issuer has no directory name";
-          continue;
+        if (e.invalidity_date) {
+          slot.has_invalidity = true;
+          slot.invalidity = e.invalidity_date->time_since_epoch().count();
         }
-        entry_issuers_.emplace_back(X509_NAME_dup(dn));
-        issuer_index = static_cast<int>(entry_issuers_.size()) - 1;
-      } else if (!std::ranges::equal(oid, kHoldInstructionOid) && critical && !unusable_) {
-        const unsigned char* p = id->whole.data();
-        OsslPtr<ASN1_OBJECT> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(id->whole.size())));
-        unusable_ = "an entry has an unknown critical extension " + (obj ? oid_text(*obj) : std::string("?"));
-      }
-    }
-    e.issuer_index = issuer_index;
-    entries_.emplace_back(std::move(raw.serial_hex), e);
-    return {};
-  }));
-  entry_count_ = entries_.size();
+        slot.issuer_index = issuer_index;
+        index_.push_back(slot);
+        return {};
+      },
+      false));
+  entry_count_ = index_.size();
   // Sorted by serial (then issuer), looked up by binary search: no node per entry.
-  std::sort(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first : a.second.issuer_index < b.second.issuer_index;
+  std::sort(index_.begin(), index_.end(), [this](const Slot& a, const Slot& b) {
+    if (a.serial_size != b.serial_size) return a.serial_size < b.serial_size;
+    if (const int c = std::memcmp(der_.data() + a.serial_at, der_.data() + b.serial_at, a.serial_size);
+        c != 0)
+      return c < 0;
+    return a.issuer_index < b.issuer_index;
   });
   // One entry per certificate: a serial listed twice for one issuer leaves its status ambiguous.
-  for (std::size_t i = 1; i < entries_.size() && !unusable_; ++i)
-    if (entries_[i].first == entries_[i - 1].first &&
-        entries_[i].second.issuer_index == entries_[i - 1].second.issuer_index)
-      unusable_ = "it lists serial " + entries_[i].first + " twice";
+  for (std::size_t i = 1; i < index_.size() && !unusable_; ++i)
+    if (std::ranges::equal(serial_of(index_[i]), serial_of(index_[i - 1])) &&
+        index_[i].issuer_index == index_[i - 1].issuer_index)
+      unusable_ = "it lists serial " + integer_hex(serial_of(index_[i])) + " twice";
   drain_openssl_errors();
   return {};
 }
 
-const CrlEntry* Crl::find(const Certificate& cert) const {
-  const std::string& serial = cert.serial_hex();
-  auto it = std::lower_bound(entries_.begin(), entries_.end(), serial,
-                             [](const auto& e, const std::string& s) { return e.first < s; });
-  for (; it != entries_.end() && it->first == serial; ++it) {
+CrlEntry Crl::entry_of(const Slot& s) const {
+  CrlEntry e;
+  e.revocation_date = TimePoint(TimePoint::duration(s.revoked));
+  if (s.has_reason) e.reason = static_cast<CrlReason>(s.reason);
+  if (s.has_invalidity) e.invalidity_date = TimePoint(TimePoint::duration(s.invalidity));
+  e.issuer_index = s.issuer_index;
+  return e;
+}
+
+std::vector<std::pair<std::string, CrlEntry>> Crl::entries() const {
+  std::vector<std::pair<std::string, CrlEntry>> out;
+  out.reserve(index_.size());
+  for (const Slot& s : index_) out.emplace_back(integer_hex(serial_of(s)), entry_of(s));
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : a.second.issuer_index < b.second.issuer_index;
+  });
+  return out;
+}
+
+std::optional<CrlEntry> Crl::find(const Certificate& cert) const {
+  // The certificate's serial as DER INTEGER content octets, the form the index keeps.
+  unsigned char* encoded = nullptr;
+  const int n = i2d_ASN1_INTEGER(X509_get0_serialNumber(&cert.x509()), &encoded);
+  if (n <= 0) return std::nullopt;
+  const std::unique_ptr<unsigned char, void (*)(void*)> owned(encoded, [](void* q) { OPENSSL_free(q); });
+  BytesView whole(encoded, static_cast<std::size_t>(n));
+  const auto tlv = der::read(whole);
+  if (!tlv) return std::nullopt;
+  const BytesView serial = tlv->content;
+  auto it = std::lower_bound(index_.begin(), index_.end(), serial, [this](const Slot& s, BytesView key) {
+    if (s.serial_size != key.size()) return s.serial_size < key.size();
+    return std::memcmp(der_.data() + s.serial_at, key.data(), key.size()) < 0;
+  });
+  for (; it != index_.end() && std::ranges::equal(serial_of(*it), serial); ++it) {
     const X509_NAME* entry_issuer =
-        it->second.issuer_index < 0 ? &issuer()
-                                    : entry_issuers_[static_cast<std::size_t>(it->second.issuer_index)].get();
-    if (X509_NAME_cmp(entry_issuer, &cert.issuer()) == 0) return &it->second;
+        it->issuer_index < 0 ? &issuer() : entry_issuers_[static_cast<std::size_t>(it->issuer_index)].get();
+    if (X509_NAME_cmp(entry_issuer, &cert.issuer()) == 0) return entry_of(*it);
   }
-  return nullptr;
+  return std::nullopt;
 }
 
 }  // namespace pki::cert

@@ -19,8 +19,12 @@
 
 namespace pki {
 
-Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size) {
-  std::string out;
+namespace {
+
+// Reads `fd` to its end into a string or Bytes, at most `max_size` bytes.
+template <class Buffer>
+Result<Buffer> read_all(int fd, std::string_view name, std::size_t max_size) {
+  Buffer out;
   // A file's size reserved at once (a CRL may be tens of megabytes), so that the text is never
   // moved as it grows: a passphrase leaves no copy behind in memory freed unwiped.
   struct stat st {};
@@ -38,12 +42,13 @@ Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t m
     if (out.size() + static_cast<std::size_t>(n) > max_size)
       return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": larger than " +
                                             std::to_string(max_size >> 20) + " MiB");
-    out.append(buf, static_cast<std::size_t>(n));
+    out.insert(out.end(), buf, buf + n);
   }
   return out;
 }
 
-Result<std::string> read_input(const std::string& path, std::size_t max_size) {
+template <class Buffer>
+Result<Buffer> read_path(const std::string& path, std::size_t max_size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     if (errno == ENOENT) return fail(ErrorCode::kBadInput, "cannot read '" + path + "': no such file");
@@ -54,9 +59,23 @@ Result<std::string> read_input(const std::string& path, std::size_t max_size) {
     ::close(fd);
     return fail(ErrorCode::kBadInput, "cannot read '" + path + "': it is a directory");
   }
-  auto data = read_descriptor(fd, "'" + path + "'", max_size);
+  auto data = read_all<Buffer>(fd, "'" + path + "'", max_size);
   ::close(fd);
   return data;
+}
+
+}  // namespace
+
+Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size) {
+  return read_all<std::string>(fd, name, max_size);
+}
+
+Result<std::string> read_input(const std::string& path, std::size_t max_size) {
+  return read_path<std::string>(path, max_size);
+}
+
+Result<Bytes> read_input_bytes(const std::string& path, std::size_t max_size) {
+  return read_path<Bytes>(path, max_size);
 }
 
 namespace {
@@ -692,8 +711,15 @@ Result<Bytes> load_csr_der(const std::string& path) {
 }
 
 Result<std::vector<Bytes>> load_crl_ders(const std::string& path) {
-  PKI_ASSIGN(std::string data, read_input(path));
-  return der_objects(data, "CRL '" + path + "'", {"X509 CRL"});
+  // Read as bytes: a DER CRL (tens of megabytes) is then handed on as it was read, never copied.
+  PKI_ASSIGN(Bytes data, read_input_bytes(path));
+  const std::string_view text(reinterpret_cast<const char*>(data.data()), data.size());
+  if (looks_like_der(text)) {
+    std::vector<Bytes> one;
+    one.push_back(std::move(data));
+    return one;
+  }
+  return der_objects(text, "CRL '" + path + "'", {"X509 CRL"});
 }
 
 Bytes der_of(const X509& cert) {

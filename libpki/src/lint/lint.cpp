@@ -74,13 +74,15 @@ Detail bad_dns_name(std::string_view name) {
   std::size_t start = 0;
   for (int label = 0;; ++label) {
     const std::size_t dot = name.find('.', start);
-    const std::string_view l = name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+    const std::string_view l =
+        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
     const std::string shown = "'" + std::string(name) + "'";
     if (l.empty()) return "an empty label in " + shown;
     if (l.size() > 63) return "a label longer than 63 octets in " + shown;
     if (!(label == 0 && l == "*")) {
       for (const char ch : l) {
-        const bool ldh = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
+        const bool ldh =
+            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
         if (!ldh) {
           if (ch == '*') return "a wildcard that is not the whole leftmost label in " + shown;
           return "a character other than a letter, digit or hyphen in " + shown;
@@ -115,7 +117,8 @@ const std::vector<Entry>& table() {
       {{"e_serial_number_not_positive", Level::kError, Scope::kAll, "RFC 5280 4.1.2.2",
         "the serial number is a positive integer"},
        [](const Certificate& c) -> Detail {
-         const bool zero = std::all_of(c.serial().begin(), c.serial().end(), [](std::uint8_t b) { return b == 0; });
+         const bool zero =
+             std::all_of(c.serial().begin(), c.serial().end(), [](std::uint8_t b) { return b == 0; });
          if (c.serial_negative()) return "the serial number is negative";
          if (zero) return "the serial number is zero";
          return std::nullopt;
@@ -124,11 +127,13 @@ const std::vector<Entry>& table() {
         "the serial number takes at most 20 octets"},
        [](const Certificate& c) -> Detail {
          // The magnitude; its DER encoding takes one octet more when the top bit is set.
-         const std::size_t octets = c.serial().size() + (!c.serial().empty() && (c.serial()[0] & 0x80) ? 1 : 0);
+         const std::size_t octets =
+             c.serial().size() + (!c.serial().empty() && (c.serial()[0] & 0x80) ? 1 : 0);
          if (octets > 20) return "the serial number takes " + std::to_string(octets) + " octets";
          return std::nullopt;
        }},
-      {{"e_issuer_field_empty", Level::kError, Scope::kAll, "RFC 5280 4.1.2.4", "the issuer name is not empty"},
+      {{"e_issuer_field_empty", Level::kError, Scope::kAll, "RFC 5280 4.1.2.4",
+        "the issuer name is not empty"},
        problem(ProblemId::kEmptyIssuer)},
       {{"e_validity_time_not_positive", Level::kError, Scope::kAll, "RFC 5280 4.1.2.5",
         "notAfter is after notBefore"},
@@ -158,7 +163,8 @@ const std::vector<Entry>& table() {
       {{"e_ext_san_not_critical_without_subject", Level::kError, Scope::kAll, "RFC 5280 4.2.1.6",
         "with an empty subject, subjectAltName is present and critical"},
        problem(ProblemId::kEmptySubjectWithoutCriticalSan)},
-      {{"e_ca_subject_field_empty", Level::kError, Scope::kCa, "RFC 5280 4.1.2.6", "a CA's subject is not empty"},
+      {{"e_ca_subject_field_empty", Level::kError, Scope::kCa, "RFC 5280 4.1.2.6",
+        "a CA's subject is not empty"},
        problem(ProblemId::kCaWithEmptySubject)},
       {{"e_path_len_constraint_improperly_included", Level::kError, Scope::kAll, "RFC 5280 4.2.1.9",
         "pathLenConstraint only with cA"},
@@ -185,7 +191,8 @@ const std::vector<Entry>& table() {
       {{"e_ca_key_cert_sign_not_set", Level::kError, Scope::kCa, "RFC 5280 4.2.1.3",
         "a CA certificate's keyUsage has keyCertSign"},
        [](const Certificate& c) -> Detail {
-         if (c.key_usage() && !(*c.key_usage() & cert::key_usage::kKeyCertSign)) return "keyCertSign is not set";
+         if (c.key_usage() && !(*c.key_usage() & cert::key_usage::kKeyCertSign))
+           return "keyCertSign is not set";
          return std::nullopt;
        }},
       {{"e_ext_key_usage_without_bits", Level::kError, Scope::kAll, "RFC 5280 4.2.1.3",
@@ -254,7 +261,8 @@ const std::vector<Entry>& table() {
         "a TLS server certificate is valid for at most 398 days"},
        [](const Certificate& c) -> Detail {
          // The validity period includes both ends (BR 1.6.1: "inclusive"), so 398 days is 398 * 86400 s - 1.
-         const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - c.not_before()).count();
+         const auto seconds =
+             std::chrono::duration_cast<std::chrono::seconds>(c.not_after() - c.not_before()).count();
          if (seconds + 1 > 398 * 86400LL)
            return "valid for " + std::to_string((seconds + 1) / 86400) + " days and " +
                   std::to_string((seconds + 1) % 86400) + " s";
@@ -273,9 +281,10 @@ const std::vector<Entry>& table() {
          if (cn.empty() || !c.subject_alt_names()) return std::nullopt;
          for (const auto& n : *c.subject_alt_names()) {
            if (n.type == GeneralNameType::kDns && n.text.size() == cn.size() &&
-               std::equal(cn.begin(), cn.end(), n.text.begin(),
-                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                      std::tolower(static_cast<unsigned char>(b)); }))
+               std::equal(cn.begin(), cn.end(), n.text.begin(), [](char a, char b) {
+                 return std::tolower(static_cast<unsigned char>(a)) ==
+                        std::tolower(static_cast<unsigned char>(b));
+               }))
              return std::nullopt;
            if (n.type == GeneralNameType::kIp && cert::ip_to_string(n.bytes) == cn) return std::nullopt;
          }
@@ -306,7 +315,8 @@ const std::vector<Entry>& table() {
          if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1)
            return "an EC key without a named curve";
          const std::string_view g(group, len);
-         if (g != "prime256v1" && g != "secp384r1" && g != "secp521r1") return "an EC key on " + std::string(g);
+         if (g != "prime256v1" && g != "secp384r1" && g != "secp521r1")
+           return "an EC key on " + std::string(g);
          return std::nullopt;
        }},
   };
@@ -352,7 +362,8 @@ std::vector<Finding> check(const cert::Certificate& cert) {
 }
 
 bool has_error(std::span<const Finding> findings) {
-  return std::any_of(findings.begin(), findings.end(), [](const Finding& f) { return f.rule->level == Level::kError; });
+  return std::any_of(findings.begin(), findings.end(),
+                     [](const Finding& f) { return f.rule->level == Level::kError; });
 }
 
 Result<void> check_before_signing(BytesView tbs_der, BytesView signature_algorithm) {
@@ -365,7 +376,8 @@ Result<void> check_before_signing(BytesView tbs_der, BytesView signature_algorit
     if (!errors.empty()) errors += "; ";
     errors += std::string(f.rule->name) + " (" + std::string(f.rule->source) + "): " + f.detail;
   }
-  if (!errors.empty()) return fail(ErrorCode::kRefused, "the certificate would break the lint rules: " + errors);
+  if (!errors.empty())
+    return fail(ErrorCode::kRefused, "the certificate would break the lint rules: " + errors);
   return {};
 }
 

@@ -193,10 +193,10 @@ void ChainValidator::initialize() {
   }
 }
 
-void ChainValidator::fail_policy(int i, std::string message) {
+void ChainValidator::fail_policy(int i, std::string message, FindingCode code) {
   if (policy_failed_) return;
   policy_failed_ = true;
-  v_.fail(index(i), Check::kPolicy, FindingCode::kPolicy, std::move(message));
+  v_.fail(index(i), Check::kPolicy, code, std::move(message));
 }
 
 void ChainValidator::basic_certificate_processing(int i) {
@@ -367,7 +367,10 @@ void ChainValidator::process_policies(int i) {
     // self-issued intermediate.
     valid_policy_tree_.process_policies(i, *x.policies(),
                                         inhibit_any_policy_ > 0 || (i < n_ && x.self_issued()));
-    if (valid_policy_tree_.exhausted()) fail_policy(i, "the policy tree grew too large");
+    if (valid_policy_tree_.exhausted())
+      fail_policy(
+          i, "the policy tree grew past its budget of " + std::to_string(PolicyTree::kMaxNodes) + " nodes",
+          FindingCode::kBudgetExceeded);
   } else if (!x.policies()) {
     valid_policy_tree_.make_null();  // (e)
   }
@@ -455,7 +458,10 @@ void ChainValidator::wrap_up(int i) {
   // (g): the intersection with the user-initial-policy-set.
   const std::set<std::string> user(o_.initial_policy_set.begin(), o_.initial_policy_set.end());
   valid_policy_tree_.intersect(n_, user);
-  if (valid_policy_tree_.exhausted()) fail_policy(i, "the policy tree grew too large");
+  if (valid_policy_tree_.exhausted())
+    fail_policy(i,
+                "the policy tree grew past its budget of " + std::to_string(PolicyTree::kMaxNodes) + " nodes",
+                FindingCode::kBudgetExceeded);
   if (explicit_policy_ <= 0 && valid_policy_tree_.null())
     fail_policy(i, "no valid policy, and an explicit policy is required (RFC 5280 6.1.5 (g))");
   if (policy_failed_) return;

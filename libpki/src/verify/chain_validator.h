@@ -61,7 +61,7 @@ class ChainValidator {
 
   int index(int i) const { return n_ - i; }
   const cert::Certificate& cert(int i) const { return *path_.certs[static_cast<std::size_t>(index(i))]; }
-  void fail_policy(int i, std::string message);
+  void fail_policy(int i, std::string message, FindingCode code = FindingCode::kPolicy);
 
   const Path& path_;
   const ValidationInputs& in_;

@@ -362,7 +362,7 @@ bool RevocationChecker::consult(const DistributionPoint& dp, const std::vector<C
       continue;
     }
     // (h), (i), (j): the delta first, then the complete CRL; removeFromCRL means not revoked.
-    const cert::CrlEntry* entry = nullptr;
+    std::optional<cert::CrlEntry> entry;
     const Crl* listed_on = nullptr;
     if (delta && (entry = delta->find(x))) listed_on = delta;
     if (!entry && (entry = crl.find(x))) listed_on = &crl;

@@ -35,6 +35,8 @@ bool CertificateSet::contains(const cert::Certificate& c) const {
 }
 
 void CrlSet::add(cert::CrlPtr crl) {
+  for (const auto& c : all_)
+    if (c->fingerprint() == crl->fingerprint()) return;  // the same CRL twice
   keys_.push_back(name_key(crl->issuer()));
   all_.push_back(std::move(crl));
 }

@@ -142,7 +142,11 @@ Result<VerifyResult> Verifier::verify(const cert::CertificatePtr& target, const 
     r.chain = std::move(built.best->reports);
     r.user_constrained_policy_set = std::move(built.best->policies);
   }
-  if (budget.exhausted() && !r.valid && !r.chain.empty())
+  // The search may have stopped before any path was complete (a mesh of same-named CAs): the
+  // target alone is reported, with what stopped it.
+  if (budget.exhausted() && !r.valid && r.chain.empty())
+    r.chain.push_back(CertificateReport{target, Role::kTarget, {}});
+  if (budget.exhausted() && !r.valid)
     r.chain.front().findings.push_back(
         Finding{Check::kTrustedCa, Outcome::kFail, FindingCode::kBudgetExceeded,
                 "the search stopped at its budget, after " + std::to_string(r.paths_tried) + " path(s) and " +

@@ -44,6 +44,8 @@ class Crl {
   // rest (issuer, times, extensions) through OpenSSL from a copy without the entries. A CRL of a
   // million entries is never a million OpenSSL objects.
   static Result<std::shared_ptr<const Crl>> from_der(BytesView der);
+  // The same, keeping `der` itself rather than a copy (a CRL file read whole is not held twice).
+  static Result<std::shared_ptr<const Crl>> from_der(Bytes&& der);
 
   // The crlExtensions (OpenSSL keeps no X509_CRL of the whole CRL: der() is what to give it).
   const STACK_OF(X509_EXTENSION) * extensions() const { return X509_CRL_get0_extensions(crl_.get()); }
@@ -74,14 +76,16 @@ class Crl {
   const std::vector<OsslPtr<X509_NAME>>& entry_issuers() const { return entry_issuers_; }
 
   // The entry for a certificate, matched by serial (sign included) and, for indirect CRLs, by the
-  // entry's certificate issuer; nullptr when the certificate is not listed.
-  const CrlEntry* find(const Certificate& cert) const;
-  // The entries by serial (lowercase hex, "-" before a negative one), sorted.
-  const std::vector<std::pair<std::string, CrlEntry>>& entries() const { return entries_; }
+  // entry's certificate issuer; nullopt when the certificate is not listed.
+  std::optional<CrlEntry> find(const Certificate& cert) const;
+  // The entries by serial (lowercase hex, "-" before a negative one), sorted: made on each call
+  // (the CRL keeps a compact index, 32 bytes an entry, its serials where they are in der()).
+  std::vector<std::pair<std::string, CrlEntry>> entries() const;
 
   // One entry of revokedCertificates, its extensions as encoded.
   struct RawEntry {
     std::string serial_hex;  // lowercase, "-" before a negative serial
+    BytesView serial;        // the INTEGER's content octets, in der()
     TimePoint revocation_date{};
     BytesView extensions;  // the crlEntryExtensions SEQUENCE, tag and length included; empty if absent
   };
@@ -112,7 +116,23 @@ class Crl {
   std::size_t entry_count_ = 0;
   std::vector<OsslPtr<X509_NAME>> entry_issuers_;
   // By serial hex ("-" for negative), then entry issuer: sorted, searched by binary search.
-  std::vector<std::pair<std::string, CrlEntry>> entries_;
+  // One entry of the index: its serial as the INTEGER's content octets in der_ (minimal two's
+  // complement, so equal serials have equal octets), the rest as values. Sorted by (serial size,
+  // serial octets, issuer_index).
+  struct Slot {
+    std::uint32_t serial_at = 0;
+    std::uint32_t serial_size = 0;
+    std::int64_t revoked = 0;     // TimePoint's count
+    std::int64_t invalidity = 0;  // TimePoint's count, when has_invalidity
+    std::int32_t issuer_index = -1;
+    std::uint8_t reason = 0;  // CrlReason, when has_reason
+    bool has_reason = false;
+    bool has_invalidity = false;
+  };
+  BytesView serial_of(const Slot& s) const { return BytesView(der_).subspan(s.serial_at, s.serial_size); }
+  CrlEntry entry_of(const Slot& s) const;
+  Result<void> walk_entries(const std::function<Result<void>(RawEntry&)>& visit, bool with_hex) const;
+  std::vector<Slot> index_;
 };
 
 using CrlPtr = std::shared_ptr<const Crl>;

@@ -26,6 +26,8 @@ inline constexpr std::size_t kMaxInputSize = std::size_t{64} << 20;
 // messages show the input.
 Result<std::string> read_input(const std::string& path, std::size_t max_size = kMaxInputSize);
 Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t max_size = kMaxInputSize);
+// read_input into bytes, for binary input kept as read (a DER CRL).
+Result<Bytes> read_input_bytes(const std::string& path, std::size_t max_size = kMaxInputSize);
 
 enum class Overwrite { kAllow, kRefuse };
 // Writes `data` to a new file beside `path` with `mode`, fsyncs it and puts it in place (as

@@ -25,7 +25,7 @@ enum class Scope { kAll, kCa, kSubscriber, kTlsServer };
 std::string_view to_string(Scope scope);
 
 struct Rule {
-  std::string_view name;    // zlint's name where zlint has the rule, else one in the same style
+  std::string_view name;  // zlint's name where zlint has the rule, else one in the same style
   Level level;
   Scope scope;
   std::string_view source;  // "RFC 5280 4.2.1.9", "CABF BR 6.3.2", ...

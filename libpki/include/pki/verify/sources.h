@@ -64,6 +64,7 @@ class CertificateSet final : public CertificateSource {
 
 class CrlSet final : public CrlSource {
  public:
+  // Adds a CRL once: the same CRL (by fingerprint) given again is not added twice.
   void add(cert::CrlPtr crl);
   void by_issuer(const X509_NAME& name, std::vector<cert::CrlPtr>& out) const override;
   bool empty() const override { return all_.empty(); }
