@@ -8,7 +8,7 @@ packages=(
   libssl-dev libsqlite3-dev                 # OpenSSL 3, SQLite
   libcli11-dev nlohmann-json3-dev doctest-dev libexpected-dev
   openssl sqlite3 jq                        # the independent judges used by the tests
-  time                                      # GNU time: peak memory of a run (hostile-input tests)
+  time xxd                                  # GNU time (peak memory of a run), xxd (hostile-input tests)
   nginx curl                                # real TLS server and client for end-to-end tests
   clang-format                              # scripts/check-format.sh (CI)
   easy-rsa                                  # a real easy-rsa CA for the import tests

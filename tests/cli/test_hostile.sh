@@ -49,6 +49,23 @@ expect 1 "an A-label that differs by a letter does not match" -- verify names-le
 expect 0 "inspect of the names" -- inspect names-leaf.pem
 check "terminal escapes in the CN are not printed raw" -- sh -c "! grep -q \$'\\x1b' '$TMP/out' && ! grep -q \$'\\x07' '$TMP/out'"
 check "nor the NUL" -- sh -c "! grep -qP '\\x00' '$TMP/out'"
+# Key derivation: a key or PKCS#12 file asking for 8,388,607 iterations (an hour's work for a
+# KDF that cost a second per 2,000,000) is refused before any.
+printf 'fuzz\n' >pass.txt
+chmod 600 pass.txt
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 2>/dev/null |
+  openssl pkcs8 -topk8 -v2 aes-256-cbc -iter 65536 -passout pass:fuzz -outform DER -out kdf.der
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout kdf.key -subj /CN=kdf -out kdf.pem 2>/dev/null
+openssl pkcs12 -export -in kdf.pem -inkey kdf.key -iter 65536 -passout pass:fuzz -out kdf.p12
+# 65536 is the INTEGER 02 03 01 00 00; 02 03 7f ff ff is 8,388,607, the lengths unchanged.
+for f in kdf.der kdf.p12; do xxd -p "$f" | tr -d '\n' | sed 's/0203010000/02037fffff/g' | xxd -r -p >"slow-$f"; done
+expect 0 "the key at 65,536 iterations opens" -- inspect --key-passphrase-file pass.txt kdf.der
+measured kdf-key inspect --key-passphrase-file pass.txt slow-kdf.der
+check "at 8,388,607 it is refused, exit 2" -- sh -c "[ $rc = 2 ] && grep -q 'asks for 8388607 key derivation iterations, more than pki runs' '$TMP/err'"
+expect 0 "the PKCS#12 file at 65,536 iterations opens" -- inspect --p12-passphrase-file pass.txt kdf.p12
+measured kdf-pkcs12 inspect --p12-passphrase-file pass.txt slow-kdf.p12
+check "at 8,388,607 (its MAC) it is refused, exit 2" -- sh -c "[ $rc = 2 ] && grep -q \"MAC asks for more key derivation iterations\" '$TMP/err'"
+
 measured crl-1m verify crl-leaf.pem --trust root.pem --crl big.crl --now 2026-01-02T00:00:00Z
 check "a leaf not on a 1,000,000-entry CRL is valid" -- test "$rc" = 0
 rss_once=$rss_kb

@@ -139,7 +139,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 3000; ++i) permitted.push_back("d" + std::to_string(i) + ".hostile.test");
     const Key in = new_key();
     const Bytes in_dn = dn("CN=Hostile NC");
-    write(dir + "/nc-int.pem", pem({make(in_dn, in, root_dn, root, true, {cert::ext::name_constraints(permitted, {})})}));
+    write(dir + "/nc-int.pem",
+          pem({make(in_dn, in, root_dn, root, true, {cert::ext::name_constraints(permitted, {})})}));
     std::vector<cert::GeneralName> sans;
     for (int i = 0; i < 5000; ++i)
       sans.push_back({cert::GeneralNameType::kDns, "h" + std::to_string(i) + ".d2999.hostile.test", {}});
@@ -181,8 +182,12 @@ int main(int argc, char** argv) {
     const int depth = 100000;
     for (int i = 0; i < depth; ++i) {
       const std::uint32_t len = static_cast<std::uint32_t>((depth - 1 - i) * 6);
-      nested += std::string{'\x30', '\x84', static_cast<char>(len >> 24), static_cast<char>(len >> 16),
-                            static_cast<char>(len >> 8), static_cast<char>(len)};
+      nested += std::string{'\x30',
+                            '\x84',
+                            static_cast<char>(len >> 24),
+                            static_cast<char>(len >> 16),
+                            static_cast<char>(len >> 8),
+                            static_cast<char>(len)};
     }
     write(dir + "/nested.der", nested);
   }
@@ -191,14 +196,16 @@ int main(int argc, char** argv) {
   {
     OsslPtr<X509_NAME> name(X509_NAME_new());
     const std::string cn = "\x1b[31mred\x1b[0m\x07 bell";
-    X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(cn.data()),
-                               static_cast<int>(cn.size()), -1, 0);
-    const std::vector<cert::GeneralName> sans{{cert::GeneralNameType::kDns, std::string("a\0.hostile.test", 15), {}},
-                                              {cert::GeneralNameType::kDns, "xn--bcher-kva.hostile.test", {}},
-                                              {cert::GeneralNameType::kDns, "xn--.hostile.test", {}}};
+    X509_NAME_add_entry_by_txt(name.get(), "CN", MBSTRING_UTF8,
+                               reinterpret_cast<const unsigned char*>(cn.data()), static_cast<int>(cn.size()),
+                               -1, 0);
+    const std::vector<cert::GeneralName> sans{
+        {cert::GeneralNameType::kDns, std::string("a\0.hostile.test", 15), {}},
+        {cert::GeneralNameType::kDns, "xn--bcher-kva.hostile.test", {}},
+        {cert::GeneralNameType::kDns, "xn--.hostile.test", {}}};
     const Key leaf = new_key();
     write(dir + "/names-leaf.pem", pem({make(must(cert::name_der(*name)), leaf, root_dn, root, false,
-                                            {cert::ext::subject_alt_name(sans, false)})}));
+                                             {cert::ext::subject_alt_name(sans, false)})}));
   }
 
   // The root's CRL of a million serials, and a leaf of the root not among them.

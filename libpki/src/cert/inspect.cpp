@@ -2,9 +2,11 @@
 
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <memory>
 
 #include "pki/cert/certificate.h"
@@ -16,6 +18,7 @@
 #include "pki/core/der.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
+#include "pki/keys/keys.h"
 
 namespace pki::cert {
 
@@ -527,9 +530,51 @@ Result<InspectedKey> inspect_key(const keys::DecodedKey& decoded) {
   return out;
 }
 
+// Every key derivation the file would have OpenSSL run (its MAC, encrypted safes, shrouded key
+// bags) within keys::kMaxKdfIterations, checked before any runs. The bags of an encrypted safe are
+// seen only once it is decrypted (its own derivation checked first).
+Result<void> check_pkcs12_cost(PKCS12& p12, const char* pass) {
+  const ASN1_INTEGER* mac_iterations = nullptr;
+  PKCS12_get0_mac(nullptr, nullptr, nullptr, &mac_iterations, &p12);
+  std::int64_t n = 1;  // RFC 7292: iterations DEFAULT 1
+  if (mac_iterations && (ASN1_INTEGER_get_int64(&n, mac_iterations) != 1 || n > keys::kMaxKdfIterations))
+    return fail(ErrorCode::kBadInput,
+                "the PKCS#12 file's MAC asks for more key derivation iterations than pki runs (" +
+                    std::to_string(keys::kMaxKdfIterations) + ")");
+  const auto free_safes = [](STACK_OF(PKCS7) * s) { sk_PKCS7_pop_free(s, PKCS7_free); };
+  const auto free_bags = [](STACK_OF(PKCS12_SAFEBAG) * b) {
+    sk_PKCS12_SAFEBAG_pop_free(b, PKCS12_SAFEBAG_free);
+  };
+  std::unique_ptr<STACK_OF(PKCS7), decltype(free_safes)> safes(PKCS12_unpack_authsafes(&p12), free_safes);
+  for (int i = 0; safes && i < sk_PKCS7_num(safes.get()); ++i) {
+    PKCS7* p7 = sk_PKCS7_value(safes.get(), i);
+    std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), decltype(free_bags)> bags(nullptr, free_bags);
+    if (OBJ_obj2nid(p7->type) == NID_pkcs7_encrypted) {
+      if (p7->d.encrypted && p7->d.encrypted->enc_data && p7->d.encrypted->enc_data->algorithm)
+        PKI_TRY(
+            keys::check_kdf_cost(*p7->d.encrypted->enc_data->algorithm, "the PKCS#12 file's encrypted safe"));
+      if (!pass) continue;  // PKCS12_parse will refuse it
+      bags.reset(PKCS12_unpack_p7encdata(p7, pass, static_cast<int>(std::strlen(pass))));
+    } else if (OBJ_obj2nid(p7->type) == NID_pkcs7_data) {
+      bags.reset(PKCS12_unpack_p7data(p7));
+    }
+    for (int j = 0; bags && j < sk_PKCS12_SAFEBAG_num(bags.get()); ++j) {
+      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags.get(), j);
+      if (PKCS12_SAFEBAG_get_nid(bag) != NID_pkcs8ShroudedKeyBag) continue;
+      const X509_ALGOR* alg = nullptr;
+      X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
+      if (alg) PKI_TRY(keys::check_kdf_cost(*alg, "the PKCS#12 file's key"));
+    }
+  }
+  drain_openssl_errors();
+  return {};
+}
+
 Result<InspectedPkcs12> inspect_pkcs12(PKCS12& p12, const Secret* passphrase) {
   InspectedPkcs12 out;
   out.mac_present = PKCS12_mac_present(&p12) == 1;
+  PKI_TRY(
+      check_pkcs12_cost(p12, nullptr));  // the MAC and the safes' own derivations, before the MAC is checked
   // Without a passphrase, only a file with none opens: RFC 7292 leaves the password empty or absent.
   std::string pass;
   const char* pass_arg = nullptr;
@@ -548,6 +593,10 @@ Result<InspectedPkcs12> inspect_pkcs12(PKCS12& p12, const Secret* passphrase) {
       return fail(ErrorCode::kBadInput, Field::kPkcs12Passphrase,
                   "the PKCS#12 file is protected by a passphrase and none was given");
     }
+  }
+  if (auto cost = check_pkcs12_cost(p12, pass_arg); !cost) {
+    OPENSSL_cleanse(pass.data(), pass.size());
+    return tl::unexpected(cost.error());
   }
   EVP_PKEY* key_raw = nullptr;
   X509* cert_raw = nullptr;

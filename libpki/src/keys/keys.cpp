@@ -167,6 +167,9 @@ Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* pas
     OsslPtr<X509_SIG> sig(d2i_X509_SIG(nullptr, &p, static_cast<long>(blocks.front().size())));
     if (!sig)
       return fail_openssl(ErrorCode::kBadInput, "the encrypted private key is damaged: it is not valid DER");
+    const X509_ALGOR* alg = nullptr;
+    X509_SIG_get0(sig.get(), &alg, nullptr);
+    if (alg) PKI_TRY(check_kdf_cost(*alg, "the encrypted private key"));
     const std::string& pass = passphrase->reveal();
     OsslPtr<PKCS8_PRIV_KEY_INFO> p8(PKCS8_decrypt(sig.get(), pass.data(), static_cast<int>(pass.size())));
     if (!p8) {
@@ -242,6 +245,42 @@ std::string object_name(const ASN1_OBJECT* obj) {
   return OBJ_obj2txt(buf, sizeof buf, obj, 1) > 0 ? buf : "unknown";
 }
 
+}  // namespace
+
+Result<void> check_kdf_cost(const X509_ALGOR& algorithm, std::string_view what) {
+  std::int64_t iterations = 0;
+  const int nid = OBJ_obj2nid(algorithm.algorithm);
+  if (nid == NID_pbes2 && algorithm.parameter) {
+    std::unique_ptr<PBE2PARAM, decltype(&PBE2PARAM_free)> pbe2(
+        static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), algorithm.parameter)),
+        PBE2PARAM_free);
+    if (pbe2 && pbe2->keyfunc && OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2 &&
+        pbe2->keyfunc->parameter) {
+      std::unique_ptr<PBKDF2PARAM, decltype(&PBKDF2PARAM_free)> kdf(
+          static_cast<PBKDF2PARAM*>(
+              ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)),
+          PBKDF2PARAM_free);
+      if (kdf && kdf->iter && ASN1_INTEGER_get_int64(&iterations, kdf->iter) != 1) iterations = -1;
+    }
+  } else if (algorithm.parameter && algorithm.parameter->type == V_ASN1_SEQUENCE) {
+    // PBES1 and the PKCS#12 PBEs: PBEParameter ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER }.
+    std::unique_ptr<PBEPARAM, decltype(&PBEPARAM_free)> pbe(
+        static_cast<PBEPARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), algorithm.parameter)),
+        PBEPARAM_free);
+    if (pbe && pbe->iter && ASN1_INTEGER_get_int64(&iterations, pbe->iter) != 1) iterations = -1;
+  }
+  drain_openssl_errors();
+  if (iterations < 0 || iterations > kMaxKdfIterations)
+    return fail(ErrorCode::kBadInput,
+                std::string(what) + " asks for " +
+                    (iterations < 0 ? std::string("an unreadable number of") : std::to_string(iterations)) +
+                    " key derivation iterations, more than pki runs (" + std::to_string(kMaxKdfIterations) +
+                    ")");
+  return {};
+}
+
+namespace {
+
 // How an EncryptedPrivateKeyInfo is protected: the scheme, and for PBES2 (RFC 8018 6.2) its key
 // derivation, PRF, iteration count and cipher. Never the salt or the ciphertext.
 std::string describe_encryption(const X509_SIG& sig) {
@@ -315,6 +354,9 @@ Result<DecodedKey> decode_key(KeyFormat format, BytesView der, const Secret* pas
       if (!sig) return malformed();
       out.encryption = describe_encryption(*sig);
       if (!passphrase) break;
+      const X509_ALGOR* alg = nullptr;
+      X509_SIG_get0(sig.get(), &alg, nullptr);
+      if (alg) PKI_TRY(check_kdf_cost(*alg, "the encrypted private key"));
       const std::string& pass = passphrase->reveal();
       OsslPtr<PKCS8_PRIV_KEY_INFO> p8(PKCS8_decrypt(sig.get(), pass.data(), static_cast<int>(pass.size())));
       if (!p8) {

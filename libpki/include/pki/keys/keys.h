@@ -42,6 +42,16 @@ inline constexpr int kPbkdf2Iterations = 600'000;
 Result<std::string> to_pkcs8_pem(const EVP_PKEY& key, const Secret* passphrase);
 // Loads either form. An encrypted key without a passphrase, or with a wrong one, is kBadInput.
 Result<OsslPtr<EVP_PKEY>> from_pkcs8_pem(std::string_view pem, const Secret* passphrase);
+
+// The most password-based key derivation iterations pki runs for a file it is given (an
+// encrypted key, a PKCS#12 file's MAC or bags): about two seconds of PBKDF2-SHA-256 here, eight
+// times what pki's own keys ask (600,000). A file asking for more is refused before any work, so
+// that a hostile file cannot hold pki for hours.
+inline constexpr std::int64_t kMaxKdfIterations = 5'000'000;
+// Whether decrypting with `algorithm` (a PBES1 or PKCS#12 PBE, or PBES2 with PBKDF2) stays within
+// kMaxKdfIterations; kBadInput naming `what` when it does not. Other schemes pass (OpenSSL caps
+// scrypt's memory itself).
+Result<void> check_kdf_cost(const X509_ALGOR& algorithm, std::string_view what);
 bool is_encrypted_pem(std::string_view pem);
 
 // DER SubjectPublicKeyInfo of a key.
