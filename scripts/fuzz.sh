@@ -16,7 +16,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(certificate csr crl inspect pem name hostname verify)
+[ ${#targets[@]} -gt 0 ] || targets=(certificate csr crl inspect pkcs12 pem name hostname verify)
 
 scripts/setup.sh
 need=()

@@ -9,7 +9,7 @@ build=$(cd "${1:?usage: make_seeds.sh BUILD_DIR}" && pwd)
 pkits="$here/../data/pkits"
 out="$here/corpus"
 rm -rf "$out"
-mkdir -p "$out"/{certificate,csr,crl,inspect,pem,name,hostname,verify}
+mkdir -p "$out"/{certificate,csr,crl,inspect,pkcs12,pem,name,hostname,verify}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -71,6 +71,11 @@ openssl pkcs8 -topk8 -in key2.pem -passout pass:fuzz -out enc.pem
 openssl genpkey -genparam -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out params.pem
 for f in www.pem www.key int.crl csr1.pem pub.pem enc.pem params.pem www-pile.pem; do cp "$f" "$out/inspect/$f"; done
 cp www.p12 "$out/inspect/www.p12"
+cp www.p12 "$out/pkcs12/pki-www.p12"
+openssl pkcs12 -export -in www.pem -inkey www.key -passout pass:fuzz -out "$out/pkcs12/openssl-www.p12"
+openssl pkcs12 -export -in www.pem -inkey www.key -passout pass:fuzz -certpbe AES-256-CBC -keypbe AES-256-CBC \
+  -iter 1000 -out "$out/pkcs12/openssl-aes.p12"
+openssl pkcs12 -export -in www.pem -nokeys -passout pass: -out "$out/pkcs12/openssl-nokey-nopass.p12"
 cp "$out/csr/openssl-3.der" "$out/inspect/ed25519-csr.der"
 for f in www.pem www-pile.pem csr2.pem enc.pem; do cp "$f" "$out/pem/$f"; done
 printf -- '-----BEGIN CERTIFICATE-----\nProc-Type: 4,ENCRYPTED\n\nAAAA\n-----END CERTIFICATE-----\n' >"$out/pem/headers.pem"
