@@ -16,6 +16,10 @@ CREATE TABLE audit_chain (
 INSERT INTO audit_chain (id, store_id) VALUES (1, randomblob(32));
 CREATE TRIGGER audit_chain_no_delete BEFORE DELETE ON audit_chain
 BEGIN SELECT RAISE(ABORT, 'audit_chain is kept'); END;
+-- The anchor only moves forward, and the store's identifier never changes.
+CREATE TRIGGER audit_chain_forward BEFORE UPDATE ON audit_chain
+WHEN NEW.head_id < OLD.head_id OR NEW.store_id IS NOT OLD.store_id OR NEW.id IS NOT OLD.id
+BEGIN SELECT RAISE(ABORT, 'audit_chain only moves forward'); END;
 
 -- Rows stay append-only; a row without its hash (one written before this migration) is given it
 -- once.

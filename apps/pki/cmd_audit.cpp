@@ -1,5 +1,6 @@
 // pki audit: the audit log, listed, and its hash chain checked.
 #include "context.h"
+#include "pki/ca/authority.h"
 #include "pki/core/time.h"
 #include "pki/store/store.h"
 
@@ -21,9 +22,7 @@ Result<int> run_audit_list(Context& ctx, const AuditOptions& o) {
     filter.since = format_rfc3339(*since);  // as the store writes times, so that they compare as text
   }
   if (!o.serial.empty()) {
-    auto serial = from_hex(o.serial);
-    if (!serial || serial->empty()) return fail(ErrorCode::kBadInput, "--serial takes a serial in hex");
-    filter.serial = to_hex(*serial);
+    PKI_ASSIGN(filter.serial, ca::normalize_serial(o.serial));
   }
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   nlohmann::json rows = nlohmann::json::array();

@@ -32,7 +32,7 @@ check "and a hash set afresh" -- sh -c "! sqlite3 '$PKI_DB' \"UPDATE audit_event
 tamper() {
   local name=$1 sql=$2
   cp "$PKI_DB" "$name.db"
-  sqlite3 "$name.db" "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete; $sql"
+  sqlite3 "$name.db" "DROP TRIGGER audit_events_no_update; DROP TRIGGER audit_events_no_delete; DROP TRIGGER audit_chain_forward; $sql"
 }
 broken() {
   local desc=$1 db=$2 row=$3 words=$4
@@ -59,8 +59,11 @@ tamper inserted "DELETE FROM audit_events WHERE id = 5; INSERT INTO audit_events
 broken "a row put in the place of another" inserted.db 5 "row 5 was edited"
 tamper swapped "UPDATE audit_events SET id = -id WHERE id IN (4, 5); UPDATE audit_events SET id = 5 WHERE id = -4; UPDATE audit_events SET id = 4 WHERE id = -5"
 broken "two rows swapped" swapped.db 4 "row 4 was edited"
+check "the trigger refuses moving the anchor back" -- sh -c "! sqlite3 '$PKI_DB' 'UPDATE audit_chain SET head_id = 6' 2>/dev/null"
 tamper anchor "UPDATE audit_chain SET head_id = 6"
-broken "the anchor moved back" anchor.db 7 "added outside pki"
+broken "the anchor moved back" anchor.db 6 "is not the last row pki recorded"
+tamper truncated "DELETE FROM audit_events WHERE id >= 6"
+broken "rows cut off the end" truncated.db 6 "the rows after row 5 were deleted"
 
 # A rewrite that hashes everything again is caught against a head kept elsewhere.
 cp "$PKI_DB" rewritten.db

@@ -137,7 +137,8 @@ grep -Eq "^issued $n_small of $n_small server certificates from CA 'int' into sm
 [ "$(ls small-out | wc -l)" -eq "$n_small" ] && ok || bad "small: files"
 end=$(openssl x509 -in small-out/host1.pem -noout -enddate | cut -d= -f2)
 start=$(openssl x509 -in small-out/host1.pem -noout -startdate | cut -d= -f2)
-[ $(($(date -d "$end" +%s) - $(date -d "$start" +%s))) -eq $((30 * 86400)) ] && ok || bad "--days 30"
+# Both ends included (RFC 5280 4.1.2.5): 30 days end a second before 30 * 86400 s.
+[ $(($(date -d "$end" +%s) - $(date -d "$start" +%s) + 1)) -eq $((30 * 86400)) ] && ok || bad "--days 30"
 [ "$(mode_of small-out/host1.pem)" = 644 ] && ok || bad "mode 0644"
 ls -a small-out | grep -q tmp && bad "temporary files left" || ok
 

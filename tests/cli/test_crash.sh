@@ -30,8 +30,10 @@ for ((i = 1; i <= trials; i++)); do
   pid=$!
   # Somewhere in the run: a process here takes 5 to 60 ms (bulk issuance the longest).
   if ((i % 4 == 3)); then sleep "0.0$((RANDOM % 6))$((RANDOM % 10))"; else sleep "0.00$((RANDOM % 10))"; fi
-  if kill -9 "$pid" 2>/dev/null; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
+  kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
+  # 128 + 9: the SIGKILL ended it; anything else, it had finished.
+  if [ $? -eq 137 ]; then killed=$((killed + 1)); else finished=$((finished + 1)); fi
   if [ "$(sqlite3 "$PKI_DB" 'PRAGMA integrity_check')" != ok ]; then
     corrupt=$((corrupt + 1))
     echo "trial $i: integrity_check failed" >&2
@@ -63,10 +65,11 @@ for f in out/*.pem bulk-*/*.pem; do
   grep -qx "$fp" stored.txt || { missing=$((missing + 1)); echo "not in the store: $f" >&2; }
 done
 echo "certificate files written out: $files"
+check "certificate files were written ($files)" -- test "$files" -ge 2
 check "every one of the $files certificate files is in the store" -- test "$missing" = 0
 # Every key file has its certificate in the store (the key is named only after the commit).
 orphans=0 keys=0
-for k in out/crash-*.key; do
+for k in out/*.key; do
   [ -e "$k" ] || continue
   keys=$((keys + 1))
   cn=$(basename "$k" .key)
@@ -74,5 +77,6 @@ for k in out/crash-*.key; do
     { orphans=$((orphans + 1)); echo "a key without its certificate: $k" >&2; }
 done
 echo "key files: $keys"
+check "key files were written ($keys; seed and after at least)" -- test "$keys" -ge 2
 check "every one of the $keys key files has its certificate" -- test "$orphans" = 0
 finish

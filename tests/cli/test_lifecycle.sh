@@ -39,8 +39,9 @@ expect 0 "issue server-client from an RSA CSR under the RSA intermediate" -- iss
   --csr both.csr --out both.pem --days 30 --json
 check "JSON names the profile" -- sh -c "jq -e '.profile == \"server-client\" and .key_type == \"rsa-2048\"' '$TMP/out'"
 check "RSA leaves get keyEncipherment" -- sh -c "openssl x509 -in both.pem -noout -ext keyUsage | grep -q 'Key Encipherment'"
+# RFC 5280 4.1.2.5: the period includes notAfter, so 30 days end one second before 30 * 86400 s.
 check "30 days asked, 30 days given" -- sh -c \
-  "[ \$(( \$(date -d \"\$(openssl x509 -in both.pem -noout -enddate | cut -d= -f2)\" +%s) - \$(date -d \"\$(openssl x509 -in both.pem -noout -startdate | cut -d= -f2)\" +%s) )) = 2592000 ]"
+  "[ \$(( \$(date -d \"\$(openssl x509 -in both.pem -noout -enddate | cut -d= -f2)\" +%s) - \$(date -d \"\$(openssl x509 -in both.pem -noout -startdate | cut -d= -f2)\" +%s) + 1 )) = 2592000 ]"
 
 # OpenSSL accepts them for their purposes and refuses them for the other.
 check "openssl: server for sslserver" -- openssl verify -CAfile root.pem -untrusted server-chain.pem -purpose sslserver server.pem

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pki lint: RFC 5280 and CA/Browser Forum rules on any certificate (exit 1 on an error-level
 # finding), judged on certificates openssl makes with one fault each; and every certificate pki
-# makes (every profile, CAs, a rollover, a renewal, an OCSP responder) passes the same rules,
+# makes (every profile, CAs, a rollover, a renewal, 398 days, an IPv6 CN) passes the same rules,
 # which pki also checks before it signs.
 source "$(dirname "$0")/lib.sh"
 
@@ -15,13 +15,16 @@ done
 "$PKI" issue --ca edca --profile client --cn ed --key-type ed25519 --key-out ed.key --out ed.pem >/dev/null 2>&1
 "$PKI" issue --ca root --profile server --cn 192.0.2.7 --key-type rsa-2048 --key-out ip.key --out ip.pem >/dev/null 2>&1
 "$PKI" renew --cert server.pem --out renewed.pem >/dev/null 2>&1
+expect 0 "a server certificate of the profile's most, 398 days, is issued" -- issue --ca root --profile server --cn max.example.com --days 398 --key-out max.key --out max.pem
+check "and is 398 days, both ends included" -- sh -c "[ \$(( \$(date -d \"\$(openssl x509 -in max.pem -noout -enddate | cut -d= -f2)\" +%s) - \$(date -d \"\$(openssl x509 -in max.pem -noout -startdate | cut -d= -f2)\" +%s) + 1 )) = \$((398 * 86400)) ]"
+expect 0 "a server certificate for an IPv6 CN written in capitals" -- issue --ca root --profile server --cn 2001:DB8::1 --key-out v6.key --out v6.pem
 "$PKI" ca rollover int >/dev/null 2>&1
 "$PKI" issue --ca int --profile server --cn after.example.com --key-out after.key --out after.pem >/dev/null 2>&1
 "$PKI" ca export root --out root.pem >/dev/null
 "$PKI" ca export int --out int.pem >/dev/null
 "$PKI" ca export edca --out edca.pem >/dev/null
-expect 0 "every certificate pki made passes" -- lint server.pem client.pem server-client.pem ed.pem ip.pem renewed.pem after.pem root.pem int.pem edca.pem
-check "each one said to pass" -- test "$(grep -c ': passes$' "$TMP/out")" -ge 10
+expect 0 "every certificate pki made passes" -- lint server.pem client.pem server-client.pem ed.pem ip.pem renewed.pem after.pem max.pem v6.pem root.pem int.pem edca.pem
+check "each one said to pass" -- test "$(grep -c ': passes$' "$TMP/out")" = 12
 expect 0 "lint --json" -- --json lint server.pem
 check "outcome passes, no findings" -- jq -e '.outcome == "passes" and .certificates[0].findings == []' "$TMP/out"
 expect 0 "lint --rules --json" -- --json lint --rules

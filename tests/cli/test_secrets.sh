@@ -35,8 +35,14 @@ check_not "the canary is not in the database or its WAL" -- grep -aq "$canary" "
 check_not "nor in anything pki printed" -- grep -aq "$canary" "$log"
 check_not "nor in the audit log" -- sh -c "sqlite3 '$PKI_DB' 'SELECT * FROM audit_events' | grep -aq '$canary'"
 check_not "nor in any key or certificate file" -- grep -aq "$canary" leaf.key www.key leaf.pem www.pem int.crl leaf.p12
+for v in init 'ca create' issue revoke crl export csr renew serve inspect verify probe 'ca import' audit lint; do
+  # shellcheck disable=SC2086
+  "$PKI" $v --help
+done >help.txt 2>&1
+check "every verb's help was read" -- test "$(grep -c -- '--help' help.txt)" -ge 15
+check "passphrase options are there (as files)" -- grep -q -- 'passphrase-file' help.txt
 check_not "no option of any verb takes a passphrase itself (only files)" -- sh -c \
-  "for v in init 'ca create' issue revoke crl export csr renew serve inspect verify probe 'ca import'; do '$PKI' \$v --help; done | grep -E -- '--[a-z0-9-]*(passphrase|password|pass)( |=|$)' | grep -v -- '-file'"
+  "grep -E -- '--[a-z0-9-]*(passphrase|password|pass)( |=|$)' help.txt | grep -v -- '-file'"
 
 # Files others may read.
 chmod 644 pass.txt

@@ -87,7 +87,8 @@ TEST_CASE("issue: profiles decide the extensions; the CN becomes a SAN") {
   CHECK_FALSE(c->basic_constraints()->ca);
   CHECK(*c->key_usage() == cert::key_usage::kDigitalSignature);
   CHECK(*c->extended_key_usage() == std::vector<std::string>{"1.3.6.1.5.5.7.3.1"});
-  CHECK(c->not_after() == f.clock.now() + days{90});
+  CHECK(c->not_after() ==
+        f.clock.now() + days{90} - std::chrono::seconds{1});  // inclusive (RFC 5280 4.1.2.5)
   CHECK(*c->authority_key_id()->key_id == *issuer.certificate->subject_key_id());
   CHECK(X509_verify(c->x509_mutable(), const_cast<EVP_PKEY*>(issuer.certificate->public_key())) == 1);
   // Serials: positive, at most 16 octets, 127 random bits.
@@ -97,7 +98,7 @@ TEST_CASE("issue: profiles decide the extensions; the CN becomes a SAN") {
   auto client = test::Fixture::request("client", "Alice Example");  // not a host name: stays in the subject
   auto crec = test::must(f.authority.issue(issuer, client)).certificate;
   CHECK(crec.sans.empty());
-  CHECK(crec.not_after == f.clock.now() + days{365});
+  CHECK(crec.not_after == f.clock.now() + days{365} - std::chrono::seconds{1});
 }
 
 TEST_CASE("issue: RSA leaves get keyEncipherment") {

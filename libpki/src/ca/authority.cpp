@@ -594,7 +594,9 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   PKI_ASSIGN(const int days_valid, resolve_days(profile, shaped.days));
   const TimePoint now = clock_.now();
   PKI_TRY(check_issuer_usable(issuer, now));
-  const TimePoint not_after = now + days{days_valid};
+  // RFC 5280 4.1.2.5: the validity period includes notAfter, so N days end one second before
+  // now + N days (a 398-day certificate is 398 days, not 398 days and a second: BR 6.3.2).
+  const TimePoint not_after = now + days{days_valid} - std::chrono::seconds{1};
   PKI_TRY(check_within_issuer(issuer, not_after));
   std::vector<cert::GeneralName> constrained = shaped.sans;
   const auto from_subject = cert::subject_names(*shaped.subject, shaped.sans);
@@ -730,7 +732,7 @@ Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shape
     if (auto published = key_file->publish(); !published)
       return fail(ErrorCode::kStore, Field::kKeyOut,
                   "the certificate " + rec.serial + " is stored, but its key was not written: " +
-                      published.error().message + "; revoke it and issue again");
+                      published.error().message + ": the key is lost, so the certificate should be revoked");
   Issued out{std::move(rec), {}};
   for (const auto& c : issuer.chain)
     if (!c->self_issued()) out.chain.push_back(c);

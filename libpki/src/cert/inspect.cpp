@@ -531,50 +531,86 @@ Result<InspectedKey> inspect_key(const keys::DecodedKey& decoded) {
 }
 
 // Every key derivation the file would have OpenSSL run (its MAC, encrypted safes, shrouded key
-// bags) within keys::kMaxKdfIterations, checked before any runs. The bags of an encrypted safe are
-// seen only once it is decrypted (its own derivation checked first).
-Result<void> check_pkcs12_cost(PKCS12& p12, const char* pass) {
-  const ASN1_INTEGER* mac_iterations = nullptr;
-  PKCS12_get0_mac(nullptr, nullptr, nullptr, &mac_iterations, &p12);
-  std::int64_t n = 1;  // RFC 7292: iterations DEFAULT 1
-  if (mac_iterations && (ASN1_INTEGER_get_int64(&n, mac_iterations) != 1 || n > keys::kMaxKdfIterations))
-    return fail(ErrorCode::kBadInput,
-                "the PKCS#12 file's MAC asks for more key derivation iterations than pki runs (" +
-                    std::to_string(keys::kMaxKdfIterations) + ")");
-  const auto free_safes = [](STACK_OF(PKCS7) * s) { sk_PKCS7_pop_free(s, PKCS7_free); };
-  const auto free_bags = [](STACK_OF(PKCS12_SAFEBAG) * b) {
-    sk_PKCS12_SAFEBAG_pop_free(b, PKCS12_SAFEBAG_free);
-  };
-  std::unique_ptr<STACK_OF(PKCS7), decltype(free_safes)> safes(PKCS12_unpack_authsafes(&p12), free_safes);
-  for (int i = 0; safes && i < sk_PKCS7_num(safes.get()); ++i) {
-    PKCS7* p7 = sk_PKCS7_value(safes.get(), i);
-    std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), decltype(free_bags)> bags(nullptr, free_bags);
-    if (OBJ_obj2nid(p7->type) == NID_pkcs7_encrypted) {
-      if (p7->d.encrypted && p7->d.encrypted->enc_data && p7->d.encrypted->enc_data->algorithm)
-        PKI_TRY(
-            keys::check_kdf_cost(*p7->d.encrypted->enc_data->algorithm, "the PKCS#12 file's encrypted safe"));
-      if (!pass) continue;  // PKCS12_parse will refuse it
-      bags.reset(PKCS12_unpack_p7encdata(p7, pass, static_cast<int>(std::strlen(pass))));
-    } else if (OBJ_obj2nid(p7->type) == NID_pkcs7_data) {
-      bags.reset(PKCS12_unpack_p7data(p7));
+// bags, bags nested in safeContents bags), counted together against keys::kMaxKdfIterations
+// before any runs. The bags of an encrypted safe are seen only once it is decrypted with `pass`
+// (as PKCS12_parse will decrypt it; its own derivation counted first).
+class Pkcs12Cost {
+ public:
+  explicit Pkcs12Cost(const char* pass) : pass_(pass) {}
+
+  Result<void> check(PKCS12& p12) {
+    const ASN1_INTEGER* mac_iterations = nullptr;
+    PKCS12_get0_mac(nullptr, nullptr, nullptr, &mac_iterations, &p12);
+    std::int64_t n = 1;  // RFC 7292: iterations DEFAULT 1
+    if (mac_iterations && ASN1_INTEGER_get_int64(&n, mac_iterations) != 1) n = keys::kMaxKdfIterations + 1;
+    // The MAC is derived up to twice when checked (with "" and with no password) and again by
+    // PKCS12_parse.
+    if (PKCS12_mac_present(&p12) == 1) PKI_TRY(spend(3 * n, "the PKCS#12 file's MAC"));
+    const auto free_safes = [](STACK_OF(PKCS7) * s) { sk_PKCS7_pop_free(s, PKCS7_free); };
+    std::unique_ptr<STACK_OF(PKCS7), decltype(free_safes)> safes(PKCS12_unpack_authsafes(&p12), free_safes);
+    for (int i = 0; safes && i < sk_PKCS7_num(safes.get()); ++i) {
+      PKCS7* p7 = sk_PKCS7_value(safes.get(), i);
+      const auto free_bags = [](STACK_OF(PKCS12_SAFEBAG) * b) {
+        sk_PKCS12_SAFEBAG_pop_free(b, PKCS12_SAFEBAG_free);
+      };
+      std::unique_ptr<STACK_OF(PKCS12_SAFEBAG), decltype(free_bags)> bags(nullptr, free_bags);
+      if (OBJ_obj2nid(p7->type) == NID_pkcs7_encrypted) {
+        if (p7->d.encrypted && p7->d.encrypted->enc_data && p7->d.encrypted->enc_data->algorithm)
+          // Decrypted here to see its bags, and again by PKCS12_parse.
+          PKI_TRY(
+              spend_algorithm(*p7->d.encrypted->enc_data->algorithm, 2, "the PKCS#12 file's encrypted safe"));
+        bags.reset(PKCS12_unpack_p7encdata(p7, pass_, pass_ ? static_cast<int>(std::strlen(pass_)) : 0));
+      } else if (OBJ_obj2nid(p7->type) == NID_pkcs7_data) {
+        bags.reset(PKCS12_unpack_p7data(p7));
+      }
+      if (bags) PKI_TRY(check_bags(bags.get(), 0));
     }
-    for (int j = 0; bags && j < sk_PKCS12_SAFEBAG_num(bags.get()); ++j) {
-      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags.get(), j);
-      if (PKCS12_SAFEBAG_get_nid(bag) != NID_pkcs8ShroudedKeyBag) continue;
-      const X509_ALGOR* alg = nullptr;
-      X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
-      if (alg) PKI_TRY(keys::check_kdf_cost(*alg, "the PKCS#12 file's key"));
-    }
+    drain_openssl_errors();
+    return {};
   }
-  drain_openssl_errors();
-  return {};
-}
+
+ private:
+  Result<void> check_bags(const STACK_OF(PKCS12_SAFEBAG) * bags, int depth) {
+    if (depth > 8) return fail(ErrorCode::kBadInput, "the PKCS#12 file nests its bags too deeply");
+    for (int j = 0; j < sk_PKCS12_SAFEBAG_num(bags); ++j) {
+      const PKCS12_SAFEBAG* bag = sk_PKCS12_SAFEBAG_value(bags, j);
+      const int nid = PKCS12_SAFEBAG_get_nid(bag);
+      if (nid == NID_pkcs8ShroudedKeyBag) {
+        const X509_ALGOR* alg = nullptr;
+        X509_SIG_get0(PKCS12_SAFEBAG_get0_pkcs8(bag), &alg, nullptr);
+        if (alg) PKI_TRY(spend_algorithm(*alg, 1, "the PKCS#12 file's key"));
+      } else if (nid == NID_safeContentsBag) {
+        if (const auto* inner = PKCS12_SAFEBAG_get0_safes(bag)) PKI_TRY(check_bags(inner, depth + 1));
+      }
+    }
+    return {};
+  }
+  Result<void> spend_algorithm(const X509_ALGOR& alg, std::int64_t times, std::string_view what) {
+    PKI_ASSIGN(const std::int64_t n, keys::kdf_iterations(alg));
+    return spend(times * n, what);
+  }
+  Result<void> spend(std::int64_t n, std::string_view what) {
+    total_ += n;
+    if (n > keys::kMaxKdfIterations || total_ > keys::kMaxKdfIterations)
+      return fail(ErrorCode::kBadInput, std::string(what) + " takes the file past " +
+                                            std::to_string(keys::kMaxKdfIterations) +
+                                            " key derivation iterations in all, more than pki runs");
+    return {};
+  }
+  const char* pass_;  // as PKCS12_parse gets it: NULL and "" differ in PKCS#12
+  std::int64_t total_ = 0;
+};
 
 Result<InspectedPkcs12> inspect_pkcs12(PKCS12& p12, const Secret* passphrase) {
   InspectedPkcs12 out;
   out.mac_present = PKCS12_mac_present(&p12) == 1;
-  PKI_TRY(
-      check_pkcs12_cost(p12, nullptr));  // the MAC and the safes' own derivations, before the MAC is checked
+  // The cost of every password this may try, before any derivation runs.
+  if (passphrase) {
+    PKI_TRY(Pkcs12Cost(passphrase->reveal().c_str()).check(p12));
+  } else {
+    PKI_TRY(Pkcs12Cost("").check(p12));
+    PKI_TRY(Pkcs12Cost(nullptr).check(p12));
+  }
   // Without a passphrase, only a file with none opens: RFC 7292 leaves the password empty or absent.
   std::string pass;
   const char* pass_arg = nullptr;
@@ -593,10 +629,6 @@ Result<InspectedPkcs12> inspect_pkcs12(PKCS12& p12, const Secret* passphrase) {
       return fail(ErrorCode::kBadInput, Field::kPkcs12Passphrase,
                   "the PKCS#12 file is protected by a passphrase and none was given");
     }
-  }
-  if (auto cost = check_pkcs12_cost(p12, pass_arg); !cost) {
-    OPENSSL_cleanse(pass.data(), pass.size());
-    return tl::unexpected(cost.error());
   }
   EVP_PKEY* key_raw = nullptr;
   X509* cert_raw = nullptr;

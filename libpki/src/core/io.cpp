@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <signal.h>
@@ -32,18 +33,28 @@ Result<Buffer> read_all(int fd, std::string_view name, std::size_t max_size) {
       static_cast<std::size_t>(st.st_size) <= max_size)
     out.reserve(static_cast<std::size_t>(st.st_size) + 1);
   char buf[65536];
+  // What was read stays in `buf` and, on failure, in `out`: both wiped (the input may be a passphrase).
+  const auto wipe = [&] {
+    OPENSSL_cleanse(buf, sizeof buf);
+    if (!out.empty()) OPENSSL_cleanse(out.data(), out.size());
+  };
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": " + std::strerror(errno));
+      const int err = errno;
+      wipe();
+      return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": " + std::strerror(err));
     }
     if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > max_size)
+    if (out.size() + static_cast<std::size_t>(n) > max_size) {
+      wipe();
       return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": larger than " +
                                             std::to_string(max_size >> 20) + " MiB");
+    }
     out.insert(out.end(), buf, buf + n);
   }
+  OPENSSL_cleanse(buf, sizeof buf);
   return out;
 }
 
@@ -327,7 +338,7 @@ StagedFile::StagedFile(StagedFile&& other) noexcept
     : fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       shown_(std::move(other.shown_)),
-      temporary_(std::move(other.temporary_)),
+      temporary_(std::exchange(other.temporary_, {})),
       overwrite_(other.overwrite_) {}
 
 StagedFile::~StagedFile() {

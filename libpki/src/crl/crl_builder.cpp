@@ -139,7 +139,7 @@ struct BaseEntry {
 Result<std::unordered_map<std::string, BaseEntry>> base_entries(const store::CrlRecord& base) {
   PKI_ASSIGN(auto crl, cert::Crl::from_der(base.der));
   std::unordered_map<std::string, BaseEntry> out;
-  out.reserve(crl->entries().size());
+  out.reserve(crl->entry_count());
   for (const auto& [serial, entry] : crl->entries())
     out.emplace(serial,
                 BaseEntry{entry.revocation_date, entry.reason.value_or(cert::CrlReason::kUnspecified)});

@@ -247,33 +247,39 @@ std::string object_name(const ASN1_OBJECT* obj) {
 
 }  // namespace
 
-Result<void> check_kdf_cost(const X509_ALGOR& algorithm, std::string_view what) {
+Result<std::int64_t> kdf_iterations(const X509_ALGOR& algorithm) {
   std::int64_t iterations = 0;
-  const int nid = OBJ_obj2nid(algorithm.algorithm);
-  if (nid == NID_pbes2 && algorithm.parameter) {
-    std::unique_ptr<PBE2PARAM, decltype(&PBE2PARAM_free)> pbe2(
-        static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), algorithm.parameter)),
-        PBE2PARAM_free);
+  const ASN1_INTEGER* count = nullptr;
+  std::unique_ptr<PBE2PARAM, decltype(&PBE2PARAM_free)> pbe2(nullptr, PBE2PARAM_free);
+  std::unique_ptr<PBKDF2PARAM, decltype(&PBKDF2PARAM_free)> kdf(nullptr, PBKDF2PARAM_free);
+  std::unique_ptr<PBEPARAM, decltype(&PBEPARAM_free)> pbe(nullptr, PBEPARAM_free);
+  if (OBJ_obj2nid(algorithm.algorithm) == NID_pbes2 && algorithm.parameter) {
+    pbe2.reset(
+        static_cast<PBE2PARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBE2PARAM), algorithm.parameter)));
     if (pbe2 && pbe2->keyfunc && OBJ_obj2nid(pbe2->keyfunc->algorithm) == NID_id_pbkdf2 &&
         pbe2->keyfunc->parameter) {
-      std::unique_ptr<PBKDF2PARAM, decltype(&PBKDF2PARAM_free)> kdf(
-          static_cast<PBKDF2PARAM*>(
-              ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)),
-          PBKDF2PARAM_free);
-      if (kdf && kdf->iter && ASN1_INTEGER_get_int64(&iterations, kdf->iter) != 1) iterations = -1;
+      kdf.reset(static_cast<PBKDF2PARAM*>(
+          ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBKDF2PARAM), pbe2->keyfunc->parameter)));
+      if (kdf) count = kdf->iter;
     }
   } else if (algorithm.parameter && algorithm.parameter->type == V_ASN1_SEQUENCE) {
     // PBES1 and the PKCS#12 PBEs: PBEParameter ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER }.
-    std::unique_ptr<PBEPARAM, decltype(&PBEPARAM_free)> pbe(
-        static_cast<PBEPARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), algorithm.parameter)),
-        PBEPARAM_free);
-    if (pbe && pbe->iter && ASN1_INTEGER_get_int64(&iterations, pbe->iter) != 1) iterations = -1;
+    pbe.reset(
+        static_cast<PBEPARAM*>(ASN1_TYPE_unpack_sequence(ASN1_ITEM_rptr(PBEPARAM), algorithm.parameter)));
+    if (pbe) count = pbe->iter;
   }
   drain_openssl_errors();
-  if (iterations < 0 || iterations > kMaxKdfIterations)
+  if (count && (ASN1_INTEGER_get_int64(&iterations, count) != 1 || iterations < 0))
+    return fail(ErrorCode::kBadInput, "an unreadable key derivation iteration count");
+  return iterations;
+}
+
+Result<void> check_kdf_cost(const X509_ALGOR& algorithm, std::string_view what) {
+  auto iterations = kdf_iterations(algorithm);
+  if (!iterations || *iterations > kMaxKdfIterations)
     return fail(ErrorCode::kBadInput,
                 std::string(what) + " asks for " +
-                    (iterations < 0 ? std::string("an unreadable number of") : std::to_string(iterations)) +
+                    (iterations ? std::to_string(*iterations) : std::string("an unreadable number of")) +
                     " key derivation iterations, more than pki runs (" + std::to_string(kMaxKdfIterations) +
                     ")");
   return {};

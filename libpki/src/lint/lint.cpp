@@ -286,7 +286,8 @@ const std::vector<Entry>& table() {
                         std::tolower(static_cast<unsigned char>(b));
                }))
              return std::nullopt;
-           if (n.type == GeneralNameType::kIp && cert::ip_to_string(n.bytes) == cn) return std::nullopt;
+           if (n.type == GeneralNameType::kIp)
+             if (auto ip = cert::parse_ip(cn); ip && *ip == n.bytes) return std::nullopt;
          }
          return "the CN '" + cn + "' is not in subjectAltName";
        }},

@@ -52,7 +52,8 @@ Result<void> write_file_atomic(const std::string& path, const Producer& produce,
 // The file is made unnamed (O_TMPFILE); replacing a file (kAllow) links it at a hidden temporary
 // name and renames that over the old file. Where the file system has no O_TMPFILE the temporary
 // name is used from the start. A temporary file of a killed run (".NAME.pki-tmp.PID.HEX", its
-// process gone) is removed when pki next writes into that directory.
+// process gone) is removed when pki next writes into that directory. (A writer in another PID
+// namespace sharing the directory looks gone: its rename would then fail, never half-write.)
 class StagedFile {
  public:
   // Checks `path` as write_file_atomic does (a device or a FIFO is refused: it cannot be staged).

@@ -52,6 +52,9 @@ inline constexpr std::int64_t kMaxKdfIterations = 5'000'000;
 // kMaxKdfIterations; kBadInput naming `what` when it does not. Other schemes pass (OpenSSL caps
 // scrypt's memory itself).
 Result<void> check_kdf_cost(const X509_ALGOR& algorithm, std::string_view what);
+// The iterations decrypting with `algorithm` derives (0 for a scheme without a count it reads);
+// kBadInput when the count cannot be read.
+Result<std::int64_t> kdf_iterations(const X509_ALGOR& algorithm);
 bool is_encrypted_pem(std::string_view pem);
 
 // DER SubjectPublicKeyInfo of a key.
