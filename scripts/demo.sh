@@ -130,8 +130,12 @@ show openssl ocsp -issuer issuing-1.pem -cert client.pem -url "$url/ocsp" -CAfil
 show "$pki" verify bob.pem --trust-ca root --ocsp --ocsp-url "$url/ocsp" --purpose client
 stop_server
 
-step "15. What the store knows"
+step "15. What the store knows, and its audit log: every change, hash-chained, checked"
 show "$pki" ca list
 show "$pki" list
+show "$pki" audit verify
+
+step "16. The rules every certificate met before it was signed, run on the server's"
+show "$pki" lint server.pem
 echo
 echo "demo done: the files were in $work (removed on exit)"

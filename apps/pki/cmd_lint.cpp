@@ -43,8 +43,7 @@ Result<int> run_lint(Context& ctx, const LintOptions& o) {
   };
   std::vector<Target> targets;
   for (const auto& file : o.files) {
-    PKI_ASSIGN(const std::string data, read_input(file));
-    PKI_ASSIGN(auto certs, parse_certificates(data, "'" + file + "'"));
+    PKI_ASSIGN(auto certs, load_certificates(file));
     for (auto& x : certs) {
       PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
       targets.push_back({file, std::move(c)});

@@ -312,6 +312,16 @@ pid_t temporary_owner(std::string_view name) {
   return pid;
 }
 
+// Gives the unnamed file open on `fd` (O_TMPFILE) the name `name` in `dirfd`; fails (errno
+// EEXIST) when the name is taken, so nothing there is replaced. Through /proc, as an unprivileged
+// process may (AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH), or AT_EMPTY_PATH without /proc.
+int link_unnamed(int fd, int dirfd, const char* name) {
+  const std::string self = "/proc/self/fd/" + std::to_string(fd);
+  int rc = ::linkat(AT_FDCWD, self.c_str(), dirfd, name, AT_SYMLINK_FOLLOW);
+  if (rc != 0 && errno == ENOENT) rc = ::linkat(fd, "", dirfd, name, AT_EMPTY_PATH);
+  return rc;
+}
+
 // Removes the temporary files of ours in `dir` that a killed run left (see temporary_name).
 void remove_stale_temporaries(const std::string& dir) {
   // Once per directory and process: a directory of a million certificates is read through once.
@@ -392,10 +402,7 @@ Result<void> StagedFile::publish() {
     if (overwrite_ == Overwrite::kAllow) {
       PKI_ASSIGN(at, temporary_name(path_));
     }
-    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
-    int rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, at.c_str(), AT_SYMLINK_FOLLOW);
-    if (rc != 0 && errno == ENOENT) rc = ::linkat(fd_, "", AT_FDCWD, at.c_str(), AT_EMPTY_PATH);  // no /proc
-    if (rc != 0) return failed(errno);
+    if (link_unnamed(fd_, AT_FDCWD, at.c_str()) != 0) return failed(errno);
     if (overwrite_ == Overwrite::kAllow) temporary_ = at;
   }
   ::close(std::exchange(fd_, -1));
@@ -476,10 +483,7 @@ std::vector<Result<void>> write_new_files(const std::string& dir, std::span<cons
         out[i] = store_error("sync", path_of(files[i]), sync_err);
       } else {
         // linkat fails when the name is taken, so nothing there is replaced.
-        const std::string self = "/proc/self/fd/" + std::to_string(fd);
-        int rc = ::linkat(AT_FDCWD, self.c_str(), dfd, files[i].name.c_str(), AT_SYMLINK_FOLLOW);
-        if (rc != 0 && errno == ENOENT) rc = ::linkat(fd, "", dfd, files[i].name.c_str(), AT_EMPTY_PATH);
-        if (rc != 0) {
+        if (link_unnamed(fd, dfd, files[i].name.c_str()) != 0) {
           const int err = errno;
           out[i] = err == EEXIST
                        ? fail(ErrorCode::kBadInput, "cannot write '" + path_of(files[i]) + "': file exists")

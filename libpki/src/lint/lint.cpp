@@ -1,6 +1,5 @@
 #include "pki/lint/lint.h"
 
-#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 
@@ -12,6 +11,7 @@
 #include "pki/cert/builder.h"
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
+#include "pki/keys/keys.h"
 
 namespace pki::lint {
 
@@ -64,48 +64,6 @@ const cert::ExtensionInfo* extension(const Certificate& c, std::string_view oid)
   for (const auto& e : c.extensions())
     if (e.oid == oid) return &e;
   return nullptr;
-}
-
-// A DNS name in a SAN: letters, digits and hyphens in labels of 1 to 63 octets, no hyphen at
-// either end of a label, 253 octets at most, a wildcard only as the whole leftmost label.
-Detail bad_dns_name(std::string_view name) {
-  if (name.empty()) return "an empty DNS name";
-  if (name.size() > 253) return "a DNS name longer than 253 octets";
-  std::size_t start = 0;
-  for (int label = 0;; ++label) {
-    const std::size_t dot = name.find('.', start);
-    const std::string_view l =
-        name.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
-    const std::string shown = "'" + std::string(name) + "'";
-    if (l.empty()) return "an empty label in " + shown;
-    if (l.size() > 63) return "a label longer than 63 octets in " + shown;
-    if (!(label == 0 && l == "*")) {
-      for (const char ch : l) {
-        const bool ldh =
-            (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-';
-        if (!ldh) {
-          if (ch == '*') return "a wildcard that is not the whole leftmost label in " + shown;
-          return "a character other than a letter, digit or hyphen in " + shown;
-        }
-      }
-      if (l.front() == '-' || l.back() == '-') return "a label that starts or ends with a hyphen in " + shown;
-    }
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  return std::nullopt;
-}
-
-std::optional<std::string> rsa_exponent_hex(const Certificate& c) {
-  const EVP_PKEY* key = c.public_key();
-  if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return std::nullopt;
-  BIGNUM* e = nullptr;
-  if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e) != 1) return std::nullopt;
-  char* hex = BN_bn2hex(e);
-  std::string out = hex ? hex : "";
-  OPENSSL_free(hex);
-  BN_free(e);
-  return out;
 }
 
 const std::vector<Entry>& table() {
@@ -221,7 +179,8 @@ const std::vector<Entry>& table() {
          if (!c.subject_alt_names()) return std::nullopt;
          for (const auto& n : *c.subject_alt_names())
            if (n.type == GeneralNameType::kDns)
-             if (auto bad = bad_dns_name(n.text)) return bad;
+             if (auto bad = cert::parse_dns_name(n.text, "DNS name", cert::Wildcard::kAllow); !bad)
+               return bad.error().message;
          return std::nullopt;
        }},
       {{"e_san_ip_address_length", Level::kError, Scope::kAll, "RFC 5280 4.2.1.6",
@@ -236,11 +195,9 @@ const std::vector<Entry>& table() {
       {{"e_rsa_public_exponent_not_odd", Level::kError, Scope::kAll, "RFC 3279 2.3.1, NIST SP 800-89 5.3.3",
         "an RSA public exponent is odd and above 1"},
        [](const Certificate& c) -> Detail {
-         const auto e = rsa_exponent_hex(c);
-         if (!e || e->empty()) return std::nullopt;
-         const char last = e->back();
-         const bool odd = std::string_view("13579BDFbdf").find(last) != std::string_view::npos;
-         if (!odd || *e == "01") return "the RSA public exponent is 0x" + *e;
+         const EVP_PKEY* key = c.public_key();
+         if (!key || EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) return std::nullopt;
+         if (auto sound = keys::check_public_key(*key); !sound) return sound.error().message;
          return std::nullopt;
        }},
       {{"w_ext_name_constraints_not_critical", Level::kWarning, Scope::kCa, "RFC 5280 4.2.1.10",
