@@ -245,6 +245,7 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
 
 struct ResponderOptions {
   std::string name, key_type, validity, out;
+  bool force = false;
 };
 
 Result<int> run_ocsp_responder(Context& ctx, const ResponderOptions& o) {
@@ -256,7 +257,7 @@ Result<int> run_ocsp_responder(Context& ctx, const ResponderOptions& o) {
   if (!o.validity.empty()) {
     PKI_ASSIGN(req.validity, parse_duration(o.validity));
   }
-  PKI_TRY(ctx.check_outputs({&o.out}));
+  PKI_TRY(ctx.check_outputs({&o.out}, overwrite_for(o.force)));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
@@ -264,7 +265,7 @@ Result<int> run_ocsp_responder(Context& ctx, const ResponderOptions& o) {
   const auto& rec = issued.certificate;
   nlohmann::json j = {{"ca", o.name}, {"certificate", certificate_json(rec, ctx.now())}};
   if (!o.out.empty()) {
-    if (auto w = write_file_atomic(o.out, to_pem("CERTIFICATE", rec.der), 0644); !w)
+    if (auto w = write_file_atomic(o.out, to_pem("CERTIFICATE", rec.der), 0644, overwrite_for(o.force)); !w)
       return fail(w.error().code,
                   "issued the OCSP responder of CA '" + o.name + "' but " + w.error().message);
     j["out"] = o.out;
@@ -443,10 +444,10 @@ Result<int> run_show(Context& ctx, const std::string& name, bool csr) {
 }
 
 Result<int> run_export(Context& ctx, const std::string& name, bool chain, const std::string& out,
-                       std::optional<int> generation) {
+                       std::optional<int> generation, bool force) {
   if (generation && *generation < 1)
     return fail(ErrorCode::kBadInput, Field::kGeneration, "key generations are numbered from 1");
-  PKI_TRY(ctx.check_outputs({&out}));
+  PKI_TRY(ctx.check_outputs({&out}, overwrite_for(force)));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto a, st->authority_by_name(name));
   if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + name + "'");
@@ -456,7 +457,7 @@ Result<int> run_export(Context& ctx, const std::string& name, bool chain, const 
   std::string pem;
   for (const auto& c : certs) pem += to_pem("CERTIFICATE", c->der());
   if (!out.empty()) {
-    PKI_TRY(write_file_atomic(out, pem, 0644));
+    PKI_TRY(write_file_atomic(out, pem, 0644, overwrite_for(force)));
     ctx.emit({{"name", name}, {"out", out}, {"certificates", certs.size()}},
              "wrote " + std::to_string(certs.size()) + " certificate(s) of CA '" + name + "' to " + out);
   } else if (ctx.json) {
@@ -540,6 +541,7 @@ void register_ca(CLI::App& app, Context& ctx) {
                  "its lifetime, e.g. 7d (default), 12h: short, as it is never checked");
   rs->add_option("--key-type", resp->key_type, "the responder key's type (default: the CA key's)");
   rs->add_option("--out", resp->out, "also write its certificate (PEM) here");
+  add_force_flag(rs, resp->force);
   rs->callback([&ctx, resp] { ctx.action = [&ctx, resp] { return run_ocsp_responder(ctx, *resp); }; });
 
   auto set = std::make_shared<SetOptions>();
@@ -565,7 +567,7 @@ void register_ca(CLI::App& app, Context& ctx) {
 
   struct ExportOptions {
     std::string name, out;
-    bool chain = false;
+    bool chain = false, force = false;
     std::optional<int> generation;
   };
   auto ex = std::make_shared<ExportOptions>();
@@ -573,10 +575,13 @@ void register_ca(CLI::App& app, Context& ctx) {
   e->add_option("name", ex->name, "CA name")->required();
   e->add_flag("--chain", ex->chain, "also its parents, up to and including the root");
   e->add_option("--out", ex->out, "file to write (default: standard output)");
+  add_force_flag(e, ex->force);
   e->add_option("--generation", ex->generation, "an older key's certificate (default: the current one)")
       ->check(decimal());
   e->callback([&ctx, ex] {
-    ctx.action = [&ctx, ex] { return run_export(ctx, ex->name, ex->chain, ex->out, ex->generation); };
+    ctx.action = [&ctx, ex] {
+      return run_export(ctx, ex->name, ex->chain, ex->out, ex->generation, ex->force);
+    };
   });
 }
 

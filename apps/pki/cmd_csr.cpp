@@ -14,6 +14,7 @@ namespace {
 struct CsrOptions {
   std::string cn, subject, key, key_out, key_type, key_passphrase_file, out;
   std::vector<std::string> sans;
+  bool force = false;
 };
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -39,7 +40,7 @@ Result<int> run_csr(Context& ctx, const CsrOptions& o) {
     PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
-  PKI_TRY(ctx.check_outputs({&o.out, &o.key_out}));
+  PKI_TRY(ctx.check_outputs({&o.out, &o.key_out}, overwrite_for(o.force)));
 
   cert::CsrRequest req;
   req.subject = o.subject;
@@ -59,7 +60,7 @@ Result<int> run_csr(Context& ctx, const CsrOptions& o) {
 
   PKI_ASSIGN(const cert::CsrMade made, cert::create_csr(req));
   const std::string pem = to_pem("CERTIFICATE REQUEST", made.der);
-  if (auto w = write_file_atomic(o.out, pem, 0644); !w) {
+  if (auto w = write_file_atomic(o.out, pem, 0644, overwrite_for(o.force)); !w) {
     if (!made.key_written) return tl::unexpected(std::move(w.error()));
     return fail(w.error().code, "wrote the key '" + o.key_out + "' but " + w.error().message +
                                     "; `pki csr --key " + o.key_out + "` makes the request again");
@@ -105,6 +106,7 @@ void register_csr(CLI::App& app, Context& ctx) {
   cmd->add_option("--key-passphrase-file", o->key_passphrase_file,
                   "the first line of this file decrypts --key, or encrypts the --key-out key");
   cmd->add_option("--out", o->out, "write the request here (PEM)")->required();
+  add_force_flag(cmd, o->force);
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_csr(ctx, *o); }; });
 }
 

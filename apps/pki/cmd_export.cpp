@@ -13,7 +13,7 @@ namespace {
 
 struct ExportOptions {
   std::string serial, ca, format = "pem", out, key;
-  bool chain = false;
+  bool chain = false, force = false;
 };
 
 Result<int> run_export(Context& ctx, const ExportOptions& o) {
@@ -25,7 +25,7 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   if (!o.key.empty() && ctx.passphrase_file.empty())
     return fail(ErrorCode::kBadInput,
                 "a PKCS#12 file with a private key needs a passphrase: give --passphrase-file");
-  PKI_TRY(ctx.check_outputs({&o.out}));
+  PKI_TRY(ctx.check_outputs({&o.out}, overwrite_for(o.force)));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto rec, find_by_serial(*st, o.serial, o.ca));
   if (!rec.has_der())
@@ -59,7 +59,7 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     bytes.assign(as_chars(p12));
   }
   if (!o.out.empty()) {
-    PKI_TRY(write_file_atomic(o.out, bytes, o.key.empty() ? 0644 : 0600));
+    PKI_TRY(write_file_atomic(o.out, bytes, o.key.empty() ? 0644 : 0600, overwrite_for(o.force)));
     ctx.emit(
         {{"serial", rec.serial}, {"format", o.format}, {"out", o.out}, {"certificates", 1 + chain.size()}},
         "wrote certificate " + rec.serial + (chain.empty() ? "" : " and its chain") + " (" + o.format +
@@ -88,6 +88,7 @@ void register_export(CLI::App& app, Context& ctx) {
   cmd->add_flag("--chain", o->chain, "add the issuing CAs up to and including the root");
   cmd->add_option("--key", o->key, "with p12: include this private key (from --key-out)");
   cmd->add_option("--out", o->out, "file to write (default: standard output)");
+  add_force_flag(cmd, o->force);
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_export(ctx, *o); }; });
 }
 

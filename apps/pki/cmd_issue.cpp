@@ -22,10 +22,11 @@ namespace pki::app {
 namespace {
 
 struct IssueOptions {
-  std::string ca, profile, csr, key_out, key_type, key_passphrase_file, cn, subject, out, chain_out;
+  std::string ca, profile, csr, key_out, key_type, key_passphrase_file, cn, subject;
+  CertOutputs outputs;
   std::string csr_dir, out_dir;
   std::vector<std::string> sans;
-  std::optional<int> days;
+  LifetimeOptions lifetime;
 };
 
 // A line on a terminal that redraws itself: done/total, rate. Nothing when stderr is not a terminal.
@@ -74,17 +75,23 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
   if (o.out_dir.empty())
     return fail(ErrorCode::kBadInput, "--csr-dir needs --out-dir DIR for the certificates");
   if (!o.csr.empty() || !o.key_out.empty() || !o.key_type.empty() || !o.key_passphrase_file.empty() ||
-      !o.cn.empty() || !o.subject.empty() || !o.sans.empty() || !o.out.empty() || !o.chain_out.empty())
+      !o.cn.empty() || !o.subject.empty() || !o.sans.empty() || !o.outputs.out.empty() ||
+      !o.outputs.chain_out.empty() || !o.outputs.fullchain_out.empty() || o.outputs.force)
     return fail(ErrorCode::kBadInput,
                 "--csr-dir takes each certificate's names from its CSR: it goes with --ca, --profile, "
-                "--days and --out-dir only");
-  PKI_TRY(profiles::find_leaf(o.profile));  // once, not once per CSR
+                "--days, --valid-for, --not-after and --out-dir only");
+  PKI_ASSIGN(const ca::Lifetime lifetime, to_lifetime(o.lifetime));
   PKI_ASSIGN(const std::vector<std::string> names, csr_files(o.csr_dir));
   auto out_name = [&](std::size_t i) { return names[i].substr(0, names[i].size() - 4) + ".pem"; };
 
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
+  // Once, not once per CSR.
+  PKI_ASSIGN(const auto profile, authority.current_profile(o.profile));
+  if (profile->kind != profiles::Kind::kLeaf)
+    return fail(ErrorCode::kBadInput, Field::kProfile,
+                "profile '" + o.profile + "' is for CA certificates, not leaves");
   PKI_ASSIGN(const ca::Issuer issuer, authority.load_issuer(o.ca));
   if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
     return fail(
@@ -102,7 +109,7 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
       return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + out + "'");
     ca::IssueRequest req;
     req.profile = o.profile;
-    req.days = o.days;
+    req.lifetime = lifetime;
     PKI_ASSIGN(Bytes der, load_csr_der(o.csr_dir + "/" + names[i]));
     req.key = ca::CsrKey{std::move(der)};
     return req;
@@ -204,11 +211,13 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
-  PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));
+  const CertOutputs& out = o.outputs;
+  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out, &o.key_out},
+                            overwrite_for(out.force)));
   ca::IssueRequest req;
   req.ca = o.ca;
   req.profile = o.profile;
-  req.days = o.days;
+  PKI_ASSIGN(req.lifetime, to_lifetime(o.lifetime));
   if (!o.cn.empty()) req.cn = o.cn;
   if (!o.subject.empty()) req.subject = o.subject;
   for (const auto& s : o.sans) {
@@ -232,33 +241,30 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
   std::string chain_pem;
   for (const auto& c : result.chain) chain_pem += to_pem("CERTIFICATE", c->der());
 
-  auto written = [&]() -> Result<void> {
-    if (!o.out.empty()) PKI_TRY(write_file_atomic(o.out, pem, 0644));
-    if (!o.chain_out.empty()) PKI_TRY(write_file_atomic(o.chain_out, chain_pem, 0644));
-    return {};
-  }();
-  if (!written)
+  if (auto written = write_cert_outputs(out, pem, chain_pem); !written)
     return fail(written.error().code, "issued serial " + issued->serial + " but " + written.error().message +
                                           "; `pki export " + issued->serial + "` writes it again");
 
   nlohmann::json j = certificate_json(*issued, ctx.now());
-  if (!o.out.empty()) j["out"] = o.out;
+  if (!out.out.empty()) j["out"] = out.out;
   if (!o.key_out.empty()) {
     j["key_out"] = o.key_out;
     j["key_encrypted"] = key_passphrase.has_value();
   }
-  if (!o.chain_out.empty()) j["chain_out"] = o.chain_out;
+  if (!out.chain_out.empty()) j["chain_out"] = out.chain_out;
+  if (!out.fullchain_out.empty()) j["fullchain_out"] = out.fullchain_out;
   j["pem"] = pem;
   if (ctx.json) {
     ctx.emit(j, "");
-  } else if (o.out.empty()) {
+  } else if (out.out.empty()) {
     std::cout << pem;  // the certificate itself, for pipes
   } else {
     std::string text = "issued " + issued->profile + " certificate " + issued->serial + " from CA '" + o.ca +
-                       "'\n" + certificate_text(*issued, ctx.now()) + "certificate: " + o.out + "\n";
+                       "'\n" + certificate_text(*issued, ctx.now()) + "certificate: " + out.out + "\n";
     if (!o.key_out.empty())
       text += "key:         " + o.key_out + (key_passphrase ? " (0600, encrypted)\n" : " (0600)\n");
-    if (!o.chain_out.empty()) text += "chain:       " + o.chain_out + "\n";
+    if (!out.chain_out.empty()) text += "chain:       " + out.chain_out + "\n";
+    if (!out.fullchain_out.empty()) text += "full chain:  " + out.fullchain_out + "\n";
     ctx.emit(j, text);
   }
   return 0;
@@ -271,7 +277,9 @@ void register_issue(CLI::App& app, Context& ctx) {
   auto* cmd = app.add_subcommand(
       "issue", "issue a certificate from a CSR or a key generated here, or one per CSR of a directory");
   cmd->add_option("--ca", o->ca, "the issuing CA")->required();
-  cmd->add_option("--profile", o->profile, "server, client or server-client")->required();
+  cmd->add_option("--profile", o->profile,
+                  "a profile of the store: server, client, server-client, ... (pki profile list)")
+      ->required();
   cmd->add_option("--csr", o->csr, "a PKCS#10 request (PEM or DER); its signature is checked");
   cmd->add_option("--key-out", o->key_out, "generate a key and write it here (PKCS#8, 0600)");
   cmd->add_option("--key-passphrase-file", o->key_passphrase_file,
@@ -282,9 +290,8 @@ void register_issue(CLI::App& app, Context& ctx) {
   cmd->add_option("--subject", o->subject,
                   "the subject DN, e.g. 'O=Example, OU=Ops, C=DE' (with --cn when it has no CN)");
   cmd->add_option("--san", o->sans, "DNS:name, IP:address, EMAIL:mailbox or URI:uri (repeatable)");
-  cmd->add_option("--days", o->days, "validity in days (server 90, client 365)")->check(decimal());
-  cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");
-  cmd->add_option("--chain-out", o->chain_out, "write the issuing CAs, up to but not including the root");
+  add_lifetime_options(cmd, o->lifetime, "default: the profile's, e.g. server 90, client 365");
+  add_cert_outputs(cmd, o->outputs);
   cmd->add_option("--csr-dir", o->csr_dir,
                   "bulk: a certificate for every *.csr in this directory (PEM or DER), on every core");
   cmd->add_option("--out-dir", o->out_dir, "bulk: write each certificate to DIR/<name of its CSR>.pem");

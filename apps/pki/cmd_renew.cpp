@@ -11,8 +11,9 @@ namespace pki::app {
 namespace {
 
 struct RenewOptions {
-  std::string serial, cert_file, ca, key_out, key_type, key_passphrase_file, out, chain_out, profile;
-  std::optional<int> days;
+  std::string serial, cert_file, ca, key_out, key_type, key_passphrase_file, profile;
+  CertOutputs outputs;
+  LifetimeOptions lifetime;
   bool rekey = false, revoke_old = false;
 };
 
@@ -30,7 +31,9 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
     PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
-  PKI_TRY(ctx.check_outputs({&o.out, &o.chain_out, &o.key_out}));
+  const CertOutputs& out = o.outputs;
+  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out, &o.key_out},
+                            overwrite_for(out.force)));
   ca::RenewRequest req;
   if (!o.serial.empty()) {
     PKI_ASSIGN(req.serial, ca::normalize_serial(o.serial));
@@ -42,7 +45,7 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
   }
   if (!o.ca.empty()) req.ca = o.ca;
   if (!o.profile.empty()) req.profile = o.profile;
-  req.days = o.days;
+  PKI_ASSIGN(req.lifetime, to_lifetime(o.lifetime));
   req.revoke_old = o.revoke_old;
   if (o.rekey) {
     PKI_ASSIGN(const auto type, keys::parse_key_type(o.key_type.empty() ? "ec-p256" : o.key_type));
@@ -56,28 +59,25 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
   const std::string pem = to_pem("CERTIFICATE", issued.der);
   std::string chain_pem;
   for (const auto& c : result.chain) chain_pem += to_pem("CERTIFICATE", c->der());
-  auto written = [&]() -> Result<void> {
-    if (!o.out.empty()) PKI_TRY(write_file_atomic(o.out, pem, 0644));
-    if (!o.chain_out.empty()) PKI_TRY(write_file_atomic(o.chain_out, chain_pem, 0644));
-    return {};
-  }();
-  if (!written)
+  if (auto written = write_cert_outputs(out, pem, chain_pem); !written)
     return fail(written.error().code, "renewed as serial " + issued.serial + " but " +
                                           written.error().message + "; `pki export " + issued.serial +
                                           "` writes it again");
   nlohmann::json j = certificate_json(issued, ctx.now());
   j["revoked_old"] = o.revoke_old;
-  if (!o.out.empty()) j["out"] = o.out;
+  if (!out.out.empty()) j["out"] = out.out;
+  if (!out.chain_out.empty()) j["chain_out"] = out.chain_out;
+  if (!out.fullchain_out.empty()) j["fullchain_out"] = out.fullchain_out;
   if (!o.key_out.empty()) j["key_out"] = o.key_out;
   j["pem"] = pem;
   if (ctx.json) {
     ctx.emit(j, "");
-  } else if (o.out.empty()) {
+  } else if (out.out.empty()) {
     std::cout << pem;
   } else {
     std::string text = "renewed " + issued.renews_serial.value_or("?") + " as " + issued.serial +
                        (o.revoke_old ? " (the old one is revoked: superseded)" : "") + "\n" +
-                       certificate_text(issued, ctx.now()) + "certificate: " + o.out + "\n";
+                       certificate_text(issued, ctx.now()) + "certificate: " + out.out + "\n";
     if (!o.key_out.empty())
       text += "key:         " + o.key_out + (key_passphrase ? " (0600, encrypted)\n" : " (0600)\n");
     ctx.emit(j, text);
@@ -94,16 +94,15 @@ void register_renew(CLI::App& app, Context& ctx) {
   cmd->add_option("serial", o->serial, "the certificate's serial (hex)");
   cmd->add_option("--cert", o->cert_file, "the certificate file instead of a serial");
   cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is not unique");
-  cmd->add_option("--days", o->days, "validity in days (default: the profile's)")->check(decimal());
+  add_lifetime_options(cmd, o->lifetime, "default: the profile's");
   cmd->add_flag("--rekey", o->rekey, "a new key (--key-out) instead of the old public key");
   cmd->add_option("--key-out", o->key_out, "with --rekey: where the new key goes (PKCS#8, 0600)");
   cmd->add_option("--key-type", o->key_type, "with --rekey: the new key's type (default ec-p256)");
   cmd->add_option("--key-passphrase-file", o->key_passphrase_file, "with --rekey: encrypt the new key");
   cmd->add_flag("--revoke-old", o->revoke_old,
                 "revoke the old certificate (superseded) in the same transaction");
-  cmd->add_option("--profile", o->profile, "for a certificate imported with no profile pki knows");
-  cmd->add_option("--out", o->out, "write the certificate here (default: standard output)");
-  cmd->add_option("--chain-out", o->chain_out, "write the issuing CAs, up to but not including the root");
+  cmd->add_option("--profile", o->profile, "another profile (default: the old certificate's, as it is now)");
+  add_cert_outputs(cmd, o->outputs);
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_renew(ctx, *o); }; });
 }
 

@@ -87,14 +87,15 @@ std::string file_identity(const std::string& path) {
 
 }  // namespace
 
-Result<void> Context::check_outputs(std::initializer_list<const std::string*> paths) const {
+Result<void> Context::check_outputs(std::initializer_list<const std::string*> paths,
+                                    Overwrite overwrite) const {
   std::vector<std::pair<std::string, std::string>> seen;  // identity, path
   for (const std::string& db : {db_path, db_path + "-wal", db_path + "-shm"})
     seen.emplace_back(file_identity(db), db);
   const std::size_t db_entries = seen.size();
   for (const std::string* p : paths) {
     if (!p || p->empty()) continue;
-    PKI_TRY(check_writable(*p));
+    PKI_TRY(check_writable(*p, overwrite));
     const std::string id = file_identity(*p);
     if (id.empty()) continue;
     for (std::size_t i = 0; i < seen.size(); ++i)
@@ -124,6 +125,59 @@ void Context::emit(const nlohmann::json& doc, const std::string& text) const {
     std::cout << text;
     if (!text.empty() && text.back() != '\n') std::cout << "\n";
   }
+}
+
+void add_force_flag(CLI::App* cmd, bool& force) {
+  cmd->add_flag("--force", force, "replace output files that exist (without it, they are refused)");
+}
+
+void add_lifetime_options(CLI::App* cmd, LifetimeOptions& o, const std::string& default_text) {
+  auto* d =
+      cmd->add_option("--days", o.days, "validity in whole days (" + default_text + ")")
+          ->check(CLI::Validator(
+              [](std::string& v) -> std::string {
+                if (!v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos)
+                  return {};
+                return "takes whole days, not '" + v + "': use --valid-for " + v +
+                       " for a duration (24h, 90m) or --not-after for an end time";
+              },
+              "DAYS"));
+  auto* v = cmd->add_option("--valid-for", o.valid_for, "validity as a duration: 24h, 90d, 1d12h, 30m");
+  auto* n = cmd->add_option("--not-after", o.not_after, "the last moment of validity (RFC 3339)");
+  d->excludes(v)->excludes(n);
+  v->excludes(n);
+}
+
+Result<ca::Lifetime> to_lifetime(const LifetimeOptions& o) {
+  ca::Lifetime l;
+  if (o.days) l.length = std::chrono::days{*o.days};
+  if (!o.valid_for.empty()) {
+    auto d = parse_duration(o.valid_for);
+    if (!d) return fail(ErrorCode::kBadInput, "--valid-for: " + d.error().message);
+    l.length = *d;
+  }
+  if (!o.not_after.empty()) {
+    auto t = parse_rfc3339(o.not_after);
+    if (!t) return fail(ErrorCode::kBadInput, "--not-after: " + t.error().message);
+    l.not_after = *t;
+  }
+  return l;
+}
+
+void add_cert_outputs(CLI::App* cmd, CertOutputs& o) {
+  cmd->add_option("--out", o.out, "write the certificate here (default: standard output)");
+  cmd->add_option("--chain-out", o.chain_out, "write the issuing CAs, up to but not including the root");
+  cmd->add_option("--fullchain-out", o.fullchain_out,
+                  "write the certificate and then the issuing CAs (what a TLS server sends)");
+  add_force_flag(cmd, o.force);
+}
+
+Result<void> write_cert_outputs(const CertOutputs& o, const std::string& pem, const std::string& chain_pem) {
+  const Overwrite ow = overwrite_for(o.force);
+  if (!o.out.empty()) PKI_TRY(write_file_atomic(o.out, pem, 0644, ow));
+  if (!o.chain_out.empty()) PKI_TRY(write_file_atomic(o.chain_out, chain_pem, 0644, ow));
+  if (!o.fullchain_out.empty()) PKI_TRY(write_file_atomic(o.fullchain_out, pem + chain_pem, 0644, ow));
+  return {};
 }
 
 CLI::Validator decimal() {

@@ -12,6 +12,7 @@
 #include "pki/core/bytes.h"
 #include "pki/core/clock.h"
 #include "pki/core/error.h"
+#include "pki/core/io.h"
 #include "pki/store/sqlite_store.h"
 #include "pki/store/store.h"
 
@@ -48,7 +49,9 @@ class Context {
   void warn_if_exposed(const std::string& path, std::string_view what);
   // Output paths a verb will write: each writable, none the same file as another or as the
   // database (or its WAL and shared-memory files). Checked before anything changes.
-  Result<void> check_outputs(std::initializer_list<const std::string*> paths) const;
+  // With Overwrite::kKeepFiles an existing regular file is refused (pointing at --force).
+  Result<void> check_outputs(std::initializer_list<const std::string*> paths,
+                             Overwrite overwrite = Overwrite::kAllow) const;
   // The OS user, for the audit log.
   static std::string actor();
   // The CA side on the open store, its warnings collected here.
@@ -70,6 +73,28 @@ class Context {
   std::optional<Secret> passphrase_;
   bool passphrase_read_ = false;
 };
+
+// --force: a verb's outputs may replace existing files; without it they are refused (a device or a
+// FIFO such as /dev/stdout is written either way).
+void add_force_flag(CLI::App* cmd, bool& force);
+inline Overwrite overwrite_for(bool force) { return force ? Overwrite::kAllow : Overwrite::kKeepFiles; }
+
+// --days N, --valid-for DURATION or --not-after TIME: how long a leaf is valid.
+struct LifetimeOptions {
+  std::optional<int> days;
+  std::string valid_for, not_after;
+};
+void add_lifetime_options(CLI::App* cmd, LifetimeOptions& o, const std::string& default_text);
+Result<ca::Lifetime> to_lifetime(const LifetimeOptions& o);
+
+// --out, --chain-out and --fullchain-out of a verb that makes a certificate, and --force.
+struct CertOutputs {
+  std::string out, chain_out, fullchain_out;
+  bool force = false;
+};
+void add_cert_outputs(CLI::App* cmd, CertOutputs& o);
+// Writes the certificate (and the chain; the leaf and the chain) where asked.
+Result<void> write_cert_outputs(const CertOutputs& o, const std::string& pem, const std::string& chain_pem);
 
 // A whole number in decimal, as people write it: "90" or "-1", never "0x5a", "1e2" or "".
 CLI::Validator decimal();
@@ -95,5 +120,6 @@ void register_renew(CLI::App& app, Context& ctx);
 void register_serve(CLI::App& app, Context& ctx);
 void register_audit(CLI::App& app, Context& ctx);
 void register_lint(CLI::App& app, Context& ctx);
+void register_profile(CLI::App& app, Context& ctx);
 
 }  // namespace pki::app

@@ -88,6 +88,10 @@ std::string hint(const pki::Error& e) {
       return " (--generation)";
     case Field::kProfile:
       return " (--profile)";
+    case Field::kValidity:
+      return " (--days, --valid-for or --not-after)";
+    case Field::kOverwrite:
+      return " (--force replaces it)";
   }
   return "";
 }
@@ -136,6 +140,7 @@ int main(int argc, char** argv) {
   pki::app::register_csr(app, ctx);
   pki::app::register_audit(app, ctx);
   pki::app::register_lint(app, ctx);
+  pki::app::register_profile(app, ctx);
   pki::app::apply_option_rules(app);
 
   try {

@@ -44,6 +44,7 @@ nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now
       {"not_before", c.not_before ? nlohmann::json(format_rfc3339(*c.not_before)) : nlohmann::json()},
       {"not_after", format_rfc3339(c.not_after)},
       {"profile", c.profile},
+      {"profile_version", c.profile_version ? nlohmann::json(*c.profile_version) : nlohmann::json()},
       {"key_type", c.key_type},
       {"fingerprint_sha256", c.has_der() ? nlohmann::json(c.fingerprint) : nlohmann::json()},
       {"status", status_of(c, now)},
@@ -66,7 +67,8 @@ std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
   out += "ca:          " + c.issuer_name + "\n";
   out += "subject:     " + c.subject + "\n";
   out += "sans:        " + (c.sans.empty() ? std::string("-") : join(c.sans, ", ")) + "\n";
-  out += "profile:     " + c.profile + " (" + c.key_type + ")\n";
+  out += "profile:     " + c.profile + (c.profile_version ? " v" + std::to_string(*c.profile_version) : "") +
+         " (" + c.key_type + ")\n";
   out += "valid:       " + (c.not_before ? format_rfc3339(*c.not_before) : std::string("(unknown)")) +
          " to " + format_rfc3339(c.not_after) + "\n";
   out += "status:      " + status_of(c, now);

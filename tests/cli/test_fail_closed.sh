@@ -32,12 +32,14 @@ if $as_root; then
   # Our own link, and a link of the directory's owner, are followed (the link kept).
   touch mine.pem
   ln -s "$TMP/mine.pem" sticky/mine.pem
-  expect 0 "our own link in a sticky directory is followed" -- export "$serial" --out sticky/mine.pem
+  refused 2 "an existing file is not replaced without --force" -- export "$serial" --out sticky/mine.pem
+  check "it stays empty" -- test ! -s mine.pem
+  expect 0 "our own link in a sticky directory is followed" -- export "$serial" --out sticky/mine.pem --force
   check "into the file it names, the link kept" -- sh -c "test -L sticky/mine.pem && grep -q 'BEGIN CERTIFICATE' mine.pem"
   mkdir owned && chmod 1777 owned && chown nobody owned
   touch theirs.pem
   ln -s "$TMP/theirs.pem" owned/theirs.pem && chown -h nobody owned/theirs.pem
-  expect 0 "the directory owner's link is followed" -- export "$serial" --out owned/theirs.pem
+  expect 0 "the directory owner's link is followed" -- export "$serial" --out owned/theirs.pem --force
   check "into the file it names" -- grep -q 'BEGIN CERTIFICATE' theirs.pem
 else
   echo "test_fail_closed: the sticky-directory link checks need root and a 'nobody' user: skipped" >&2
@@ -82,7 +84,7 @@ cp legacy.db extra.db
 check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
 expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
 check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
-check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 7
+check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 8
 expect 0 "the audit rows of the first release are chained by the migration" -- --db legacy.db audit verify
 whole_before=$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")
 check "it holds CRLs of the first release" -- test "$whole_before" -gt 0

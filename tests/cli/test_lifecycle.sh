@@ -110,7 +110,7 @@ check "the p12 holds the key" -- sh -c "openssl pkcs12 -in server.p12 -passin 'p
 # and a key file is never written through a link.
 echo old >server-linked.pem
 ln -s server-linked.pem link.pem
-expect 0 "export through a symbolic link" -- export "$server_serial" --out link.pem
+expect 0 "export through a symbolic link" -- export "$server_serial" --out link.pem --force
 check "the link is still a link" -- test -L link.pem
 check "the file it names holds the certificate" -- openssl x509 -in server-linked.pem -noout
 ln -s elsewhere/nothing.pem dangling.pem

@@ -135,10 +135,11 @@ TEST_CASE("issue: refusals") {
       {"wildcard over excluded", test::Fixture::request("server", "*.example.com"), ErrorCode::kRefused});
   cases.push_back({"server without a name", test::Fixture::request("server", ""), ErrorCode::kRefused});
   cases.push_back({"too long", test::Fixture::request("server", "a.example.com"), ErrorCode::kRefused});
-  cases.back().req.days = 399;
+  cases.back().req.lifetime.length = std::chrono::days{399};
   cases.push_back(
       {"outlives issuer", test::Fixture::request("client", "ok.example.com"), ErrorCode::kRefused});
-  cases.back().req.days = 800;  // within the client profile's limit, beyond the CA's remaining 100 days
+  cases.back().req.lifetime.length =
+      std::chrono::days{800};  // within the client profile's limit, beyond the CA's remaining 100 days
   cases.push_back(
       {"CN not a host for a server", test::Fixture::request("server", "Not A Host"), ErrorCode::kBadInput});
   cases.push_back({"unknown profile", test::Fixture::request("nope", "a.example.com"), ErrorCode::kBadInput});
@@ -224,9 +225,10 @@ TEST_CASE("issue: one call, the request's form before the CA's lookup") {
     r.ca = "nobody";
     CHECK(f.authority.issue(r).error().code == ErrorCode::kBadInput);  // an unknown profile
     r.profile = "server";
-    r.days = 0;
-    CHECK(f.authority.issue(r).error().field == Field::kDays);
-    r.days = 5000;  // over the profile's limit: a refusal, but the CA is unknown first
+    r.lifetime.length = std::chrono::days{0};
+    CHECK(f.authority.issue(r).error().field == Field::kValidity);
+    r.lifetime.length =
+        std::chrono::days{5000};  // over the profile's limit: a refusal, but the CA is unknown first
     CHECK(f.authority.issue(r).error().code == ErrorCode::kNotFound);
     r.ca = "int";
     CHECK(f.authority.issue(r).error().code == ErrorCode::kRefused);

@@ -2,8 +2,12 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
 #include "pki/core/io.h"
 #include "pki/core/sqlite.h"
+#include "pki/core/time.h"
+#include "pki/profiles/profile.h"
 #include "pki/store/migrations.h"
 #include "pki/store/sqlite_store.h"
 #include "support.h"
@@ -128,4 +132,37 @@ TEST_CASE("store: foreign keys are enforced") {
   c.serial = "1";
   c.fingerprint = "x";
   CHECK_FALSE(f.store->insert_certificate(c));
+}
+
+TEST_CASE("store: a new store holds the stock profiles, each exactly as pki writes it") {
+  test::TempDir dir;
+  auto store = test::must(store::open_sqlite(dir.file("pki.db"), store::OpenMode::kCreate));
+  const auto current = test::must(store->profiles());
+  CHECK(current.size() == profiles::stock().size());
+  for (const auto& p : profiles::stock()) {
+    CAPTURE(p.name);
+    const auto stored = test::must(store->profile(p.name));
+    REQUIRE(stored);
+    CHECK(stored->version == 1);
+    // The migration's documents are the stock profiles' (an unchanged update stores nothing).
+    CHECK(stored->document == profiles::to_json(p).dump());
+    auto parsed = test::must(profiles::parse(stored->document, p.name));
+    CHECK(profiles::to_json(parsed) == profiles::to_json(p));
+  }
+}
+
+TEST_CASE("store: profile versions count on across a removal, and are kept") {
+  test::TempDir dir;
+  auto store = test::must(store::open_sqlite(dir.file("pki.db"), store::OpenMode::kCreate));
+  const TimePoint t = test::must(parse_rfc3339("2026-12-01T00:00:00Z"));
+  test::must(store->begin_write());
+  CHECK(test::must(store->put_profile("x", R"({"name":"x"})", t)) == 1);
+  CHECK(test::must(store->put_profile("x", R"({"name":"x","description":"two"})", t)) == 2);
+  CHECK(test::must(store->remove_profile("x")));
+  CHECK_FALSE(test::must(store->remove_profile("x")));
+  CHECK_FALSE(test::must(store->profile("x")));
+  CHECK(test::must(store->put_profile("x", R"({"name":"x"})", t)) == 3);
+  test::must(store->commit());
+  CHECK(test::must(store->profile("x", 2))->document == R"({"name":"x","description":"two"})");
+  CHECK(test::must(store->profile("x"))->version == 3);
 }

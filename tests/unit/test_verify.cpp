@@ -76,7 +76,7 @@ struct Pki : test::Fixture {
                              std::vector<std::string> sans = {}, std::optional<int> days_valid = {}) {
     auto r = test::Fixture::request(profile, cn);
     for (const auto& s : sans) r.sans.push_back(test::must(cert::parse_san(s)));
-    r.days = days_valid;
+    if (days_valid) r.lifetime.length = std::chrono::days{*days_valid};
     auto rec = test::must(authority.issue(int_issuer, r)).certificate;
     return test::must(cert::Certificate::from_der(rec.der));
   }

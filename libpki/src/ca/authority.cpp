@@ -131,16 +131,29 @@ Result<void> check_name_constraints(const Issuer& issuer, std::span<const cert::
   return {};
 }
 
-Result<int> resolve_days(const profiles::Profile& profile, std::optional<int> days) {
-  const int d = days.value_or(profile.default_days);
-  if (d <= 0)
-    return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
-  if (d > profile.max_days)
-    return fail(ErrorCode::kRefused, Field::kDays,
-                "profile '" + std::string(profile.name) + "' allows at most " +
-                    std::to_string(profile.max_days) + " days (" + std::string(profile.max_days_source) +
-                    ")");
-  return d;
+Result<TimePoint> resolve_not_after(const profiles::Profile& profile, const Lifetime& lifetime, TimePoint now,
+                                    bool inclusive, Field field) {
+  if (lifetime.length && lifetime.not_after)
+    return fail(ErrorCode::kBadInput, field, "give the validity as a length or as an end time, not both");
+  const std::chrono::seconds last_second{inclusive ? 1 : 0};
+  std::chrono::seconds length{};
+  TimePoint not_after{};
+  if (lifetime.not_after) {
+    not_after = *lifetime.not_after;
+    if (not_after <= now)
+      return fail(ErrorCode::kBadInput, field,
+                  "the certificate would end at " + when(not_after) + ", not after now (" + when(now) + ")");
+    length = std::chrono::duration_cast<std::chrono::seconds>(not_after - now) + last_second;
+  } else {
+    length = lifetime.length.value_or(profile.default_validity);
+    if (length.count() <= 0) return fail(ErrorCode::kBadInput, field, "the validity must be positive");
+    if (length > profile.max_validity)  // before the addition below could overflow
+      return fail(ErrorCode::kRefused, field, profiles::describe_limit(profile));
+    not_after = now + length - last_second;
+  }
+  if (length > profile.max_validity)
+    return fail(ErrorCode::kRefused, field, profiles::describe_limit(profile));
+  return not_after;
 }
 
 Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
@@ -176,7 +189,12 @@ Result<std::string> normalize_serial(std::string_view text) {
 
 Authority::Authority(store::Store& store, const Clock& clock, const Secret* passphrase, std::string actor,
                      Warnings* warnings)
-    : store_(store), clock_(clock), passphrase_(passphrase), actor_(std::move(actor)), warnings_(warnings) {}
+    : store_(store),
+      clock_(clock),
+      passphrase_(passphrase),
+      actor_(std::move(actor)),
+      warnings_(warnings),
+      profiles_(std::make_shared<ProfileCache>()) {}
 
 void Authority::warn(std::string message) {
   if (warnings_ && std::find(warnings_->begin(), warnings_->end(), message) == warnings_->end())
@@ -376,8 +394,12 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
       return fail(ErrorCode::kBadInput, Field::kPermittedDns,
                   "the outside CA decides the name constraints of an --external CA");
   }
-  const profiles::Profile& profile = req.parent ? profiles::intermediate_ca() : profiles::root_ca();
-  PKI_ASSIGN(const int days_valid, resolve_days(profile, req.days));
+  PKI_ASSIGN(const auto profile, current_profile(req.parent ? profiles::kIntermediateCa : profiles::kRootCa));
+  const TimePoint now = clock_.now();
+  std::optional<std::chrono::seconds> length;
+  if (req.days) length = days{*req.days};
+  PKI_ASSIGN(const TimePoint not_after,
+             resolve_not_after(*profile, Lifetime{length, std::nullopt}, now, false, Field::kDays));
 
   PKI_ASSIGN(auto existing, store_.authority_by_name(req.name));
   if (existing) return fail(ErrorCode::kRefused, "a CA named '" + req.name + "' already exists");
@@ -385,8 +407,6 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   if (req.external) return create_external(req, *subject);
 
   // The parent's state and limits.
-  const TimePoint now = clock_.now();
-  const TimePoint not_after = now + days{days_valid};
   std::optional<Issuer> parent;
   std::optional<int> path_len = req.path_len;
   if (req.parent) {
@@ -458,7 +478,8 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   crec.subject = cert::format_dn(*subject);
   crec.not_before = tbs.not_before;
   crec.not_after = tbs.not_after;
-  crec.profile = std::string(profile.name);
+  crec.profile = profile->name;
+  if (profile->version) crec.profile_version = profile->version;
   crec.key_type = std::string(keys::to_string(req.key_type));
   crec.created_at = now;
 
@@ -493,15 +514,143 @@ Result<CaCreated> Authority::create_ca(const CreateCaRequest& req) {
   return CaCreated{std::move(arec), std::move(crec), {}};
 }
 
+namespace {
+
+// The profile's subject.required and subject.forbidden.
+Result<void> check_subject_rules(const profiles::Profile& profile, const X509_NAME& subject) {
+  for (int nid : profile.subject_required)
+    if (X509_NAME_get_index_by_NID(&subject, nid, -1) < 0)
+      return fail(ErrorCode::kRefused,
+                  "profile '" + profile.name + "' requires " + OBJ_nid2sn(nid) + " in the subject");
+  for (int nid : profile.subject_forbidden)
+    if (X509_NAME_get_index_by_NID(&subject, nid, -1) >= 0)
+      return fail(ErrorCode::kRefused,
+                  "profile '" + profile.name + "' does not allow " + OBJ_nid2sn(nid) + " in the subject");
+  return {};
+}
+
+// The profile's san_types and allowed_domains.
+Result<void> check_san_rules(const profiles::Profile& profile, const cert::GeneralName& name) {
+  if (std::find(profile.san_types.begin(), profile.san_types.end(), name.type) == profile.san_types.end())
+    return fail(ErrorCode::kRefused, Field::kSubjectAltName,
+                "profile '" + profile.name + "' does not allow the name " + cert::to_string(name) +
+                    " (its san_types leave out that type)");
+  if (name.type == cert::GeneralNameType::kDns) {
+    std::string lower = name.text;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!profile.domain_allowed(lower))
+      return fail(ErrorCode::kRefused, Field::kSubjectAltName,
+                  "profile '" + profile.name + "' does not allow the name " + cert::to_string(name) +
+                      " (it is outside allowed_domains)");
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<void> Authority::load_profiles() {
+  std::lock_guard lock(profiles_->mutex);
+  if (profiles_->loaded) return {};
+  PKI_ASSIGN(const auto records, store_.profiles());
+  for (const auto& r : records) {
+    PKI_ASSIGN(profiles::Profile p,
+               in_field(profiles::parse(r.document, r.name), Field::kDatabase));  // checked when stored
+    p.version = r.version;
+    profiles_->current.emplace(r.name, std::make_shared<const profiles::Profile>(std::move(p)));
+  }
+  profiles_->loaded = true;
+  return {};
+}
+
+Result<std::shared_ptr<const profiles::Profile>> Authority::current_profile(std::string_view name) {
+  PKI_TRY(load_profiles());
+  std::lock_guard lock(profiles_->mutex);
+  if (auto it = profiles_->current.find(name); it != profiles_->current.end()) return it->second;
+  std::string known;
+  for (const auto& [n, p] : profiles_->current)
+    if (p->kind == profiles::Kind::kLeaf) known += (known.empty() ? "" : ", ") + n;
+  if (profiles::is_ca_profile(name))
+    return fail(ErrorCode::kStore, Field::kDatabase,
+                "the store has no CA profile '" + std::string(name) + "': it is damaged");
+  return fail(ErrorCode::kBadInput, Field::kProfile,
+              "unknown profile '" + std::string(name) + "' (this store has " + known + ")");
+}
+
+Result<std::vector<profiles::Profile>> Authority::list_profiles() {
+  PKI_TRY(load_profiles());
+  std::lock_guard lock(profiles_->mutex);
+  std::vector<profiles::Profile> out;
+  for (const auto& [n, p] : profiles_->current) out.push_back(*p);
+  return out;
+}
+
+Result<profiles::Profile> Authority::find_profile(std::string_view name, std::optional<int> version) {
+  PKI_ASSIGN(auto record, store_.profile(name, version));
+  if (!record)
+    return fail(ErrorCode::kNotFound, "no profile '" + std::string(name) + "'" +
+                                          (version ? " version " + std::to_string(*version) : std::string()));
+  PKI_ASSIGN(profiles::Profile p, profiles::parse(record->document, record->name));
+  p.version = record->version;
+  return p;
+}
+
+Result<profiles::Profile> Authority::put_profile(ProfileChange change, std::string_view name,
+                                                 std::string_view document) {
+  PKI_ASSIGN(profiles::Profile p, profiles::parse(document, name));
+  const std::string normalized = profiles::to_json(p).dump();
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  PKI_ASSIGN(const auto current, store_.profile(p.name));
+  if (change == ProfileChange::kAdd && current)
+    return fail(ErrorCode::kBadInput, "a profile named '" + p.name + "' exists (version " +
+                                          std::to_string(current->version) + "): update it instead");
+  if (change == ProfileChange::kUpdate && !current)
+    return fail(ErrorCode::kNotFound, "no profile '" + p.name + "' to update");
+  if (current && current->document == normalized) {
+    p.version = current->version;
+    warn("profile '" + p.name + "' is unchanged: still version " + std::to_string(p.version));
+    return p;
+  }
+  PKI_ASSIGN(p.version, store_.put_profile(p.name, normalized, clock_.now()));
+  PKI_TRY(
+      audit(change == ProfileChange::kAdd ? "profile-add" : "profile-update", std::nullopt, std::nullopt,
+            {{"profile", p.name}, {"version", p.version}, {"document", nlohmann::json::parse(normalized)}}));
+  PKI_TRY(tx.commit());
+  std::lock_guard lock(profiles_->mutex);
+  profiles_->loaded = false;
+  profiles_->current.clear();
+  return p;
+}
+
+Result<profiles::Profile> Authority::remove_profile(std::string_view name) {
+  if (profiles::is_ca_profile(name))
+    return fail(ErrorCode::kRefused, "pki makes every CA certificate with profile '" + std::string(name) +
+                                         "': it can be updated, not removed");
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  PKI_ASSIGN(const auto current, store_.profile(name));
+  if (!current) return fail(ErrorCode::kNotFound, "no profile '" + std::string(name) + "'");
+  PKI_ASSIGN(profiles::Profile p, profiles::parse(current->document, current->name));
+  p.version = current->version;
+  PKI_TRY(store_.remove_profile(name));
+  PKI_TRY(audit("profile-remove", std::nullopt, std::nullopt, {{"profile", p.name}, {"version", p.version}}));
+  PKI_TRY(tx.commit());
+  std::lock_guard lock(profiles_->mutex);
+  profiles_->loaded = false;
+  profiles_->current.clear();
+  return p;
+}
+
 // The request's own form, before anything is looked up: the profile, the key (a CSR's checked),
 // the subject, the SANs, the validity.
 Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_NAME* subject) {
   Shaped out;
-  PKI_ASSIGN(out.profile, profiles::find_leaf(req.profile));
+  PKI_ASSIGN(out.profile, current_profile(req.profile));
   const profiles::Profile& profile = *out.profile;
-  const bool server = std::find(profile.extended_key_usages.begin(), profile.extended_key_usages.end(),
-                                oid::kServerAuth) != profile.extended_key_usages.end();
-  const cert::Wildcard wildcard = server ? cert::Wildcard::kAllow : cert::Wildcard::kRefuse;
+  if (profile.kind != profiles::Kind::kLeaf)
+    return fail(ErrorCode::kBadInput, Field::kProfile,
+                "profile '" + profile.name + "' is for CA certificates, not leaves");
+  // Wildcard names are for TLS servers (RFC 9525 6.3); nothing else matches them.
+  const cert::Wildcard wildcard =
+      profile.has_eku(oid::kServerAuth) ? cert::Wildcard::kAllow : cert::Wildcard::kRefuse;
 
   OsslPtr<X509_NAME> requested_subject;
   std::vector<cert::GeneralName> requested_sans;
@@ -510,7 +659,7 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
   } else if (const auto* csr = std::get_if<CsrKey>(&req.key)) {
     PKI_ASSIGN(auto info, in_field(cert::inspect_csr_der(csr->der), Field::kCsr));
     out.key = SubjectKey{std::move(info.spki), info.key_type};
-    requested_subject = std::move(info.subject);
+    if (profile.keep_csr_subject) requested_subject = std::move(info.subject);
     requested_sans = std::move(info.requested_sans);
   } else {
     out.new_key = &std::get<NewKey>(req.key);
@@ -519,6 +668,15 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
     PKI_TRY(in_field(check_writable(out.new_key->out, Overwrite::kRefuse),
                      Field::kKeyOut));  // before the key is made
     out.key.type = out.new_key->type;
+  }
+  if (std::find(profile.key_types.begin(), profile.key_types.end(), out.key.type) ==
+      profile.key_types.end()) {
+    std::string allowed;
+    for (auto t : profile.key_types)
+      allowed += (allowed.empty() ? "" : ", ") + std::string(keys::to_string(t));
+    return fail(ErrorCode::kRefused, "profile '" + profile.name + "' does not allow " +
+                                         std::string(keys::to_string(out.key.type)) + " keys (only " +
+                                         allowed + ")");
   }
 
   if (subject) {
@@ -544,6 +702,8 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
   }
   PKI_TRY(in_field(cert::check_subject(*out.subject), req.subject ? Field::kSubject : Field::kCommonName));
 
+  PKI_TRY(check_subject_rules(profile, *out.subject));
+
   const bool from_request = req.sans.empty();
   for (const auto& gn : from_request ? requested_sans : req.sans) {
     // Every SAN passes the same checks, whether typed by the caller or carried by a CSR.
@@ -557,9 +717,9 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
     if (std::find(out.sans.begin(), out.sans.end(), checked) == out.sans.end())
       out.sans.push_back(std::move(checked));
   }
-  // A server certificate's CN is also a SAN (DESIGN.md), since RFC 9525 clients look only at SANs.
-  // A client certificate's CN names its holder ("alice"), not a host: it stays in the subject.
-  if (const std::string cn = cert::common_name(*out.subject); server && !cn.empty()) {
+  // A server's CN is also a SAN (DESIGN.md), since RFC 9525 clients look only at SANs. A client's
+  // CN names its holder ("alice"), not a host: it stays in the subject.
+  if (const std::string cn = cert::common_name(*out.subject); profile.cn_to_san && !cn.empty()) {
     cert::GeneralName as_san;
     if (auto ip = cert::parse_ip(cn)) {
       as_san = cert::GeneralName{cert::GeneralNameType::kIp, {}, *ip};
@@ -567,23 +727,30 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
       auto dns = cert::parse_dns_name(cn, "CN", wildcard);
       if (!dns)
         return fail(ErrorCode::kBadInput, Field::kCommonName,
-                    "the CN '" + cn + "' of a " + std::string(profile.name) +
+                    "the CN '" + cn + "' of a " + profile.name +
                         " certificate must be a DNS name or an IP address: " + dns.error().message);
       as_san = cert::GeneralName{cert::GeneralNameType::kDns, *dns, {}};
     }
     if (std::find(out.sans.begin(), out.sans.end(), as_san) == out.sans.end())
       out.sans.insert(out.sans.begin(), as_san);
   }
-  if (out.sans.empty() && profile.name_requirement == profiles::NameRequirement::kRequired)
-    return fail(ErrorCode::kRefused,
-                "a " + std::string(profile.name) +
-                    " certificate needs a name: a common name or a DNS or IP subjectAltName");
+  for (const auto& gn : out.sans) PKI_TRY(check_san_rules(profile, gn));
+  const bool host_named = std::any_of(out.sans.begin(), out.sans.end(), [](const cert::GeneralName& gn) {
+    return gn.type == cert::GeneralNameType::kDns || gn.type == cert::GeneralNameType::kIp;
+  });
+  if (profile.name_required && !host_named)
+    return fail(
+        ErrorCode::kRefused,
+        "a " + profile.name + " certificate needs a name: a common name or a DNS or IP subjectAltName");
   if (out.sans.empty() && X509_NAME_entry_count(out.subject.get()) == 0)
     return fail(ErrorCode::kBadInput,
                 "the certificate would name nobody: it needs a common name or a subjectAltName");
-  out.days = req.days.value_or(profile.default_days);
-  if (out.days <= 0)
-    return fail(ErrorCode::kBadInput, Field::kDays, "the validity must be a positive number of days");
+  if ((req.lifetime.length && req.lifetime.length->count() <= 0) ||
+      (req.lifetime.length && req.lifetime.not_after))
+    return fail(ErrorCode::kBadInput, Field::kValidity,
+                req.lifetime.not_after ? "give the validity as a length or as an end time, not both"
+                                       : "the validity must be positive");
+  out.lifetime = req.lifetime;
   return out;
 }
 
@@ -591,12 +758,12 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
 Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shaped& shaped,
                                                const SubjectKey& key) {
   const profiles::Profile& profile = *shaped.profile;
-  PKI_ASSIGN(const int days_valid, resolve_days(profile, shaped.days));
   const TimePoint now = clock_.now();
-  PKI_TRY(check_issuer_usable(issuer, now));
   // RFC 5280 4.1.2.5: the validity period includes notAfter, so N days end one second before
   // now + N days (a 398-day certificate is 398 days, not 398 days and a second: BR 6.3.2).
-  const TimePoint not_after = now + days{days_valid} - std::chrono::seconds{1};
+  PKI_ASSIGN(const TimePoint not_after,
+             resolve_not_after(profile, shaped.lifetime, now, true, Field::kValidity));
+  PKI_TRY(check_issuer_usable(issuer, now));
   PKI_TRY(check_within_issuer(issuer, not_after));
   std::vector<cert::GeneralName> constrained = shaped.sans;
   const auto from_subject = cert::subject_names(*shaped.subject, shaped.sans);
@@ -612,12 +779,24 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   PKI_ASSIGN(Bytes ski, cert::key_identifier(key.spki));
   const bool rsa = key.type == keys::KeyType::kRsa2048 || key.type == keys::KeyType::kRsa3072 ||
                    key.type == keys::KeyType::kRsa4096;
-  // keyEncipherment only for RSA keys, which TLS 1.2's RSA key exchange encrypts to (RFC 5246 7.4.2).
-  std::uint16_t usage = cert::key_usage::kDigitalSignature;
-  if (rsa) usage |= cert::key_usage::kKeyEncipherment;
+  // keyEncipherment only for RSA keys, which TLS 1.2's RSA key exchange encrypts to (RFC 5246
+  // 7.4.2); RFC 5480 3 forbids it for EC keys.
+  std::uint16_t usage = profile.key_usage;
+  if (!rsa) usage &= static_cast<std::uint16_t>(~cert::key_usage::kKeyEncipherment);
+  if (usage == 0)
+    return fail(ErrorCode::kRefused, "profile '" + profile.name + "' gives a " +
+                                         std::string(keys::to_string(key.type)) +
+                                         " key no key usage: keyEncipherment is for RSA keys only");
   p.tbs.extensions.push_back(cert::ext::basic_constraints(false, std::nullopt));
   p.tbs.extensions.push_back(cert::ext::key_usage(usage));
-  p.tbs.extensions.push_back(cert::ext::ext_key_usage(profile.extended_key_usages));
+  if (!profile.extended_key_usage.empty()) {
+    std::vector<Bytes> purposes;
+    for (const auto& dotted : profile.extended_key_usage) {
+      PKI_ASSIGN(Bytes o, der::parse_oid(dotted));
+      purposes.push_back(std::move(o));
+    }
+    p.tbs.extensions.push_back(cert::ext::ext_key_usage(purposes));
+  }
   p.tbs.extensions.push_back(cert::ext::subject_key_id(ski));
   p.tbs.extensions.push_back(cert::ext::authority_key_id(ski_of(*issuer.certificate)));
   if (!shaped.sans.empty())
@@ -634,7 +813,9 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   p.record.sans = san_strings(shaped.sans);
   p.record.not_before = now;
   p.record.not_after = not_after;
-  p.record.profile = std::string(profile.name);
+  p.record.profile = profile.name;
+  if (profile.version) p.record.profile_version = profile.version;
+  p.baseline = profile.cabf ? lint::Baseline::kApply : lint::Baseline::kSkip;
   p.record.key_type = std::string(keys::to_string(key.type));
   p.record.created_at = now;
   return p;
@@ -643,12 +824,12 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
 namespace detail {
 
 Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
-                                  const cert::Signer& signer) {
+                                  const cert::Signer& signer, lint::Baseline baseline) {
   PKI_ASSIGN(tbs.serial, random_serial());
   // Checked against the lint rules before anything is signed: a certificate that breaks an
   // error-level rule is never made.
   PKI_ASSIGN(const Bytes tbs_der, cert::encode_tbs_certificate(tbs, signer.algorithm()));
-  PKI_TRY(lint::check_before_signing(tbs_der, signer.algorithm()));
+  PKI_TRY(lint::check_before_signing(tbs_der, signer.algorithm(), baseline));
   PKI_ASSIGN(const Bytes signature, signer.sign(tbs_der));
   rec.der = cert::signed_structure(tbs_der, signer.algorithm(), signature);
   rec.serial = cert::serial_to_hex(tbs.serial);
@@ -659,7 +840,7 @@ Result<void> sign_with_new_serial(cert::TbsCertificate& tbs, store::CertificateR
 }  // namespace detail
 
 Result<void> Authority::insert_with_fresh_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
-                                                 const cert::Signer& signer) {
+                                                 const cert::Signer& signer, lint::Baseline baseline) {
   for (int attempt = 0;; ++attempt) {
     PKI_ASSIGN(auto id, store_.insert_certificate(rec));
     if (id) {
@@ -667,14 +848,14 @@ Result<void> Authority::insert_with_fresh_serial(cert::TbsCertificate& tbs, stor
       return {};
     }
     if (attempt + 1 == kSerialAttempts) return fail(ErrorCode::kInternal, "could not draw an unused serial");
-    PKI_TRY(sign_with_new_serial(tbs, rec, signer));
+    PKI_TRY(sign_with_new_serial(tbs, rec, signer, baseline));
   }
 }
 
 // Inside a write transaction: stores the signed certificate (a new serial if the issuer has used
 // it) and appends the audit row.
 Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer, Prepared& p) {
-  PKI_TRY(insert_with_fresh_serial(p.tbs, p.record, *issuer.signer));
+  PKI_TRY(insert_with_fresh_serial(p.tbs, p.record, *issuer.signer, p.baseline));
   nlohmann::json detail = {{"profile", p.record.profile},
                            {"subject", p.record.subject},
                            {"sans", p.record.sans},
@@ -711,7 +892,8 @@ Result<Issued> Authority::issue_shaped(const Issuer& issuer, const Shaped& shape
     PKI_ASSIGN(key_pem, keys::to_pkcs8_pem(*generated, shaped.new_key->passphrase));
   }
   PKI_ASSIGN(Prepared p, prepare(issuer, shaped, key));
-  PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));  // signed before the write lock is taken
+  PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer,
+                               p.baseline));  // signed before the write lock is taken
   // The key file is written (unnamed) before the transaction, so that if it cannot be written
   // nothing is stored, and given its name only once the certificate is committed, so that no
   // key file exists without its certificate, whenever the run ends.
@@ -747,7 +929,7 @@ Result<Authority::Prepared> Authority::prepare_batch_item(const Issuer& issuer, 
                 "the request names CA '" + request.ca + "', not '" + issuer.record.name + "'");
   PKI_ASSIGN(const Shaped shaped, shape(request));
   PKI_ASSIGN(Prepared p, prepare(issuer, shaped, shaped.key));
-  PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer));
+  PKI_TRY(sign_with_new_serial(p.tbs, p.record, *issuer.signer, p.baseline));
   return p;
 }
 

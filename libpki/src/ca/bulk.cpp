@@ -16,6 +16,7 @@ Result<void> Authority::issue_bulk(const Issuer& issuer, std::size_t count, cons
   if (count == 0) return {};
   // Once for all: a revoked or expired CA refuses the run, not each request.
   PKI_TRY(detail::check_issuer_usable(issuer, clock_.now()));
+  PKI_TRY(load_profiles());  // the workers only read them
   const std::size_t max_group = std::max<std::size_t>(options.max_group, 1);
   unsigned workers = options.workers ? options.workers : std::max(1u, std::thread::hardware_concurrency());
   workers = static_cast<unsigned>(std::min<std::size_t>(workers, count));

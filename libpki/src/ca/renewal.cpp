@@ -43,11 +43,18 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
   IssueRequest ir;
   ir.ca = old.issuer_name;
   ir.profile = req.profile.value_or(old.profile);
-  if (!profiles::find_leaf(ir.profile))
+  if (auto known = current_profile(ir.profile); !known || (*known)->kind != profiles::Kind::kLeaf) {
+    if (req.profile)
+      return tl::unexpected(known ? Error{ErrorCode::kBadInput,
+                                          "profile '" + ir.profile + "' is for CA certificates, not leaves",
+                                          {},
+                                          Field::kProfile}
+                                  : known.error());
     return fail(ErrorCode::kBadInput, Field::kProfile,
                 "certificate " + old.serial + " has the profile '" + old.profile +
-                    "', which pki does not issue: say which profile the renewal gets");
-  ir.days = req.days;
+                    "', which this store no longer offers: say which profile the renewal gets");
+  }
+  ir.lifetime = req.lifetime;
   if (c->subject_alt_names()) ir.sans = *c->subject_alt_names();
   if (req.rekey) {
     ir.key = *req.rekey;
@@ -106,10 +113,12 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
   } else {
     PKI_ASSIGN(key_type, keys::parse_key_type(key_rec.key_type));
   }
-  const profiles::Profile& profile = root ? profiles::root_ca() : profiles::intermediate_ca();
-  PKI_ASSIGN(const int days_valid, resolve_days(profile, req.days));
+  PKI_ASSIGN(const auto profile, current_profile(root ? profiles::kRootCa : profiles::kIntermediateCa));
   const TimePoint now = clock_.now();
-  const TimePoint not_after = now + std::chrono::days{days_valid};
+  std::optional<std::chrono::seconds> length;
+  if (req.days) length = std::chrono::days{*req.days};
+  PKI_ASSIGN(const TimePoint not_after,
+             resolve_not_after(*profile, Lifetime{length, std::nullopt}, now, false, Field::kDays));
   if (parent) {
     PKI_TRY(check_issuer_usable(*parent, now));
     PKI_TRY(check_within_issuer(*parent, not_after));
@@ -164,7 +173,8 @@ Result<CaCreated> Authority::rollover_ca(const RolloverRequest& req) {
   crec.subject = cert::format_dn(old.subject());
   crec.not_before = now;
   crec.not_after = not_after;
-  crec.profile = std::string(profile.name);
+  crec.profile = profile->name;
+  if (profile->version) crec.profile_version = profile->version;
   crec.key_type = std::string(keys::to_string(key_type));
   crec.created_at = now;
   PKI_TRY(sign_with_new_serial(tbs, crec, signer));

@@ -41,11 +41,14 @@ Extension key_usage(std::uint16_t bits) {
 }
 
 Extension ext_key_usage(std::span<const der::ConstOid> purposes) {
+  std::vector<Bytes> encoded;
+  for (der::ConstOid p : purposes) encoded.push_back(der::oid(p));
+  return ext_key_usage(encoded);
+}
+
+Extension ext_key_usage(std::span<const Bytes> encoded_purposes) {
   Bytes body;
-  for (der::ConstOid p : purposes) {
-    const Bytes o = der::oid(p);
-    body.insert(body.end(), o.begin(), o.end());
-  }
+  for (const Bytes& o : encoded_purposes) body.insert(body.end(), o.begin(), o.end());
   return {oid::kExtKeyUsage, false, der::tlv(der::tag::kSequence, body)};
 }
 

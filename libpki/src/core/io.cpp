@@ -275,7 +275,13 @@ Result<void> write_file_atomic(const std::string& shown, std::string_view data, 
 Result<void> write_file_atomic(const std::string& shown, const Producer& data, mode_t mode,
                                Overwrite overwrite) {
   PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
-  if (target.special && overwrite == Overwrite::kAllow) return write_in_place(target, data);
+  if (target.special && overwrite != Overwrite::kRefuse) return write_in_place(target, data);
+  if (overwrite == Overwrite::kKeepFiles) {
+    if (target.exists)
+      return fail(ErrorCode::kBadInput, Field::kOverwrite,
+                  "refusing to overwrite existing file '" + shown + "'");
+    overwrite = Overwrite::kRefuse;  // and a file made meanwhile is not replaced either
+  }
   PKI_ASSIGN(StagedFile staged, StagedFile::stage(shown, data, mode, overwrite));
   return staged.publish();
 }
@@ -358,6 +364,7 @@ StagedFile::~StagedFile() {
 
 Result<StagedFile> StagedFile::stage(const std::string& shown, const Producer& data, mode_t mode,
                                      Overwrite overwrite) {
+  if (overwrite == Overwrite::kKeepFiles) overwrite = Overwrite::kRefuse;  // a staged file is a regular one
   PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
   if (overwrite == Overwrite::kRefuse && target.exists)
     return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
@@ -502,6 +509,9 @@ Result<void> check_writable(const std::string& shown, Overwrite overwrite) {
   PKI_ASSIGN(const OutputTarget target, output_target(shown, overwrite));
   if (overwrite == Overwrite::kRefuse && target.exists)
     return fail(ErrorCode::kBadInput, "refusing to overwrite existing file '" + shown + "'");
+  if (overwrite == Overwrite::kKeepFiles && target.exists && !target.special)
+    return fail(ErrorCode::kBadInput, Field::kOverwrite,
+                "refusing to overwrite existing file '" + shown + "'");
   if (target.fd >= 0) return {};
   if (target.special) {
     if (::access(target.path.c_str(), W_OK) != 0)

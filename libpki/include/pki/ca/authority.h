@@ -24,6 +24,7 @@
 #include "pki/crl/crl_builder.h"
 #include "pki/crl/crl_check.h"
 #include "pki/keys/keys.h"
+#include "pki/lint/lint.h"
 #include "pki/ocsp/responder.h"
 #include "pki/profiles/profile.h"
 #include "pki/store/store.h"
@@ -145,6 +146,14 @@ struct NewKey {
   const Secret* passphrase = nullptr;  // encrypts the key file when set
 };
 
+// How long a leaf is valid: for `length` from now, or until `not_after`; neither: the profile's
+// default. Either is refused past the profile's maximum. The validity includes the notAfter second
+// (RFC 5280 4.1.2.5): 90 days end one second before now + 90 days.
+struct Lifetime {
+  std::optional<std::chrono::seconds> length;
+  std::optional<TimePoint> not_after;
+};
+
 struct IssueRequest {
   std::string ca;  // the issuing CA
   std::string profile;
@@ -152,7 +161,7 @@ struct IssueRequest {
   std::optional<std::string> cn;        // the subject's CN (else a CSR's subject)
   std::optional<std::string> subject;   // a DN as cert::parse_dn reads it; with cn when it has no CN
   std::vector<cert::GeneralName> sans;  // else a CSR's SANs
-  std::optional<int> days;
+  Lifetime lifetime;
 };
 
 struct Issued {
@@ -174,8 +183,8 @@ struct RenewRequest {
   std::optional<std::string> serial;  // the certificate to renew, as for RevokeRequest
   std::optional<std::string> fingerprint;
   std::optional<std::string> ca;
-  std::optional<int> days;             // default: the old certificate's profile's default
-  std::optional<std::string> profile;  // only for a certificate whose profile pki does not know
+  Lifetime lifetime;                   // default: the profile's default
+  std::optional<std::string> profile;  // default: the old certificate's (its current version)
   std::optional<NewKey> rekey;         // a new key instead of the old certificate's public key
   bool revoke_old = false;             // revoke the old one (superseded) in the same transaction
 };
@@ -279,6 +288,24 @@ class Authority {
   Result<void> issue_bulk(const Issuer& issuer, std::size_t count, const BulkSource& request,
                           const BulkSink& committed, const BulkOptions& options = {});
 
+  // Issuance profiles (profiles/profile.h), as the store holds them: the current version of each.
+  Result<std::vector<profiles::Profile>> list_profiles();
+  // One profile, its current version or an older one; kNotFound when there is none.
+  Result<profiles::Profile> find_profile(std::string_view name, std::optional<int> version = std::nullopt);
+  // A profile issuance may use now (its current version), read from the store once per Authority
+  // (issue_bulk loads them before its workers start, which then only read them); kBadInput naming
+  // the profiles there are when there is no such profile.
+  Result<std::shared_ptr<const profiles::Profile>> current_profile(std::string_view name);
+  enum class ProfileChange { kAdd, kUpdate };
+  // Checks the JSON document and stores it as the profile's next version (kAdd: a profile of that
+  // name must not exist; kUpdate: it must), with its audit row; a document equal to the current
+  // version changes nothing. Returns the profile as stored.
+  Result<profiles::Profile> put_profile(ProfileChange change, std::string_view name,
+                                        std::string_view document);
+  // The profile is no longer offered (its versions stay, for the certificates issued under them);
+  // the CA profiles cannot be removed. Returns the last version.
+  Result<profiles::Profile> remove_profile(std::string_view name);
+
   Result<Revoked> revoke(const RevokeRequest& request);
   // A new certificate for the same subject, names and profile, linked to the one it replaces.
   Result<Issued> renew(const RenewRequest& request);
@@ -318,7 +345,8 @@ class Authority {
   // Inside a write transaction: inserts the signed certificate `rec` (tbs signed by `signer`),
   // signing it again with a new serial on the (2^-127) chance that the issuer has used it.
   Result<void> insert_with_fresh_serial(cert::TbsCertificate& tbs, store::CertificateRecord& rec,
-                                        const cert::Signer& signer);
+                                        const cert::Signer& signer,
+                                        lint::Baseline baseline = lint::Baseline::kApply);
   Result<store::AuthorityRecord> find_authority(std::string_view name);
   // A stored private key, decrypted with the store's passphrase and checked against its checksum;
   // `who` names its owner in messages ("CA 'x'").
@@ -333,12 +361,15 @@ class Authority {
                      std::optional<std::string> serial, const nlohmann::json& detail);
 
   void warn(std::string message);
+  Result<void> load_profiles();
+  struct ProfileCache;
 
   store::Store& store_;
   const Clock& clock_;
   const Secret* passphrase_;
   std::string actor_;
   Warnings* warnings_;
+  std::shared_ptr<ProfileCache> profiles_;
 };
 
 }  // namespace pki::ca

@@ -42,6 +42,8 @@ namespace ext {
 Extension basic_constraints(bool ca, std::optional<int> path_len);  // critical (RFC 5280 4.2.1.9)
 Extension key_usage(std::uint16_t bits);                            // critical (RFC 5280 4.2.1.3)
 Extension ext_key_usage(std::span<const der::ConstOid> purposes);
+// The same from OIDs encoded with der::oid or der::parse_oid (each a whole TLV).
+Extension ext_key_usage(std::span<const Bytes> encoded_purposes);
 Extension subject_key_id(BytesView key_id);
 Extension authority_key_id(BytesView key_id);
 // Critical when the subject is empty (RFC 5280 4.2.1.6).

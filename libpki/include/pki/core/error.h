@@ -52,6 +52,8 @@ enum class Field {
   kCrlNumber,         // an openssl ca crlnumber file
   kGeneration,        // a CA's key generation
   kProfile,           // a certificate profile
+  kValidity,          // a leaf's lifetime (days, a length or an end time)
+  kOverwrite,         // an output file that exists
 };
 
 struct Error {

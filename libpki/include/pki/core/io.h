@@ -29,7 +29,10 @@ Result<std::string> read_descriptor(int fd, std::string_view name, std::size_t m
 // read_input into bytes, for binary input kept as read (a DER CRL).
 Result<Bytes> read_input_bytes(const std::string& path, std::size_t max_size = kMaxInputSize);
 
-enum class Overwrite { kAllow, kRefuse };
+// kAllow: an existing file is replaced. kRefuse: anything at the path (a link included) is refused.
+// kKeepFiles: an existing regular file (or a link to one) is refused, and a device or a FIFO
+// (/dev/stdout) is written in place, as with kAllow.
+enum class Overwrite { kAllow, kRefuse, kKeepFiles };
 // Writes `data` to a new file beside `path` with `mode`, fsyncs it and puts it in place (as
 // StagedFile does): readers see the old file or the new one, never a part, and a run killed midway
 // leaves nothing behind. kRefuse fails when anything is at `path` (a link included). With kAllow a

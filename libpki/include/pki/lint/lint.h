@@ -40,12 +40,18 @@ struct Finding {
   std::string detail;  // what in this certificate breaks the rule
 };
 
+// Whether the rules taken from the CA/Browser Forum Baseline Requirements (source "CABF ...") run:
+// they govern publicly trusted TLS certificates, and an issuance profile says whether it makes
+// those (profiles::Profile::cabf).
+enum class Baseline { kApply, kSkip };
+
 // Every rule's findings for `cert`.
-std::vector<Finding> check(const cert::Certificate& cert);
+std::vector<Finding> check(const cert::Certificate& cert, Baseline baseline = Baseline::kApply);
 bool has_error(std::span<const Finding> findings);
 
 // Before signing: the certificate as it would be (its TBSCertificate with an empty signature)
 // checked with the same rules. kRefused naming each error-level rule that fails.
-Result<void> check_before_signing(BytesView tbs_der, BytesView signature_algorithm);
+Result<void> check_before_signing(BytesView tbs_der, BytesView signature_algorithm,
+                                  Baseline baseline = Baseline::kApply);
 
 }  // namespace pki::lint

@@ -88,6 +88,7 @@ struct CertificateRecord {
   std::optional<TimePoint> not_before;  // unknown only for an imported record without its file
   TimePoint not_after{};
   std::string profile;
+  std::optional<int> profile_version;  // the profile's version when it was issued (none before schema 8)
   std::string key_type;
   Bytes der;                // empty for an imported record without its file
   std::string fingerprint;  // empty with der
@@ -140,11 +141,20 @@ struct SerialStatus {
   std::optional<RevocationRecord> revocation;
 };
 
+// One version of an issuance profile: its JSON document (profiles/profile.h reads it).
+struct ProfileRecord {
+  std::string name;
+  int version = 0;
+  std::string document;
+  TimePoint created_at{};
+};
+
 struct AuditEvent {
   std::int64_t id = 0;
   TimePoint at{};
   std::string os_user;
-  // ca-create, ca-install, ca-import, ca-rollover, issue, renewed, revoke, unhold, crl
+  // ca-create, ca-install, ca-import, ca-rollover, issue, renewed, revoke, unhold, crl,
+  // profile-add, profile-update, profile-remove
   std::string verb;
   std::optional<std::string> authority;
   std::optional<std::string> serial;
@@ -268,6 +278,17 @@ class Store {
   // The newest delegated responder of a CA key generation.
   virtual Result<std::optional<OcspResponderRecord>> latest_ocsp_responder(std::int64_t authority_id,
                                                                            int generation) = 0;
+
+  // The current version of every profile, by name.
+  virtual Result<std::vector<ProfileRecord>> profiles() = 0;
+  // One version of a profile (nullopt: the current one), removed profiles' versions included.
+  virtual Result<std::optional<ProfileRecord>> profile(std::string_view name,
+                                                       std::optional<int> version = std::nullopt) = 0;
+  // Stores a new version of the profile (one above any it had, even if it was removed) and makes
+  // it the current one; returns the version.
+  virtual Result<int> put_profile(std::string_view name, std::string_view document, TimePoint at) = 0;
+  // The profile is no longer current (its versions stay); false when there was none.
+  virtual Result<bool> remove_profile(std::string_view name) = 0;
 
   // Appends `event` to the audit log, chained to the row before it (AuditRow), in the write
   // transaction that makes the change it records.

@@ -100,7 +100,8 @@ constexpr std::string_view kCertColumns =
     "c.key_type, c.der, c.fingerprint, c.created_at, r.reason, r.revoked_at, r.invalidity_date, "
     "c.generation, c.origin, c.renews, "
     "(SELECT o.serial FROM certificates o WHERE o.id = c.renews), "
-    "(SELECT n.serial FROM certificates n WHERE n.renews = c.id ORDER BY n.id DESC LIMIT 1) "
+    "(SELECT n.serial FROM certificates n WHERE n.renews = c.id ORDER BY n.id DESC LIMIT 1), "
+    "c.profile_version "
     "FROM certificates c JOIN authorities a ON a.id = c.issuer_id "
     "LEFT JOIN revocations r ON r.certificate_id = c.id ";
 
@@ -128,6 +129,7 @@ Result<CertificateRecord> read_certificate(const SqlStatement& s) {
   c.not_before = r.optional_time(6);
   c.not_after = r.time(7);
   c.profile = r.text(8);
+  if (!r.is_null(21)) c.profile_version = static_cast<int>(r.integer(21));
   c.key_type = r.text(9);
   if (!r.is_null(10)) c.der = r.blob(10);
   c.fingerprint = r.optional_text(11).value_or("");
@@ -142,6 +144,16 @@ Result<CertificateRecord> read_certificate(const SqlStatement& s) {
   c.renews_serial = r.optional_text(19);
   c.renewed_by_serial = r.optional_text(20);
   return r.done(std::move(c));
+}
+
+Result<ProfileRecord> read_profile(const SqlStatement& s) {
+  Row r(s);
+  ProfileRecord p;
+  p.name = r.text(0);
+  p.version = static_cast<int>(r.integer(1));
+  p.document = r.text(2);
+  p.created_at = r.time(3);
+  return r.done(std::move(p));
 }
 
 Result<AuthorityRecord> read_authority(const SqlStatement& s) {
@@ -377,8 +389,8 @@ class SqliteStore final : public Store {
   Result<std::optional<std::int64_t>> insert_certificate(const CertificateRecord& c) override {
     PKI_ASSIGN(SqlStatement & s,
                stmt("INSERT INTO certificates (issuer_id, generation, serial, subject, sans, not_before, "
-                    "not_after, profile, key_type, der, fingerprint, status, origin, renews, created_at) "
-                    "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                    "not_after, profile, key_type, der, fingerprint, status, origin, renews, created_at, "
+                    "profile_version) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
     s.bind(1, c.issuer_id)
         .bind(2, std::int64_t{c.generation})
         .bind(3, c.serial)
@@ -391,7 +403,8 @@ class SqliteStore final : public Store {
         .bind(12, std::string_view(c.revocation ? "revoked" : "valid"))
         .bind(13, origin_name(c.origin))
         .bind(14, c.renews)
-        .bind(15, t2s(c.created_at));
+        .bind(15, t2s(c.created_at))
+        .bind(16, c.profile_version ? std::optional<std::int64_t>(*c.profile_version) : std::nullopt);
     if (c.der.empty()) {
       s.bind(10, std::optional<std::string>()).bind(11, std::optional<std::string>());
     } else {
@@ -762,6 +775,49 @@ class SqliteStore final : public Store {
     PKI_ASSIGN(SqlStatement & s, stmt("UPDATE audit_chain SET head_id = ?, head_hash = ? WHERE id = 1"));
     s.bind(1, id).bind(2, BytesView(hash));
     return s.run();
+  }
+
+  Result<std::vector<ProfileRecord>> profiles() override {
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT v.name, v.version, v.document, v.created_at FROM profiles p "
+                                      "JOIN profile_versions v ON v.name = p.name AND v.version = p.version "
+                                      "ORDER BY v.name"));
+    return all<ProfileRecord>(s, read_profile);
+  }
+
+  Result<std::optional<ProfileRecord>> profile(std::string_view name, std::optional<int> version) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("SELECT v.name, v.version, v.document, v.created_at FROM profile_versions v "
+                    "WHERE v.name = ?1 AND v.version = COALESCE(?2, "
+                    "(SELECT p.version FROM profiles p WHERE p.name = ?1))"));
+    s.bind(1, name).bind(2, version ? std::optional<std::int64_t>(*version) : std::nullopt);
+    return one<ProfileRecord>(s, read_profile);
+  }
+
+  Result<int> put_profile(std::string_view name, std::string_view document, TimePoint at) override {
+    PKI_ASSIGN(SqlStatement & next,
+               stmt("SELECT COALESCE(MAX(version), 0) + 1 FROM profile_versions WHERE name = ?"));
+    next.bind(1, name);
+    PKI_TRY(next.step());
+    const auto version = next.column_int(0);
+    next.reset();
+    PKI_ASSIGN(SqlStatement & ins,
+               stmt("INSERT INTO profile_versions (name, version, document, created_at) VALUES (?,?,?,?)"));
+    ins.bind(1, name).bind(2, version).bind(3, document).bind(4, t2s(at));
+    PKI_TRY(ins.run());
+    PKI_ASSIGN(SqlStatement & cur, stmt("INSERT INTO profiles (name, version) VALUES (?1, ?2) "
+                                        "ON CONFLICT (name) DO UPDATE SET version = ?2"));
+    cur.bind(1, name).bind(2, version);
+    PKI_TRY(cur.run());
+    return static_cast<int>(version);
+  }
+
+  Result<bool> remove_profile(std::string_view name) override {
+    PKI_ASSIGN(SqlStatement & s, stmt("DELETE FROM profiles WHERE name = ? RETURNING name"));
+    s.bind(1, name);
+    PKI_ASSIGN(auto step, s.step());
+    const bool removed = step == SqlStatement::Step::kRow;
+    s.reset();
+    return removed;
   }
 
   // Gives the rows written before the audit log was chained (schema 7) their hashes, oldest first.
