@@ -13,6 +13,7 @@ packages=(
   clang-format                              # scripts/check-format.sh (CI)
   easy-rsa                                  # a real easy-rsa CA for the import tests
   libcpp-httplib-dev                        # pki serve and verify --ocsp (HTTP)
+  zsh fish groff-base man-db                # the completion scripts and the man page, tried for real
 )
 
 missing=()

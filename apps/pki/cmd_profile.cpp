@@ -14,10 +14,15 @@ struct ProfileOptions {
   std::optional<int> version;
 };
 
-std::string_view kind_name(const profiles::Profile& p) { return p.kind == profiles::Kind::kCa ? "ca" : "leaf"; }
+std::string_view kind_name(const profiles::Profile& p) {
+  return p.kind == profiles::Kind::kCa ? "ca" : "leaf";
+}
 
 nlohmann::json summary(const profiles::Profile& p) {
-  return {{"name", p.name}, {"version", p.version}, {"kind", kind_name(p)}, {"profile", nlohmann::json::parse(profiles::to_json(p).dump())}};
+  return {{"name", p.name},
+          {"version", p.version},
+          {"kind", kind_name(p)},
+          {"profile", nlohmann::json::parse(profiles::to_json(p).dump())}};
 }
 
 Result<int> run_list(Context& ctx) {
@@ -27,8 +32,8 @@ Result<int> run_list(Context& ctx) {
   nlohmann::json list = nlohmann::json::array();
   std::string text;
   char line[256];
-  std::snprintf(line, sizeof line, "%-20s %3s %-5s %-14s %-28s %s\n", "NAME", "V", "KIND", "VALIDITY", "USAGE",
-                "DESCRIPTION");
+  std::snprintf(line, sizeof line, "%-20s %3s %-5s %-14s %-28s %s\n", "NAME", "V", "KIND", "VALIDITY",
+                "USAGE", "DESCRIPTION");
   text += line;
   for (const auto& p : all) {
     list.push_back(summary(p));
@@ -45,7 +50,8 @@ Result<int> run_list(Context& ctx) {
 }
 
 Result<int> run_show(Context& ctx, const ProfileOptions& o) {
-  if (o.version && *o.version < 1) return fail(ErrorCode::kBadInput, "profile versions are numbered from 1 (--version)");
+  if (o.version && *o.version < 1)
+    return fail(ErrorCode::kBadInput, "profile versions are numbered from 1 (--version)");
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   ca::Authority authority = ctx.authority(*st, nullptr);
   PKI_ASSIGN(const profiles::Profile p, authority.find_profile(o.name, o.version));
@@ -91,9 +97,8 @@ void register_profile(CLI::App& app, Context& ctx) {
 
   auto* add = profile->add_subcommand("add", "add a profile from a JSON document (README: Profiles)");
   add->add_option("--file", o->file, "the JSON document ('-': standard input)")->required();
-  add->callback([&ctx, o] {
-    ctx.action = [&ctx, o] { return run_put(ctx, *o, ca::Authority::ProfileChange::kAdd); };
-  });
+  add->callback(
+      [&ctx, o] { ctx.action = [&ctx, o] { return run_put(ctx, *o, ca::Authority::ProfileChange::kAdd); }; });
 
   auto* update = profile->add_subcommand("update", "a new version of a profile from a JSON document");
   update->add_option("name", o->name, "the profile")->required();

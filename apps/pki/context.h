@@ -121,5 +121,10 @@ void register_serve(CLI::App& app, Context& ctx);
 void register_audit(CLI::App& app, Context& ctx);
 void register_lint(CLI::App& app, Context& ctx);
 void register_profile(CLI::App& app, Context& ctx);
+// pki help, pki completion, and the man page (cli_meta.cpp).
+void register_meta(CLI::App& app, Context& ctx);
+// When parsing failed: the verb or option typed wrong, with the nearest one ("unknown command
+// 'isue'; did you mean 'issue'?"); empty when that is not what went wrong.
+std::string explain_parse_error(const CLI::App& app, int argc, char** argv);
 
 }  // namespace pki::app

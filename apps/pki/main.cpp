@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
   pki::app::register_audit(app, ctx);
   pki::app::register_lint(app, ctx);
   pki::app::register_profile(app, ctx);
+  pki::app::register_meta(app, ctx);
   pki::app::apply_option_rules(app);
 
   try {
@@ -152,7 +153,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return report(ctx, pki::Error{pki::ErrorCode::kBadInput, e.what(), {}});
+    // Our own words where we can tell what was typed wrong (a verb or an option, with the nearest
+    // one); CLI11's otherwise.
+    std::string why = pki::app::explain_parse_error(app, argc, argv);
+    if (why.empty()) why = argc < 2 ? "no verb given (see pki help)" : e.what();
+    return report(ctx, pki::Error{pki::ErrorCode::kBadInput, why, {}});
   }
 
   try {
