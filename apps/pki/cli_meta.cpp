@@ -96,16 +96,48 @@ enum class ValueKind { kNone, kCa, kProfile, kFile, kWord };
 
 ValueKind value_kind(const std::vector<const CLI::App*>& chain, const CLI::Option& o) {
   if (o.get_type_size() == 0) return ValueKind::kNone;
-  const std::string name = o.get_positional() ? o.get_name(true) : o.get_lnames().empty() ? "" : o.get_lnames()[0];
+  const std::string name = o.get_positional()       ? o.get_name(true)
+                           : o.get_lnames().empty() ? ""
+                                                    : o.get_lnames()[0];
   const std::string parent = chain.size() > 1 ? chain[1]->get_name() : "";
   if (name == "ca" || name == "parent" || (name == "name" && parent == "ca")) return ValueKind::kCa;
   if (name == "profile" || (name == "name" && parent == "profile")) return ValueKind::kProfile;
-  static const char* kWords[] = {"serial",     "cn",     "subject",  "san",      "days",  "valid-for",
-                                 "not-after",  "now",    "key-type", "format",   "reason", "since",
-                                 "head",       "path-len", "permit-dns", "exclude-dns", "crl-url", "ocsp-url",
-                                 "ca-issuers-url", "delta-crl-url", "validity", "next-update", "version",
-                                 "generation", "max-depth", "host", "port", "listen", "purpose", "clear",
-                                 "invalidity-date", "crl-number", "name", "verb", "shell", "names"};
+  static const char* kWords[] = {"serial",
+                                 "cn",
+                                 "subject",
+                                 "san",
+                                 "days",
+                                 "valid-for",
+                                 "not-after",
+                                 "now",
+                                 "key-type",
+                                 "format",
+                                 "reason",
+                                 "since",
+                                 "head",
+                                 "path-len",
+                                 "permit-dns",
+                                 "exclude-dns",
+                                 "crl-url",
+                                 "ocsp-url",
+                                 "ca-issuers-url",
+                                 "delta-crl-url",
+                                 "validity",
+                                 "next-update",
+                                 "version",
+                                 "generation",
+                                 "max-depth",
+                                 "host",
+                                 "port",
+                                 "listen",
+                                 "purpose",
+                                 "clear",
+                                 "invalidity-date",
+                                 "crl-number",
+                                 "name",
+                                 "verb",
+                                 "shell",
+                                 "names"};
   for (const char* w : kWords)
     if (name == w) return ValueKind::kWord;
   return ValueKind::kFile;
@@ -155,11 +187,13 @@ std::string bash_script(const CLI::App& app) {
   std::vector<const CLI::App*> chain;
   walk(app, chain, [&](const std::vector<const CLI::App*>& c) {
     const std::string key = key_of(c);
-    if (auto v = verbs_of(*c.back()); !v.empty()) subs << "    \"" << key << "\") echo \"" << join_names(v) << "\" ;;\n";
+    if (auto v = verbs_of(*c.back()); !v.empty())
+      subs << "    \"" << key << "\") echo \"" << join_names(v) << "\" ;;\n";
     std::string names;
     for (const CLI::Option* o : options_of(*c.back())) {
       if (o->get_positional()) {
-        if (auto k = value_kind(c, *o); k == ValueKind::kCa || k == ValueKind::kProfile || k == ValueKind::kFile)
+        if (auto k = value_kind(c, *o);
+            k == ValueKind::kCa || k == ValueKind::kProfile || k == ValueKind::kFile)
           positional << "    \"" << key << "\") echo " << kind_word(k) << " ;;\n";
         continue;
       }
@@ -171,10 +205,6 @@ std::string bash_script(const CLI::App& app) {
     }
     opts << "    \"" << key << "\") echo \"" << names << "\" ;;\n";
   });
-  std::string globals;
-  for (const CLI::Option* o : options_of(app))
-    for (const auto& l : o->get_lnames())
-      if (value_kind({&app}, *o) != ValueKind::kNone) globals += " --" + l;
   std::ostringstream s;
   s << "# bash completion for pki: `source <(pki completion bash)`, or save it as\n"
        "# /usr/share/bash-completion/completions/pki. Generated from pki's option definitions.\n"
@@ -190,26 +220,32 @@ std::string bash_script(const CLI::App& app) {
        "    w=${COMP_WORDS[i]}\n"
        "    case \"$w\" in\n"
        "      --db) db=${COMP_WORDS[i+1]}; ((i++)) ;;\n"
+       "      --db=*) db=${w#--db=} ;;\n"
        "      --*=*) ;;\n"
        "      -*) [ -n \"$(_pki_kind \"$path $w\")$(_pki_kind \" $w\")\" ] && ((i++)) ;;\n"
        "      *) case \" $(_pki_subs \"$path\") \" in *\" $w \"*) path=\"$path/$w\" ;; esac ;;\n"
        "    esac\n"
        "  done\n"
        "  kind=\"\"\n"
-       "  case \"$prev\" in -*) kind=$(_pki_kind \"$path $prev\"); [ -n \"$kind\" ] || kind=$(_pki_kind \" $prev\") ;; esac\n"
+       "  case \"$prev\" in -*) kind=$(_pki_kind \"$path $prev\"); [ -n \"$kind\" ] || kind=$(_pki_kind \" "
+       "$prev\") ;; esac\n"
        "  if [ -z \"$kind\" ] && [[ \"$cur\" != -* ]] && [ -z \"$(_pki_subs \"$path\")\" ]; then\n"
        "    kind=$(_pki_positional \"$path\")\n"
        "  fi\n"
        "  case \"$kind\" in\n"
-       "    ca|profile) COMPREPLY=($(compgen -W \"$(command pki ${db:+--db \"$db\"} completion --names \"$kind\" "
-       "2>/dev/null)\" -- \"$cur\")) ;;\n"
+       "    ca|profile)\n"
+       "      # Names from the store, matched as text (compgen -W would expand them).\n"
+       "      COMPREPLY=()\n"
+       "      local n\n"
+       "      while IFS= read -r n; do [[ $n == \"$cur\"* ]] && COMPREPLY+=(\"$n\"); done < <(command pki "
+       "${db:+--db \"$db\"} completion --names \"$kind\" 2>/dev/null) ;;\n"
        "    file) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
        "    word) COMPREPLY=() ;;\n"
-       "    *) COMPREPLY=($(compgen -W \"$(_pki_subs \"$path\") $(_pki_opts \"$path\") $(_pki_opts \"\")\" -- \"$cur\")) ;;\n"
+       "    *) COMPREPLY=($(compgen -W \"$(_pki_subs \"$path\") $(_pki_opts \"$path\") $(_pki_opts \"\")\" "
+       "-- \"$cur\")) ;;\n"
        "  esac\n"
        "}\n"
        "complete -o filenames -F _pki pki\n";
-  (void)globals;
   return s.str();
 }
 
@@ -327,7 +363,8 @@ std::string man_page(const CLI::App& app) {
        "log live in one SQLite database; it issues, renews, revokes and publishes, and verifies "
        "certificates as both ends of a TLS handshake do (RFC 5280 path validation), reporting every check. "
        "Every change is one transaction. Machine output: \\fB\\-\\-json\\fR.\n"
-       ".PP\n\\fBpki help\\fR \\fIVERB\\fR shows one verb's options; \\fBpki completion bash|zsh|fish\\fR prints a "
+       ".PP\n\\fBpki help\\fR \\fIVERB\\fR shows one verb's options; \\fBpki completion bash|zsh|fish\\fR "
+       "prints a "
        "completion script.\n"
        ".SH GLOBAL OPTIONS\n";
   for (const CLI::Option* o : options_of(app))
@@ -337,13 +374,14 @@ std::string man_page(const CLI::App& app) {
   walk(app, chain, [&](const std::vector<const CLI::App*>& c) {
     if (c.size() == 1) return;
     const CLI::App& v = *c.back();
-    m << (c.size() == 2 ? ".SS " : ".SS ") << roff(path_of(c)) << "\n" << roff(v.get_description()) << "\n";
+    m << ".SS " << roff(path_of(c)) << "\n" << roff(v.get_description()) << "\n";
     const auto opts = options_of(v);
     bool any = false;
     for (const CLI::Option* o : opts) {
       if (o == v.get_help_ptr()) continue;
       any = true;
-      m << ".TP\n" << option_synopsis(*o) << (o->get_required() ? " (required)" : "") << "\n"
+      m << ".TP\n"
+        << option_synopsis(*o) << (o->get_required() ? " (required)" : "") << "\n"
         << roff(o->get_description()) << "\n";
     }
     if (!any && verbs_of(v).empty()) m << ".PP\nNo options.\n";
@@ -358,6 +396,14 @@ std::string man_page(const CLI::App& app) {
        ".SH FILES\n.TP\n.I ./pki.db\nthe default database (0600, with its \\-wal and \\-shm files)\n"
        ".SH SEE ALSO\n\\fBopenssl\\fR(1), \\fBopenssl\\-verify\\fR(1), RFC 5280, RFC 6960\n";
   return m.str();
+}
+
+// Names pki makes are plain (letters, digits, '-', '_', '.'); one edited into a store by other
+// means is not offered to a shell.
+bool plain_name(const std::string& name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
 }
 
 struct MetaOptions {
@@ -395,11 +441,12 @@ Result<int> run_completion(Context& ctx, const CLI::App& app, const MetaOptions&
       auto all = (*st)->authorities();
       if (all)
         for (const auto& a : *all)
-          if (a.kind == store::AuthorityKind::kLocal) std::cout << a.name << "\n";
+          if (a.kind == store::AuthorityKind::kLocal && plain_name(a.name)) std::cout << a.name << "\n";
     } else {
       auto all = (*st)->profiles();
       if (all)
-        for (const auto& p : *all) std::cout << p.name << "\n";
+        for (const auto& p : *all)
+          if (plain_name(p.name)) std::cout << p.name << "\n";
     }
     return 0;
   }
@@ -412,10 +459,10 @@ Result<int> run_completion(Context& ctx, const CLI::App& app, const MetaOptions&
   } else if (o.shell == "fish") {
     std::cout << fish_script(app);
   } else {
-    return fail(ErrorCode::kBadInput,
-                o.shell.empty() ? "name a shell: pki completion bash, zsh or fish"
-                                : "no completion for '" + o.shell + "': bash, zsh or fish" +
-                                      did_you_mean(nearest(o.shell, {"bash", "zsh", "fish"})));
+    return fail(ErrorCode::kBadInput, o.shell.empty()
+                                          ? "name a shell: pki completion bash, zsh or fish"
+                                          : "no completion for '" + o.shell + "': bash, zsh or fish" +
+                                                did_you_mean(nearest(o.shell, {"bash", "zsh", "fish"})));
   }
   return 0;
 }
@@ -434,10 +481,11 @@ std::string explain_parse_error(const CLI::App& app, int argc, char** argv) {
         return "unknown option '" + name + "' for '" + path_of(chain) + "'" +
                did_you_mean(nearest(name, long_names(chain)));
       if (o->get_type_size() != 0 && a.find('=') == std::string::npos) {
-        const bool missing = i + 1 >= argc || (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0' &&
-                                               find_option(chain, std::string(argv[i + 1]).substr(0, std::string(argv[i + 1]).find('='))));
-        if (missing)
-          return name + " needs a value (see pki help" + path_of(chain).substr(3) + ")";
+        const bool missing =
+            i + 1 >= argc ||
+            (argv[i + 1][0] == '-' && argv[i + 1][1] != '\0' &&
+             find_option(chain, std::string(argv[i + 1]).substr(0, std::string(argv[i + 1]).find('='))));
+        if (missing) return name + " needs a value (see pki help" + path_of(chain).substr(3) + ")";
         ++i;
       }
       continue;
@@ -467,7 +515,8 @@ void register_meta(CLI::App& app, Context& ctx) {
   completion->add_option("shell", o->shell, "bash, zsh or fish");
   completion->add_option("--names", o->names, "ca or profile: the names in the store (for the scripts)")
       ->group("");
-  completion->callback([&ctx, &app, o] { ctx.action = [&ctx, &app, o] { return run_completion(ctx, app, *o); }; });
+  completion->callback(
+      [&ctx, &app, o] { ctx.action = [&ctx, &app, o] { return run_completion(ctx, app, *o); }; });
 
   auto* manpage = app.add_subcommand("manpage", "print the man page pki.1 (roff)");
   manpage->group("");  // for the build, which installs it

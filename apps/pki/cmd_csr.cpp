@@ -40,7 +40,9 @@ Result<int> run_csr(Context& ctx, const CsrOptions& o) {
     PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
     key_passphrase.emplace(std::move(p));
   }
-  PKI_TRY(ctx.check_outputs({&o.out, &o.key_out}, overwrite_for(o.force)));
+  PKI_TRY(ctx.check_outputs({&o.out, &o.key_out}));
+  PKI_TRY(ctx.check_outputs({&o.out}, overwrite_for(o.force)));
+  PKI_TRY(ctx.check_outputs({&o.key_out}, Overwrite::kRefuse));  // a key file is never replaced
 
   cert::CsrRequest req;
   req.subject = o.subject;

@@ -212,8 +212,9 @@ Result<int> run_issue(Context& ctx, const IssueOptions& o) {
     key_passphrase.emplace(std::move(p));
   }
   const CertOutputs& out = o.outputs;
-  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out, &o.key_out},
-                            overwrite_for(out.force)));
+  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out, &o.key_out}));
+  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out}, overwrite_for(out.force)));
+  PKI_TRY(ctx.check_outputs({&o.key_out}, Overwrite::kRefuse));  // a key file is never replaced
   ca::IssueRequest req;
   req.ca = o.ca;
   req.profile = o.profile;

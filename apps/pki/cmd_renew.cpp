@@ -32,8 +32,9 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
     key_passphrase.emplace(std::move(p));
   }
   const CertOutputs& out = o.outputs;
-  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out, &o.key_out},
-                            overwrite_for(out.force)));
+  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out, &o.key_out}));
+  PKI_TRY(ctx.check_outputs({&out.out, &out.chain_out, &out.fullchain_out}, overwrite_for(out.force)));
+  PKI_TRY(ctx.check_outputs({&o.key_out}, Overwrite::kRefuse));  // a key file is never replaced
   ca::RenewRequest req;
   if (!o.serial.empty()) {
     PKI_ASSIGN(req.serial, ca::normalize_serial(o.serial));

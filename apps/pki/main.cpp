@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
   pki::app::register_audit(app, ctx);
   pki::app::register_lint(app, ctx);
   pki::app::register_profile(app, ctx);
+  pki::app::register_backup(app, ctx);
   pki::app::register_meta(app, ctx);
   pki::app::apply_option_rules(app);
 

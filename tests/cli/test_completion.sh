@@ -51,6 +51,8 @@ check "bash: CA names as an argument" -- sh -c "$(declare -f bash_complete); [ \
 check "bash: PKI_DB is the store without --db" -- sh -c "$(declare -f bash_complete); PKI_DB='$TMP/pki.db' bash_complete pki renew --ca is | grep -qx issuing"
 check "bash: files after --out" -- sh -c "$(declare -f bash_complete); bash_complete pki issue --out pki.b | grep -qx pki.bash"
 check "bash: nothing offered for a value to type" -- sh -c "$(declare -f bash_complete); [ -z \"\$(bash_complete pki issue --days '')\" ]"
+sqlite3 "$TMP/pki.db" "INSERT INTO profile_versions VALUES ('x\$(touch pwned)', 1, '{}', '2026-01-01T00:00:00Z'); INSERT INTO profiles VALUES ('x\$(touch pwned)', 1)"
+check "bash: a name edited into the store is never run" -- sh -c "$(declare -f bash_complete); bash_complete pki --db '$TMP/pki.db' issue --profile x >/dev/null; [ ! -e pwned ]"
 check "bash: without a store, names are just empty" -- sh -c "$(declare -f bash_complete); [ -z \"\$(bash_complete pki --db '$TMP/none.db' issue --ca '')\" ] && [ ! -e '$TMP/none.db' ]"
 
 # zsh: bash's script through bashcompinit registers _pki for pki.
@@ -72,7 +74,9 @@ check "fish: CA names" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_co
 "$PKI" manpage >pki.1
 check "man renders it" -- sh -c "MANWIDTH=100 man -l pki.1 >man.txt 2>man.err && grep -q 'pki issue' man.txt"
 check "without warnings from the formatter" -- test ! -s man.err
-for verb in $(bash -c 'source ./pki.bash; _pki_subs ""'); do
+verbs=$(bash -c 'source ./pki.bash; _pki_subs ""')
+check "the verbs the man page is checked for" -- test "$(echo "$verbs" | wc -w)" -ge 20
+for verb in $verbs; do
   check "man: verb $verb" -- grep -q "^   pki $verb\$" man.txt
 done
 for sub in $(bash -c 'source ./pki.bash; _pki_subs /profile'); do

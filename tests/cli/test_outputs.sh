@@ -19,6 +19,9 @@ expect 0 "nothing was issued" -- --json list
 check "only the CAs' certificates" -- jq -e '[.certificates[] | select(.profile | endswith("-ca") | not)] | length == 0' "$TMP/out"
 refused 2 "--chain-out over an existing file" -- issue --ca int --profile server --cn a.example.com --key-out a.key --out a.pem --chain-out taken.pem
 refused 2 "--fullchain-out over an existing file" -- issue --ca int --profile server --cn a.example.com --key-out a.key --out a.pem --fullchain-out taken.pem
+echo key >taken.key
+refused 2 "--key-out over an existing file, even with --force" -- issue --ca int --profile server --cn a.example.com --key-out taken.key --out a.pem --force
+check "no --force hint for a key" -- sh -c "! grep -q -- '--force' '$TMP/err'"
 expect 0 "--force replaces it" -- issue --ca int --profile server --cn a.example.com --key-out a.key --out taken.pem --force
 check "with the certificate" -- openssl x509 -in taken.pem -noout
 

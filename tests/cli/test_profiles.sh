@@ -107,6 +107,9 @@ bad_profile "a duration without a unit" '{"name": "x", "validity": {"default": "
 bad_profile "cabf with more than 398 days" '{"name": "x", "cabf": true, "validity": {"default": "90d", "max": "400d"}}' validity.max
 bad_profile "an unknown key type" '{"name": "x", "key_types": ["dsa-1024"]}' key_types
 bad_profile "a subject attribute both required and forbidden" '{"name": "x", "subject": {"required": ["O"], "forbidden": ["O"]}}' subject
+bad_profile "OCSPSigning in a leaf profile" '{"name": "x", "extended_key_usage": ["OCSPSigning"]}' extended_key_usage
+bad_profile "OCSPSigning by its OID" '{"name": "x", "extended_key_usage": ["1.3.6.1.5.5.7.3.9"]}' extended_key_usage
+bad_profile "timeStamping beside another purpose" '{"name": "x", "extended_key_usage": ["timeStamping", "clientAuth"]}' extended_key_usage
 bad_profile "a CA profile with leaf fields" '{"name": "root-ca", "key_usage": ["digitalSignature"]}' key_usage
 printf 'not json' >bad.json
 refused 2 "not JSON" -- profile add --file bad.json
@@ -140,6 +143,33 @@ check "named" -- contains "$TMP/err" "does not allow ec-p384 keys"
 expect 0 "an RSA-3072 key gets keyEncipherment" -- issue --ca int --profile internal-server --subject "O=Corp" --cn rsa.corp.example --key-type rsa-3072 --key-out rsa.key --out rsa.pem
 check "openssl: keyEncipherment" -- sh -c "openssl x509 -in rsa.pem -noout -ext keyUsage | grep -q 'Key Encipherment'"
 check "no temporary or key left by the refusals" -- test ! -e x.key
+
+# The subject cannot carry what the profile keeps out of the SANs: a CN that names a host is held
+# to allowed_domains (clients that read the CN take it as one), an emailAddress to san_types.
+printf '{"name": "corp-client", "allowed_domains": ["*.corp.example"], "san_types": ["DNS", "URI"]}' >corp.json
+expect 0 "a client profile limited to corp.example" -- profile add --file corp.json
+expect 0 "a CN below corp.example" -- issue --ca int --profile corp-client --cn laptop.corp.example --key-out l.key --out l.pem
+refused 1 "a CN naming another host" -- issue --ca int --profile corp-client --cn www.bank.example --key-out x.key --out x.pem
+check "named" -- contains "$TMP/err" "outside allowed_domains"
+refused 1 "an emailAddress when EMAIL is left out" -- issue --ca int --profile corp-client --subject "emailAddress=a@corp.example" --cn laptop2.corp.example --key-out x.key --out x.pem
+
+# Key usage by key type: each certificate gets what its key can have, and no less than its EKU needs.
+printf '{"name": "wide-ku", "key_usage": ["digitalSignature", "dataEncipherment", "keyAgreement"], "extended_key_usage": ["clientAuth"]}' >wide.json
+expect 0 "a profile with more usages than one key can have" -- profile add --file wide.json
+expect 0 "an EC key" -- issue --ca int --profile wide-ku --cn ec --key-out ec.key --out ec.pem
+check "openssl: no dataEncipherment for EC (RFC 5480)" -- sh -c "openssl x509 -in ec.pem -noout -ext keyUsage | tail -1 | grep -qx '    Digital Signature, Key Agreement'"
+expect 0 "an Ed25519 key" -- issue --ca int --profile wide-ku --cn ed --key-type ed25519 --key-out ed.key --out ed.pem
+check "openssl: digitalSignature alone (RFC 8410)" -- sh -c "openssl x509 -in ed.pem -noout -ext keyUsage | tail -1 | grep -qx '    Digital Signature'"
+expect 0 "an RSA key" -- issue --ca int --profile wide-ku --cn rsa --key-type rsa-2048 --key-out rsak.key --out rsak.pem
+check "openssl: no keyAgreement for RSA (RFC 3279)" -- sh -c "openssl x509 -in rsak.pem -noout -ext keyUsage | tail -1 | grep -qx '    Digital Signature, Data Encipherment'"
+printf '{"name": "ka-only", "key_usage": ["keyAgreement"], "extended_key_usage": ["clientAuth"]}' >ka.json
+expect 0 "a keyAgreement-only client profile" -- profile add --file ka.json
+refused 1 "refuses an RSA key, which cannot agree keys" -- issue --ca int --profile ka-only --cn r --key-type rsa-2048 --key-out x.key --out x.pem
+check "names the reason" -- contains "$TMP/err" "no key usage it can have"
+printf '{"name": "tsa", "key_usage": ["digitalSignature"], "extended_key_usage": ["timeStamping"]}' >tsa.json
+expect 0 "a time-stamping profile" -- profile add --file tsa.json
+expect 0 "a time-stamping certificate" -- issue --ca int --profile tsa --cn "Example TSA" --key-out tsa.key --out tsa.pem
+check "openssl: its EKU is timeStamping alone, critical (RFC 3161)" -- sh -c "openssl x509 -in tsa.pem -noout -text | grep -A1 'Extended Key Usage: critical' | grep -q 'Time Stamping'"
 
 # A CSR's subject kept (the default) or replaced.
 "$PKI" csr --subject "O=Asked For, CN=svc.example.com" --san DNS:svc.example.com --key-out csr.key --out svc.csr >/dev/null 2>&1

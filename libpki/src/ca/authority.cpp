@@ -735,6 +735,11 @@ Result<Authority::Shaped> Authority::shape(const IssueRequest& req, const X509_N
       out.sans.insert(out.sans.begin(), as_san);
   }
   for (const auto& gn : out.sans) PKI_TRY(check_san_rules(profile, gn));
+  // The names the subject carries for clients that read it (a CN that looks like a host when no
+  // DNS SAN is there, an emailAddress): held to the same rules, or a profile's limits would be
+  // passed through the subject.
+  for (const auto& gn : cert::subject_names(*out.subject, out.sans))
+    if (gn.type != cert::GeneralNameType::kDirectory) PKI_TRY(check_san_rules(profile, gn));
   const bool host_named = std::any_of(out.sans.begin(), out.sans.end(), [](const cert::GeneralName& gn) {
     return gn.type == cert::GeneralNameType::kDns || gn.type == cert::GeneralNameType::kIp;
   });
@@ -777,16 +782,10 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
   p.tbs.not_after = not_after;
   p.tbs.spki = key.spki;
   PKI_ASSIGN(Bytes ski, cert::key_identifier(key.spki));
-  const bool rsa = key.type == keys::KeyType::kRsa2048 || key.type == keys::KeyType::kRsa3072 ||
-                   key.type == keys::KeyType::kRsa4096;
-  // keyEncipherment only for RSA keys, which TLS 1.2's RSA key exchange encrypts to (RFC 5246
-  // 7.4.2); RFC 5480 3 forbids it for EC keys.
-  std::uint16_t usage = profile.key_usage;
-  if (!rsa) usage &= static_cast<std::uint16_t>(~cert::key_usage::kKeyEncipherment);
-  if (usage == 0)
-    return fail(ErrorCode::kRefused, "profile '" + profile.name + "' gives a " +
-                                         std::string(keys::to_string(key.type)) +
-                                         " key no key usage: keyEncipherment is for RSA keys only");
+  // What the key can do: RSA signs and encrypts (keyEncipherment for TLS 1.2's RSA key exchange,
+  // RFC 5246 7.4.2), never agrees keys (RFC 3279 2.3.1); EC keys sign or agree keys, never encrypt
+  // (RFC 5480 3); Ed25519 only signs (RFC 8410 5).
+  PKI_ASSIGN(const std::uint16_t usage, profiles::key_usage_for(profile, key.type));
   p.tbs.extensions.push_back(cert::ext::basic_constraints(false, std::nullopt));
   p.tbs.extensions.push_back(cert::ext::key_usage(usage));
   if (!profile.extended_key_usage.empty()) {
@@ -795,7 +794,10 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
       PKI_ASSIGN(Bytes o, der::parse_oid(dotted));
       purposes.push_back(std::move(o));
     }
-    p.tbs.extensions.push_back(cert::ext::ext_key_usage(purposes));
+    cert::Extension eku = cert::ext::ext_key_usage(purposes);
+    // RFC 3161 2.3: a time-stamping certificate's EKU is timeStamping alone, and critical.
+    eku.critical = profile.has_eku(profiles::kTimeStamping);
+    p.tbs.extensions.push_back(std::move(eku));
   }
   p.tbs.extensions.push_back(cert::ext::subject_key_id(ski));
   p.tbs.extensions.push_back(cert::ext::authority_key_id(ski_of(*issuer.certificate)));
@@ -855,6 +857,15 @@ Result<void> Authority::insert_with_fresh_serial(cert::TbsCertificate& tbs, stor
 // Inside a write transaction: stores the signed certificate (a new serial if the issuer has used
 // it) and appends the audit row.
 Result<store::CertificateRecord> Authority::store_prepared(const Issuer& issuer, Prepared& p) {
+  // The profile it was made under is still the one offered: a profile updated or removed by
+  // another process meanwhile refuses it, rather than record a version no longer in force.
+  if (p.record.profile_version) {
+    PKI_ASSIGN(const auto current, store_.profile(p.record.profile));
+    if (!current || current->version != *p.record.profile_version)
+      return fail(ErrorCode::kRefused, "profile '" + p.record.profile + "' was " +
+                                           (current ? "updated" : "removed") +
+                                           " while the certificate was being made: issue it again");
+  }
   PKI_TRY(insert_with_fresh_serial(p.tbs, p.record, *issuer.signer, p.baseline));
   nlohmann::json detail = {{"profile", p.record.profile},
                            {"subject", p.record.subject},

@@ -44,6 +44,7 @@ Result<Issued> Authority::renew(const RenewRequest& req) {
   ir.ca = old.issuer_name;
   ir.profile = req.profile.value_or(old.profile);
   if (auto known = current_profile(ir.profile); !known || (*known)->kind != profiles::Kind::kLeaf) {
+    if (!known && known.error().code != ErrorCode::kBadInput) return tl::unexpected(known.error());
     if (req.profile)
       return tl::unexpected(known ? Error{ErrorCode::kBadInput,
                                           "profile '" + ir.profile + "' is for CA certificates, not leaves",

@@ -197,14 +197,14 @@ Result<void> write_in_place(const OutputTarget& target, const Producer& data) {
   return {};
 }
 
+}  // namespace
+
 void sync_directory(const std::string& path) {
   if (const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);
     ::close(dfd);
   }
 }
-
-}  // namespace
 
 Result<void> check_protected_links(const std::string& path) {
   // Components still to resolve (a stack, the next on top) and the directory resolved so far.
@@ -289,18 +289,22 @@ Result<void> write_file_atomic(const std::string& shown, const Producer& data, m
 namespace {
 
 constexpr std::string_view kTempMark = ".pki-tmp.";
+void remove_stale_temporaries(const std::string& dir);
 
-// A temporary name of ours beside `path`: hidden, and with the writing process's id so that one
-// left by a killed run can be told from one being written (remove_stale_temporaries).
+}  // namespace
+
 Result<std::string> temporary_name(const std::string& path) {
   std::uint8_t rnd[8];
   if (RAND_bytes(rnd, sizeof rnd) != 1)
     return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
+  remove_stale_temporaries(dir_of(path));
   const std::string dir = dir_of(path);
   const std::size_t slash = path.rfind('/');
   const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
   return dir + "/." + base + std::string(kTempMark) + std::to_string(::getpid()) + "." + to_hex(rnd);
 }
+
+namespace {
 
 // The process id in a temporary name of ours (".NAME.pki-tmp.PID.HEX"), or 0 when `name` is not one.
 pid_t temporary_owner(std::string_view name) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
 
 #include "pki/cert/builder.h"
@@ -47,7 +48,7 @@ constexpr std::array<Purpose, 6> kPurposes = {{
     {"clientAuth", oid::kClientAuth, kDs | kKa},
     {"codeSigning", "1.3.6.1.5.5.7.3.3", kDs},
     {"emailProtection", "1.3.6.1.5.5.7.3.4", kDs | kNr | kKe | kKa},
-    {"timeStamping", "1.3.6.1.5.5.7.3.8", kDs | kNr},
+    {"timeStamping", kTimeStamping, kDs | kNr},
     {"OCSPSigning", oid::kOcspSigning, kDs | kNr},
 }};
 
@@ -186,17 +187,29 @@ bool valid_profile_name(std::string_view name) {
   return std::isalnum(static_cast<unsigned char>(name[0]));
 }
 
-Result<void> check_leaf(const Profile& p) {
-  if (p.key_usage == 0) return bad("key_usage", "a certificate needs at least one key usage");
+// The first of the profile's purposes that `usage` cannot serve (RFC 5280 4.2.1.12), described.
+std::optional<std::string> unserved_purpose(const Profile& p, std::uint16_t usage) {
   for (const auto& e : p.extended_key_usage)
     for (const auto& purpose : kPurposes)
-      if (purpose.oid == e && (p.key_usage & purpose.needs) == 0) {
+      if (purpose.oid == e && (usage & purpose.needs) == 0) {
         std::string needs;
         for (const auto& k : kKeyUsages)
           if (purpose.needs & k.bit) needs += (needs.empty() ? "" : " or ") + std::string(k.name);
-        return bad("extended_key_usage",
-                   std::string(purpose.name) + " needs " + needs + " in key_usage (RFC 5280 4.2.1.12)");
+        return std::string(purpose.name) + " needs " + needs + " in key_usage (RFC 5280 4.2.1.12)";
       }
+  return std::nullopt;
+}
+
+Result<void> check_leaf(const Profile& p) {
+  if (p.key_usage == 0) return bad("key_usage", "a certificate needs at least one key usage");
+  if (auto why = unserved_purpose(p, p.key_usage)) return bad("extended_key_usage", *why);
+  // A subscriber that may sign OCSP answers for its CA could vouch for revoked certificates:
+  // pki makes delegated responders itself (RFC 6960 4.2.2.2).
+  if (p.has_eku(oid::kOcspSigning))
+    return bad("extended_key_usage",
+               "OCSPSigning makes a delegated OCSP responder for the CA, which pki issues only as such");
+  if (p.has_eku(kTimeStamping) && p.extended_key_usage.size() != 1)
+    return bad("extended_key_usage", "timeStamping must be the only purpose (RFC 3161 2.3)");
   auto allows = [&](cert::GeneralNameType t) {
     return std::find(p.san_types.begin(), p.san_types.end(), t) != p.san_types.end();
   };
@@ -437,6 +450,34 @@ std::vector<std::string> key_usage_names(std::uint16_t bits) {
   for (const auto& k : kKeyUsages)
     if (bits & k.bit) out.emplace_back(k.name);
   return out;
+}
+
+Result<std::uint16_t> key_usage_for(const Profile& p, keys::KeyType type) {
+  using namespace cert::key_usage;
+  std::uint16_t can = 0;
+  switch (type) {
+    case keys::KeyType::kRsa2048:
+    case keys::KeyType::kRsa3072:
+    case keys::KeyType::kRsa4096:
+      can = kDigitalSignature | kNonRepudiation | kKeyEncipherment | kDataEncipherment;
+      break;
+    case keys::KeyType::kEcP256:
+    case keys::KeyType::kEcP384:
+      can = kDigitalSignature | kNonRepudiation | kKeyAgreement;
+      break;
+    case keys::KeyType::kEd25519:
+      can = kDigitalSignature | kNonRepudiation;
+      break;
+  }
+  const std::uint16_t usage = p.key_usage & can;
+  const std::string key = std::string(keys::to_string(type));
+  if (usage == 0)
+    return fail(ErrorCode::kRefused,
+                "profile '" + p.name + "' gives a " + key +
+                    " key no key usage it can have (RFC 5480 3, RFC 8410 5, RFC 3279 2.3.1)");
+  if (auto why = unserved_purpose(p, usage))
+    return fail(ErrorCode::kRefused, "profile '" + p.name + "' with a " + key + " key: " + *why);
+  return usage;
 }
 
 std::string describe_limit(const Profile& p) {

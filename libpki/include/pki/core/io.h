@@ -88,6 +88,14 @@ struct NewFile {
 std::vector<Result<void>> write_new_files(const std::string& dir, std::span<const NewFile> files,
                                           mode_t mode);
 
+// A temporary name beside `path` for a file made by other means than StagedFile (a database
+// copy): hidden, ".NAME.pki-tmp.PID.HEX", so that one a killed run left is removed when pki next
+// writes into that directory (as it removes its own now).
+Result<std::string> temporary_name(const std::string& path);
+
+// Syncs the directory holding `path`, so that a name given there survives a power cut.
+void sync_directory(const std::string& path);
+
 // Whether `path` can be written: an existing non-regular file (a device, a FIFO) that is writable,
 // or a file whose directory exists and is writable; never a directory. Links are followed.
 // Commands check their output paths with this before they change anything, so that an unwritable

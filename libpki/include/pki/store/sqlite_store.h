@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "pki/core/io.h"
 #include "pki/store/store.h"
 
 namespace pki::store {
@@ -31,5 +32,25 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
 
 // The schema version this build knows (the highest migration).
 int schema_version();
+
+struct CopyReport {
+  int schema_version = 0;
+  std::int64_t authorities = 0;
+  std::int64_t certificates = 0;
+  std::int64_t bytes = 0;  // the copy's size
+};
+
+// A consistent copy of the store at `path` in a new file `out` (0600): SQLite's online backup API
+// copies one read snapshot while other processes go on writing (WAL), so the copy holds every
+// change committed before it began and none half-made. The copy is one file (no -wal), checked
+// with PRAGMA integrity_check, and given its name only then (kRefuse: never over an existing file;
+// kAllow: replacing one atomically).
+Result<CopyReport> backup_sqlite(const std::string& path, const std::string& out, Overwrite overwrite);
+
+// Puts the store in the backup `from` (a pki store, checked whole, of a schema this pki knows) at
+// `path`: a new file, or, with `replace`, over the store there, in one SQLite transaction holding
+// it exclusively: a store that another process has open is refused (kRefused), never changed. The
+// result is migrated to the current schema.
+Result<CopyReport> restore_sqlite(const std::string& from, const std::string& path, bool replace);
 
 }  // namespace pki::store

@@ -186,6 +186,8 @@ constexpr std::string_view kAuthorityColumns =
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(SqlDb db) : db_(std::move(db)) {}
+  sqlite3* handle() const { return db_.get(); }
+  const SqlDb& db() const { return db_; }
 
   // Runs SQL that returns no rows (store creation sets the journal mode with it).
   Result<void> exec(const std::string& sql) { return db_.exec(sql); }
@@ -1102,6 +1104,138 @@ Result<std::unique_ptr<Store>> open_sqlite(const std::string& path, OpenMode mod
     PKI_TRY(store->exec("PRAGMA foreign_keys = ON;"));
   }
   return std::unique_ptr<Store>(std::move(store));
+}
+
+namespace {
+
+// What a copy holds, read from its own connection; and that it is whole.
+Result<CopyReport> check_copy(const SqlDb& db, const std::string& shown) {
+  {
+    PKI_ASSIGN(SqlStatement st, db.prepare("PRAGMA integrity_check"));
+    PKI_ASSIGN(auto step, st.step());
+    if (step != SqlStatement::Step::kRow || st.column_text(0) != "ok")
+      return fail(ErrorCode::kStore,
+                  "'" + shown + "' fails SQLite's integrity check: " +
+                      (step == SqlStatement::Step::kRow ? st.column_text(0) : "no answer"));
+  }
+  CopyReport r;
+  PKI_ASSIGN(SqlStatement st,
+             db.prepare("SELECT (SELECT user_version FROM pragma_user_version), "
+                        "(SELECT count(*) FROM authorities), (SELECT count(*) FROM certificates), "
+                        "(SELECT page_count * page_size FROM pragma_page_count, pragma_page_size)"));
+  PKI_TRY(st.step());
+  r.schema_version = static_cast<int>(st.column_int(0));
+  r.authorities = st.column_int(1);
+  r.certificates = st.column_int(2);
+  r.bytes = st.column_int(3);
+  return r;
+}
+
+// Copies every page of `from` into `to` in one step: one read snapshot of the source, one write
+// transaction on the destination.
+Result<void> copy_pages(sqlite3* from, sqlite3* to, const std::string& shown) {
+  sqlite3_backup* b = sqlite3_backup_init(to, "main", from, "main");
+  if (!b) return fail(ErrorCode::kStore, "cannot copy into '" + shown + "': " + sqlite3_errmsg(to));
+  const int step = sqlite3_backup_step(b, -1);
+  const int done = sqlite3_backup_finish(b);
+  if (step != SQLITE_DONE || done != SQLITE_OK)
+    return fail(ErrorCode::kStore,
+                "cannot copy into '" + shown + "': " + sqlite3_errstr(step != SQLITE_DONE ? step : done));
+  return {};
+}
+
+Result<SqlDb> open_raw(const std::string& path, int flags, const std::string& shown) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqlDb db(raw);
+  if (rc != SQLITE_OK)
+    return fail(ErrorCode::kStore,
+                "cannot open '" + shown + "': " + (raw ? db.last_error() : sqlite3_errstr(rc)));
+  configure(raw);
+  return db;
+}
+
+// Writes a copy of `source` (its pages) to a new file beside `out`, checks it, and gives it its name.
+Result<CopyReport> write_copy(sqlite3* source, const std::string& out, Overwrite overwrite) {
+  PKI_TRY(check_writable(out, overwrite));
+  PKI_ASSIGN(const std::string tmp, temporary_name(out));
+  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + out + "': " + std::strerror(errno));
+  ::close(fd);
+  auto cleanup = [&] {
+    for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
+  };
+  auto made = [&]() -> Result<CopyReport> {
+    PKI_ASSIGN(SqlDb copy, open_raw(tmp, SQLITE_OPEN_READWRITE, out));
+    PKI_TRY(copy.exec("PRAGMA synchronous = FULL;"));
+    PKI_TRY(copy_pages(source, copy.get(), out));
+    // One self-contained file: the copy leaves WAL mode (a store opened for writing returns to it).
+    PKI_TRY(copy.exec("PRAGMA journal_mode = DELETE;"));
+    return check_copy(copy, out);
+  }();
+  if (!made) {
+    cleanup();
+    return made;
+  }
+  const int sync_fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = sync_fd >= 0 && ::fsync(sync_fd) == 0;
+  if (sync_fd >= 0) ::close(sync_fd);
+  const bool placed = synced && (overwrite == Overwrite::kAllow ? ::rename(tmp.c_str(), out.c_str()) == 0
+                                                                : ::link(tmp.c_str(), out.c_str()) == 0);
+  const int err = errno;
+  cleanup();
+  if (!placed)
+    return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+                "cannot write '" + out + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
+  sync_directory(out);
+  return made;
+}
+
+}  // namespace
+
+Result<CopyReport> backup_sqlite(const std::string& path, const std::string& out, Overwrite overwrite) {
+  PKI_ASSIGN(auto store, open_sqlite(path, OpenMode::kRead));
+  auto* sqlite = dynamic_cast<SqliteStore*>(store.get());
+  if (!sqlite) return fail(ErrorCode::kInternal, "not a SQLite store");
+  return write_copy(sqlite->handle(), out, overwrite);
+}
+
+Result<CopyReport> restore_sqlite(const std::string& from, const std::string& path, bool replace) {
+  // The backup: a pki store, whole, of a schema this pki knows (opened as any store is, read-only).
+  PKI_ASSIGN(auto backup, open_sqlite(from, OpenMode::kRead));
+  auto* source = dynamic_cast<SqliteStore*>(backup.get());
+  if (!source) return fail(ErrorCode::kInternal, "not a SQLite store");
+  PKI_ASSIGN(const CopyReport in_backup, check_copy(source->db(), from));
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT)
+      return fail(ErrorCode::kStore, "cannot restore to '" + path + "': " + std::strerror(errno));
+    PKI_TRY(write_copy(source->handle(), path, Overwrite::kRefuse));
+  } else {
+    if (!replace)
+      return fail(ErrorCode::kBadInput, Field::kOverwrite,
+                  "refusing to replace the database '" + path + "' with the backup");
+    PKI_TRY(open_sqlite(path, OpenMode::kWrite));  // a pki store (nothing else is replaced), migrated
+    PKI_ASSIGN(SqlDb target, open_raw(path, SQLITE_OPEN_READWRITE, path));
+    // Leaving WAL mode needs the only connection to the file: a store another process has open is
+    // refused here, before anything changes. The page copy then runs as one rollback-journal
+    // transaction (a crash leaves the old store), and the store returns to WAL.
+    sqlite3_busy_timeout(target.get(), 2000);
+    if (!target.exec("PRAGMA journal_mode = DELETE;") || !target.exec("BEGIN EXCLUSIVE; COMMIT;")) {
+      return fail(ErrorCode::kRefused, Field::kDatabase,
+                  "the database '" + path + "' is in use by another process: stop it, then restore");
+    }
+    PKI_TRY(target.exec("PRAGMA synchronous = FULL;"));
+    PKI_TRY(copy_pages(source->handle(), target.get(), path));
+    PKI_TRY(target.exec("PRAGMA journal_mode = WAL;"));
+  }
+  backup.reset();
+  // Migrated to this pki's schema, and reported as it now is.
+  PKI_ASSIGN(auto restored, open_sqlite(path, OpenMode::kWrite));
+  auto* result = dynamic_cast<SqliteStore*>(restored.get());
+  PKI_ASSIGN(CopyReport r, check_copy(result->db(), path));
+  (void)in_backup;
+  return r;
 }
 
 }  // namespace pki::store
