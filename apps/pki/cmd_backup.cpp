@@ -20,8 +20,9 @@ nlohmann::json report_json(const store::CopyReport& r) {
 }
 
 std::string report_text(const store::CopyReport& r) {
-  return std::to_string(r.authorities) + " CAs, " + std::to_string(r.certificates) + " certificates, schema " +
-         std::to_string(r.schema_version) + ", " + std::to_string(r.bytes) + " bytes; integrity ok\n";
+  return std::to_string(r.authorities) + " CAs, " + std::to_string(r.certificates) +
+         " certificates, schema " + std::to_string(r.schema_version) + ", " + std::to_string(r.bytes) +
+         " bytes; integrity ok\n";
 }
 
 Result<int> run_backup(Context& ctx, const BackupOptions& o) {

@@ -1,4 +1,10 @@
 // pki crl: publish a CA's CRL; pki crl check: the CI guard for a published CRL.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 
 #include "context.h"
@@ -13,22 +19,112 @@ namespace pki::app {
 namespace {
 
 struct CrlOptions {
-  std::string ca, out, der_out, next_update;
-  bool der = false, delta = false;
+  std::string ca, out, der_out, next_update, out_dir, bundle;
+  bool der = false, delta = false, all = false;
   std::optional<int> generation;
 };
+
+nlohmann::json crl_json(const std::string& ca, const store::CrlRecord& rec) {
+  return {{"ca", ca},
+          {"crl_number", rec.crl_number},
+          {"generation", rec.generation},
+          {"this_update", format_rfc3339(rec.this_update)},
+          {"next_update", format_rfc3339(rec.next_update)},
+          {"entries", rec.entries},
+          {"delta_base", rec.delta_base ? nlohmann::json(*rec.delta_base) : nlohmann::json(nullptr)}};
+}
+
+Result<std::chrono::seconds> crl_validity(const CrlOptions& o) {
+  std::chrono::seconds validity = o.delta ? crl::kDefaultDeltaValidity : crl::kDefaultValidity;
+  if (!o.next_update.empty()) {
+    PKI_ASSIGN(validity, parse_duration(o.next_update));
+    if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
+  }
+  return validity;
+}
+
+// pki crl --all: the CRL of every key of every CA this store signs with, each into
+// OUT_DIR/<ca>.crl (an older key's into <ca>-gen<N>.crl), and all of them into one PEM bundle.
+// Each CRL is its own transaction: one that cannot be made is reported, the others still are.
+Result<int> run_crl_all(Context& ctx, const CrlOptions& o) {
+  if (!o.ca.empty() || !o.out.empty() || !o.der_out.empty() || o.generation)
+    return fail(ErrorCode::kBadInput,
+                "--all publishes every CA's CRLs: it goes with --out-dir, --bundle, "
+                "--der, --delta and --next-update, not --ca, --out, --der-out or --generation");
+  if (o.out_dir.empty() && o.bundle.empty())
+    return fail(ErrorCode::kBadInput, "--all needs --out-dir DIR, --bundle FILE or both");
+  if (o.der && o.out_dir.empty())
+    return fail(ErrorCode::kBadInput, "--der applies to the files of --out-dir");
+  PKI_ASSIGN(const auto validity, crl_validity(o));
+  PKI_TRY(ctx.check_outputs({&o.bundle}));
+  if (!o.out_dir.empty()) {
+    if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
+      return fail(ErrorCode::kBadInput, "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
+    struct stat sb {};
+    if (::stat(o.out_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+        ::access(o.out_dir.c_str(), W_OK | X_OK) != 0)
+      return fail(ErrorCode::kBadInput, "--out-dir '" + o.out_dir + "' is not a writable directory");
+  }
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
+  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+  ca::Authority authority = ctx.authority(*st, pass);
+  PKI_ASSIGN(const auto cas, st->authorities());
+  nlohmann::json list = nlohmann::json::array(), failures = nlohmann::json::array();
+  std::string text, bundle;
+  int worst = 0;
+  for (const auto& a : cas) {
+    if (a.kind != store::AuthorityKind::kLocal || a.pending()) continue;
+    PKI_ASSIGN(const auto generations, st->generations(a.id));
+    for (const auto& g : generations) {
+      const bool current = g.generation == a.generation;
+      auto rec = authority.publish_crl(a.name, validity, g.generation, o.delta);
+      if (!rec) {
+        failures.push_back({{"ca", a.name}, {"generation", g.generation}, {"message", rec.error().message}});
+        text +=
+            "FAILED " + a.name + " (key " + std::to_string(g.generation) + "): " + rec.error().message + "\n";
+        worst = std::max(worst, static_cast<int>(rec.error().code));
+        continue;
+      }
+      nlohmann::json j = crl_json(a.name, *rec);
+      std::string line = "published " + std::string(rec->delta_base ? "delta CRL #" : "CRL #") +
+                         std::to_string(rec->crl_number) + " of CA '" + a.name + "'" +
+                         (current ? "" : " (key " + std::to_string(g.generation) + ")") + ", " +
+                         std::to_string(rec->entries) + " entries";
+      if (!o.out_dir.empty()) {
+        const std::string path = o.out_dir + "/" + a.name +
+                                 (current ? "" : "-gen" + std::to_string(g.generation)) +
+                                 (o.delta ? "-delta" : "") + ".crl";
+        const Producer der = [&rec](const Put& put) { return put(as_chars(rec->der)); };
+        if (auto w = write_file_atomic(path, o.der ? der : pem_producer("X509 CRL", rec->der), 0644); !w)
+          return fail(w.error().code, "published the CRL of CA '" + a.name + "' but " + w.error().message);
+        j["out"] = path;
+        line += ": " + path;
+      }
+      if (!o.bundle.empty()) bundle += to_pem("X509 CRL", rec->der);
+      list.push_back(std::move(j));
+      text += line + "\n";
+    }
+  }
+  if (!o.bundle.empty()) {
+    PKI_TRY(write_file_atomic(o.bundle, bundle, 0644));
+    text += "bundle: " + o.bundle + " (" + std::to_string(list.size()) + " CRLs, PEM)\n";
+  }
+  nlohmann::json doc = {{"crls", list}, {"failed", failures}};
+  if (!o.bundle.empty()) doc["bundle"] = o.bundle;
+  ctx.emit(doc, text);
+  return worst;
+}
 
 struct CheckOptions {
   std::string file, ca, min_remaining;
 };
 
 Result<int> run_crl(Context& ctx, const CrlOptions& o) {
-  if (o.ca.empty()) return fail(ErrorCode::kBadInput, "--ca is required");
-  std::chrono::seconds validity = o.delta ? crl::kDefaultDeltaValidity : crl::kDefaultValidity;
-  if (!o.next_update.empty()) {
-    PKI_ASSIGN(validity, parse_duration(o.next_update));
-    if (validity.count() <= 0) return fail(ErrorCode::kBadInput, "--next-update must be positive");
-  }
+  if (o.all) return run_crl_all(ctx, o);
+  if (!o.out_dir.empty() || !o.bundle.empty())
+    return fail(ErrorCode::kBadInput, "--out-dir and --bundle go with --all");
+  if (o.ca.empty()) return fail(ErrorCode::kBadInput, "--ca is required (or --all)");
+  PKI_ASSIGN(const auto validity, crl_validity(o));
   if (ctx.json && o.der && o.out.empty() && o.der_out.empty())
     return fail(ErrorCode::kBadInput,
                 "--der with --json needs --out: the JSON document carries a PEM CRL only");
@@ -43,14 +139,7 @@ Result<int> run_crl(Context& ctx, const CrlOptions& o) {
   // is written; a whole PEM copy only for standard output.
   const Producer der = [&rec](const Put& put) { return put(as_chars(rec.der)); };
   const Producer bytes = o.der ? der : pem_producer("X509 CRL", rec.der);
-  nlohmann::json j = {
-      {"ca", o.ca},
-      {"crl_number", rec.crl_number},
-      {"generation", rec.generation},
-      {"this_update", format_rfc3339(rec.this_update)},
-      {"next_update", format_rfc3339(rec.next_update)},
-      {"entries", rec.entries},
-      {"delta_base", rec.delta_base ? nlohmann::json(*rec.delta_base) : nlohmann::json(nullptr)}};
+  nlohmann::json j = crl_json(o.ca, rec);
   std::vector<std::string> written;
   auto write = [&](const std::string& path, const Producer& data, const char* key) -> Result<void> {
     if (path.empty()) return {};
@@ -124,6 +213,12 @@ void register_crl(CLI::App& app, Context& ctx) {
       app.add_subcommand("crl", "publish a CA's certificate revocation list (or check one: pki crl check)");
   cmd->require_subcommand(0, 1);
   cmd->add_option("--ca", o->ca, "the CA");
+  cmd->add_flag("--all", o->all,
+                "every CA's CRLs (each key's, after a rollover), with --out-dir and/or --bundle");
+  cmd->add_option("--out-dir", o->out_dir,
+                  "with --all: write DIR/<ca>.crl for each CA (older keys: <ca>-gen<N>.crl)");
+  cmd->add_option("--bundle", o->bundle,
+                  "with --all: also one PEM file of every CRL (nginx ssl_crl takes it)");
   cmd->add_option("--out", o->out, "file to write (default: standard output)");
   cmd->add_flag("--der", o->der, "DER instead of PEM for --out and standard output");
   cmd->add_option("--der-out", o->der_out, "also write the same CRL as DER to this file");

@@ -12,7 +12,7 @@ namespace pki::app {
 namespace {
 
 struct ExportOptions {
-  std::string serial, ca, format = "pem", out, key;
+  std::string serial, cert_file, ca, format = "pem", out, key, p12_passphrase_file, key_passphrase_file;
   bool chain = false, force = false;
 };
 
@@ -21,13 +21,32 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
     return fail(ErrorCode::kBadInput, "unknown --format '" + o.format + "' (pem, der or p12)");
   if (o.format == "der" && o.chain)
     return fail(ErrorCode::kBadInput, "DER holds one certificate: use --format pem or p12 with --chain");
+  if (o.serial.empty() == o.cert_file.empty())
+    return fail(ErrorCode::kBadInput, "give a SERIAL or --cert FILE, not both");
   if (!o.key.empty() && o.format != "p12") return fail(ErrorCode::kBadInput, "--key applies to --format p12");
-  if (!o.key.empty() && ctx.passphrase_file.empty())
-    return fail(ErrorCode::kBadInput,
-                "a PKCS#12 file with a private key needs a passphrase: give --passphrase-file");
+  if (!o.key_passphrase_file.empty() && o.key.empty())
+    return fail(ErrorCode::kBadInput, "--key-passphrase-file decrypts the --key file");
+  if (o.format != "p12" && !o.p12_passphrase_file.empty())
+    return fail(ErrorCode::kBadInput, "--p12-passphrase-file applies to --format p12");
+  // The PKCS#12 password is the file's own, never the CA passphrase taken silently.
+  if (o.format == "p12" && o.p12_passphrase_file.empty())
+    return fail(ErrorCode::kBadInput, Field::kPkcs12Passphrase, "a PKCS#12 file needs its own password");
   PKI_TRY(ctx.check_outputs({&o.out}, overwrite_for(o.force)));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  PKI_ASSIGN(auto rec, find_by_serial(*st, o.serial, o.ca));
+  store::CertificateRecord rec;
+  if (!o.serial.empty()) {
+    PKI_ASSIGN(rec, find_by_serial(*st, o.serial, o.ca));
+  } else {
+    // A certificate file: the store's record of it (by fingerprint), for its chain.
+    PKI_ASSIGN(auto certs, in_field(load_certificates(o.cert_file), Field::kCertificate));
+    if (certs.size() != 1)
+      return fail(ErrorCode::kBadInput, Field::kCertificate, "--cert must hold one certificate");
+    PKI_ASSIGN(auto found, st->certificate_by_fingerprint(sha256_hex(der_of(*certs.front()))));
+    if (!found)
+      return fail(ErrorCode::kNotFound, Field::kCertificate,
+                  "'" + o.cert_file + "' is not a certificate of this store");
+    rec = std::move(*found);
+  }
   if (!rec.has_der())
     return fail(ErrorCode::kNotFound,
                 "certificate " + rec.serial +
@@ -47,15 +66,21 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   } else if (o.format == "der") {
     bytes.assign(as_chars(rec.der));
   } else {
-    PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+    PKI_ASSIGN(const Secret p12_pass, ctx.read_passphrase_file(o.p12_passphrase_file));
     PKI_ASSIGN(auto leaf, cert::Certificate::from_der(rec.der));
     OsslPtr<EVP_PKEY> key;
     if (!o.key.empty()) {
+      std::optional<Secret> key_pass;
+      if (!o.key_passphrase_file.empty()) {
+        PKI_ASSIGN(Secret p, ctx.read_passphrase_file(o.key_passphrase_file));
+        key_pass.emplace(std::move(p));
+      }
       PKI_ASSIGN(std::string pem, read_input(o.key));
       ctx.warn_if_exposed(o.key, "key file");
-      PKI_ASSIGN(key, keys::from_pkcs8_pem(pem, pass));
+      PKI_ASSIGN(key,
+                 in_field(keys::from_pkcs8_pem(pem, key_pass ? &*key_pass : nullptr), Field::kKeyPassphrase));
     }
-    PKI_ASSIGN(Bytes p12, cert::build_pkcs12(*leaf, chain, key.get(), pass, rec.subject));
+    PKI_ASSIGN(Bytes p12, cert::build_pkcs12(*leaf, chain, key.get(), &p12_pass, rec.subject));
     bytes.assign(as_chars(p12));
   }
   if (!o.out.empty()) {
@@ -82,11 +107,15 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
 void register_export(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<ExportOptions>();
   auto* cmd = app.add_subcommand("export", "write a certificate as PEM, DER or PKCS#12");
-  cmd->add_option("serial", o->serial, "serial (hex)")->required();
+  cmd->add_option("serial", o->serial, "serial (hex)");
+  cmd->add_option("--cert", o->cert_file, "the certificate file instead of a serial (one this store issued)");
   cmd->add_option("--ca", o->ca, "the issuing CA, when a serial is not unique");
   cmd->add_option("--format", o->format, "pem (default), der or p12");
   cmd->add_flag("--chain", o->chain, "add the issuing CAs up to and including the root");
   cmd->add_option("--key", o->key, "with p12: include this private key (from --key-out)");
+  cmd->add_option("--key-passphrase-file", o->key_passphrase_file, "decrypts an encrypted --key");
+  cmd->add_option("--p12-passphrase-file", o->p12_passphrase_file,
+                  "with p12: the file's password, the first line of this file (required)");
   cmd->add_option("--out", o->out, "file to write (default: standard output)");
   add_force_flag(cmd, o->force);
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_export(ctx, *o); }; });

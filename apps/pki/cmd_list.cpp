@@ -1,4 +1,9 @@
 // pki list: certificates, filtered by CA, status and expiry.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <iostream>
+
 #include "context.h"
 #include "pki/core/time.h"
 #include "render.h"
@@ -8,9 +13,34 @@ namespace pki::app {
 namespace {
 
 struct ListOptions {
-  std::string ca, status = "all", expiring_within;
+  std::string ca, status = "all", expiring_within, cn, san, profile, format;
   bool renewal_due = false;
 };
+
+// The CN of a subject as the store writes it ("CN=www.example.com, O=Example").
+std::string cn_of(const std::string& subject) {
+  std::size_t at = 0;
+  while (at < subject.size()) {
+    const std::size_t end = subject.find(", ", at);
+    const std::string part = subject.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    if (part.starts_with("CN=")) return part.substr(3);
+    if (end == std::string::npos) break;
+    at = end + 2;
+  }
+  return {};
+}
+
+bool matches(const std::string& pattern, const std::string& text) {
+  return ::fnmatch(pattern.c_str(), text.c_str(), FNM_CASEFOLD) == 0;
+}
+
+// RFC 4180: a field with a comma, a quote or a line break is quoted, its quotes doubled.
+std::string csv_field(const std::string& v) {
+  if (v.find_first_of(",\"\r\n") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
 
 Result<int> run_list(Context& ctx, const ListOptions& o) {
   store::CertificateFilter f;
@@ -25,6 +55,15 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     f.status = store::StatusFilter::kExpired;
   else
     return fail(ErrorCode::kBadInput, "unknown --status '" + o.status + "' (valid, revoked, expired or all)");
+  const std::string format = o.format.empty() ? (ctx.json ? "json" : "table") : o.format;
+  if (format != "table" && format != "csv" && format != "json")
+    return fail(ErrorCode::kBadInput, "unknown --format '" + o.format + "' (table, csv or json)");
+  if (ctx.json && format != "json")
+    return fail(ErrorCode::kBadInput, "--json prints JSON: leave out --format");
+  // Revoked with their CA: the store knows them as valid, so valid and revoked are told here.
+  const store::StatusFilter wanted = f.status;
+  if (wanted == store::StatusFilter::kValid || wanted == store::StatusFilter::kRevoked)
+    f.status = store::StatusFilter::kAll;
   if (!o.expiring_within.empty()) {
     PKI_ASSIGN(auto d, parse_duration(o.expiring_within));
     f.expiring_before = ctx.now() + d;
@@ -36,20 +75,49 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + o.ca + "'");
     f.issuer_id = a->id;
   }
+  PKI_ASSIGN(const auto revoked_cas, revoked_issuers(*st));
   nlohmann::json arr = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
+  const TimePoint now = ctx.now();
   PKI_TRY(st->for_each_certificate(f, [&](const store::CertificateRecord& c) -> Result<void> {
-    if (ctx.json) {
-      arr.push_back(certificate_json(c, ctx.now()));
+    const bool issuer_revoked = !c.revocation && revoked_cas.count(c.issuer_id) > 0;
+    const bool revoked = c.revocation.has_value() || issuer_revoked;
+    if (wanted == store::StatusFilter::kRevoked && !revoked) return {};
+    if (wanted == store::StatusFilter::kValid && (revoked || c.not_after < now)) return {};
+    if (!o.profile.empty() && c.profile != o.profile) return {};
+    if (!o.cn.empty() && !matches(o.cn, cn_of(c.subject))) return {};
+    if (!o.san.empty() && std::none_of(c.sans.begin(), c.sans.end(), [&](const std::string& s) {
+          const std::size_t colon = s.find(':');
+          return matches(o.san, s) || (colon != std::string::npos && matches(o.san, s.substr(colon + 1)));
+        }))
+      return {};
+    if (format == "json") {
+      arr.push_back(certificate_json(c, now, issuer_revoked));
     } else {
       rows.push_back({c.serial, c.issuer_name, c.subject.empty() ? "-" : c.subject,
                       c.sans.empty() ? "-" : join(c.sans, ","), format_rfc3339(c.not_after),
-                      status_of(c, ctx.now()), c.profile});
+                      status_of(c, now, issuer_revoked), c.profile});
     }
     return {};
   }));
-  ctx.emit({{"certificates", arr}},
-           table({"SERIAL", "CA", "SUBJECT", "SANS", "NOT_AFTER", "STATUS", "PROFILE"}, rows));
+  const std::vector<std::string> header = {"SERIAL",    "CA",     "SUBJECT", "SANS",
+                                           "NOT_AFTER", "STATUS", "PROFILE"};
+  if (format == "json") {
+    // --format json without --json: the same document.
+    ctx.json = true;
+    ctx.emit({{"certificates", arr}}, "");
+  } else if (format == "csv") {
+    std::string out;
+    for (std::size_t i = 0; i < header.size(); ++i) out += (i ? "," : "") + csv_field(header[i]);
+    out += "\r\n";
+    for (const auto& r : rows) {
+      for (std::size_t i = 0; i < r.size(); ++i) out += (i ? "," : "") + csv_field(r[i]);
+      out += "\r\n";
+    }
+    std::cout << out;
+  } else {
+    ctx.emit({}, table(header, rows));
+  }
   return 0;
 }
 
@@ -62,6 +130,11 @@ void register_list(CLI::App& app, Context& ctx) {
   cmd->add_option("--status", o->status, "valid, revoked, expired or all (default)");
   cmd->add_option("--expiring-within", o->expiring_within,
                   "only those whose notAfter is within this duration, e.g. 30d");
+  cmd->add_option("--cn", o->cn, "only those whose CN matches this pattern (shell wildcards, any case)");
+  cmd->add_option("--san", o->san,
+                  "only those with a SAN matching this pattern: www.example.com, *.example.com, IP:10.*");
+  cmd->add_option("--profile", o->profile, "only those issued under this profile");
+  cmd->add_option("--format", o->format, "table (default), csv (RFC 4180) or json (as --json)");
   cmd->add_flag("--renewal-due", o->renewal_due,
                 "only valid certificates past two thirds of their lifetime and not renewed yet");
   cmd->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_list(ctx, *o); }; });

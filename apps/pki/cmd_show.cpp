@@ -44,8 +44,10 @@ Result<int> run_show(Context& ctx, const ShowOptions& o) {
   PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
                                            : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
   PKI_ASSIGN(auto events, st->audit_for(rec));
-  nlohmann::json j = certificate_json(rec, ctx.now());
-  std::string text = certificate_text(rec, ctx.now());
+  PKI_ASSIGN(const auto revoked_cas, revoked_issuers(*st));
+  const bool issuer_revoked = !rec.revocation && revoked_cas.count(rec.issuer_id) > 0;
+  nlohmann::json j = certificate_json(rec, ctx.now(), issuer_revoked);
+  std::string text = certificate_text(rec, ctx.now(), issuer_revoked);
   if (rec.has_der()) {  // an imported record without its file is known by its index line only
     PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
     j["details"] = certificate_details_json(*parsed);

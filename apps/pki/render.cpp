@@ -1,6 +1,7 @@
 #include "render.h"
 
 #include <algorithm>
+#include <map>
 
 #include "pki/cert/builder.h"
 #include "pki/cert/oids.h"
@@ -29,13 +30,42 @@ std::string_view origin_name(store::Origin o) {
   return "issued";
 }
 
-std::string status_of(const store::CertificateRecord& c, TimePoint now) {
+Result<std::set<std::int64_t>> revoked_issuers(store::Store& st) {
+  PKI_ASSIGN(const auto all, st.authorities());
+  std::map<std::int64_t, const store::AuthorityRecord*> by_id;
+  for (const auto& a : all) by_id[a.id] = &a;
+  std::map<std::int64_t, bool> own;
+  for (const auto& a : all) {
+    bool revoked = false;
+    if (a.certificate_id) {
+      PKI_ASSIGN(auto c, st.certificate(*a.certificate_id));
+      revoked = c && c->revocation && c->revocation->reason != "certificateHold";
+    }
+    own[a.id] = revoked;
+  }
+  std::set<std::int64_t> out;
+  for (const auto& a : all) {
+    // Up the parents (a bounded walk: a store's chain is short, and a cycle is not followed twice).
+    const store::AuthorityRecord* at = &a;
+    for (std::size_t steps = 0; at && steps <= all.size(); ++steps) {
+      if (own[at->id]) {
+        out.insert(a.id);
+        break;
+      }
+      at = at->parent_id && by_id.count(*at->parent_id) ? by_id[*at->parent_id] : nullptr;
+    }
+  }
+  return out;
+}
+
+std::string status_of(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
   if (c.revocation) return "revoked";
+  if (issuer_revoked) return "revoked (issuer revoked)";
   if (c.not_after < now) return "expired";
   return "valid";
 }
 
-nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now) {
+nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
   nlohmann::json j = {
       {"serial", c.serial},
       {"ca", c.issuer_name},
@@ -47,8 +77,9 @@ nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now
       {"profile_version", c.profile_version ? nlohmann::json(*c.profile_version) : nlohmann::json()},
       {"key_type", c.key_type},
       {"fingerprint_sha256", c.has_der() ? nlohmann::json(c.fingerprint) : nlohmann::json()},
-      {"status", status_of(c, now)},
+      {"status", c.revocation || issuer_revoked ? "revoked" : status_of(c, now)},
       {"origin", origin_name(c.origin)}};
+  if (issuer_revoked) j["issuer_revoked"] = true;
   if (c.generation != 1) j["ca_generation"] = c.generation;
   if (c.renews_serial) j["renews"] = *c.renews_serial;
   if (c.renewed_by_serial) j["renewed_by"] = *c.renewed_by_serial;
@@ -61,7 +92,7 @@ nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now
   return j;
 }
 
-std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
+std::string certificate_text(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
   std::string out;
   out += "serial:      " + c.serial + "\n";
   out += "ca:          " + c.issuer_name + "\n";
@@ -71,7 +102,7 @@ std::string certificate_text(const store::CertificateRecord& c, TimePoint now) {
          " (" + c.key_type + ")\n";
   out += "valid:       " + (c.not_before ? format_rfc3339(*c.not_before) : std::string("(unknown)")) +
          " to " + format_rfc3339(c.not_after) + "\n";
-  out += "status:      " + status_of(c, now);
+  out += "status:      " + status_of(c, now, issuer_revoked);
   if (c.revocation) {
     out += " (" + c.revocation->reason + ", " + format_rfc3339(c.revocation->revoked_at);
     if (c.revocation->invalidity_date)

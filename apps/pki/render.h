@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,18 @@
 
 namespace pki::app {
 
-// "revoked", "expired" or "valid" at `now`.
 std::string_view origin_name(store::Origin o);
-std::string status_of(const store::CertificateRecord& c, TimePoint now);
-nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now);
+// "revoked", "expired" or "valid" at `now`; "revoked (issuer revoked)" for one whose issuing CA,
+// or a CA above it, is revoked (issuer_revoked).
+std::string status_of(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked = false);
+// With issuer_revoked: "status" is "revoked" and "issuer_revoked" true.
+nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now,
+                                bool issuer_revoked = false);
 // A few lines for people: serial, subject, SANs, validity, status.
-std::string certificate_text(const store::CertificateRecord& c, TimePoint now);
+std::string certificate_text(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked = false);
+// The CAs (authority ids) whose certificate is revoked, or one of whose ancestors' is: what they
+// signed is revoked with them.
+Result<std::set<std::int64_t>> revoked_issuers(store::Store& store);
 // Details read from the certificate itself (extensions), for show.
 nlohmann::json certificate_details_json(const cert::Certificate& c);
 std::string certificate_details_text(const cert::Certificate& c);

@@ -85,6 +85,8 @@ refused 2 "future invalidity date" -- revoke abc --invalidity-date 2999-01-01T00
 refused 2 "bad export format" -- export abc --format zip
 client_serial=$(openssl x509 -in c.pem -noout -serial | cut -d= -f2)
 refused 2 "a PKCS#12 with a key but no passphrase" -- export "$client_serial" --format p12 --key c.key --out c.p12
+refused 2 "export of a certificate this store did not issue" -- export --cert /dev/null
+refused 2 "export with both a serial and --cert" -- export "$client_serial" --cert c.pem
 refused 2 "no verb" --
 refused 2 "unknown verb" -- frobnicate
 

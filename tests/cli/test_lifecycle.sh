@@ -99,7 +99,7 @@ check "PEM chain holds leaf, intermediate and root" -- test "$(grep -c 'BEGIN CE
 expect 0 "export der" -- export "$server_serial" --format der --out server.der
 check "openssl reads the DER" -- openssl x509 -inform DER -in server.der -noout
 printf 'p12 secret\n' >p12.pass
-expect 0 "export p12 with key and chain" -- --passphrase-file p12.pass export "$server_serial" --format p12 --chain --key server.key --out server.p12
+expect 0 "export p12 with key and chain" -- export "$server_serial" --format p12 --chain --key server.key --p12-passphrase-file p12.pass --out server.p12
 check "the p12 file is 0600 (it holds a key)" -- test "$(mode_of server.p12)" = 600
 check "openssl pkcs12 reads the export" -- sh -c \
   "openssl pkcs12 -in server.p12 -passin 'pass:p12 secret' -nodes -info 2>&1 | grep -c 'BEGIN CERTIFICATE' | grep -qx 3"

@@ -37,7 +37,11 @@ check "openssl decrypts it with the leaf passphrase and it matches the certifica
 check "and not with the CA's" -- sh -c "! openssl pkey -in enc.key -passin file:pass.txt -noout 2>/dev/null"
 check "it is PBES2 with 600000 iterations" -- sh -c "openssl asn1parse -in enc.key | grep -q 'INTEGER *:0927C0'"
 enc_serial=$(openssl x509 -in enc.pem -noout -serial | cut -d= -f2)
-expect 0 "export it as PKCS#12 with the same passphrase" -- --passphrase-file leaf.txt export "$enc_serial" --format p12 --key enc.key --out enc.p12
+refused 2 "export it as PKCS#12 without the key's passphrase" -- export "$enc_serial" --format p12 --key enc.key --p12-passphrase-file leaf.txt --out enc.p12
+check "names the option" -- contains "$TMP/err" "--key-passphrase-file"
+refused 2 "PKCS#12 without its own password: the CA's is never taken" -- --passphrase-file pass.txt export "$enc_serial" --format p12 --key enc.key --key-passphrase-file leaf.txt --out enc.p12
+check "names the option" -- contains "$TMP/err" "--p12-passphrase-file"
+expect 0 "export it as PKCS#12 with the same passphrase" -- export --cert enc.pem --format p12 --key enc.key --key-passphrase-file leaf.txt --p12-passphrase-file leaf.txt --out enc.p12
 check "openssl reads the key from the PKCS#12" -- sh -c "openssl pkcs12 -in enc.p12 -passin file:leaf.txt -nodes -nocerts 2>/dev/null | grep -q 'PRIVATE KEY'"
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=csr -out c.csr 2>/dev/null
 refused 2 "--key-passphrase-file without --key-out" -- --passphrase-file pass.txt issue --ca root --profile client --csr c.csr --key-passphrase-file leaf.txt

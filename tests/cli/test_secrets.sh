@@ -24,7 +24,7 @@ logged issue --ca int --profile client --cn leaf --key-out leaf.key --key-passph
 logged --json issue --ca int --profile server --cn www.example --key-out www.key --out www.pem
 logged revoke --cert www.pem --reason keyCompromise
 logged crl --ca int --out int.crl
-logged export "$(openssl x509 -in leaf.pem -noout -serial | cut -d= -f2)" --format p12 --key leaf.key --out leaf.p12 --passphrase-file pass.txt
+logged export "$(openssl x509 -in leaf.pem -noout -serial | cut -d= -f2)" --format p12 --key leaf.key --key-passphrase-file pass.txt --out leaf.p12 --p12-passphrase-file pass.txt
 logged --json audit list
 expect 2 "a wrong passphrase is refused" -- --passphrase-file wrong.txt issue --ca int --profile client --cn x --key-out x.key
 cat "$TMP/out" "$TMP/err" >>"$log"

@@ -21,7 +21,8 @@ nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 "$PKI" ca export old --out old.pem >/dev/null
 cat server.pem chain.pem >server-full.pem
 cat root.pem chain.pem >client-cas.pem
-publish_crls() { "$PKI" crl --ca root >crls.pem && "$PKI" crl --ca int >>crls.pem; }
+# Every CA's CRL in one PEM bundle (what ssl_crl takes), and one file per CA beside it.
+publish_crls() { "$PKI" crl --all --bundle crls.pem --out-dir crls >/dev/null; }
 publish_crls
 
 # A server block that requires a client certificate from our CAs and checks it against the CRLs.

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# pki list: --cn, --san and --profile filters, --format table|csv|json, and certificates whose
+# issuing CA (or one above it) is revoked shown as revoked (issuer revoked); pki show the same.
+source "$(dirname "$0")/lib.sh"
+
+"$PKI" init >/dev/null
+"$PKI" ca create root --subject "CN=List Root" >/dev/null 2>&1
+"$PKI" ca create int --parent root --subject "CN=List Int" >/dev/null 2>&1
+"$PKI" ca create sub --parent int --subject "CN=List Sub" >/dev/null 2>&1
+"$PKI" ca create other --parent root --subject "CN=List Other" >/dev/null 2>&1
+"$PKI" issue --ca int --profile server --cn www.example.com --san DNS:api.example.com --key-out w.key --out www.pem >/dev/null 2>&1
+"$PKI" issue --ca sub --profile client --cn "alice, the admin" --key-out a.key --out alice.pem >/dev/null 2>&1
+"$PKI" issue --ca other --profile server --cn db.example.net --san IP:10.1.2.3 --key-out d.key --out db.pem >/dev/null 2>&1
+
+expect 0 "--cn exact" -- --json list --cn www.example.com
+check "one" -- jq -e '[.certificates[].subject] == ["CN=www.example.com"]' "$TMP/out"
+expect 0 "--cn with a wildcard, any case" -- --json list --cn 'WWW.*'
+check "one" -- jq -e '.certificates | length == 1' "$TMP/out"
+expect 0 "--san by value" -- --json list --san api.example.com
+check "the www certificate" -- jq -e '[.certificates[].subject] == ["CN=www.example.com"]' "$TMP/out"
+expect 0 "--san with its type and a wildcard" -- --json list --san 'IP:10.*'
+check "the db certificate" -- jq -e '[.certificates[].subject] == ["CN=db.example.net"]' "$TMP/out"
+expect 0 "--profile" -- --json list --profile client
+check "alice alone" -- jq -e '[.certificates[].profile] == ["client"]' "$TMP/out"
+expect 0 "--profile of the CAs" -- --json list --profile intermediate-ca
+check "the three intermediates" -- jq -e '.certificates | length == 3' "$TMP/out"
+
+# A revoked intermediate: what it and the CAs below it issued is revoked with it.
+"$PKI" revoke "$(openssl x509 -in <("$PKI" ca export int) -noout -serial | cut -d= -f2)" --reason keyCompromise >/dev/null 2>&1
+expect 0 "list" -- list
+check "www shows as revoked (issuer revoked)" -- sh -c "grep 'CN=www.example.com' '$TMP/out' | grep -q 'revoked (issuer revoked)'"
+check "so does alice, two levels down" -- sh -c "grep 'CN=alice' '$TMP/out' | grep -q 'revoked (issuer revoked)'"
+check "db under another CA does not" -- sh -c "grep 'CN=db.example.net' '$TMP/out' | grep -q ' valid '"
+expect 0 "--status revoked" -- --json list --status revoked
+check "int itself, sub, www and alice" -- jq -e '[.certificates[].subject] | sort == ["CN=List Int","CN=List Sub","CN=alice\\, the admin","CN=www.example.com"]' "$TMP/out"
+check "those revoked with their CA say so" -- jq -e '[.certificates[] | select(.issuer_revoked == true) | .status] == ["revoked","revoked","revoked"]' "$TMP/out"
+expect 0 "--status valid" -- --json list --status valid
+check "root, other and db" -- jq -e '[.certificates[].subject] | sort == ["CN=List Other","CN=List Root","CN=db.example.net"]' "$TMP/out"
+expect 0 "show www" -- show --cert www.pem
+check "revoked (issuer revoked)" -- contains "$TMP/out" "status:      revoked (issuer revoked)"
+
+# Formats.
+expect 0 "--format csv" -- list --format csv
+check "a header, then one line per certificate" -- test "$(wc -l <"$TMP/out")" = 8
+check "CRLF line ends (RFC 4180)" -- test "$(tr -cd '\r' <"$TMP/out" | wc -c)" = 8
+check "a field with a comma is quoted" -- grep -q '"CN=alice\\, the admin"' "$TMP/out"
+check "python's csv reader reads 7 columns everywhere" -- python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$TMP/out', newline='')))
+assert len(rows) == 8 and all(len(r) == 7 for r in rows), rows"
+expect 0 "--format json" -- list --format json
+check "is the --json document" -- jq -e '.certificates | length == 7' "$TMP/out"
+expect 0 "--format table" -- list --format table
+check "the table" -- sh -c "head -1 '$TMP/out' | grep -q '^SERIAL'"
+refused 2 "an unknown format" -- list --format xml
+refused 2 "--json with --format csv" -- --json list --format csv
+
+finish
