@@ -122,6 +122,7 @@ void register_audit(CLI::App& app, Context& ctx);
 void register_lint(CLI::App& app, Context& ctx);
 void register_profile(CLI::App& app, Context& ctx);
 void register_backup(CLI::App& app, Context& ctx);
+void register_passphrase(CLI::App& app, Context& ctx);
 // pki help, pki completion, and the man page (cli_meta.cpp).
 void register_meta(CLI::App& app, Context& ctx);
 // When parsing failed: the verb or option typed wrong, with the nearest one ("unknown command

@@ -142,6 +142,7 @@ int main(int argc, char** argv) {
   pki::app::register_lint(app, ctx);
   pki::app::register_profile(app, ctx);
   pki::app::register_backup(app, ctx);
+  pki::app::register_passphrase(app, ctx);
   pki::app::register_meta(app, ctx);
   pki::app::apply_option_rules(app);
 

@@ -26,7 +26,17 @@ expect 0 "--profile of the CAs" -- --json list --profile intermediate-ca
 check "the three intermediates" -- jq -e '.certificates | length == 3' "$TMP/out"
 
 # A revoked intermediate: what it and the CAs below it issued is revoked with it.
-"$PKI" revoke "$(openssl x509 -in <("$PKI" ca export int) -noout -serial | cut -d= -f2)" --reason keyCompromise >/dev/null 2>&1
+int_serial=$(openssl x509 -in <("$PKI" ca export int) -noout -serial | cut -d= -f2)
+refused 2 "revoking a CA with unexpired certificates, not on a terminal, without --yes" -- revoke "$int_serial" --reason keyCompromise </dev/null
+check "says how many and how to go on" -- contains "$TMP/err" "CA 'int' has 2 unexpired certificates, revoked with it (and what the CAs below it issued): give --yes"
+if command -v script >/dev/null; then
+  # On a terminal it asks; anything but y leaves the CA as it is.
+  before=$(db_state)
+  check "on a terminal, answering n" -- sh -c "printf 'n\n' | script -qec \"'$PKI' revoke $int_serial --reason keyCompromise\" /dev/null | grep -q 'Revoke it? \[y/N\]'"
+  check "leaves it unrevoked" -- test "$(db_state)" = "$before"
+fi
+expect 0 "with --yes" -- revoke "$int_serial" --reason keyCompromise --yes </dev/null
+check "the warning says what went with it" -- contains "$TMP/err" "warning: CA 'int' has 2 unexpired certificates"
 expect 0 "list" -- list
 check "www shows as revoked (issuer revoked)" -- sh -c "grep 'CN=www.example.com' '$TMP/out' | grep -q 'revoked (issuer revoked)'"
 check "so does alice, two levels down" -- sh -c "grep 'CN=alice' '$TMP/out' | grep -q 'revoked (issuer revoked)'"

@@ -49,4 +49,35 @@ check "it says why" -- contains "$TMP/err" "applies to a key generated with --ke
 refused 2 "an empty --key-passphrase-file" -- --passphrase-file pass.txt issue --ca root --profile client --cn e --key-out e.key --key-passphrase-file empty.txt
 check "and no key file is left" -- test ! -e e.key
 check "there is no --passphrase option" -- sh -c "! '$PKI' --passphrase x list >/dev/null 2>&1"
+
+# pki passphrase change: every key (the root's, an intermediate's, an OCSP responder's) encrypted
+# with the new passphrase in one transaction; the old one stops working.
+expect 0 "an intermediate" -- --passphrase-file pass.txt ca create int --parent root --subject "CN=Int"
+expect 0 "an OCSP responder (its key stored too)" -- --passphrase-file pass.txt ca ocsp-responder int
+printf 'a brand new passphrase\n' >new.txt
+chmod 600 new.txt
+keys_before=$(sqlite3 pki.db 'SELECT count(*) FROM keys')
+refused 2 "a change with a wrong current passphrase" -- --passphrase-file wrong.txt passphrase change --new-passphrase-file new.txt
+refused 2 "a change to an empty passphrase" -- --passphrase-file pass.txt passphrase change --new-passphrase-file empty.txt
+spki_before=$(sqlite3 pki.db 'SELECT spki_sha256 FROM keys ORDER BY id' | tr '\n' ' ')
+expect 0 "passphrase change" -- --passphrase-file pass.txt passphrase change --new-passphrase-file new.txt
+check "it counts every key" -- contains "$TMP/out" "re-encrypted $keys_before keys"
+check "the same keys" -- test "$(sqlite3 pki.db 'SELECT spki_sha256 FROM keys ORDER BY id' | tr '\n' ' ')" = "$spki_before"
+check "openssl opens each with the new passphrase" -- sh -c "for i in \$(sqlite3 pki.db 'SELECT id FROM keys'); do sqlite3 pki.db \"SELECT pkcs8_pem FROM keys WHERE id = \$i\" | openssl pkey -passin file:new.txt -noout || exit 1; done"
+check "and none with the old one" -- sh -c "for i in \$(sqlite3 pki.db 'SELECT id FROM keys'); do ! sqlite3 pki.db \"SELECT pkcs8_pem FROM keys WHERE id = \$i\" | openssl pkey -passin file:pass.txt -noout 2>/dev/null || exit 1; done"
+refused 2 "the old passphrase no longer signs" -- --passphrase-file pass.txt crl --ca int
+expect 0 "the new one does" -- --passphrase-file new.txt issue --ca int --profile client --cn after --key-out after.key --out after.pem
+expect 0 "audited" -- --json audit list
+check "a passphrase-change row" -- jq -e '[.events[] | select(.verb == "passphrase-change")] | length == 1' "$TMP/out"
+expect 0 "the audit chain holds" -- audit verify
+
+# A store whose keys were unencrypted gets them encrypted.
+export PKI_DB="$TMP/plain.db"
+"$PKI" init >/dev/null
+"$PKI" ca create plain --subject "CN=Plain" >/dev/null 2>&1
+expect 0 "encrypting an unencrypted store's keys" -- passphrase change --new-passphrase-file new.txt
+check "no warning about unencrypted keys any more" -- sh -c "! grep -q unencrypted '$TMP/err'"
+check "stored encrypted now" -- test "$(sqlite3 plain.db 'SELECT encrypted FROM keys')" = 1
+refused 2 "signing now needs it" -- crl --ca plain
+export PKI_DB="$TMP/pki.db"
 finish

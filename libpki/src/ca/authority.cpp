@@ -621,6 +621,33 @@ Result<profiles::Profile> Authority::put_profile(ProfileChange change, std::stri
   return p;
 }
 
+Result<std::size_t> Authority::change_passphrase(const Secret& new_passphrase) {
+  PKI_ASSIGN(auto tx, store::WriteTransaction::begin(store_));
+  // No "stored unencrypted" warning for the keys about to be encrypted.
+  Warnings* const warnings = std::exchange(warnings_, nullptr);
+  struct Restore {
+    Warnings*& at;
+    Warnings* value;
+    ~Restore() { at = value; }
+  } restore{warnings_, warnings};
+  PKI_ASSIGN(const auto ids, store_.key_ids());
+  std::size_t encrypted_before = 0;
+  for (std::int64_t id : ids) {
+    PKI_ASSIGN(auto loaded, load_key(id, "key " + std::to_string(id)));
+    encrypted_before += loaded.second.encrypted ? 1 : 0;
+    PKI_ASSIGN(const std::string pem, keys::to_pkcs8_pem(*loaded.first, &new_passphrase));
+    // The same key, read back with the new passphrase, before anything is kept.
+    PKI_ASSIGN(auto again, keys::from_pkcs8_pem(pem, &new_passphrase));
+    if (EVP_PKEY_eq(again.get(), loaded.first.get()) != 1)
+      return fail(ErrorCode::kInternal, "key " + std::to_string(id) + " did not read back as itself");
+    PKI_TRY(store_.update_key_encryption(id, pem, true));
+  }
+  PKI_TRY(audit("passphrase-change", std::nullopt, std::nullopt,
+                {{"keys", ids.size()}, {"encrypted_before", encrypted_before}}));
+  PKI_TRY(tx.commit());
+  return ids.size();
+}
+
 Result<profiles::Profile> Authority::remove_profile(std::string_view name) {
   if (profiles::is_ca_profile(name))
     return fail(ErrorCode::kRefused, "pki makes every CA certificate with profile '" + std::string(name) +

@@ -306,6 +306,11 @@ class Authority {
   // the CA profiles cannot be removed. Returns the last version.
   Result<profiles::Profile> remove_profile(std::string_view name);
 
+  // Every stored key (CA keys, delegated OCSP responders' keys) decrypted with this Authority's
+  // passphrase (keys stored unencrypted need none) and encrypted with `new_passphrase`, each read
+  // back before it is kept, all in one transaction with its audit row. Returns how many keys.
+  Result<std::size_t> change_passphrase(const Secret& new_passphrase);
+
   Result<Revoked> revoke(const RevokeRequest& request);
   // A new certificate for the same subject, names and profile, linked to the one it replaces.
   Result<Issued> renew(const RenewRequest& request);

@@ -218,6 +218,11 @@ class Store {
 
   virtual Result<std::int64_t> insert_key(const KeyRecord& key) = 0;
   virtual Result<KeyRecord> key(std::int64_t id) = 0;
+  // Every stored key's id, oldest first.
+  virtual Result<std::vector<std::int64_t>> key_ids() = 0;
+  // Replaces a key's PKCS#8 text (re-encrypted: the same key) and its encrypted flag; the store
+  // takes its checksum again.
+  virtual Result<void> update_key_encryption(std::int64_t id, std::string_view pkcs8_pem, bool encrypted) = 0;
 
   virtual Result<std::int64_t> insert_authority(const AuthorityRecord& authority) = 0;
   // Writes the authority's parent, current key and certificate, pending request and CRL floor.

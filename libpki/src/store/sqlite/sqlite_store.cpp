@@ -272,6 +272,22 @@ class SqliteStore final : public Store {
     return sqlite3_last_insert_rowid(db_.get());
   }
 
+  Result<std::vector<std::int64_t>> key_ids() override {
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT id FROM keys ORDER BY id"));
+    return all<std::int64_t>(s,
+                             [](const SqlStatement& st) -> Result<std::int64_t> { return st.column_int(0); });
+  }
+
+  Result<void> update_key_encryption(std::int64_t id, std::string_view pkcs8_pem, bool encrypted) override {
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("UPDATE keys SET pkcs8_pem = ?, encrypted = ?, pkcs8_sha256 = ? WHERE id = ?"));
+    s.bind(1, pkcs8_pem)
+        .bind(2, std::int64_t{encrypted})
+        .bind(3, sha256_hex(as_bytes(pkcs8_pem)))
+        .bind(4, id);
+    return s.run();
+  }
+
   Result<KeyRecord> key(std::int64_t id) override {
     PKI_ASSIGN(
         SqlStatement & s,
