@@ -189,13 +189,14 @@ Result<int> run_check(Context& ctx, const CheckOptions& o) {
   nlohmann::json items = nlohmann::json::array();
   std::string text;
   for (const auto& i : report.items) {
-    items.push_back({{"check", i.check}, {"ok", i.ok}, {"message", i.message}});
+    items.push_back({{"check", i.check}, {"outcome", i.ok ? "pass" : "fail"}, {"message", i.message}});
     text += std::string(i.ok ? "pass  " : "FAIL  ") + i.check +
             std::string(i.check.size() < 13 ? 13 - i.check.size() : 1, ' ') + i.message + "\n";
   }
   text += report.ok ? "OK: " + o.file + " is the current CRL of CA '" + o.ca + "'\n"
                     : "NOT OK: " + o.file + " must not be published as it is\n";
-  ctx.emit({{"file", o.file}, {"ca", o.ca}, {"ok", report.ok}, {"checks", items}}, text);
+  ctx.emit({{"file", o.file}, {"ca", o.ca}, {"outcome", report.ok ? "passes" : "fails"}, {"checks", items}},
+           text);
   if (!report.ok) {
     std::string why;
     for (const auto& i : report.items)

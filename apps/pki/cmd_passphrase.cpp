@@ -24,8 +24,9 @@ void register_passphrase(CLI::App& app, Context& ctx) {
   cmd->require_subcommand(1, 1);
   auto file = std::make_shared<std::string>();
   auto* change = cmd->add_subcommand(
-      "change", "encrypt every CA key with a new passphrase (the current one from --passphrase-file), "
-                "in one transaction");
+      "change",
+      "encrypt every CA key with a new passphrase (the current one from --passphrase-file), "
+      "in one transaction");
   change->add_option("--new-passphrase-file", *file, "the new passphrase, the first line of this file")
       ->required();
   change->callback([&ctx, file] { ctx.action = [&ctx, file] { return run_change(ctx, *file); }; });

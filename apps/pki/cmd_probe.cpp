@@ -106,7 +106,7 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
                        {{"offered", r.client_certificate.offered},
                         {"requested", r.client_certificate.requested},
                         {"sent", r.client_certificate.sent},
-                        {"verdict", probe::to_string(r.client_certificate.verdict)}}}};
+                        {"outcome", probe::to_string(r.client_certificate.verdict)}}}};
   if (r.http)
     j["http"] = {
         {"request", r.http->request}, {"status", r.http->status}, {"status_line", r.http->status_line}};
@@ -117,7 +117,7 @@ Result<int> run_probe(Context& ctx, const ProbeCli& o) {
     chain.push_back({{"subject", c->subject_text()}, {"issuer", c->issuer_text()}});
   j["server_chain"] = chain;
   if (r.verification) j["verification"] = verify_result_json(*r.verification);
-  j["valid"] = connected && valid;
+  j["outcome"] = connected && valid ? "valid" : "invalid";
   // The stapled OCSP answer, as the verifier judged it for the server's certificate.
   std::string staple_text = "none (the server stapled no OCSP answer)";
   nlohmann::json staple = {{"present", r.stapled_ocsp.has_value()}};

@@ -248,7 +248,7 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
     }
   }
   text += std::to_string(valid) + " of " + std::to_string(targets.size()) + " valid\n";
-  ctx.emit({{"valid", valid == targets.size()},
+  ctx.emit({{"outcome", valid == targets.size() ? "valid" : "invalid"},
             {"targets", targets.size()},
             {"valid_targets", valid},
             {"results", std::move(reports)}},

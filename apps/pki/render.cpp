@@ -216,10 +216,10 @@ nlohmann::json verify_result_json(const verify::VerifyResult& r) {
                      {"not_before", format_rfc3339(c.not_before())},
                      {"not_after", format_rfc3339(c.not_after())},
                      {"fingerprint_sha256", c.fingerprint()},
-                     {"valid", !rep.failed()},
+                     {"outcome", rep.failed() ? "invalid" : "valid"},
                      {"findings", findings}});
   }
-  nlohmann::json j = {{"valid", r.valid},
+  nlohmann::json j = {{"outcome", r.valid ? "valid" : "invalid"},
                       {"anchored", r.anchored},
                       {"chain", chain},
                       {"failures", r.failure_codes()},

@@ -17,7 +17,7 @@ expect 0 "crl check: the current CRL" -- crl check first.crl --ca int
 check "it says OK" -- contains "$TMP/out" "OK: first.crl is the current CRL of CA 'int'"
 expect 0 "crl check --json" -- --json crl check first.crl --ca int
 check "JSON: ok, and the five checks all pass" -- sh -c \
-  "jq -e '.ok and ([.checks[].check] == [\"issuer\",\"signature\",\"crl-number\",\"this-update\",\"next-update\"]) and all(.checks[]; .ok)' '$TMP/out'"
+  "jq -e '.outcome == \"passes\" and ([.checks[].check] == [\"issuer\",\"signature\",\"crl-number\",\"this-update\",\"next-update\"]) and all(.checks[]; .outcome == \"pass\")' '$TMP/out'"
 
 # A newer CRL makes the first one stale: publishing it would roll revocations back.
 expect 0 "publish a newer CRL" -- crl --ca int --der --out second.crl

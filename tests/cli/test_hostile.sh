@@ -28,7 +28,7 @@ measured() {
 summary_has() { jq -e --arg w "$1" '.summary | contains($w)' "$TMP/out" >/dev/null; }
 
 measured mesh --json verify mesh-leaf.pem --trust root.pem --untrusted mesh-pool.pem
-check "the mesh: invalid, stopped by the signature budget" -- sh -c "[ $rc = 1 ] && jq -e '.valid == false and (.summary | startswith(\"budget-exceeded\"))' '$TMP/out'"
+check "the mesh: invalid, stopped by the signature budget" -- sh -c "[ $rc = 1 ] && jq -e '.outcome == \"invalid\" and (.summary | startswith(\"budget-exceeded\"))' '$TMP/out'"
 measured name-constraints --json verify nc-leaf.pem --trust root.pem --untrusted nc-int.pem
 check "3,000 subtrees x 5,000 names: budget-exceeded" -- sh -c "[ $rc = 1 ] && jq -e '.summary | startswith(\"budget-exceeded\")' '$TMP/out'"
 check "the name-constraint budget named" -- summary_has "name-constraint"

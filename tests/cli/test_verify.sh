@@ -20,7 +20,7 @@ check "text shows the five handshake checks for the target" -- sh -c \
 check "text ends with VALID" -- grep -q "^VALID: CN=localhost chains to trust anchor CN=Verify Root" "$TMP/out"
 expect 0 "the same as JSON" -- verify server.pem --trust-ca root --crl-from-store --purpose server --host localhost --json
 check "JSON: valid, 3 certificates, roles" -- sh -c \
-  "jq -e '.valid and (.chain | length == 3) and .chain[0].role == \"target\" and .chain[2].role == \"trust-anchor\"' '$TMP/out'"
+  "jq -e '.outcome == \"valid\" and (.chain | length == 3) and .chain[0].role == \"target\" and .chain[2].role == \"trust-anchor\"' '$TMP/out'"
 check "JSON: every finding has a check, an outcome and a code" -- sh -c \
   "jq -e '[.chain[].findings[] | (.check and .outcome and .code)] | all' '$TMP/out'"
 expect 0 "client, as a server checks it" -- verify client.pem --trust-ca root --crl-from-store --purpose client

@@ -12,7 +12,7 @@ jq -c '[.[] | select(.missing_files | length == 0)]
                    .initial_policy_mapping_inhibit, .initial_inhibit_any_policy])[]' \
   "$pkits/pkits_tests.json" >groups.jsonl
 groups=0 targets=0 agreed=0 valid_seen=0 invalid_seen=0
-shape='{valid, failures, chain: [.chain[] | .fingerprint_sha256]}'
+shape='{outcome, failures, chain: [.chain[] | .fingerprint_sha256]}'
 while read -r group; do
   groups=$((groups + 1))
   # The group's inputs as options, and its targets (one in several runs verified once), in one jq.
@@ -41,7 +41,7 @@ while read -r group; do
   cp "$TMP/out" batch.json
   mapfile -t together < <(jq -c ".results[] | $shape" batch.json)
   mapfile -t named < <(jq -r '.results[].file' batch.json)
-  summary=$(jq -c '[.targets, .valid == ([.results[].valid] | all), ([.results[].valid] | all)]' batch.json)
+  summary=$(jq -c '[.targets, (.outcome == "valid") == ([.results[].outcome == "valid"] | all), ([.results[].outcome == "valid"] | all)]' batch.json)
   want=1
   [ "${summary##*,}" = "true]" ] && want=0
   if [ "$rc" -eq "$want" ] && [ "$summary" = "[${#files[@]},true,${summary##*,}" ] &&
@@ -58,7 +58,7 @@ while read -r group; do
     else
       bad "${ees[$i]}: alone $alone, in the batch ${together[$i]:-nothing}"
     fi
-    if [[ $alone == '{"valid":true'* ]]; then
+    if [[ $alone == '{"outcome":"valid"'* ]]; then
       valid_seen=$((valid_seen + 1))
       [ "$rc" -eq 0 ] && ok || bad "${ees[$i]}: valid alone but exit $rc"
     else
@@ -90,7 +90,7 @@ contains "$TMP/out" "missing-crl\|unknown-issuer" && ok || bad "verified $good a
 # One target keeps the one-report shape.
 run --json verify --at 2011-04-15T00:00:00Z --trust "$a" --untrusted "$pkits/certs/GoodCACert.crt" \
   --crl "$pkits/crls/GoodCACRL.crl" --crl "$pkits/crls/TrustAnchorRootCRL.crl" "$good"
-[ "$(jq -r '.valid, (.chain | length), has("results")' "$TMP/out" | tr '\n' ' ')" = "true 3 false " ] && ok ||
+[ "$(jq -r '.outcome == "valid", (.chain | length), has("results")' "$TMP/out" | tr '\n' ' ')" = "true 3 false " ] && ok ||
   bad "one target's JSON"
 # A file that is not a certificate stops the run before any verification: exit 2.
 echo junk >junk.pem

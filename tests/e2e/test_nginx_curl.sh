@@ -84,7 +84,7 @@ for port in "$MTLS" "$MTLS12"; do
   proto=$([ "$port" = "$MTLS" ] && echo TLSv1.3 || echo TLSv1.2)
   expect 0 "probe $proto: alice, GET /" -- probe "localhost:$port" --trust-ca root --cert alice.pem --key alice.key --http-get / --json
   check "probe $proto: accepted at the TLS layer, HTTP 200" -- json \
-    ".protocol == \"$proto\" and .client_certificate.sent and .client_certificate.verdict == \"tls-accepted\" and .http.status == 200"
+    ".protocol == \"$proto\" and .client_certificate.sent and .client_certificate.outcome == \"tls-accepted\" and .http.status == 200"
 done
 status=$(get --cacert root.pem "https://localhost:$MTLS/")
 check "no client certificate: refused (HTTP 400)" -- test "$status" = 400

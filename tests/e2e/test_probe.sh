@@ -34,9 +34,9 @@ expect 0 "mutual TLS with a pki client certificate" -- probe "localhost:$PORT" -
 check "connected, TLS 1.3, a cipher with its key size" -- json \
   '.connected and .handshake_completed and .protocol == "TLSv1.3" and (.cipher | length > 0) and .cipher_bits >= 128'
 check "the client certificate: asked for, sent, accepted at the TLS layer" -- json \
-  '.client_certificate == {"offered": true, "requested": true, "sent": true, "verdict": "tls-accepted"}'
+  '.client_certificate == {"offered": true, "requested": true, "sent": true, "outcome": "tls-accepted"}'
 check "the server's chain verified, every check on the target passed" -- json \
-  '.verification.valid and ([.verification.chain[0].findings[] | select(.outcome == "fail")] | length == 0)'
+  '.verification.outcome == "valid" and ([.verification.chain[0].findings[] | select(.outcome == "fail")] | length == 0)'
 check "the server sent its chain: leaf and intermediate" -- json '.server_chain | length == 2'
 expect 0 "the text report names the protocol and cipher" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key
 check "text: protocol line" -- grep -q "^protocol TLSv1.3, cipher " "$TMP/out"
@@ -47,7 +47,7 @@ expect 4 "no client certificate" -- probe "localhost:$PORT" --trust-ca root --js
 check "refused with alert certificate required, after the handshake" -- json \
   '.failure.code == "peer-refused" and .failure.alert == "certificate required"'
 check "the server asked for a certificate; the probe had none" -- json \
-  '.client_certificate == {"offered": false, "requested": true, "sent": false, "verdict": "not-offered"}'
+  '.client_certificate == {"offered": false, "requested": true, "sent": false, "outcome": "not-offered"}'
 expect 4 "a client certificate from another CA" -- probe "localhost:$PORT" --trust-ca root --cert mallory.pem --key mallory.key --json
 check "refused with alert unknown ca" -- json '.failure.alert == "unknown ca"'
 stop_pid "$SERVER_PID"
@@ -59,7 +59,7 @@ serial=$(openssl x509 -in alice.pem -noout -serial | cut -d= -f2)
 mtls_server mtls13-revoked || exit 1
 expect 4 "a revoked client certificate" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key --json
 check "refused with alert certificate revoked" -- json '.failure.alert == "certificate revoked"'
-check "the certificate was sent, and refused" -- json '.client_certificate.sent and .client_certificate.verdict == "refused"'
+check "the certificate was sent, and refused" -- json '.client_certificate.sent and .client_certificate.outcome == "refused"'
 expect 4 "the same as text" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key
 check "text: sent, refused with the alert" -- \
   grep -q "^client certificate: sent; the server refused it with alert 'certificate revoked'" "$TMP/out"
@@ -84,14 +84,14 @@ expect 4 "TLS 1.2, revoked client" -- probe "localhost:$PORT" --trust-ca root --
 check "the handshake fails with alert certificate revoked" -- json \
   '.failure.code == "handshake-failed" and .failure.alert == "certificate revoked" and .protocol == "TLSv1.2"'
 check "the certificate was sent (not 'not sent'), and refused" -- json \
-  '.client_certificate == {"offered": true, "requested": true, "sent": true, "verdict": "refused"}'
+  '.client_certificate == {"offered": true, "requested": true, "sent": true, "outcome": "refused"}'
 expect 4 "the same as text" -- probe "localhost:$PORT" --trust-ca root --cert alice.pem --key alice.key
 check "text: sent, refused with the alert" -- \
   grep -q "^client certificate: sent; the server refused it with alert 'certificate revoked'" "$TMP/out"
 expect 0 "TLS 1.2, a good client certificate, --http-get /" -- probe "localhost:$PORT" --trust-ca root --cert bob.pem --key bob.key \
   --http-get / --json
 check "TLS 1.2, accepted at the TLS layer, HTTP 200" -- json \
-  '.protocol == "TLSv1.2" and .client_certificate.verdict == "tls-accepted" and .http.status == 200'
+  '.protocol == "TLSv1.2" and .client_certificate.outcome == "tls-accepted" and .http.status == 200'
 stop_pid "$SERVER_PID"
 
 # One-way TLS with bad server chains: exit 1 with the right code.
