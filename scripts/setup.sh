@@ -14,6 +14,7 @@ packages=(
   easy-rsa                                  # a real easy-rsa CA for the import tests
   libcpp-httplib-dev                        # pki serve and verify --ocsp (HTTP)
   zsh fish groff-base man-db                # the completion scripts and the man page, tried for real
+  python3-jsonschema                        # judges the --json documents against docs/schema
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <set>
 
 #include "context.h"
 #include "pki/ca/authority.h"
@@ -57,7 +58,28 @@ Result<int> run_crl_all(Context& ctx, const CrlOptions& o) {
     return fail(ErrorCode::kBadInput, "--der applies to the files of --out-dir");
   PKI_ASSIGN(const auto validity, crl_validity(o));
   PKI_TRY(ctx.check_outputs({&o.bundle}));
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
+  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
+  ca::Authority authority = ctx.authority(*st, pass);
+  PKI_ASSIGN(const auto cas, st->authorities());
+  // Each CRL's file, known before anything is published: two that would share one (CA 'int' and
+  // a CA named 'int-gen1') are refused.
+  auto file_of = [&](const store::AuthorityRecord& a, int generation) {
+    return o.out_dir + "/" + a.name +
+           (generation == a.generation ? "" : "-gen" + std::to_string(generation)) +
+           (o.delta ? "-delta" : "") + ".crl";
+  };
   if (!o.out_dir.empty()) {
+    std::set<std::string> files;
+    for (const auto& a : cas) {
+      if (a.kind != store::AuthorityKind::kLocal || a.pending()) continue;
+      PKI_ASSIGN(const auto generations, st->generations(a.id));
+      for (const auto& g : generations)
+        if (!files.insert(file_of(a, g.generation)).second)
+          return fail(ErrorCode::kBadInput, "two CRLs would be written to '" + file_of(a, g.generation) +
+                                                "': publish CA '" + a.name +
+                                                "' on its own with --ca and --out");
+    }
     if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
       return fail(ErrorCode::kBadInput, "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
     struct stat sb {};
@@ -65,10 +87,6 @@ Result<int> run_crl_all(Context& ctx, const CrlOptions& o) {
         ::access(o.out_dir.c_str(), W_OK | X_OK) != 0)
       return fail(ErrorCode::kBadInput, "--out-dir '" + o.out_dir + "' is not a writable directory");
   }
-  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
-  PKI_ASSIGN(const Secret* pass, ctx.passphrase());
-  ca::Authority authority = ctx.authority(*st, pass);
-  PKI_ASSIGN(const auto cas, st->authorities());
   nlohmann::json list = nlohmann::json::array(), failures = nlohmann::json::array();
   std::string text, bundle;
   int worst = 0;
@@ -91,26 +109,35 @@ Result<int> run_crl_all(Context& ctx, const CrlOptions& o) {
                          (current ? "" : " (key " + std::to_string(g.generation) + ")") + ", " +
                          std::to_string(rec->entries) + " entries";
       if (!o.out_dir.empty()) {
-        const std::string path = o.out_dir + "/" + a.name +
-                                 (current ? "" : "-gen" + std::to_string(g.generation)) +
-                                 (o.delta ? "-delta" : "") + ".crl";
+        const std::string path = file_of(a, g.generation);
         const Producer der = [&rec](const Put& put) { return put(as_chars(rec->der)); };
-        if (auto w = write_file_atomic(path, o.der ? der : pem_producer("X509 CRL", rec->der), 0644); !w)
-          return fail(w.error().code, "published the CRL of CA '" + a.name + "' but " + w.error().message);
-        j["out"] = path;
-        line += ": " + path;
+        if (auto w = write_file_atomic(path, o.der ? der : pem_producer("X509 CRL", rec->der), 0644); !w) {
+          // Published (and stored) but not written: said, and the others go on.
+          const std::string why =
+              "published CRL #" + std::to_string(rec->crl_number) + " but " + w.error().message;
+          failures.push_back({{"ca", a.name}, {"generation", g.generation}, {"message", why}});
+          text += "FAILED " + a.name + " (key " + std::to_string(g.generation) + "): " + why + "\n";
+          worst = std::max(worst, static_cast<int>(w.error().code));
+        } else {
+          j["out"] = path;
+          line += ": " + path;
+        }
       }
       if (!o.bundle.empty()) bundle += to_pem("X509 CRL", rec->der);
       list.push_back(std::move(j));
       text += line + "\n";
     }
   }
-  if (!o.bundle.empty()) {
+  // A bundle missing a CA's CRL would make a server refuse every client of that CA: written only
+  // when every CRL was made.
+  if (!o.bundle.empty() && failures.empty()) {
     PKI_TRY(write_file_atomic(o.bundle, bundle, 0644));
     text += "bundle: " + o.bundle + " (" + std::to_string(list.size()) + " CRLs, PEM)\n";
+  } else if (!o.bundle.empty()) {
+    text += "bundle: " + o.bundle + " left as it was, since a CRL is missing\n";
   }
   nlohmann::json doc = {{"crls", list}, {"failed", failures}};
-  if (!o.bundle.empty()) doc["bundle"] = o.bundle;
+  if (!o.bundle.empty() && failures.empty()) doc["bundle"] = o.bundle;
   ctx.emit(doc, text);
   return worst;
 }

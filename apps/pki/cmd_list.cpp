@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "context.h"
+#include "pki/cert/name.h"
 #include "pki/core/time.h"
 #include "render.h"
 
@@ -17,17 +18,12 @@ struct ListOptions {
   bool renewal_due = false;
 };
 
-// The CN of a subject as the store writes it ("CN=www.example.com, O=Example").
-std::string cn_of(const std::string& subject) {
-  std::size_t at = 0;
-  while (at < subject.size()) {
-    const std::size_t end = subject.find(", ", at);
-    const std::string part = subject.substr(at, end == std::string::npos ? std::string::npos : end - at);
-    if (part.starts_with("CN=")) return part.substr(3);
-    if (end == std::string::npos) break;
-    at = end + 2;
-  }
-  return {};
+// The CN of the certificate, read from its DER name (the subject text escapes commas); empty for
+// a record imported without its file.
+std::string cn_of(const store::CertificateRecord& c) {
+  if (!c.has_der()) return {};
+  auto parsed = cert::Certificate::from_der(c.der);
+  return parsed ? cert::common_name((*parsed)->subject()) : std::string();
 }
 
 bool matches(const std::string& pattern, const std::string& text) {
@@ -85,7 +81,7 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     if (wanted == store::StatusFilter::kRevoked && !revoked) return {};
     if (wanted == store::StatusFilter::kValid && (revoked || c.not_after < now)) return {};
     if (!o.profile.empty() && c.profile != o.profile) return {};
-    if (!o.cn.empty() && !matches(o.cn, cn_of(c.subject))) return {};
+    if (!o.cn.empty() && !matches(o.cn, cn_of(c))) return {};
     if (!o.san.empty() && std::none_of(c.sans.begin(), c.sans.end(), [&](const std::string& s) {
           const std::size_t colon = s.find(':');
           return matches(o.san, s) || (colon != std::string::npos && matches(o.san, s.substr(colon + 1)));

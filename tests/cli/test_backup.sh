@@ -73,7 +73,24 @@ check "integrity ok" -- test "$(sqlite3 held.db 'PRAGMA integrity_check')" = ok
 check "back in WAL mode" -- test "$(sqlite3 held.db 'PRAGMA journal_mode')" = wal
 expect 0 "its audit chain holds" -- --db held.db audit verify
 echo "not a database" >junk.db
-expect 3 "restore from a file that is not a pki store" -- --db other.db restore junk.db
+expect 2 "restore from a file that is not a pki store" -- --db other.db restore junk.db
 check "nothing made" -- test ! -e other.db
+
+# A -wal left at the name (a store there open, or not closed cleanly) would be replayed onto the copy.
+: >stale.db-wal
+expect 2 "restore where a -wal file is left" -- --db stale.db restore backup.db
+check "names it" -- contains "$TMP/err" "stale.db-wal' is there"
+check "nothing made" -- test ! -e stale.db
+: >bk2.db-journal
+expect 2 "backup where a -journal file is left" -- backup bk2.db
+check "nothing made either" -- test ! -e bk2.db
+
+# A backup of an older schema is only read: migrated in the restored store, never in place.
+make_v1_store "$PKI_DB" old-backup.db
+sum_old=$(sha256sum old-backup.db | cut -d' ' -f1)
+expect 0 "restore from a first-release backup" -- --db from-old.db restore old-backup.db
+check "the backup is unchanged, with nothing beside it" -- sh -c "[ \"\$(sha256sum old-backup.db | cut -d' ' -f1)\" = '$sum_old' ] && [ ! -e old-backup.db-wal ] && [ ! -e old-backup.db-shm ]"
+check "the restored store is at the current schema" -- test "$(sqlite3 from-old.db 'PRAGMA user_version')" = "$(sqlite3 "$PKI_DB" 'PRAGMA user_version')"
+check "with the backup's certificates" -- test "$(sqlite3 from-old.db 'SELECT count(*) FROM certificates')" = "$(sqlite3 old-backup.db 'SELECT count(*) FROM certificates')"
 
 finish

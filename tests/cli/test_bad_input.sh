@@ -85,7 +85,10 @@ refused 2 "future invalidity date" -- revoke abc --invalidity-date 2999-01-01T00
 refused 2 "bad export format" -- export abc --format zip
 client_serial=$(openssl x509 -in c.pem -noout -serial | cut -d= -f2)
 refused 2 "a PKCS#12 with a key but no passphrase" -- export "$client_serial" --format p12 --key c.key --out c.p12
-refused 2 "export of a certificate this store did not issue" -- export --cert /dev/null
+refused 2 "export --cert of a file without a certificate" -- export --cert /dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout /dev/null -subj /CN=foreign -days 1 -out foreign.pem 2>/dev/null
+refused 3 "export of a certificate this store did not issue" -- export --cert foreign.pem
+check "says so" -- contains "$TMP/err" "not a certificate of this store"
 refused 2 "export with both a serial and --cert" -- export "$client_serial" --cert c.pem
 refused 2 "no verb" --
 refused 2 "unknown verb" -- frobnicate

@@ -39,4 +39,18 @@ check "delta files beside" -- test -s crls/int-delta.crl
 expect 0 "--der" -- crl --all --der --out-dir der
 check "DER files" -- openssl crl -inform DER -in der/root.crl -noout
 
+# One CRL that cannot be written: the others are, it is reported, the bundle is left as it was.
+mkdir -p part/other.crl
+cp bundle.pem bundle.before
+expect 2 "a CRL whose file cannot be written" -- --json crl --all --out-dir part --bundle bundle.pem
+check "the one failure named, the three others written" -- jq -e '(.failed | length) == 1 and .failed[0].ca == "other" and (.crls | length) == 4 and ([.crls[] | select(.out)] | length) == 3' "$TMP/out"
+check "the bundle is untouched" -- cmp bundle.pem bundle.before
+check "the others' files are there" -- sh -c "[ -s part/root.crl ] && [ -s part/int.crl ] && [ -s part/int-gen1.crl ]"
+
+# Two CAs whose files would collide: refused before anything is published.
+"$PKI" ca create int-gen1 --parent root --subject "CN=Collides" >/dev/null 2>&1
+refused 2 "CA int-gen1 beside int's first key" -- crl --all --out-dir clash
+check "names the file" -- contains "$TMP/err" "clash/int-gen1.crl"
+check "nothing made" -- test ! -e clash
+
 finish

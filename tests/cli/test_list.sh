@@ -16,6 +16,10 @@ expect 0 "--cn exact" -- --json list --cn www.example.com
 check "one" -- jq -e '[.certificates[].subject] == ["CN=www.example.com"]' "$TMP/out"
 expect 0 "--cn with a wildcard, any case" -- --json list --cn 'WWW.*'
 check "one" -- jq -e '.certificates | length == 1' "$TMP/out"
+expect 0 "--cn with a comma, read from the certificate" -- --json list --cn 'alice, the admin'
+check "alice" -- jq -e '.certificates | length == 1' "$TMP/out"
+expect 0 "--cn never matches part of another attribute" -- --json list --cn 'admin'
+check "nothing" -- jq -e '.certificates | length == 0' "$TMP/out"
 expect 0 "--san by value" -- --json list --san api.example.com
 check "the www certificate" -- jq -e '[.certificates[].subject] == ["CN=www.example.com"]' "$TMP/out"
 expect 0 "--san with its type and a wildcard" -- --json list --san 'IP:10.*'

@@ -1171,9 +1171,23 @@ Result<SqlDb> open_raw(const std::string& path, int flags, const std::string& sh
   return db;
 }
 
+// A -wal or -journal file at `path` belongs to a store open there, or one not closed cleanly:
+// SQLite would replay it onto whatever file is put at the name.
+Result<void> no_side_files(const std::string& path) {
+  for (const std::string& side : {path + "-wal", path + "-journal"}) {
+    struct stat st {};
+    if (::lstat(side.c_str(), &st) == 0)
+      return fail(ErrorCode::kBadInput, "'" + side + "' is there: a store at '" + path +
+                                            "' is open, or was not closed cleanly (open it with pki once, or "
+                                            "remove it): refusing to put a copy under that name");
+  }
+  return {};
+}
+
 // Writes a copy of `source` (its pages) to a new file beside `out`, checks it, and gives it its name.
 Result<CopyReport> write_copy(sqlite3* source, const std::string& out, Overwrite overwrite) {
   PKI_TRY(check_writable(out, overwrite));
+  PKI_TRY(no_side_files(out));
   PKI_ASSIGN(const std::string tmp, temporary_name(out));
   const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + out + "': " + std::strerror(errno));
@@ -1217,41 +1231,48 @@ Result<CopyReport> backup_sqlite(const std::string& path, const std::string& out
 }
 
 Result<CopyReport> restore_sqlite(const std::string& from, const std::string& path, bool replace) {
-  // The backup: a pki store, whole, of a schema this pki knows (opened as any store is, read-only).
-  PKI_ASSIGN(auto backup, open_sqlite(from, OpenMode::kRead));
-  auto* source = dynamic_cast<SqliteStore*>(backup.get());
-  if (!source) return fail(ErrorCode::kInternal, "not a SQLite store");
-  PKI_ASSIGN(const CopyReport in_backup, check_copy(source->db(), from));
+  // The backup: a pki store, whole, of a schema this pki knows; only read (an older one is
+  // migrated in its copy, never in place).
+  PKI_ASSIGN(const Inspection in, sqlite_file::inspect(from));
+  if (in.kind != Kind::kPki && in.kind != Kind::kLegacyPki)
+    return fail(ErrorCode::kBadInput,
+                "'" + from + "' is not a pki database" + (in.what.empty() ? "" : " (" + in.what + ")"));
+  PKI_ASSIGN(SqlDb source, open_raw(from, SQLITE_OPEN_READONLY, from));
+  PKI_ASSIGN(const CopyReport in_backup, check_copy(source, from));
+  if (in_backup.schema_version > schema_version())
+    return fail(ErrorCode::kStore, "the backup has schema version " +
+                                       std::to_string(in_backup.schema_version) +
+                                       ", newer than this pki knows: upgrade pki");
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) {
     if (errno != ENOENT)
       return fail(ErrorCode::kStore, "cannot restore to '" + path + "': " + std::strerror(errno));
-    PKI_TRY(write_copy(source->handle(), path, Overwrite::kRefuse));
+    PKI_TRY(write_copy(source.get(), path, Overwrite::kRefuse));
   } else {
     if (!replace)
       return fail(ErrorCode::kBadInput, Field::kOverwrite,
                   "refusing to replace the database '" + path + "' with the backup");
     PKI_TRY(open_sqlite(path, OpenMode::kWrite));  // a pki store (nothing else is replaced), migrated
     PKI_ASSIGN(SqlDb target, open_raw(path, SQLITE_OPEN_READWRITE, path));
-    // Leaving WAL mode needs the only connection to the file: a store another process has open is
-    // refused here, before anything changes. The page copy then runs as one rollback-journal
-    // transaction (a crash leaves the old store), and the store returns to WAL.
+    // Held exclusively from here until the connection closes (locking_mode EXCLUSIVE): leaving WAL
+    // mode needs the only connection to the file, so a store another process has open is refused
+    // here, before anything changes, and none can open it until the copy is done. The page copy
+    // runs as one rollback-journal transaction (a crash leaves the old store), then back to WAL.
     sqlite3_busy_timeout(target.get(), 2000);
+    PKI_TRY(target.exec("PRAGMA locking_mode = EXCLUSIVE;"));
     if (!target.exec("PRAGMA journal_mode = DELETE;") || !target.exec("BEGIN EXCLUSIVE; COMMIT;")) {
       return fail(ErrorCode::kRefused, Field::kDatabase,
                   "the database '" + path + "' is in use by another process: stop it, then restore");
     }
     PKI_TRY(target.exec("PRAGMA synchronous = FULL;"));
-    PKI_TRY(copy_pages(source->handle(), target.get(), path));
+    PKI_TRY(copy_pages(source.get(), target.get(), path));
     PKI_TRY(target.exec("PRAGMA journal_mode = WAL;"));
   }
-  backup.reset();
+  source = SqlDb();
   // Migrated to this pki's schema, and reported as it now is.
   PKI_ASSIGN(auto restored, open_sqlite(path, OpenMode::kWrite));
   auto* result = dynamic_cast<SqliteStore*>(restored.get());
-  PKI_ASSIGN(CopyReport r, check_copy(result->db(), path));
-  (void)in_backup;
-  return r;
+  return check_copy(result->db(), path);
 }
 
 }  // namespace pki::store
