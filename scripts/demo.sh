@@ -137,5 +137,14 @@ show "$pki" audit verify
 
 step "16. The rules every certificate met before it was signed, run on the server's"
 show "$pki" lint server.pem
+
+step "17. Profiles are data: a 24-hour CI client profile, added and used; then a consistent backup"
+printf '%s\n' '{"name": "ci-client", "validity": {"default": "24h", "max": "48h"},' \
+  ' "key_usage": ["digitalSignature"], "extended_key_usage": ["clientAuth"], "san_types": ["DNS", "URI"]}' >ci-client.json
+show "$pki" profile add --file ci-client.json
+show "$pki" issue --ca issuing --profile ci-client --cn runner-1 --key-out runner.key --out runner.pem
+show openssl x509 -in runner.pem -noout -startdate -enddate
+show "$pki" profile list
+show "$pki" backup backup.db
 echo
 echo "demo done: the files were in $work (removed on exit)"
