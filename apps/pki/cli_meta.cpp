@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "context.h"
+#include "pki/core/io.h"
 
 namespace pki::app {
 
@@ -398,14 +399,6 @@ std::string man_page(const CLI::App& app) {
   return m.str();
 }
 
-// Names pki makes are plain (letters, digits, '-', '_', '.'); one edited into a store by other
-// means is not offered to a shell.
-bool plain_name(const std::string& name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
-    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
-  });
-}
-
 struct MetaOptions {
   std::vector<std::string> words;
   std::string shell, names;
@@ -432,7 +425,9 @@ Result<int> run_help(CLI::App& app, const MetaOptions& o) {
 
 Result<int> run_completion(Context& ctx, const CLI::App& app, const MetaOptions& o) {
   if (!o.names.empty()) {
-    // For the scripts: the names in the store, one per line; nothing when there is no store.
+    // For the scripts: the names in the store, one per line; nothing when there is no store. Only
+    // plain names, as pki makes them: one edited into a store by other means is never offered to
+    // a shell.
     if (o.names != "ca" && o.names != "profile")
       return fail(ErrorCode::kBadInput, "--names takes ca or profile");
     auto st = ctx.store(store::OpenMode::kRead);
@@ -441,12 +436,12 @@ Result<int> run_completion(Context& ctx, const CLI::App& app, const MetaOptions&
       auto all = (*st)->authorities();
       if (all)
         for (const auto& a : *all)
-          if (a.kind == store::AuthorityKind::kLocal && plain_name(a.name)) std::cout << a.name << "\n";
+          if (a.kind == store::AuthorityKind::kLocal && is_plain_name(a.name)) std::cout << a.name << "\n";
     } else {
       auto all = (*st)->profiles();
       if (all)
         for (const auto& p : *all)
-          if (plain_name(p.name)) std::cout << p.name << "\n";
+          if (is_plain_name(p.name)) std::cout << p.name << "\n";
     }
     return 0;
   }

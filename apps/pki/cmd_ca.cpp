@@ -58,6 +58,85 @@ std::string urls_text(const store::AuthorityRecord& a) {
   return t.empty() ? t : t + "             (put in the certificates it issues)\n";
 }
 
+struct GenerationView {
+  store::KeyGeneration key;
+  store::CertificateRecord certificate;
+  std::optional<store::CrlRecord> last_crl;
+};
+
+struct CaView {
+  store::AuthorityRecord authority;
+  std::optional<store::CertificateRecord> certificate;  // none while pending
+  std::optional<std::string> parent;
+  std::vector<GenerationView> generations;  // oldest first
+};
+
+Result<CaView> view(store::Store& st, const store::AuthorityRecord& a) {
+  CaView v{a, std::nullopt, std::nullopt, {}};
+  if (a.certificate_id) {
+    PKI_ASSIGN(auto c, st.certificate(*a.certificate_id));
+    if (!c) return fail(ErrorCode::kStore, "the certificate of CA '" + a.name + "' is missing");
+    v.certificate = std::move(*c);
+  }
+  if (a.parent_id) {
+    PKI_ASSIGN(auto p, st.authority_by_id(*a.parent_id));
+    if (p) v.parent = p->name;
+  }
+  PKI_ASSIGN(auto gens, st.generations(a.id));
+  for (auto& g : gens) {
+    GenerationView gv{g, {}, std::nullopt};
+    PKI_ASSIGN(auto c, st.certificate(g.certificate_id));
+    if (c) gv.certificate = std::move(*c);
+    PKI_ASSIGN(gv.last_crl, st.latest_crl(a.id, g.generation));
+    v.generations.push_back(std::move(gv));
+  }
+  return v;
+}
+
+std::string kind_of(const CaView& v) {
+  if (v.authority.kind == store::AuthorityKind::kOutside) return "outside";
+  return v.authority.pending() ? "pending" : "local";
+}
+
+nlohmann::json crl_json(const std::optional<store::CrlRecord>& crl) {
+  if (!crl) return nullptr;
+  return {{"crl_number", crl->crl_number},
+          {"this_update", format_rfc3339(crl->this_update)},
+          {"next_update", format_rfc3339(crl->next_update)},
+          {"entries", crl->entries}};
+}
+
+nlohmann::json view_json(const CaView& v, TimePoint now, const RevokedIssuers& revoked) {
+  nlohmann::json j = {
+      {"name", v.authority.name},
+      {"kind", kind_of(v)},
+      {"parent", v.parent ? nlohmann::json(*v.parent) : nlohmann::json(nullptr)},
+      {"certificate", v.certificate ? certificate_json(*v.certificate, now, revoked.covers(*v.certificate))
+                                    : nlohmann::json(nullptr)}};
+  j.update(urls_json(v.authority));
+  if (v.authority.kind == store::AuthorityKind::kLocal) {
+    j["generation"] = v.authority.generation;
+    j["last_crl"] = v.generations.empty() ? nlohmann::json(nullptr) : crl_json(v.generations.back().last_crl);
+    nlohmann::json gens = nlohmann::json::array();
+    for (const auto& g : v.generations)
+      gens.push_back({{"generation", g.key.generation},
+                      {"serial", g.certificate.serial},
+                      {"not_after", format_rfc3339(g.certificate.not_after)},
+                      {"key_type", g.certificate.key_type},
+                      {"last_crl", crl_json(g.last_crl)}});
+    j["generations"] = gens;
+  }
+  return j;
+}
+
+// The CA as `pki ca show --json` shows it (docs/schema/ca.json): what every verb that makes or
+// changes a CA answers with, beside what that verb adds.
+Result<nlohmann::json> ca_json(store::Store& st, const store::AuthorityRecord& a, TimePoint now) {
+  PKI_ASSIGN(const auto v, view(st, a));
+  PKI_ASSIGN(const auto revoked, RevokedIssuers::of(st));
+  return view_json(v, now, revoked);
+}
+
 struct CreateOptions {
   UrlOptions urls;
   std::string name, subject, key_type = "ec-p256", parent, csr_out;
@@ -94,21 +173,18 @@ Result<int> run_create(Context& ctx, const CreateOptions& o) {
     if (auto w = write_file_atomic(o.csr_out, pem, 0644, Overwrite::kRefuse); !w)
       return fail(w.error().code, "CA '" + o.name + "' is created (pending) but " + w.error().message +
                                       "; `pki ca show " + o.name + " --csr` prints the request");
-    nlohmann::json j = {{"name", created.authority.name},
-                        {"pending", true},
-                        {"csr_out", o.csr_out},
-                        {"csr", pem},
-                        {"key_encrypted", pass != nullptr}};
+    PKI_ASSIGN(nlohmann::json j, ca_json(*st, created.authority, ctx.now()));
+    j["csr_out"] = o.csr_out;
+    j["csr"] = pem;
+    j["key_encrypted"] = pass != nullptr;
     ctx.emit(j, "created CA '" + created.authority.name + "' (pending) and its request " + o.csr_out +
                     ": have the outside CA sign it, then `pki ca install " + created.authority.name +
                     " --cert FILE --chain ISSUERS`" +
                     (pass ? "" : "\nits key is unencrypted (give --passphrase-file to encrypt CA keys)"));
     return 0;
   }
-  nlohmann::json j = {{"name", created.authority.name},
-                      {"certificate", certificate_json(created.certificate, ctx.now())},
-                      {"key_encrypted", pass != nullptr}};
-  j.update(urls_json(created.authority));
+  PKI_ASSIGN(nlohmann::json j, ca_json(*st, created.authority, ctx.now()));
+  j["key_encrypted"] = pass != nullptr;
   ctx.emit(j, "created CA '" + created.authority.name + "'" +
                   (req.parent ? " under '" + *req.parent + "'" : " (root)") +
                   (pass ? "" : " with an unencrypted key (give --passphrase-file to encrypt CA keys)") +
@@ -125,10 +201,9 @@ Result<std::vector<Bytes>> read_certificates(const std::string& path, Field fiel
   return out;
 }
 
-nlohmann::json installed_json(const ca::CaInstalled& in, TimePoint now) {
-  nlohmann::json j = {{"name", in.authority.name},
-                      {"certificate", certificate_json(in.certificate, now)},
-                      {"outside_issuers", in.outside_issuers}};
+Result<nlohmann::json> installed_json(store::Store& st, const ca::CaInstalled& in, TimePoint now) {
+  PKI_ASSIGN(nlohmann::json j, ca_json(st, in.authority, now));
+  j["outside_issuers"] = in.outside_issuers;
   return j;
 }
 
@@ -154,7 +229,8 @@ Result<int> run_install(Context& ctx, const InstallOptions& o) {
   std::string text = "installed the certificate of CA '" + in.authority.name + "': it may issue now\n" +
                      certificate_text(in.certificate, ctx.now());
   if (!in.outside_issuers.empty()) text += "outside issuers stored: " + join(in.outside_issuers, ", ") + "\n";
-  ctx.emit(installed_json(in, ctx.now()), text);
+  PKI_ASSIGN(const nlohmann::json j, installed_json(*st, in, ctx.now()));
+  ctx.emit(j, text);
   return 0;
 }
 
@@ -184,8 +260,7 @@ Result<int> run_set(Context& ctx, const SetOptions& o) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   ca::Authority authority = ctx.authority(*st, nullptr);
   PKI_ASSIGN(auto a, authority.set_urls(req));
-  nlohmann::json j = {{"name", a.name}};
-  j.update(urls_json(a));
+  PKI_ASSIGN(const nlohmann::json j, ca_json(*st, a, ctx.now()));
   const std::string t = urls_text(a);
   ctx.emit(j, "CA '" + a.name + "': " +
                   (t.empty() ? std::string("no URLs; the certificates it issues name none\n")
@@ -224,7 +299,7 @@ Result<int> run_import(Context& ctx, const ImportOptions& o) {
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(auto in, authority.import_ca(req));
-  nlohmann::json j = installed_json(in, ctx.now());
+  PKI_ASSIGN(nlohmann::json j, installed_json(*st, in, ctx.now()));
   j["key_encrypted"] = pass != nullptr;
   std::string text =
       "imported CA '" + in.authority.name + "'\n" + certificate_text(in.certificate, ctx.now());
@@ -293,104 +368,33 @@ Result<int> run_rollover(Context& ctx, const RolloverOptions& o) {
   PKI_ASSIGN(const Secret* pass, ctx.passphrase());
   ca::Authority authority = ctx.authority(*st, pass);
   PKI_ASSIGN(auto made, authority.rollover_ca(req));
-  ctx.emit({{"name", made.authority.name},
-            {"generation", made.authority.generation},
-            {"certificate", certificate_json(made.certificate, ctx.now())}},
-           "CA '" + made.authority.name + "' has a new key (generation " +
-               std::to_string(made.authority.generation) +
-               "): new certificates are signed with it; `pki crl --ca " + made.authority.name +
-               " --generation " + std::to_string(made.authority.generation - 1) +
-               "` keeps the older key's CRL current\n" + certificate_text(made.certificate, ctx.now()));
+  PKI_ASSIGN(const nlohmann::json j, ca_json(*st, made.authority, ctx.now()));
+  ctx.emit(j, "CA '" + made.authority.name + "' has a new key (generation " +
+                  std::to_string(made.authority.generation) +
+                  "): new certificates are signed with it; `pki crl --ca " + made.authority.name +
+                  " --generation " + std::to_string(made.authority.generation - 1) +
+                  "` keeps the older key's CRL current\n" + certificate_text(made.certificate, ctx.now()));
   return 0;
-}
-
-struct GenerationView {
-  store::KeyGeneration key;
-  store::CertificateRecord certificate;
-  std::optional<store::CrlRecord> last_crl;
-};
-
-struct CaView {
-  store::AuthorityRecord authority;
-  std::optional<store::CertificateRecord> certificate;  // none while pending
-  std::optional<std::string> parent;
-  std::vector<GenerationView> generations;  // oldest first
-};
-
-Result<CaView> view(store::Store& st, const store::AuthorityRecord& a) {
-  CaView v{a, std::nullopt, std::nullopt, {}};
-  if (a.certificate_id) {
-    PKI_ASSIGN(auto c, st.certificate(*a.certificate_id));
-    if (!c) return fail(ErrorCode::kStore, "the certificate of CA '" + a.name + "' is missing");
-    v.certificate = std::move(*c);
-  }
-  if (a.parent_id) {
-    PKI_ASSIGN(auto p, st.authority_by_id(*a.parent_id));
-    if (p) v.parent = p->name;
-  }
-  PKI_ASSIGN(auto gens, st.generations(a.id));
-  for (auto& g : gens) {
-    GenerationView gv{g, {}, std::nullopt};
-    PKI_ASSIGN(auto c, st.certificate(g.certificate_id));
-    if (c) gv.certificate = std::move(*c);
-    PKI_ASSIGN(gv.last_crl, st.latest_crl(a.id, g.generation));
-    v.generations.push_back(std::move(gv));
-  }
-  return v;
-}
-
-std::string kind_of(const CaView& v) {
-  if (v.authority.kind == store::AuthorityKind::kOutside) return "outside";
-  return v.authority.pending() ? "pending" : "local";
-}
-
-nlohmann::json crl_json(const std::optional<store::CrlRecord>& crl) {
-  if (!crl) return nullptr;
-  return {{"crl_number", crl->crl_number},
-          {"this_update", format_rfc3339(crl->this_update)},
-          {"next_update", format_rfc3339(crl->next_update)},
-          {"entries", crl->entries}};
-}
-
-nlohmann::json view_json(const CaView& v, TimePoint now) {
-  nlohmann::json j = {
-      {"name", v.authority.name},
-      {"kind", kind_of(v)},
-      {"parent", v.parent ? nlohmann::json(*v.parent) : nlohmann::json(nullptr)},
-      {"certificate", v.certificate ? certificate_json(*v.certificate, now) : nlohmann::json(nullptr)}};
-  j.update(urls_json(v.authority));
-  if (v.authority.kind == store::AuthorityKind::kLocal) {
-    j["generation"] = v.authority.generation;
-    j["last_crl"] = v.generations.empty() ? nlohmann::json(nullptr) : crl_json(v.generations.back().last_crl);
-    nlohmann::json gens = nlohmann::json::array();
-    for (const auto& g : v.generations)
-      gens.push_back({{"generation", g.key.generation},
-                      {"serial", g.certificate.serial},
-                      {"not_after", format_rfc3339(g.certificate.not_after)},
-                      {"key_type", g.certificate.key_type},
-                      {"last_crl", crl_json(g.last_crl)}});
-    j["generations"] = gens;
-  }
-  return j;
 }
 
 Result<int> run_list(Context& ctx) {
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
   PKI_ASSIGN(auto all, st->authorities());
+  PKI_ASSIGN(const auto revoked, RevokedIssuers::of(*st));
   nlohmann::json arr = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
   for (const auto& a : all) {
     PKI_ASSIGN(auto v, view(*st, a));
-    arr.push_back(view_json(v, ctx.now()));
+    arr.push_back(view_json(v, ctx.now(), revoked));
     const auto& last =
         v.generations.empty() ? std::optional<store::CrlRecord>() : v.generations.back().last_crl;
-    rows.push_back({v.authority.name, kind_of(v), v.parent.value_or("-"),
-                    v.certificate ? v.certificate->subject : "-",
-                    v.certificate ? format_rfc3339(v.certificate->not_after) : "-",
-                    v.certificate ? v.certificate->key_type : "-",
-                    v.certificate ? status_of(*v.certificate, ctx.now()) : "pending",
-                    v.authority.generation ? std::to_string(v.authority.generation) : "-",
-                    last ? std::to_string(last->crl_number) : "-"});
+    rows.push_back(
+        {v.authority.name, kind_of(v), v.parent.value_or("-"), v.certificate ? v.certificate->subject : "-",
+         v.certificate ? format_rfc3339(v.certificate->not_after) : "-",
+         v.certificate ? v.certificate->key_type : "-",
+         v.certificate ? status_of(*v.certificate, ctx.now(), revoked.covers(*v.certificate)) : "pending",
+         v.authority.generation ? std::to_string(v.authority.generation) : "-",
+         last ? std::to_string(last->crl_number) : "-"});
   }
   ctx.emit(
       {{"authorities", arr}},
@@ -415,7 +419,8 @@ Result<int> run_show(Context& ctx, const std::string& name, bool csr) {
       std::cout << pem;
     return 0;
   }
-  nlohmann::json j = view_json(v, ctx.now());
+  PKI_ASSIGN(const auto revoked, RevokedIssuers::of(*st));
+  nlohmann::json j = view_json(v, ctx.now(), revoked);
   std::string text = "name:        " + v.authority.name + " (" + kind_of(v) + ")\nparent:      " +
                      v.parent.value_or(v.authority.pending() ? "- (pending)" : "- (root)") + "\n";
   if (v.authority.pending()) {
@@ -425,8 +430,10 @@ Result<int> run_show(Context& ctx, const std::string& name, bool csr) {
             " --csr` prints the request; `pki ca install " + name + " --cert FILE` installs the answer\n";
   } else {
     PKI_ASSIGN(auto parsed, cert::Certificate::from_der(v.certificate->der));
-    j["details"] = certificate_details_json(*parsed);
-    text += certificate_text(*v.certificate, ctx.now()) + certificate_details_text(*parsed);
+    PKI_ASSIGN(const auto read, cert::inspect_certificate(v.certificate->der));
+    add_file_fields(j["certificate"], read, ctx.now());
+    text += certificate_text(*v.certificate, ctx.now(), revoked.covers(*v.certificate)) +
+            certificate_details_text(*parsed);
   }
   text += urls_text(v.authority);
   for (const auto& g : v.generations) {

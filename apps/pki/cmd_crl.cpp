@@ -1,10 +1,6 @@
 // pki crl: publish a CA's CRL; pki crl check: the CI guard for a published CRL.
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 #include <iostream>
 #include <set>
 
@@ -80,12 +76,7 @@ Result<int> run_crl_all(Context& ctx, const CrlOptions& o) {
                                                 "': publish CA '" + a.name +
                                                 "' on its own with --ca and --out");
     }
-    if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
-      return fail(ErrorCode::kBadInput, "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
-    struct stat sb {};
-    if (::stat(o.out_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-        ::access(o.out_dir.c_str(), W_OK | X_OK) != 0)
-      return fail(ErrorCode::kBadInput, "--out-dir '" + o.out_dir + "' is not a writable directory");
+    PKI_TRY(make_output_dir(o.out_dir, "--out-dir"));
   }
   nlohmann::json list = nlohmann::json::array(), failures = nlohmann::json::array();
   std::string text, bundle;

@@ -32,21 +32,14 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   if (o.format == "p12" && o.p12_passphrase_file.empty())
     return fail(ErrorCode::kBadInput, Field::kPkcs12Passphrase, "a PKCS#12 file needs its own password");
   PKI_TRY(ctx.check_outputs({&o.out}, overwrite_for(o.force)));
-  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  store::CertificateRecord rec;
-  if (!o.serial.empty()) {
-    PKI_ASSIGN(rec, find_by_serial(*st, o.serial, o.ca));
-  } else {
-    // A certificate file: the store's record of it (by fingerprint), for its chain.
-    PKI_ASSIGN(auto certs, in_field(load_certificates(o.cert_file), Field::kCertificate));
-    if (certs.size() != 1)
-      return fail(ErrorCode::kBadInput, Field::kCertificate, "--cert must hold one certificate");
-    PKI_ASSIGN(auto found, st->certificate_by_fingerprint(sha256_hex(der_of(*certs.front()))));
-    if (!found)
-      return fail(ErrorCode::kNotFound, Field::kCertificate,
-                  "'" + o.cert_file + "' is not a certificate of this store");
-    rec = std::move(*found);
+  // The file is read before the store is opened: bad input is exit 2 wherever the store is.
+  std::string fingerprint;
+  if (!o.cert_file.empty()) {
+    PKI_ASSIGN(fingerprint, fingerprint_of_file(o.cert_file));
   }
+  PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
+  PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
+                                           : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
   if (!rec.has_der())
     return fail(ErrorCode::kNotFound,
                 "certificate " + rec.serial +

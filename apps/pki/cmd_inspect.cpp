@@ -35,55 +35,6 @@ std::string relative(TimePoint now, TimePoint t) {
   return seconds < 0 ? amount + " ago" : "in " + amount;
 }
 
-std::string validity_status(TimePoint now, TimePoint not_before, TimePoint not_after) {
-  if (now < not_before) return "not-yet-valid";
-  if (now > not_after) return "expired";
-  return "valid";
-}
-
-nlohmann::json public_key_json(const cert::PublicKeyInfo& k) {
-  nlohmann::json j = {
-      {"algorithm", k.algorithm}, {"description", k.description}, {"spki_sha256", k.spki_sha256}};
-  if (k.bits) j["bits"] = *k.bits;
-  if (k.curve) j["curve"] = *k.curve;
-  return j;
-}
-
-nlohmann::json field_json(const cert::InspectedField& f) {
-  switch (f.kind) {
-    case cert::FieldKind::kBoolean:
-      return f.values.front() == "true";
-    case cert::FieldKind::kInteger: {
-      // Numbers that fit JSON's safe integers stay numbers; longer ones are decimal strings.
-      const std::string& v = f.values.front();
-      if (v.size() <= 15) return std::stoll(v);
-      return v;
-    }
-    case cert::FieldKind::kText:
-      return f.values.front();
-    case cert::FieldKind::kList:
-      return f.values;
-  }
-  return nullptr;
-}
-
-nlohmann::json extensions_json(const std::vector<cert::InspectedExtension>& exts) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const auto& e : exts) {
-    nlohmann::json j = {{"oid", e.oid}, {"name", e.name}, {"critical", e.critical}, {"decoded", e.decoded}};
-    if (e.decoded) {
-      nlohmann::json value = nlohmann::json::object();
-      for (const auto& f : e.fields) value[f.key] = field_json(f);
-      j["value"] = value;
-    } else {
-      j["value_hex"] = e.value_hex;
-      if (!e.error.empty()) j["error"] = e.error;
-    }
-    out.push_back(j);
-  }
-  return out;
-}
-
 std::string extensions_text(const std::vector<cert::InspectedExtension>& exts, const std::string& indent) {
   std::string out;
   for (const auto& e : exts) {
@@ -109,24 +60,6 @@ std::string line(const std::string& indent, const std::string& key, const std::s
   std::string padded = key + ":";
   if (padded.size() < 14) padded += std::string(14 - padded.size(), ' ');
   return indent + padded + " " + value + "\n";
-}
-
-nlohmann::json certificate_json(const cert::InspectedCertificate& c, TimePoint now) {
-  return {{"version", c.version},
-          {"serial", c.serial},
-          {"subject", c.subject},
-          {"issuer", c.issuer},
-          {"not_before", format_rfc3339(c.not_before)},
-          {"not_after", format_rfc3339(c.not_after)},
-          {"status", validity_status(now, c.not_before, c.not_after)},
-          {"remaining_seconds", (c.not_after - now).count()},
-          {"self_signed", c.self_signed},
-          {"sans", c.sans},
-          {"public_key", public_key_json(c.public_key)},
-          {"signature_algorithm", c.signature_algorithm},
-          {"fingerprint_sha256", c.fingerprint_sha256},
-          {"extensions", extensions_json(c.extensions)},
-          {"problems", c.problems}};
 }
 
 std::string certificate_text(const cert::InspectedCertificate& c, TimePoint now, const std::string& in) {
@@ -160,7 +93,8 @@ nlohmann::json csr_json(const cert::InspectedCsr& c) {
           {"subject", c.subject},
           {"public_key", public_key_json(c.public_key)},
           {"signature_algorithm", c.signature_algorithm},
-          {"signature_valid", c.signature == cert::SignatureStatus::kValid},
+          // The one verdict inspect makes: whether the request's signature verifies with its own key.
+          {"outcome", c.signature == cert::SignatureStatus::kValid ? "valid" : "invalid"},
           {"sans", c.sans},
           {"requested_extensions", extensions_json(c.requested_extensions)},
           {"attributes", c.attributes},

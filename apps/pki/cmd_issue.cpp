@@ -4,10 +4,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 
@@ -93,13 +91,7 @@ Result<int> run_bulk(Context& ctx, const IssueOptions& o) {
     return fail(ErrorCode::kBadInput, Field::kProfile,
                 "profile '" + o.profile + "' is for CA certificates, not leaves");
   PKI_ASSIGN(const ca::Issuer issuer, authority.load_issuer(o.ca));
-  if (::mkdir(o.out_dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return fail(
-        errno == ENOENT || errno == ENOTDIR || errno == EACCES ? ErrorCode::kBadInput : ErrorCode::kStore,
-        "cannot make --out-dir '" + o.out_dir + "': " + std::strerror(errno));
-  if (struct stat sb; ::stat(o.out_dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode) ||
-                      ::access(o.out_dir.c_str(), W_OK | X_OK) != 0)
-    return fail(ErrorCode::kBadInput, "--out-dir '" + o.out_dir + "' is not a writable directory");
+  PKI_TRY(make_output_dir(o.out_dir, "--out-dir"));
 
   // Made on the worker threads: reads the CSR, and refuses one whose certificate file is there.
   const ca::BulkSource source = [&](std::size_t i) -> Result<ca::IssueRequest> {

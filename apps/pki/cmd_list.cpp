@@ -71,15 +71,15 @@ Result<int> run_list(Context& ctx, const ListOptions& o) {
     if (!a) return fail(ErrorCode::kNotFound, "no CA named '" + o.ca + "'");
     f.issuer_id = a->id;
   }
-  PKI_ASSIGN(const auto revoked_cas, revoked_issuers(*st));
+  PKI_ASSIGN(const auto revoked_cas, RevokedIssuers::of(*st));
   nlohmann::json arr = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows;
   const TimePoint now = ctx.now();
   PKI_TRY(st->for_each_certificate(f, [&](const store::CertificateRecord& c) -> Result<void> {
-    const bool issuer_revoked = !c.revocation && revoked_cas.count(c.issuer_id) > 0;
+    const bool issuer_revoked = revoked_cas.covers(c);
     const bool revoked = c.revocation.has_value() || issuer_revoked;
     if (wanted == store::StatusFilter::kRevoked && !revoked) return {};
-    if (wanted == store::StatusFilter::kValid && (revoked || c.not_after < now)) return {};
+    if (wanted == store::StatusFilter::kValid && (revoked || status_of(c, now) != "valid")) return {};
     if (!o.profile.empty() && c.profile != o.profile) return {};
     if (!o.cn.empty() && !matches(o.cn, cn_of(c))) return {};
     if (!o.san.empty() && std::none_of(c.sans.begin(), c.sans.end(), [&](const std::string& s) {

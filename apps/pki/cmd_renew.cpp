@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "context.h"
+#include "lookup.h"
 #include "pki/ca/authority.h"
 #include "pki/core/io.h"
 #include "render.h"
@@ -39,10 +40,7 @@ Result<int> run_renew(Context& ctx, const RenewOptions& o) {
   if (!o.serial.empty()) {
     PKI_ASSIGN(req.serial, ca::normalize_serial(o.serial));
   } else {
-    PKI_ASSIGN(auto certs, in_field(load_certificates(o.cert_file), Field::kCertificate));
-    if (certs.size() != 1)
-      return fail(ErrorCode::kBadInput, Field::kCertificate, "--cert must hold one certificate");
-    req.fingerprint = sha256_hex(der_of(*certs.front()));
+    PKI_ASSIGN(req.fingerprint, fingerprint_of_file(o.cert_file));
   }
   if (!o.ca.empty()) req.ca = o.ca;
   if (!o.profile.empty()) req.profile = o.profile;

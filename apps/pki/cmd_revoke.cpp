@@ -73,9 +73,7 @@ Result<int> run_revoke(Context& ctx, const RevokeOptions& o) {
   if (!o.serial.empty()) {
     PKI_ASSIGN(req.serial, ca::normalize_serial(o.serial));
   } else {
-    PKI_ASSIGN(auto certs, load_certificates(o.cert_file));
-    if (certs.size() != 1) return fail(ErrorCode::kBadInput, "--cert must hold one certificate");
-    req.fingerprint = sha256_hex(der_of(*certs.front()));
+    PKI_ASSIGN(req.fingerprint, fingerprint_of_file(o.cert_file));
   }
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kWrite));
   if (req.reason != cert::CrlReason::kRemoveFromCrl) PKI_TRY(confirm_ca_revocation(ctx, *st, req, o.yes));

@@ -13,25 +13,6 @@ struct ShowOptions {
   std::string serial, ca, cert_file;
 };
 
-// The SHA-256 of the one certificate in `path` (PEM or DER), as the store keeps it.
-Result<std::string> fingerprint_of_file(const std::string& path) {
-  PKI_ASSIGN(const std::string data, read_input(path));
-  PKI_ASSIGN(auto certs, parse_certificates(data, "certificate '" + path + "'"));
-  if (certs.size() != 1) return fail(ErrorCode::kBadInput, "--cert must hold one certificate");
-  return sha256_hex(der_of(*certs.front()));
-}
-
-Result<store::CertificateRecord> find_by_fingerprint(store::Store& st, const std::string& fingerprint,
-                                                     const std::string& path, const std::string& ca) {
-  PKI_ASSIGN(auto found, st.certificate_by_fingerprint(fingerprint));
-  if (!found)
-    return fail(ErrorCode::kNotFound,
-                "'" + path + "' is not a certificate of this store (sha256 " + fingerprint + ")");
-  if (!ca.empty() && found->issuer_name != ca)
-    return fail(ErrorCode::kNotFound, "'" + path + "' was not issued by CA '" + ca + "'");
-  return std::move(*found);
-}
-
 Result<int> run_show(Context& ctx, const ShowOptions& o) {
   if (o.serial.empty() == o.cert_file.empty())
     return fail(ErrorCode::kBadInput, "give a SERIAL or --cert FILE, not both");
@@ -44,13 +25,14 @@ Result<int> run_show(Context& ctx, const ShowOptions& o) {
   PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
                                            : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
   PKI_ASSIGN(auto events, st->audit_for(rec));
-  PKI_ASSIGN(const auto revoked_cas, revoked_issuers(*st));
-  const bool issuer_revoked = !rec.revocation && revoked_cas.count(rec.issuer_id) > 0;
+  PKI_ASSIGN(const auto revoked_cas, RevokedIssuers::of(*st));
+  const bool issuer_revoked = revoked_cas.covers(rec);
   nlohmann::json j = certificate_json(rec, ctx.now(), issuer_revoked);
   std::string text = certificate_text(rec, ctx.now(), issuer_revoked);
   if (rec.has_der()) {  // an imported record without its file is known by its index line only
     PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
-    j["details"] = certificate_details_json(*parsed);
+    PKI_ASSIGN(const auto read, cert::inspect_certificate(rec.der));
+    add_file_fields(j, read, ctx.now());
     text += certificate_details_text(*parsed);
   }
   text += "history:\n";

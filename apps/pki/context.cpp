@@ -4,9 +4,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 #include "pki/core/io.h"
@@ -134,14 +136,9 @@ void add_force_flag(CLI::App* cmd, bool& force) {
 void add_lifetime_options(CLI::App* cmd, LifetimeOptions& o, const std::string& default_text) {
   auto* d =
       cmd->add_option("--days", o.days, "validity in whole days (" + default_text + ")")
-          ->check(CLI::Validator(
-              [](std::string& v) -> std::string {
-                if (!v.empty() && v.size() <= 6 && v.find_first_not_of("0123456789") == std::string::npos)
-                  return {};
-                return "takes whole days, not '" + v + "': use --valid-for " + v +
-                       " for a duration (24h, 90m) or --not-after for an end time";
-              },
-              "DAYS"));
+          ->check(decimal([](const std::string& v) {
+            return ": use --valid-for " + v + " for a duration (24h, 90m) or --not-after for an end time";
+          }));
   auto* v = cmd->add_option("--valid-for", o.valid_for, "validity as a duration: 24h, 90d, 1d12h, 30m");
   auto* n = cmd->add_option("--not-after", o.not_after, "the last moment of validity (RFC 3339)");
   d->excludes(v)->excludes(n);
@@ -180,16 +177,27 @@ Result<void> write_cert_outputs(const CertOutputs& o, const std::string& pem, co
   return {};
 }
 
-CLI::Validator decimal() {
+CLI::Validator decimal(std::function<std::string(const std::string&)> advice) {
   return CLI::Validator(
-      [](std::string& v) -> std::string {
+      [advice](std::string& v) -> std::string {
         const std::size_t start = !v.empty() && v[0] == '-' ? 1 : 0;
         if (v.size() == start || v.size() > start + 9 ||
             v.find_first_not_of("0123456789", start) != std::string::npos)
-          return "'" + v + "' is not a whole number in decimal";
+          return "'" + v + "' is not a whole number in decimal" + (advice ? advice(v) : std::string());
         return {};
       },
       "DECIMAL");
+}
+
+Result<void> make_output_dir(const std::string& dir, std::string_view option) {
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return fail(
+        errno == ENOENT || errno == ENOTDIR || errno == EACCES ? ErrorCode::kBadInput : ErrorCode::kStore,
+        "cannot make " + std::string(option) + " '" + dir + "': " + std::strerror(errno));
+  if (struct stat sb;
+      ::stat(dir.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode) || ::access(dir.c_str(), W_OK | X_OK) != 0)
+    return fail(ErrorCode::kBadInput, std::string(option) + " '" + dir + "' is not a writable directory");
+  return {};
 }
 
 void apply_option_rules(CLI::App& app) {

@@ -1,9 +1,11 @@
-// Finding one certificate by serial (and optionally CA), shared by show and export.
+// Finding one certificate of the store by serial (and optionally CA) or by its file, shared by the
+// verbs that take SERIAL or --cert FILE.
 #pragma once
 
 #include <string>
 
 #include "pki/ca/authority.h"
+#include "pki/core/io.h"
 #include "pki/store/store.h"
 
 namespace pki::app {
@@ -22,6 +24,25 @@ inline Result<store::CertificateRecord> find_by_serial(store::Store& st, const s
   if (found.size() > 1)
     return fail(ErrorCode::kBadInput, "serial " + serial + " was issued by several CAs: say which with --ca");
   return std::move(found.front());
+}
+
+// The SHA-256 of the one certificate in `path` (PEM or DER), as the store keeps it.
+inline Result<std::string> fingerprint_of_file(const std::string& path) {
+  PKI_ASSIGN(auto certs, in_field(load_certificates(path), Field::kCertificate));
+  if (certs.size() != 1)
+    return fail(ErrorCode::kBadInput, Field::kCertificate, "--cert must hold one certificate");
+  return sha256_hex(der_of(*certs.front()));
+}
+
+inline Result<store::CertificateRecord> find_by_fingerprint(store::Store& st, const std::string& fingerprint,
+                                                            const std::string& path, const std::string& ca) {
+  PKI_ASSIGN(auto found, st.certificate_by_fingerprint(fingerprint));
+  if (!found)
+    return fail(ErrorCode::kNotFound,
+                "'" + path + "' is not a certificate of this store (sha256 " + fingerprint + ")");
+  if (!ca.empty() && found->issuer_name != ca)
+    return fail(ErrorCode::kNotFound, "'" + path + "' was not issued by CA '" + ca + "'");
+  return std::move(*found);
 }
 
 }  // namespace pki::app

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "pki/cert/builder.h"
+#include "pki/cert/inspect.h"
 #include "pki/cert/oids.h"
 #include "pki/core/time.h"
 
@@ -30,39 +31,79 @@ std::string_view origin_name(store::Origin o) {
   return "issued";
 }
 
-Result<std::set<std::int64_t>> revoked_issuers(store::Store& st) {
-  PKI_ASSIGN(const auto all, st.authorities());
-  std::map<std::int64_t, const store::AuthorityRecord*> by_id;
-  for (const auto& a : all) by_id[a.id] = &a;
-  std::map<std::int64_t, bool> own;
-  for (const auto& a : all) {
+Result<RevokedIssuers> RevokedIssuers::of(store::Store& st) {
+  using Key = std::pair<std::int64_t, int>;
+  struct Made {
     bool revoked = false;
-    if (a.certificate_id) {
-      PKI_ASSIGN(auto c, st.certificate(*a.certificate_id));
-      revoked = c && c->revocation && c->revocation->reason != "certificateHold";
-    }
-    own[a.id] = revoked;
-  }
-  std::set<std::int64_t> out;
+    std::optional<Key> by;  // the key that signed this key's certificate, when not its own
+  };
+  std::map<Key, Made> keys;
+  PKI_ASSIGN(const auto all, st.authorities());
   for (const auto& a : all) {
-    // Up the parents (a bounded walk: a store's chain is short, and a cycle is not followed twice).
-    const store::AuthorityRecord* at = &a;
-    for (std::size_t steps = 0; at && steps <= all.size(); ++steps) {
-      if (own[at->id]) {
-        out.insert(a.id);
+    std::vector<std::pair<int, std::int64_t>> certs;  // (generation, certificate id)
+    if (a.kind == store::AuthorityKind::kOutside) {
+      if (a.certificate_id) certs.emplace_back(1, *a.certificate_id);
+    } else {
+      PKI_ASSIGN(const auto gens, st.generations(a.id));
+      for (const auto& g : gens) certs.emplace_back(g.generation, g.certificate_id);
+    }
+    for (const auto& [generation, id] : certs) {
+      PKI_ASSIGN(const auto c, st.certificate(id));
+      if (!c) continue;
+      Made m{c->revocation.has_value(), std::nullopt};
+      if (c->issuer_id != a.id) m.by = Key{c->issuer_id, c->generation};
+      keys[{a.id, generation}] = m;
+    }
+  }
+  RevokedIssuers out;
+  for (const auto& [key, made] : keys) {
+    // Up the issuers: a bounded walk (a store's chains are short; a cycle is not followed twice).
+    const Made* at = &made;
+    for (std::size_t steps = 0; at && steps <= keys.size(); ++steps) {
+      if (at->revoked) {
+        out.keys_.insert(key);
         break;
       }
-      at = at->parent_id && by_id.count(*at->parent_id) ? by_id[*at->parent_id] : nullptr;
+      const auto up = at->by ? keys.find(*at->by) : keys.end();
+      at = up == keys.end() ? nullptr : &up->second;
     }
   }
   return out;
 }
 
+namespace {
+
+std::string validity_status(TimePoint now, TimePoint not_before, TimePoint not_after) {
+  if (now < not_before) return "not-yet-valid";
+  if (now > not_after) return "expired";
+  return "valid";
+}
+
+nlohmann::json field_json(const cert::InspectedField& f) {
+  switch (f.kind) {
+    case cert::FieldKind::kBoolean:
+      return f.values.front() == "true";
+    case cert::FieldKind::kInteger: {
+      // Numbers that fit JSON's safe integers stay numbers; longer ones are decimal strings.
+      const std::string& v = f.values.front();
+      if (v.size() <= 15) return std::stoll(v);
+      return v;
+    }
+    case cert::FieldKind::kText:
+      return f.values.front();
+    case cert::FieldKind::kList:
+      return f.values;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 std::string status_of(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
   if (c.revocation) return "revoked";
   if (issuer_revoked) return "revoked (issuer revoked)";
-  if (c.not_after < now) return "expired";
-  return "valid";
+  if (!c.not_before) return c.not_after < now ? "expired" : "valid";  // imported by its index line alone
+  return validity_status(now, *c.not_before, c.not_after);
 }
 
 nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
@@ -90,6 +131,60 @@ nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now
     j["revocation"] = r;
   }
   return j;
+}
+
+nlohmann::json public_key_json(const cert::PublicKeyInfo& k) {
+  nlohmann::json j = {
+      {"algorithm", k.algorithm},
+      {"description", k.description},
+      {"spki_sha256", k.spki_sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(k.spki_sha256)}};
+  if (k.bits) j["bits"] = *k.bits;
+  if (k.curve) j["curve"] = *k.curve;
+  return j;
+}
+
+nlohmann::json extensions_json(const std::vector<cert::InspectedExtension>& exts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& e : exts) {
+    nlohmann::json j = {{"oid", e.oid}, {"name", e.name}, {"critical", e.critical}, {"decoded", e.decoded}};
+    if (e.decoded) {
+      nlohmann::json value = nlohmann::json::object();
+      for (const auto& f : e.fields) value[f.key] = field_json(f);
+      j["value"] = value;
+    } else {
+      j["value_hex"] = e.value_hex;
+      if (!e.error.empty()) j["error"] = e.error;
+    }
+    out.push_back(j);
+  }
+  return out;
+}
+
+// A certificate's one shape (docs/schema/certificate.json): the fields every pki document gives a
+// certificate, then what only the file shows (certificate.json#/$defs/from_file).
+nlohmann::json certificate_json(const cert::InspectedCertificate& c, TimePoint now) {
+  return {{"serial", c.serial},
+          {"subject", c.subject},
+          {"sans", c.sans},
+          {"not_before", format_rfc3339(c.not_before)},
+          {"not_after", format_rfc3339(c.not_after)},
+          {"key_type", c.key_type},
+          {"fingerprint_sha256", c.fingerprint_sha256},
+          {"status", validity_status(now, c.not_before, c.not_after)},
+          {"version", c.version},
+          {"issuer", c.issuer},
+          {"self_signed", c.self_signed},
+          {"remaining_seconds", (c.not_after - now).count()},
+          {"public_key", public_key_json(c.public_key)},
+          {"signature_algorithm", c.signature_algorithm},
+          {"extensions", extensions_json(c.extensions)},
+          {"problems", c.problems}};
+}
+
+void add_file_fields(nlohmann::json& stored, const cert::InspectedCertificate& read, TimePoint now) {
+  nlohmann::json file = certificate_json(read, now);
+  for (auto& [key, value] : file.items())
+    if (!stored.contains(key)) stored[key] = std::move(value);
 }
 
 std::string certificate_text(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
@@ -127,8 +222,7 @@ std::string eku_name(const std::string& oid) {
   return oid;
 }
 
-}  // namespace
-
+// What certificate_details_text shows.
 nlohmann::json certificate_details_json(const cert::Certificate& c) {
   nlohmann::json j = {{"version", c.version()},
                       {"serial", c.serial_hex()},
@@ -170,6 +264,8 @@ nlohmann::json certificate_details_json(const cert::Certificate& c) {
   j["fingerprint_sha256"] = c.fingerprint();
   return j;
 }
+
+}  // namespace
 
 std::string certificate_details_text(const cert::Certificate& c) {
   const auto j = certificate_details_json(c);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pki/cert/certificate.h"
+#include "pki/cert/inspect.h"
 #include "pki/core/clock.h"
 #include "pki/store/store.h"
 #include "pki/verify/result.h"
@@ -14,19 +15,37 @@
 namespace pki::app {
 
 std::string_view origin_name(store::Origin o);
-// "revoked", "expired" or "valid" at `now`; "revoked (issuer revoked)" for one whose issuing CA,
-// or a CA above it, is revoked (issuer_revoked).
+// "revoked", "expired", "not-yet-valid" or "valid" at `now`; "revoked (issuer revoked)" for one whose issuing
+// CA, or a CA above it, is revoked (issuer_revoked).
 std::string status_of(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked = false);
 // With issuer_revoked: "status" is "revoked" and "issuer_revoked" true.
 nlohmann::json certificate_json(const store::CertificateRecord& c, TimePoint now,
                                 bool issuer_revoked = false);
 // A few lines for people: serial, subject, SANs, validity, status.
 std::string certificate_text(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked = false);
-// The CAs (authority ids) whose certificate is revoked, or one of whose ancestors' is: what they
-// signed is revoked with them.
-Result<std::set<std::int64_t>> revoked_issuers(store::Store& store);
-// Details read from the certificate itself (extensions), for show.
-nlohmann::json certificate_details_json(const cert::Certificate& c);
+// The CA keys whose certificate is revoked (or on hold), or sits below one that is: what such a
+// key signed is revoked with it. Each key generation of a CA counts alone: revoking the
+// certificate of an old key leaves what the new one signed as it was.
+class RevokedIssuers {
+ public:
+  static Result<RevokedIssuers> of(store::Store& store);
+  // Whether `c`, itself not revoked, was signed by such a key.
+  bool covers(const store::CertificateRecord& c) const {
+    return !c.revocation && keys_.count({c.issuer_id, c.generation}) > 0;
+  }
+
+ private:
+  std::set<std::pair<std::int64_t, int>> keys_;  // (authority id, key generation)
+};
+// A certificate read from a file (inspect): the fields every certificate has, then the file's own
+// (docs/schema/certificate.json#/$defs/from_file).
+nlohmann::json certificate_json(const cert::InspectedCertificate& c, TimePoint now);
+// Adds to a stored certificate's document the fields only its file shows (show, ca show): one
+// shape, the store's answer kept where both have a field (its status knows revocation).
+void add_file_fields(nlohmann::json& stored, const cert::InspectedCertificate& read, TimePoint now);
+nlohmann::json public_key_json(const cert::PublicKeyInfo& k);
+nlohmann::json extensions_json(const std::vector<cert::InspectedExtension>& exts);
+// Details read from the certificate itself (extensions), for people: show, ca show.
 std::string certificate_details_text(const cert::Certificate& c);
 // A verification result: the chain, then each certificate's findings in check order.
 nlohmann::json verify_result_json(const verify::VerifyResult& r);

@@ -165,7 +165,7 @@ for round in 1 2 3; do
   check "round $round: 24 concurrent inits, none failed" -- test "$failures" = 0
   [ "$failures" = 0 ] || cat race$round.*.err >&2
   check "round $round: one sound store" -- test "$(sqlite3 "race$round.db" 'PRAGMA integrity_check')" = ok
-  check "round $round: no temporary store left" -- sh -c "! ls | grep -q 'race$round.db.init-'"
+  check "round $round: no temporary store left" -- sh -c "! ls -A | grep -q 'race$round.db.pki-tmp'"
 done
 
 # 8. A damaged CA key is reported as damaged, a wrong passphrase as a wrong passphrase.

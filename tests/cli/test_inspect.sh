@@ -101,19 +101,19 @@ openssl req -in req.pem -outform DER -out req.der
 # openssl req -verify exits 0 whatever its verdict (3.0): the verdict is the line it prints.
 check "openssl verifies the CSR" -- sh -c "openssl req -in req.pem -verify -noout 2>&1 | grep -q 'verify OK'"
 expect 0 "inspect a CSR" -- --json inspect req.pem
-check "a CSR whose signature verifies" -- jqo '.objects[0].type == "csr" and .objects[0].signature_valid == true'
+check "a CSR whose signature verifies" -- jqo '.objects[0].type == "csr" and .objects[0].outcome == "valid"'
 check "CSR subject as openssl reads it" -- jqo --arg v "$(openssl req -in req.pem -noout -subject -nameopt oneline,-space_eq | cut -d= -f2-)" '.objects[0].subject == $v'
 check "CSR SANs and requested extensions" -- jqo '.objects[0].sans == ["DNS:csr.example.test", "IP:192.0.2.20"] and .objects[0].requested_extensions[0].name == "subjectAltName"'
 check "CSR public key as openssl reads it" -- jqo --arg v "$(openssl req -in req.pem -noout -pubkey | spki_sha256 -pubin)" '.objects[0].public_key.spki_sha256 == $v'
 expect 0 "inspect a DER CSR" -- --json inspect req.der
-check "DER CSR: same subject, verifies" -- jqo '.objects[0].type == "csr" and .objects[0].signature_valid and (.objects[0].subject | startswith("CN=csr.example.test"))'
+check "DER CSR: same subject, verifies" -- jqo '.objects[0].type == "csr" and .objects[0].outcome == "valid" and (.objects[0].subject | startswith("CN=csr.example.test"))'
 # One bit of the signature's last byte flipped: the framing holds, the signature does not.
 last=$(tail -c 1 req.der | od -An -tu1 | tr -d ' ')
 head -c -1 req.der >broken.der
 printf "\\$(printf %03o $((last ^ 1)))" >>broken.der
 check "openssl refuses the broken CSR" -- sh -c "openssl req -inform DER -in broken.der -verify -noout 2>&1 | grep -q 'verify failure'"
 expect 0 "inspect a CSR with a broken signature" -- --json inspect broken.der
-check "reported as not verifying" -- jqo '.objects[0].type == "csr" and .objects[0].signature_valid == false'
+check "reported as not verifying" -- jqo '.objects[0].type == "csr" and .objects[0].outcome == "invalid"'
 expect 0 "the same, as text" -- inspect broken.der
 check "text says it does not verify" -- grep -q "DOES NOT VERIFY" "$TMP/out"
 

@@ -53,6 +53,11 @@ expect 0 "--status valid" -- --json list --status valid
 check "root, other and db" -- jq -e '[.certificates[].subject] | sort == ["CN=List Other","CN=List Root","CN=db.example.net"]' "$TMP/out"
 expect 0 "show www" -- show --cert www.pem
 check "revoked (issuer revoked)" -- contains "$TMP/out" "status:      revoked (issuer revoked)"
+expect 0 "ca show sub" -- ca show sub
+check "sub's own certificate is revoked with int" -- contains "$TMP/out" "status:      revoked (issuer revoked)"
+expect 0 "ca list" -- --json ca list
+check "ca list says so of sub, not of other" -- jq -e '[.authorities[] | select(.certificate.issuer_revoked == true) | .name] == ["sub"]' "$TMP/out"
+
 
 # Formats.
 expect 0 "--format csv" -- list --format csv
@@ -69,5 +74,29 @@ expect 0 "--format table" -- list --format table
 check "the table" -- sh -c "head -1 '$TMP/out' | grep -q '^SERIAL'"
 refused 2 "an unknown format" -- list --format xml
 refused 2 "--json with --format csv" -- --json list --format csv
+
+# Each key of a CA counts alone: after 'other' rolls its key over, revoking its first key's
+# certificate takes what that key signed (db) with it, not what the new key signs.
+"$PKI" ca rollover other >/dev/null 2>&1
+"$PKI" issue --ca other --profile server --cn new.example.net --key-out n.key --out new.pem >/dev/null 2>&1
+first_other=$("$PKI" --json ca show other | jq -r '.generations[0].serial')
+check "other has two keys" -- test "$("$PKI" --json ca show other | jq '.generations | length')" = 2
+expect 0 "revoke the certificate of other's first key" -- revoke "$first_other" --reason superseded --yes </dev/null
+expect 0 "list" -- --json list
+check "db, signed by the first key, is revoked (issuer revoked)" -- jq -e '.certificates[] | select(.subject == "CN=db.example.net") | .status == "revoked" and .issuer_revoked == true' "$TMP/out"
+check "new, signed by the second key, is valid" -- jq -e '.certificates[] | select(.subject == "CN=new.example.net") | .status == "valid" and (has("issuer_revoked") | not)' "$TMP/out"
+expect 0 "show db" -- show --cert db.pem
+check "show says so" -- contains "$TMP/out" "status:      revoked (issuer revoked)"
+
+# A CA on hold holds what it signed: revoked while the hold lasts, valid again when it is lifted.
+"$PKI" ca create held --parent root --subject "CN=List Held" >/dev/null 2>&1
+"$PKI" issue --ca held --profile client --cn bob --key-out b.key --out bob.pem >/dev/null 2>&1
+held_serial=$(openssl x509 -in <("$PKI" ca export held) -noout -serial | cut -d= -f2)
+expect 0 "put held on hold" -- revoke "$held_serial" --reason certificateHold --yes </dev/null
+expect 0 "show bob" -- --json show --cert bob.pem
+check "bob is revoked (issuer revoked) while held is on hold" -- jq -e '.status == "revoked" and .issuer_revoked == true' "$TMP/out"
+expect 0 "lift the hold" -- revoke "$held_serial" --reason removeFromCRL </dev/null
+expect 0 "show bob" -- --json show --cert bob.pem
+check "bob is valid again" -- jq -e '.status == "valid" and (has("issuer_revoked") | not)' "$TMP/out"
 
 finish

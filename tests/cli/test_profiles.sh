@@ -182,6 +182,22 @@ check "openssl: an empty subject" -- sh -c "openssl x509 -in replaced.pem -noout
 check "openssl: the SAN, critical (RFC 5280 4.2.1.6)" -- sh -c "openssl x509 -in replaced.pem -noout -text | grep -A1 'Subject Alternative Name: critical' | grep -q 'DNS:svc.example.com'"
 check "every certificate here passes pki lint (the BR rules aside for the internal ones)" -- "$PKI" lint ci.pem r3.pem r6.pem kept.pem replaced.pem
 
+# A stored profile this pki does not take (written by a later version, or edited in the database)
+# is refused where it is used, naming what to do; the other profiles work as before.
+sqlite3 pki.db "INSERT INTO profile_versions VALUES ('later', 1, '{\"name\":\"later\",\"future_field\":1}', '2026-12-01T00:00:00Z');
+  INSERT INTO profiles VALUES ('later', 1);"
+expect 0 "another profile still issues" -- issue --ca int --profile client --cn after-later --key-out al.key --out al.pem
+refused 4 "the one this pki does not take is refused" -- issue --ca int --profile later --cn l --key-out later1.key --out later1.pem
+check "naming it and what to do" -- contains "$TMP/err" "profile 'later' (version 1) in the store is not one this pki can use: profile field 'future_field'"
+check "and how to mend it" -- contains "$TMP/err" "pki profile update later --file P.json"
+expect 0 "profile list lists the others" -- --json profile list
+check "the others" -- jq -e '[.profiles[].name] | index("later") == null and index("client") != null' "$TMP/out"
+check "and warns of it" -- contains "$TMP/err" "profile 'later' (version 1)"
+refused 4 "profile show of it says the same" -- profile show later
+printf '{"name": "later", "validity": {"default": "30d", "max": "60d"}}' >later.json
+expect 0 "profile update mends it" -- profile update later --file later.json
+expect 0 "and it issues" -- issue --ca int --profile later --cn l --key-out later2.key --out later2.pem
+
 # A store made before profiles were data gets the stock ones with its migration.
 make_v1_store pki.db legacy.db
 expect 0 "a first-release store lists profiles after its migration" -- --db legacy.db --json profile list

@@ -26,6 +26,23 @@ TEST_CASE("keys: names") {
   CHECK(bad.error().code == ErrorCode::kBadInput);
 }
 
+TEST_CASE("keys: type_name names pki's types as to_string does, and others exactly") {
+  for (auto type : keys::all_key_types()) {
+    if (type == keys::KeyType::kRsa4096 || type == keys::KeyType::kRsa3072) continue;  // slow to make
+    CAPTURE(keys::to_string(type));
+    CHECK(keys::type_name(*test::must(keys::generate(type))) == keys::to_string(type));
+  }
+  OsslPtr<EVP_PKEY> rsa1024(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{1024}));
+  REQUIRE(rsa1024);
+  CHECK(keys::type_name(*rsa1024) == "rsa-1024");  // classify would refuse it
+  OsslPtr<EVP_PKEY> p521(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-521"));
+  REQUIRE(p521);
+  CHECK(keys::type_name(*p521) == "ec-secp521r1");
+  OsslPtr<EVP_PKEY> ed448(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED448"));
+  REQUIRE(ed448);
+  CHECK(keys::type_name(*ed448) == "ed448");
+}
+
 TEST_CASE("keys: weak keys are refused") {
   OsslPtr<EVP_PKEY> rsa1024(EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", std::size_t{1024}));
   REQUIRE(rsa1024);

@@ -22,17 +22,11 @@ namespace detail {
 
 using std::chrono::days;
 
-// CA names appear in file names (CRL publishing) and commands: keep them plain.
-constexpr std::size_t kMaxCaName = 64;
-
 std::string when(TimePoint t) { return format_rfc3339(t); }
 
+// CA names appear in file names (CRL publishing) and commands: kept plain.
 Result<void> check_ca_name(std::string_view name) {
-  auto ok_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-  };
-  if (name.empty() || name.size() > kMaxCaName || !std::isalnum(static_cast<unsigned char>(name.front())) ||
-      !std::all_of(name.begin(), name.end(), ok_char))
+  if (!is_plain_name(name))
     return fail(ErrorCode::kBadInput,
                 "invalid CA name '" + std::string(name) +
                     "': use 1 to 64 letters, digits, '.', '-' or '_', starting with a letter or digit");
@@ -136,24 +130,19 @@ Result<TimePoint> resolve_not_after(const profiles::Profile& profile, const Life
   if (lifetime.length && lifetime.not_after)
     return fail(ErrorCode::kBadInput, field, "give the validity as a length or as an end time, not both");
   const std::chrono::seconds last_second{inclusive ? 1 : 0};
-  std::chrono::seconds length{};
-  TimePoint not_after{};
-  if (lifetime.not_after) {
-    not_after = *lifetime.not_after;
-    if (not_after <= now)
-      return fail(ErrorCode::kBadInput, field,
-                  "the certificate would end at " + when(not_after) + ", not after now (" + when(now) + ")");
-    length = std::chrono::duration_cast<std::chrono::seconds>(not_after - now) + last_second;
-  } else {
-    length = lifetime.length.value_or(profile.default_validity);
-    if (length.count() <= 0) return fail(ErrorCode::kBadInput, field, "the validity must be positive");
-    if (length > profile.max_validity)  // before the addition below could overflow
-      return fail(ErrorCode::kRefused, field, profiles::describe_limit(profile));
-    not_after = now + length - last_second;
-  }
+  if (lifetime.not_after && *lifetime.not_after <= now)
+    return fail(
+        ErrorCode::kBadInput, field,
+        "the certificate would end at " + when(*lifetime.not_after) + ", not after now (" + when(now) + ")");
+  const std::chrono::seconds length =
+      lifetime.not_after
+          ? std::chrono::duration_cast<std::chrono::seconds>(*lifetime.not_after - now) + last_second
+          : lifetime.length.value_or(profile.default_validity);
+  if (length.count() <= 0) return fail(ErrorCode::kBadInput, field, "the validity must be positive");
+  // Checked before the addition below, which it keeps from overflowing.
   if (length > profile.max_validity)
     return fail(ErrorCode::kRefused, field, profiles::describe_limit(profile));
-  return not_after;
+  return lifetime.not_after ? *lifetime.not_after : now + length - last_second;
 }
 
 Result<void> check_within_issuer(const Issuer& issuer, TimePoint not_after) {
@@ -546,6 +535,16 @@ Result<void> check_san_rules(const profiles::Profile& profile, const cert::Gener
   return {};
 }
 
+// A stored profile this pki refuses (written by another version, or edited in the database).
+Error unusable_profile(const store::ProfileRecord& r, const Error& why) {
+  return Error{ErrorCode::kStore,
+               "profile '" + r.name + "' (version " + std::to_string(r.version) +
+                   ") in the store is not one this pki can use: " + why.message +
+                   "; replace it with `pki profile update " + r.name + " --file P.json`",
+               {},
+               Field::kProfile};
+}
+
 }  // namespace
 
 Result<void> Authority::load_profiles() {
@@ -553,10 +552,15 @@ Result<void> Authority::load_profiles() {
   if (profiles_->loaded) return {};
   PKI_ASSIGN(const auto records, store_.profiles());
   for (const auto& r : records) {
-    PKI_ASSIGN(profiles::Profile p,
-               in_field(profiles::parse(r.document, r.name), Field::kDatabase));  // checked when stored
-    p.version = r.version;
-    profiles_->current.emplace(r.name, std::make_shared<const profiles::Profile>(std::move(p)));
+    // Checked when stored; one this pki no longer takes (written by another version, or edited in
+    // the database) is refused where it is used, and the others work.
+    auto p = profiles::parse(r.document, r.name);
+    if (!p) {
+      profiles_->unusable.emplace(r.name, unusable_profile(r, p.error()).message);
+      continue;
+    }
+    p->version = r.version;
+    profiles_->current.emplace(r.name, std::make_shared<const profiles::Profile>(std::move(*p)));
   }
   profiles_->loaded = true;
   return {};
@@ -566,6 +570,8 @@ Result<std::shared_ptr<const profiles::Profile>> Authority::current_profile(std:
   PKI_TRY(load_profiles());
   std::lock_guard lock(profiles_->mutex);
   if (auto it = profiles_->current.find(name); it != profiles_->current.end()) return it->second;
+  if (auto it = profiles_->unusable.find(name); it != profiles_->unusable.end())
+    return fail(ErrorCode::kStore, Field::kProfile, it->second);
   std::string known;
   for (const auto& [n, p] : profiles_->current)
     if (p->kind == profiles::Kind::kLeaf) known += (known.empty() ? "" : ", ") + n;
@@ -581,6 +587,7 @@ Result<std::vector<profiles::Profile>> Authority::list_profiles() {
   std::lock_guard lock(profiles_->mutex);
   std::vector<profiles::Profile> out;
   for (const auto& [n, p] : profiles_->current) out.push_back(*p);
+  for (const auto& [n, why] : profiles_->unusable) warn(why);
   return out;
 }
 
@@ -589,9 +596,10 @@ Result<profiles::Profile> Authority::find_profile(std::string_view name, std::op
   if (!record)
     return fail(ErrorCode::kNotFound, "no profile '" + std::string(name) + "'" +
                                           (version ? " version " + std::to_string(*version) : std::string()));
-  PKI_ASSIGN(profiles::Profile p, profiles::parse(record->document, record->name));
-  p.version = record->version;
-  return p;
+  auto p = profiles::parse(record->document, record->name);
+  if (!p) return tl::unexpected(unusable_profile(*record, p.error()));
+  p->version = record->version;
+  return std::move(*p);
 }
 
 Result<profiles::Profile> Authority::put_profile(ProfileChange change, std::string_view name,
@@ -823,7 +831,7 @@ Result<Authority::Prepared> Authority::prepare(const Issuer& issuer, const Shape
     }
     cert::Extension eku = cert::ext::ext_key_usage(purposes);
     // RFC 3161 2.3: a time-stamping certificate's EKU is timeStamping alone, and critical.
-    eku.critical = profile.has_eku(profiles::kTimeStamping);
+    eku.critical = profile.has_eku(oid::kTimeStamping);
     p.tbs.extensions.push_back(std::move(eku));
   }
   p.tbs.extensions.push_back(cert::ext::subject_key_id(ski));

@@ -36,6 +36,7 @@ struct Authority::ProfileCache {
   std::mutex mutex;
   bool loaded = false;
   std::map<std::string, std::shared_ptr<const profiles::Profile>, std::less<>> current;
+  std::map<std::string, std::string, std::less<>> unusable;  // stored, but refused by this pki: why
 };
 
 namespace detail {

@@ -241,8 +241,7 @@ struct Parser {
       e.record.not_before = c->not_before();
       e.record.not_after = c->not_after();
       e.record.profile = profile_of(*c);
-      if (const EVP_PKEY* key = c->public_key())
-        if (auto type = keys::classify(*key)) e.record.key_type = std::string(keys::to_string(*type));
+      if (const EVP_PKEY* key = c->public_key()) e.record.key_type = keys::type_name(*key);
       if (c->subject_alt_names())
         for (const auto& gn : *c->subject_alt_names()) e.record.sans.push_back(cert::to_string(gn));
       e.record.der = c->der();

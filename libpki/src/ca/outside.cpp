@@ -12,6 +12,7 @@
 #include "pki/cert/csr.h"
 #include "pki/cert/name.h"
 #include "pki/core/time.h"
+#include "pki/keys/keys.h"
 #include "pki/verify/verifier.h"
 
 namespace pki::ca {
@@ -168,7 +169,7 @@ Result<std::vector<std::string>> Authority::store_parents(Parents& parents, Time
     rec.not_before = c->not_before();
     rec.not_after = c->not_after();
     rec.profile = "outside-ca";
-    rec.key_type = c->public_key_algorithm();
+    rec.key_type = c->public_key() ? keys::type_name(*c->public_key()) : c->public_key_algorithm();
     rec.der = c->der();
     rec.fingerprint = c->fingerprint();
     rec.origin = store::Origin::kOutside;

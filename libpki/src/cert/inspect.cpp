@@ -823,10 +823,11 @@ Result<InspectedCertificate> inspect_certificate(BytesView der) {
     for (const auto& n : *c->subject_alt_names()) out.sans.push_back(printable(to_string(n)));
   if (const EVP_PKEY* key = c->public_key()) {
     PKI_ASSIGN(out.public_key, public_key_info(*key));
+    out.key_type = keys::type_name(*key);
     out.self_signed = c->self_issued() && X509_verify(c->x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
   } else {
     // A key that cannot be decoded alone (DSA inheriting its issuer's parameters).
-    out.public_key.algorithm = out.public_key.description = c->public_key_algorithm();
+    out.public_key.algorithm = out.public_key.description = out.key_type = c->public_key_algorithm();
     out.public_key.spki_sha256 = sha256_hex(c->spki_der());
   }
   out.signature_algorithm = c->signature_algorithm();

@@ -1,10 +1,13 @@
 #include "pki/keys/keys.h"
 
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 
 #include "pki/core/io.h"
 
@@ -31,6 +34,12 @@ std::string_view to_string(KeyType type) {
   for (const auto& k : kKeyTypes)
     if (k.type == type) return k.name;
   return "unknown";
+}
+
+std::vector<KeyType> all_key_types() {
+  std::vector<KeyType> out;
+  for (const auto& k : kKeyTypes) out.push_back(k.type);
+  return out;
 }
 
 std::string key_type_names() {
@@ -98,6 +107,27 @@ Result<KeyType> classify(const EVP_PKEY& key) {
   }
   if (id == EVP_PKEY_ED25519) return KeyType::kEd25519;
   return fail(ErrorCode::kBadInput, std::string("key algorithm '") + OBJ_nid2sn(id) + "' is not supported");
+}
+
+std::string type_name(const EVP_PKEY& key) {
+  const int id = EVP_PKEY_get_base_id(&key);
+  if (id == EVP_PKEY_RSA) return "rsa-" + std::to_string(EVP_PKEY_get_bits(&key));
+  if (id == EVP_PKEY_EC) {
+    char group[64] = {0};
+    std::size_t len = 0;
+    if (!EVP_PKEY_get_utf8_string_param(&key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len)) {
+      ERR_clear_error();
+      return "ec-explicit";
+    }
+    const std::string_view g(group, len);
+    if (g == "prime256v1" || g == "P-256") return "ec-p256";
+    if (g == "secp384r1" || g == "P-384") return "ec-p384";
+    return "ec-" + std::string(g);
+  }
+  const char* type = EVP_PKEY_get0_type_name(&key);
+  std::string name = type ? type : "unknown";
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+  return name;
 }
 
 Result<OsslPtr<EVP_PKEY>> generate(KeyType type) {

@@ -9,8 +9,10 @@
 #include <utility>
 
 #include "pki/cert/builder.h"
+#include "pki/cert/certificate.h"
 #include "pki/cert/oids.h"
 #include "pki/core/der.h"
+#include "pki/core/io.h"
 #include "pki/core/time.h"
 
 namespace pki::profiles {
@@ -21,17 +23,12 @@ using nlohmann::json;
 using std::chrono::days;
 using std::chrono::seconds;
 
-struct Named {
-  std::string_view name;
-  std::uint16_t bit;
-};
-// RFC 5280 4.2.1.3, in its order. keyCertSign and cRLSign are a CA's, and encipherOnly and
-// decipherOnly only qualify keyAgreement (Diffie-Hellman keys, which pki does not certify).
-constexpr std::array<Named, 5> kKeyUsages = {{{"digitalSignature", cert::key_usage::kDigitalSignature},
-                                              {"nonRepudiation", cert::key_usage::kNonRepudiation},
-                                              {"keyEncipherment", cert::key_usage::kKeyEncipherment},
-                                              {"dataEncipherment", cert::key_usage::kDataEncipherment},
-                                              {"keyAgreement", cert::key_usage::kKeyAgreement}}};
+// The key usages a leaf profile may give (RFC 5280 4.2.1.3; cert::key_usage_names names them):
+// keyCertSign and cRLSign are a CA's, and encipherOnly and decipherOnly only qualify keyAgreement
+// (Diffie-Hellman keys, which pki does not certify).
+constexpr std::uint16_t kLeafKeyUsages =
+    cert::key_usage::kDigitalSignature | cert::key_usage::kNonRepudiation |
+    cert::key_usage::kKeyEncipherment | cert::key_usage::kDataEncipherment | cert::key_usage::kKeyAgreement;
 
 struct Purpose {
   std::string_view name;
@@ -46,9 +43,9 @@ constexpr std::uint16_t kDs = cert::key_usage::kDigitalSignature, kNr = cert::ke
 constexpr std::array<Purpose, 6> kPurposes = {{
     {"serverAuth", oid::kServerAuth, kDs | kKe | kKa},
     {"clientAuth", oid::kClientAuth, kDs | kKa},
-    {"codeSigning", "1.3.6.1.5.5.7.3.3", kDs},
-    {"emailProtection", "1.3.6.1.5.5.7.3.4", kDs | kNr | kKe | kKa},
-    {"timeStamping", kTimeStamping, kDs | kNr},
+    {"codeSigning", oid::kCodeSigning, kDs},
+    {"emailProtection", oid::kEmailProtection, kDs | kNr | kKe | kKa},
+    {"timeStamping", oid::kTimeStamping, kDs | kNr},
     {"OCSPSigning", oid::kOcspSigning, kDs | kNr},
 }};
 
@@ -61,10 +58,6 @@ constexpr std::array<SanType, 4> kSanTypes = {{{"DNS", cert::GeneralNameType::kD
                                                {"EMAIL", cert::GeneralNameType::kEmail},
                                                {"URI", cert::GeneralNameType::kUri}}};
 
-std::vector<keys::KeyType> all_key_types() {
-  return {keys::KeyType::kEcP256,  keys::KeyType::kEcP384,  keys::KeyType::kRsa2048,
-          keys::KeyType::kRsa3072, keys::KeyType::kRsa4096, keys::KeyType::kEd25519};
-}
 std::vector<cert::GeneralNameType> all_san_types() {
   std::vector<cert::GeneralNameType> out;
   for (const auto& t : kSanTypes) out.push_back(t.type);
@@ -86,7 +79,7 @@ Profile leaf(std::string name, std::string description, days default_validity, d
   p.cn_to_san = server;
   p.name_required = server;
   p.san_types = all_san_types();
-  p.key_types = all_key_types();
+  p.key_types = keys::all_key_types();
   // The 398-day cap of CA/Browser Forum Baseline Requirements 6.3.2 applies to the stock server
   // profiles; a profile for internal hosts may leave it out (cabf: false).
   p.cabf = server;
@@ -122,6 +115,12 @@ const Profile& stock_named(std::string_view name) {
   for (const auto& p : table())
     if (p.name == name) return p;
   return table()[1];  // client
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
 }
 
 tl::unexpected<Error> bad(std::string_view field, const std::string& why) {
@@ -180,21 +179,13 @@ std::string attribute_name(int nid) {
   return sn ? sn : std::to_string(nid);
 }
 
-bool valid_profile_name(std::string_view name) {
-  if (name.empty() || name.size() > 64) return false;
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
-  return std::isalnum(static_cast<unsigned char>(name[0]));
-}
-
 // The first of the profile's purposes that `usage` cannot serve (RFC 5280 4.2.1.12), described.
 std::optional<std::string> unserved_purpose(const Profile& p, std::uint16_t usage) {
   for (const auto& e : p.extended_key_usage)
     for (const auto& purpose : kPurposes)
       if (purpose.oid == e && (usage & purpose.needs) == 0) {
         std::string needs;
-        for (const auto& k : kKeyUsages)
-          if (purpose.needs & k.bit) needs += (needs.empty() ? "" : " or ") + std::string(k.name);
+        for (const auto& k : cert::key_usage_names(purpose.needs)) needs += (needs.empty() ? "" : " or ") + k;
         return std::string(purpose.name) + " needs " + needs + " in key_usage (RFC 5280 4.2.1.12)";
       }
   return std::nullopt;
@@ -208,7 +199,7 @@ Result<void> check_leaf(const Profile& p) {
   if (p.has_eku(oid::kOcspSigning))
     return bad("extended_key_usage",
                "OCSPSigning makes a delegated OCSP responder for the CA, which pki issues only as such");
-  if (p.has_eku(kTimeStamping) && p.extended_key_usage.size() != 1)
+  if (p.has_eku(oid::kTimeStamping) && p.extended_key_usage.size() != 1)
     return bad("extended_key_usage", "timeStamping must be the only purpose (RFC 3161 2.3)");
   auto allows = [&](cert::GeneralNameType t) {
     return std::find(p.san_types.begin(), p.san_types.end(), t) != p.san_types.end();
@@ -262,7 +253,7 @@ Result<Profile> from_json(const json& doc, std::string_view name) {
     doc_name = std::string(name);
   }
   if (doc_name.empty()) return bad("name", "missing");
-  if (!valid_profile_name(doc_name))
+  if (!is_plain_name(doc_name))
     return bad("name",
                "'" + doc_name + "' is not a profile name (letters, digits, '-', '_', '.'; at most 64)");
   const bool ca_profile = is_ca_profile(doc_name);
@@ -304,15 +295,17 @@ Result<Profile> from_json(const json& doc, std::string_view name) {
     PKI_ASSIGN(auto names, strings(doc["key_usage"], "key_usage"));
     p.key_usage = 0;
     for (const auto& n : names) {
-      auto it =
-          std::find_if(kKeyUsages.begin(), kKeyUsages.end(), [&](const Named& k) { return k.name == n; });
-      if (n == "keyCertSign" || n == "cRLSign")
+      std::uint16_t bit = 0;
+      for (int i = 0; i < 16 && !bit; ++i)
+        if (const auto named = cert::key_usage_names(static_cast<std::uint16_t>(1u << i));
+            !named.empty() && named.front() == n)
+          bit = static_cast<std::uint16_t>(1u << i);
+      if (bit & (cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign))
         return bad("key_usage", n + " is for CA certificates, which the CA profiles make");
-      if (it == kKeyUsages.end())
-        return bad("key_usage", "unknown key usage '" + n +
-                                    "' (digitalSignature, nonRepudiation, keyEncipherment, "
-                                    "dataEncipherment, keyAgreement)");
-      p.key_usage |= it->bit;
+      if (!(bit & kLeafKeyUsages))
+        return bad("key_usage", "unknown key usage '" + n + "' (" +
+                                    join_names(cert::key_usage_names(kLeafKeyUsages)) + ")");
+      p.key_usage |= bit;
     }
   }
   if (doc.contains("extended_key_usage")) {
@@ -411,7 +404,7 @@ nlohmann::ordered_json to_json(const Profile& p) {
       {"validity",
        {{"default", format_duration(p.default_validity)}, {"max", format_duration(p.max_validity)}}}};
   if (p.kind == Kind::kCa) return j;
-  j["key_usage"] = key_usage_names(p.key_usage);
+  j["key_usage"] = cert::key_usage_names(p.key_usage);
   auto eku = nlohmann::ordered_json::array();
   for (const auto& e : p.extended_key_usage) eku.push_back(eku_name(e));
   j["extended_key_usage"] = eku;
@@ -443,13 +436,6 @@ std::string eku_name(std::string_view dotted) {
   for (const auto& purpose : kPurposes)
     if (purpose.oid == dotted) return std::string(purpose.name);
   return std::string(dotted);
-}
-
-std::vector<std::string> key_usage_names(std::uint16_t bits) {
-  std::vector<std::string> out;
-  for (const auto& k : kKeyUsages)
-    if (bits & k.bit) out.emplace_back(k.name);
-  return out;
 }
 
 Result<std::uint16_t> key_usage_for(const Profile& p, keys::KeyType type) {

@@ -68,6 +68,7 @@ struct InspectedCertificate {
   bool self_signed = false;       // issued by itself: same name, and its own key verifies its signature
   std::vector<std::string> sans;  // "DNS:x", "IP:a", ... as cert::to_string writes them
   PublicKeyInfo public_key;
+  std::string key_type;  // keys::type_name's word for the key ("ec-p256"), as the store records it
   std::string signature_algorithm;
   std::string fingerprint_sha256;  // of the DER, lowercase hex
   std::vector<InspectedExtension> extensions;

@@ -38,6 +38,9 @@ inline constexpr std::string_view kUserNoticeQualifier = "1.3.6.1.5.5.7.2.2";
 
 inline constexpr std::string_view kServerAuth = "1.3.6.1.5.5.7.3.1";
 inline constexpr std::string_view kClientAuth = "1.3.6.1.5.5.7.3.2";
+inline constexpr std::string_view kCodeSigning = "1.3.6.1.5.5.7.3.3";
+inline constexpr std::string_view kEmailProtection = "1.3.6.1.5.5.7.3.4";
+inline constexpr std::string_view kTimeStamping = "1.3.6.1.5.5.7.3.8";
 inline constexpr std::string_view kOcspSigning = "1.3.6.1.5.5.7.3.9";
 // RFC 5280 4.2.2.1 access methods (id-ad = 1.3.6.1.5.5.7.48).
 inline constexpr std::string_view kAdOcsp = "1.3.6.1.5.5.7.48.1";

@@ -93,6 +93,10 @@ std::vector<Result<void>> write_new_files(const std::string& dir, std::span<cons
 // writes into that directory (as it removes its own now).
 Result<std::string> temporary_name(const std::string& path);
 
+// A name pki gives to things that end up in file names and on command lines (CAs, profiles): 1 to
+// 64 letters, digits, '.', '-' or '_', starting with a letter or digit.
+bool is_plain_name(std::string_view name);
+
 // Syncs the directory holding `path`, so that a name given there survives a power cut.
 void sync_directory(const std::string& path);
 

@@ -20,11 +20,18 @@ std::string_view to_string(KeyType type);
 Result<KeyType> parse_key_type(std::string_view name);
 // The names above, comma-separated, for messages and help.
 std::string key_type_names();
+// Every key type pki makes and certifies, in the order above.
+std::vector<KeyType> all_key_types();
 
 // Classifies a public key. Keys that pki would not issue for (RSA under 2048 bits, curves other
 // than P-256 and P-384, DSA, ...) are refused with kBadInput and a reason. RSA sizes other than the
 // three named ones classify as the largest named size not above them.
 Result<KeyType> classify(const EVP_PKEY& key);
+
+// Any public key's type in the words to_string uses: "ec-p256", "rsa-2048", "ed25519" for the types
+// pki makes, the same form for others ("rsa-1024", "rsa-2560", "ec-secp521r1", "ed448"), exact
+// where classify rounds. What a certificate's JSON calls its key_type, whoever issued it.
+std::string type_name(const EVP_PKEY& key);
 
 // The public key is sound: an RSA exponent odd and at least 3 (e = 1 makes signatures trivial to
 // forge); an EC key on a named curve (no explicit parameters, RFC 5480 2.1.1) with a point on it.

@@ -62,8 +62,6 @@ bool is_ca_profile(std::string_view name);
 inline constexpr std::string_view kRootCa = "root-ca";
 inline constexpr std::string_view kIntermediateCa = "intermediate-ca";
 
-inline constexpr std::string_view kTimeStamping = "1.3.6.1.5.5.7.3.8";
-
 // The key usage a certificate for a key of `type` gets under the profile: its key_usage less what
 // that kind of key cannot do (RSA: keyAgreement; EC: keyEncipherment, dataEncipherment; Ed25519:
 // all but digitalSignature and nonRepudiation). kRefused when nothing is left, or when what is
@@ -72,8 +70,6 @@ Result<std::uint16_t> key_usage_for(const Profile& profile, keys::KeyType type);
 
 // "serverAuth" for a dotted OID pki has a name for, else the OID.
 std::string eku_name(std::string_view dotted);
-// The key usage names of `bits`, in RFC 5280's order.
-std::vector<std::string> key_usage_names(std::uint16_t bits);
 // "profile 'server' allows at most 398 days (CA/Browser Forum Baseline Requirements 6.3.2)".
 std::string describe_limit(const Profile& profile);
 

@@ -936,18 +936,26 @@ void configure(sqlite3* raw) {
   sqlite3_extended_result_codes(raw, 1);
 }
 
-// A new store: built beside `path` under a temporary name, complete (schema, application_id, WAL),
-// then linked into place, which fails if anything appeared there meanwhile. Concurrent inits of
-// one new file all succeed: one links its store, the others find it there.
-Result<void> create_store(const std::string& path) {
-  std::uint8_t rnd[8];
-  if (RAND_bytes(rnd, sizeof rnd) != 1)
-    return fail_openssl(ErrorCode::kInternal, "the random number generator failed");
-  const std::string tmp = path + ".init-" + to_hex(rnd);
+// How build_beside gives the file its name.
+enum class Placing {
+  kNew,            // linked: fails when the name is taken
+  kNewOrExisting,  // linked; a file already there is as good (concurrent inits of one store)
+  kReplace,        // renamed over what is there
+};
+
+// A SQLite file made whole beside `path`: created 0600 under a temporary name (temporary_name, so
+// that one a killed run left is removed later), filled by `build` through its own connection
+// (closed when `build` returns), synced, then given its name as `placing` says, and the directory
+// synced. Nothing is left behind when a step fails. `doing` and `field` shape the messages
+// ("cannot create the database 'x': ...").
+Result<void> build_beside(const std::string& path, Placing placing, const std::string& doing, Field field,
+                          const std::function<Result<void>(SqlDb)>& build) {
+  auto failed = [&](ErrorCode code, const std::string& reason) -> Result<void> {
+    return fail(code, field, "cannot " + doing + " '" + path + "': " + reason);
+  };
+  PKI_ASSIGN(const std::string tmp, temporary_name(path));
   const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return fail(ErrorCode::kStore, Field::kDatabase,
-                "cannot create the database '" + path + "': " + std::strerror(errno));
+  if (fd < 0) return failed(ErrorCode::kStore, std::strerror(errno));
   ::close(fd);
   auto cleanup = [&] {
     for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
@@ -956,30 +964,43 @@ Result<void> create_store(const std::string& path) {
     sqlite3* raw = nullptr;
     const int rc = sqlite3_open_v2(tmp.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
     SqlDb db(raw);
-    if (rc != SQLITE_OK)
-      return fail(ErrorCode::kStore, "cannot create the database '" + path + "': " + sqlite3_errstr(rc));
+    if (rc != SQLITE_OK) return failed(ErrorCode::kStore, sqlite3_errstr(rc));
     configure(raw);
     PKI_TRY(db.exec("PRAGMA synchronous = FULL;"));
-    SqliteStore store(std::move(db));
-    PKI_TRY(store.migrate());
-    return store.exec("PRAGMA journal_mode = WAL;");
+    return build(std::move(db));
   }();
   if (!built) {
     cleanup();
     return built;
   }
-  if (::link(tmp.c_str(), path.c_str()) != 0 && errno != EEXIST) {
-    const std::string reason = std::strerror(errno);
-    cleanup();
-    return fail(ErrorCode::kStore, Field::kDatabase, "cannot create the database '" + path + "': " + reason);
-  }
+  const int sync_fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+  const bool synced = sync_fd >= 0 && ::fsync(sync_fd) == 0;
+  if (sync_fd >= 0) ::close(sync_fd);
+  bool placed = synced;
+  if (placed && placing == Placing::kReplace)
+    placed = ::rename(tmp.c_str(), path.c_str()) == 0;
+  else if (placed)
+    placed =
+        ::link(tmp.c_str(), path.c_str()) == 0 || (errno == EEXIST && placing == Placing::kNewOrExisting);
+  const int err = errno;
   cleanup();
-  // The new name, durable with the directory.
-  if (const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
+  if (!placed)
+    return failed(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+                  err == EEXIST ? "file exists" : std::strerror(err));
+  sync_directory(path);
   return {};
+}
+
+// A new store: built beside `path` whole (schema, application_id, WAL), then linked into place,
+// which fails if anything appeared there meanwhile. Concurrent inits of one new file all succeed:
+// one links its store, the others find it there.
+Result<void> create_store(const std::string& path) {
+  return build_beside(path, Placing::kNewOrExisting, "create the database", Field::kDatabase,
+                      [](SqlDb db) -> Result<void> {
+                        SqliteStore store(std::move(db));
+                        PKI_TRY(store.migrate());
+                        return store.exec("PRAGMA journal_mode = WAL;");
+                      });
 }
 
 // SQLite on a file known to be a pki store (or an empty file that `pki init` makes one).
@@ -1184,41 +1205,21 @@ Result<void> no_side_files(const std::string& path) {
   return {};
 }
 
-// Writes a copy of `source` (its pages) to a new file beside `out`, checks it, and gives it its name.
+// A copy of `source` (its pages) built beside `out`, checked, and given its name.
 Result<CopyReport> write_copy(sqlite3* source, const std::string& out, Overwrite overwrite) {
   PKI_TRY(check_writable(out, overwrite));
   PKI_TRY(no_side_files(out));
-  PKI_ASSIGN(const std::string tmp, temporary_name(out));
-  const int fd = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(ErrorCode::kStore, "cannot write '" + out + "': " + std::strerror(errno));
-  ::close(fd);
-  auto cleanup = [&] {
-    for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
-  };
-  auto made = [&]() -> Result<CopyReport> {
-    PKI_ASSIGN(SqlDb copy, open_raw(tmp, SQLITE_OPEN_READWRITE, out));
-    PKI_TRY(copy.exec("PRAGMA synchronous = FULL;"));
-    PKI_TRY(copy_pages(source, copy.get(), out));
-    // One self-contained file: the copy leaves WAL mode (a store opened for writing returns to it).
-    PKI_TRY(copy.exec("PRAGMA journal_mode = DELETE;"));
-    return check_copy(copy, out);
-  }();
-  if (!made) {
-    cleanup();
-    return made;
-  }
-  const int sync_fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-  const bool synced = sync_fd >= 0 && ::fsync(sync_fd) == 0;
-  if (sync_fd >= 0) ::close(sync_fd);
-  const bool placed = synced && (overwrite == Overwrite::kAllow ? ::rename(tmp.c_str(), out.c_str()) == 0
-                                                                : ::link(tmp.c_str(), out.c_str()) == 0);
-  const int err = errno;
-  cleanup();
-  if (!placed)
-    return fail(err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
-                "cannot write '" + out + "': " + (err == EEXIST ? "file exists" : std::strerror(err)));
-  sync_directory(out);
-  return made;
+  CopyReport report;
+  PKI_TRY(build_beside(out, overwrite == Overwrite::kAllow ? Placing::kReplace : Placing::kNew, "write",
+                       Field::kNone, [&](SqlDb copy) -> Result<void> {
+                         PKI_TRY(copy_pages(source, copy.get(), out));
+                         // One self-contained file: the copy leaves WAL mode (a store opened for
+                         // writing returns to it).
+                         PKI_TRY(copy.exec("PRAGMA journal_mode = DELETE;"));
+                         PKI_ASSIGN(report, check_copy(copy, out));
+                         return {};
+                       }));
+  return report;
 }
 
 }  // namespace
