@@ -32,14 +32,9 @@ Result<int> run_export(Context& ctx, const ExportOptions& o) {
   if (o.format == "p12" && o.p12_passphrase_file.empty())
     return fail(ErrorCode::kBadInput, Field::kPkcs12Passphrase, "a PKCS#12 file needs its own password");
   PKI_TRY(ctx.check_outputs({&o.out}, overwrite_for(o.force)));
-  // The file is read before the store is opened: bad input is exit 2 wherever the store is.
-  std::string fingerprint;
-  if (!o.cert_file.empty()) {
-    PKI_ASSIGN(fingerprint, fingerprint_of_file(o.cert_file));
-  }
+  PKI_ASSIGN(const auto named, NamedCertificate::read(o.serial, o.cert_file, o.ca));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
-                                           : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
+  PKI_ASSIGN(auto rec, named.find(*st));
   if (!rec.has_der())
     return fail(ErrorCode::kNotFound,
                 "certificate " + rec.serial +

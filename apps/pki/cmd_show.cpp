@@ -16,14 +16,9 @@ struct ShowOptions {
 Result<int> run_show(Context& ctx, const ShowOptions& o) {
   if (o.serial.empty() == o.cert_file.empty())
     return fail(ErrorCode::kBadInput, "give a SERIAL or --cert FILE, not both");
-  // The file is read before the store is opened: bad input is exit 2 wherever the store is.
-  std::string fingerprint;
-  if (!o.cert_file.empty()) {
-    PKI_ASSIGN(fingerprint, fingerprint_of_file(o.cert_file));
-  }
+  PKI_ASSIGN(const auto named, NamedCertificate::read(o.serial, o.cert_file, o.ca));
   PKI_ASSIGN(store::Store * st, ctx.store(store::OpenMode::kRead));
-  PKI_ASSIGN(auto rec, o.cert_file.empty() ? find_by_serial(*st, o.serial, o.ca)
-                                           : find_by_fingerprint(*st, fingerprint, o.cert_file, o.ca));
+  PKI_ASSIGN(auto rec, named.find(*st));
   PKI_ASSIGN(auto events, st->audit_for(rec));
   PKI_ASSIGN(const auto revoked_cas, RevokedIssuers::of(*st));
   const bool issuer_revoked = revoked_cas.covers(rec);

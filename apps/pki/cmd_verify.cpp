@@ -52,8 +52,8 @@ struct Target {
   std::vector<cert::CertificatePtr> chain;
 };
 
-Result<Target> load_target(const std::string& file) {
-  PKI_ASSIGN(auto certs, load_certificates(file));
+Result<Target> load_target(const std::string& file, OSSL_LIB_CTX* libctx) {
+  PKI_ASSIGN(auto certs, load_certificates(file, libctx));
   Target t{file, nullptr, {}};
   for (auto& x : certs) {
     PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
@@ -158,6 +158,9 @@ Result<verify::Purpose> parse_purpose(const std::string& p) {
 
 namespace {
 
+// From this many targets on, they are read and verified on every core.
+constexpr std::size_t kManyTargets = 64;
+
 Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   verify::VerifyOptions opts;
   PKI_ASSIGN(opts.purpose, parse_purpose(o.purpose));
@@ -185,20 +188,25 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   // Every target is read before anything is verified: a file that is not a certificate stops the
   // run (exit 2) instead of being reported among the results. Many targets are read on every core
   // while this thread reads the anchors, intermediates and CRLs.
+  // Each reader has its own OpenSSL library context (new_library_context), declared before what
+  // holds the certificates, so that it outlives them.
+  std::vector<OsslPtr<OSSL_LIB_CTX>> contexts;
   std::vector<std::optional<Result<Target>>> loaded(o.certs.size());
   std::atomic<std::size_t> next{0};
-  auto load_targets = [&] {
-    for (std::size_t i; (i = next++) < o.certs.size();) loaded[i] = load_target(o.certs[i]);
+  auto load_targets = [&](OSSL_LIB_CTX* libctx) {
+    for (std::size_t i; (i = next++) < o.certs.size();) loaded[i] = load_target(o.certs[i], libctx);
   };
   std::vector<std::thread> readers;
-  if (o.certs.size() >= 64)
-    for (unsigned n = std::max(1u, std::thread::hardware_concurrency()); n > 0; --n)
-      readers.emplace_back(load_targets);
+  if (o.certs.size() >= kManyTargets)
+    for (unsigned n = std::max(1u, std::thread::hardware_concurrency()); n > 0; --n) {
+      contexts.push_back(new_library_context());
+      readers.emplace_back(load_targets, contexts.back().get());
+    }
   verify::CertificateSet anchors, intermediates;
   verify::CrlSet crls;
   auto inputs = load_verify_inputs(ctx, {o.trust, o.trust_ca, o.untrusted, o.crls, o.crl_from_store, true},
                                    anchors, intermediates, crls);
-  load_targets();
+  load_targets(nullptr);
   for (auto& r : readers) r.join();
   std::vector<Target> targets;
   targets.reserve(o.certs.size());
@@ -212,18 +220,31 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   if (o.ocsp)
     ocsp.emplace(o.ocsp_url.empty() ? std::nullopt : std::optional(o.ocsp_url), !o.no_nonce,
                  std::chrono::seconds{10});
-  // One verifier for every target: each CA's signature and each CRL's is checked once.
-  TargetIntermediates per_target(intermediates);
-  verify::Verifier verifier({&anchors, &per_target, &crls, ocsp ? &*ocsp : nullptr});
-  auto verify_one = [&](const Target& t) -> Result<verify::VerifyResult> {
-    per_target.own = verify::CertificateSet();
-    for (const auto& c : t.chain)
-      if (!intermediates.contains(*c)) per_target.own.add(c);
-    return verifier.verify(t.certificate, opts);
+  // Verified on every core when there are many: a Verifier per thread, sharing one memory of what
+  // they checked, so that each CA's signature and each CRL's is checked once in all. With OCSP, one
+  // (the answers are fetched one at a time).
+  verify::CheckMemory memory;
+  std::vector<std::optional<Result<verify::VerifyResult>>> results(targets.size());
+  std::atomic<std::size_t> next_target{0};
+  auto verify_targets = [&] {
+    TargetIntermediates per_target(intermediates);
+    verify::Verifier verifier({&anchors, &per_target, &crls, ocsp ? &*ocsp : nullptr, &memory});
+    for (std::size_t i; (i = next_target++) < targets.size();) {
+      per_target.own = verify::CertificateSet();
+      for (const auto& c : targets[i].chain)
+        if (!intermediates.contains(*c)) per_target.own.add(c);
+      results[i] = verifier.verify(targets[i].certificate, opts);
+    }
   };
+  std::vector<std::thread> verifiers;
+  if (!ocsp && targets.size() >= kManyTargets)
+    for (unsigned n = std::max(1u, std::thread::hardware_concurrency()); n > 1; --n)
+      verifiers.emplace_back(verify_targets);
+  verify_targets();
+  for (auto& t : verifiers) t.join();
 
   if (targets.size() == 1) {
-    PKI_ASSIGN(auto result, verify_one(targets.front()));
+    PKI_ASSIGN(auto result, std::move(*results.front()));
     ctx.emit(verify_result_json(result), verify_result_text(result));
     if (!result.valid) std::cerr << "pki: verify: INVALID: " << result.summary << "\n";
     return result.valid ? 0 : 1;
@@ -232,8 +253,9 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   nlohmann::json reports = nlohmann::json::array();
   std::string text;
   std::size_t valid = 0;
-  for (const auto& t : targets) {
-    PKI_ASSIGN(auto result, verify_one(t));
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Target& t = targets[i];
+    PKI_ASSIGN(auto result, std::move(*results[i]));
     if (ctx.json) {  // a report per target is built only when it is printed
       nlohmann::json j = verify_result_json(result);
       j["file"] = t.file;

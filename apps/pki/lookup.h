@@ -45,4 +45,23 @@ inline Result<store::CertificateRecord> find_by_fingerprint(store::Store& st, co
   return std::move(*found);
 }
 
+// A certificate a verb names by SERIAL or by --cert FILE (one of them; `ca` narrows a serial).
+// `read` reads the file before any store is opened, so that bad input is exit 2 wherever the store
+// is; `find` then looks it up.
+struct NamedCertificate {
+  std::string serial, file, ca, fingerprint;
+
+  static Result<NamedCertificate> read(const std::string& serial, const std::string& file,
+                                       const std::string& ca) {
+    NamedCertificate n{serial, file, ca, {}};
+    if (!file.empty()) {
+      PKI_ASSIGN(n.fingerprint, fingerprint_of_file(file));
+    }
+    return n;
+  }
+  Result<store::CertificateRecord> find(store::Store& st) const {
+    return file.empty() ? find_by_serial(st, serial, ca) : find_by_fingerprint(st, fingerprint, file, ca);
+  }
+};
+
 }  // namespace pki::app

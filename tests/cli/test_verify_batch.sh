@@ -3,7 +3,8 @@
 # `pki verify` per target, on every NIST PKITS run. Runs with the same trust anchor and initial
 # policy settings are verified together, with the union of their intermediates and CRLs; each
 # target is then verified alone with the same inputs, and the two reports must be the same
-# (validity, failure codes, the chain). Also: exit codes, text and JSON shapes.
+# (validity, failure codes, the chain); so must the answers when the group's targets are repeated to
+# 64 or more, which are read and verified on every core. Also: exit codes, text and JSON shapes.
 source "$(dirname "$0")/lib.sh"
 pkits="$(cd "$(dirname "$0")/../data/pkits" && pwd)"
 
@@ -48,6 +49,15 @@ while read -r group; do
     [ "${#together[@]}" -eq "${#files[@]}" ]; then ok; else
     bad "group $groups: exit $rc, $summary for ${#files[@]} targets"
   fi
+  # The same targets repeated to 64 or more are read and verified on every core (a Verifier per
+  # thread, sharing what they checked of the CAs and CRLs): every answer is the batch's.
+  big=()
+  while [ "${#big[@]}" -lt 64 ]; do big+=("${files[@]}"); done
+  run --json verify "${args[@]}" "${big[@]}"
+  mapfile -t wide < <(jq -c ".results[] | $shape" "$TMP/out")
+  same=$([ "${#wide[@]}" -eq "${#big[@]}" ] && echo 1 || echo 0)
+  for i in "${!wide[@]}"; do [ "${wide[$i]}" = "${together[$((i % ${#files[@]}))]:-}" ] || same=0; done
+  [ "$same" = 1 ] && ok || bad "group $groups: ${#big[@]} targets on every core differ from the batch of ${#files[@]}"
   for i in "${!files[@]}"; do
     targets=$((targets + 1))
     run --json verify "${args[@]}" "${files[$i]}"

@@ -2,9 +2,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <openssl/asn1t.h>
+#include <openssl/conf.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/provider.h>
 #include <openssl/rand.h>
+#include <openssl/x509.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -729,13 +733,34 @@ Result<Bytes> csr_der(std::string_view data, std::string_view what) {
 
 }  // namespace
 
-Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what) {
-  return parse_objects<X509>(data, what, {"CERTIFICATE", "X509 CERTIFICATE"}, d2i_X509);
+Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what,
+                                                      OSSL_LIB_CTX* libctx) {
+  if (!libctx) return parse_objects<X509>(data, what, {"CERTIFICATE", "X509 CERTIFICATE"}, d2i_X509);
+  return parse_objects<X509>(
+      data, what, {"CERTIFICATE", "X509 CERTIFICATE"},
+      [libctx](X509** out, const unsigned char** in, long length) {
+        return reinterpret_cast<X509*>(ASN1_item_d2i_ex(reinterpret_cast<ASN1_VALUE**>(out), in, length,
+                                                        ASN1_ITEM_rptr(X509), libctx, nullptr));
+      });
 }
 
-Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path) {
+Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path, OSSL_LIB_CTX* libctx) {
   PKI_ASSIGN(std::string data, read_input(path));
-  return parse_certificates(data, "certificate '" + path + "'");
+  return parse_certificates(data, "certificate '" + path + "'", libctx);
+}
+
+OsslPtr<OSSL_LIB_CTX> new_library_context() {
+  OsslPtr<OSSL_LIB_CTX> ctx(OSSL_LIB_CTX_new());
+  if (!ctx) return nullptr;
+  // What the default context loads (openssl.cnf, OPENSSL_CONF); without a file, the default
+  // provider, as in the default context.
+  char* file = CONF_get1_default_config_file();
+  const bool configured = file && ::access(file, R_OK) == 0
+                              ? OSSL_LIB_CTX_load_config(ctx.get(), file) == 1
+                              : OSSL_PROVIDER_available(ctx.get(), "default") == 1;
+  OPENSSL_free(file);
+  drain_openssl_errors();
+  return configured ? std::move(ctx) : nullptr;
 }
 
 Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what) {

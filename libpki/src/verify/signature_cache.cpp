@@ -8,40 +8,60 @@ bool is_ca(const cert::Certificate& c) { return c.basic_constraints() && c.basic
 
 }  // namespace
 
+CheckMemory::CheckMemory() : state_(std::make_unique<State>()) {}
+CheckMemory::~CheckMemory() = default;
+
 void SignatureCache::begin(Budget& budget) {
   budget_ = &budget;
   this_call_.clear();
 }
 
+template <class Check>
+std::optional<bool> SignatureCache::remember(std::unordered_map<std::string, bool>& remembered,
+                                             const std::string& key, Check check) {
+  // Held while checking too: Verifiers sharing the memory check each signature once between them.
+  std::lock_guard lock(memory_.mutex);
+  if (auto it = remembered.find(key); it != remembered.end()) return it->second;
+  if (!budget_->spend_signature()) return std::nullopt;
+  return remembered[key] = check();
+}
+
 std::optional<bool> SignatureCache::certificate(const cert::Certificate& child, KeyRef key) {
   if (!key.key) return false;
-  std::string cache_key;
-  if (key.owner) {
-    cache_key = child.fingerprint() + key.owner->fingerprint();
-    if (auto it = this_call_.find(cache_key); it != this_call_.end()) return it->second;
-    if (is_ca(child))
-      if (auto it = ca_signatures_.find(cache_key); it != ca_signatures_.end()) return it->second;
+  auto check = [&] {
+    const bool ok = X509_verify(child.x509_mutable(), const_cast<EVP_PKEY*>(key.key)) == 1;
+    drain_openssl_errors();
+    return ok;
+  };
+  if (!key.owner) {  // a key derived along the path: not remembered
+    if (!budget_->spend_signature()) return std::nullopt;
+    return check();
   }
-  if (!budget_->spend_signature()) return std::nullopt;
-  const bool ok = X509_verify(child.x509_mutable(), const_cast<EVP_PKEY*>(key.key)) == 1;
-  drain_openssl_errors();
-  if (key.owner) {
-    this_call_[cache_key] = ok;
-    if (is_ca(child)) ca_signatures_[cache_key] = ok;
+  const std::string cache_key = child.fingerprint() + key.owner->fingerprint();
+  if (auto it = this_call_.find(cache_key); it != this_call_.end()) return it->second;
+  std::optional<bool> ok;
+  if (is_ca(child)) {
+    ok = remember(memory_.ca_signatures, cache_key, check);
+  } else {
+    if (!budget_->spend_signature()) return std::nullopt;
+    ok = check();
   }
+  if (ok) this_call_[cache_key] = *ok;
   return ok;
 }
 
 std::optional<bool> SignatureCache::crl(const cert::Crl& crl, KeyRef key) {
   if (!key.key) return false;
-  const std::string cache_key = key.owner ? crl.fingerprint() + key.owner->fingerprint() : std::string();
-  if (key.owner)
-    if (auto it = crl_signatures_.find(cache_key); it != crl_signatures_.end()) return it->second;
-  if (!budget_->spend_signature()) return std::nullopt;
-  const bool ok = crl.signature_verifies(*key.key);
-  drain_openssl_errors();
-  if (key.owner) crl_signatures_[cache_key] = ok;
-  return ok;
+  auto check = [&] {
+    const bool ok = crl.signature_verifies(*key.key);
+    drain_openssl_errors();
+    return ok;
+  };
+  if (!key.owner) {
+    if (!budget_->spend_signature()) return std::nullopt;
+    return check();
+  }
+  return remember(memory_.crl_signatures, crl.fingerprint() + key.owner->fingerprint(), check);
 }
 
 AlgorithmVerdict SignatureCache::key_verdict(const cert::Certificate& c, AlgorithmPolicy policy) {
@@ -50,8 +70,10 @@ AlgorithmVerdict SignatureCache::key_verdict(const cert::Certificate& c, Algorit
   if (!is_ca(c)) return judge_key(*k, policy);
   const std::string cache_key =
       c.fingerprint() + (policy == AlgorithmPolicy::kLegacy ? "/legacy" : "/modern");
-  if (auto it = ca_key_verdicts_.find(cache_key); it != ca_key_verdicts_.end()) return it->second;
-  return ca_key_verdicts_[cache_key] = judge_key(*k, policy);
+  std::lock_guard lock(memory_.mutex);
+  if (auto it = memory_.ca_key_verdicts.find(cache_key); it != memory_.ca_key_verdicts.end())
+    return it->second;
+  return memory_.ca_key_verdicts[cache_key] = judge_key(*k, policy);
 }
 
 }  // namespace pki::verify

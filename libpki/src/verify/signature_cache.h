@@ -4,6 +4,7 @@
 // CA cost one signature check each (DESIGN.md, "Built for speed").
 #pragma once
 
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -12,6 +13,7 @@
 #include "pki/cert/certificate.h"
 #include "pki/cert/crl.h"
 #include "pki/verify/algorithms.h"
+#include "pki/verify/verifier.h"
 
 namespace pki::verify {
 
@@ -22,8 +24,17 @@ struct KeyRef {
   const cert::Certificate* owner = nullptr;
 };
 
+struct CheckMemory::State {
+  std::mutex mutex;  // held while a remembered signature is looked up or checked
+  std::unordered_map<std::string, bool> ca_signatures;  // child and issuer fingerprints
+  std::unordered_map<std::string, bool> crl_signatures;
+  std::unordered_map<std::string, AlgorithmVerdict> ca_key_verdicts;  // by fingerprint and policy
+};
+
 class SignatureCache {
  public:
+  explicit SignatureCache(CheckMemory& memory) : memory_(*memory.state_) {}
+
   // Starts a verification: signatures checked from here on count against `budget`.
   void begin(Budget& budget);
 
@@ -34,11 +45,14 @@ class SignatureCache {
   AlgorithmVerdict key_verdict(const cert::Certificate& c, AlgorithmPolicy policy);
 
  private:
+  // Checks `signature` (true when it verifies), or returns what `remembered` holds under `key`.
+  template <class Check>
+  std::optional<bool> remember(std::unordered_map<std::string, bool>& remembered, const std::string& key,
+                               Check check);
+
   Budget* budget_ = nullptr;
-  std::unordered_map<std::string, bool> this_call_;      // child and issuer fingerprints
-  std::unordered_map<std::string, bool> ca_signatures_;  // across calls, for CA certificates
-  std::unordered_map<std::string, bool> crl_signatures_;
-  std::unordered_map<std::string, AlgorithmVerdict> ca_key_verdicts_;  // by fingerprint and policy
+  std::unordered_map<std::string, bool> this_call_;  // child and issuer fingerprints
+  CheckMemory::State& memory_;                       // across calls: CA certificates, CRLs, CA keys
 };
 
 }  // namespace pki::verify

@@ -48,6 +48,7 @@ VerifyOptions crl_issuer_options(const VerifyOptions& o) {
 // the CRL issuers whose paths are being or have been validated.
 struct Verifier::Engine final : CrlIssuerPaths {
   Inputs in;
+  CheckMemory own_memory;  // unless given one to share
   SignatureCache signatures;
 
   // Per call.
@@ -58,7 +59,7 @@ struct Verifier::Engine final : CrlIssuerPaths {
   std::vector<std::string> crl_issuer_stack;
   int assumptions = 0;  // CRL-issuer validations that trusted an issuer still being validated
 
-  explicit Engine(Inputs i) : in(i) {}
+  explicit Engine(Inputs i) : in(i), signatures(i.memory ? *i.memory : own_memory) {}
 
   void begin(const VerifyOptions& o, Budget& b) {
     options = &o;

@@ -140,8 +140,16 @@ Result<std::vector<PemBlock>> pem_all_blocks(std::string_view text);
 bool looks_like_der(std::string_view data);
 
 // Certificates from a PEM file (one or more) or a DER file (one). `what` names the input in messages.
-Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what);
-Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path);
+// `libctx` (null: OpenSSL's default) is the library context the certificates belong to: they are
+// decoded and their signatures checked with its providers, and it must outlive them.
+Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what,
+                                                      OSSL_LIB_CTX* libctx = nullptr);
+Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path, OSSL_LIB_CTX* libctx = nullptr);
+// A library context configured as OpenSSL's default is (the same configuration file, so the same
+// providers), for a thread that decodes many certificates: OpenSSL 3 decodes each certificate's
+// public key through its provider registry, whose locks threads sharing one context contend for.
+// Null when it cannot be made; the default context serves then.
+OsslPtr<OSSL_LIB_CTX> new_library_context();
 Result<OsslPtr<X509_REQ>> parse_csr(std::string_view data, std::string_view what);
 // A CSR file's DER bytes (from PEM or DER), checked only for its framing.
 Result<Bytes> load_csr_der(const std::string& path);

@@ -24,6 +24,7 @@ struct OsslDeleter;
     void operator()(T* p) const noexcept { free_fn(p); } \
   };
 
+PKI_OSSL_DELETER(OSSL_LIB_CTX, OSSL_LIB_CTX_free)
 PKI_OSSL_DELETER(BIO, BIO_free_all)
 PKI_OSSL_DELETER(BIGNUM, BN_free)
 PKI_OSSL_DELETER(EVP_PKEY, EVP_PKEY_free)

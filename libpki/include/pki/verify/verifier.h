@@ -42,7 +42,8 @@
 //
 // Caller responsibilities: give the time; give CRLs to have revocation checked (with none, it is
 // reported as skipped). A Verifier keeps caches between calls (signatures on CA certificates, CRL
-// signatures), so that many leaves under one CA cost one signature each; use one per thread.
+// signatures), so that many leaves under one CA cost one signature each; use one per thread, and
+// one CheckMemory for the Verifiers of several threads to share what they checked.
 #pragma once
 
 #include <memory>
@@ -54,6 +55,23 @@
 
 namespace pki::verify {
 
+// What Verifiers remember across calls: signatures on CA certificates, CRL signatures and CA key
+// verdicts. Each Verifier keeps its own unless given one; Verifiers on several threads given the
+// same one check each of those signatures once between them (it locks; the rest of a Verifier is
+// its thread's own).
+class CheckMemory {
+ public:
+  CheckMemory();
+  ~CheckMemory();
+  CheckMemory(const CheckMemory&) = delete;
+  CheckMemory& operator=(const CheckMemory&) = delete;
+
+ private:
+  friend class SignatureCache;
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 struct Inputs {
   const CertificateSet* anchors = nullptr;           // required
   const CertificateSource* intermediates = nullptr;  // may be null
@@ -61,6 +79,8 @@ struct Inputs {
   // May be null. With it, each certificate's status is asked of OCSP first; a good or revoked
   // answer decides, otherwise the CRLs do. With neither, revocation is not checked.
   const OcspSource* ocsp = nullptr;
+  // May be null: the Verifier then remembers for itself.
+  CheckMemory* memory = nullptr;
 };
 
 class Verifier {
