@@ -429,11 +429,8 @@ Result<int> run_show(Context& ctx, const std::string& name, bool csr) {
             "\nwaiting for its certificate: `pki ca show " + name +
             " --csr` prints the request; `pki ca install " + name + " --cert FILE` installs the answer\n";
   } else {
-    PKI_ASSIGN(auto parsed, cert::Certificate::from_der(v.certificate->der));
-    PKI_ASSIGN(const auto read, cert::inspect_certificate(v.certificate->der));
-    add_file_fields(j["certificate"], read, ctx.now());
-    text += certificate_text(*v.certificate, ctx.now(), revoked.covers(*v.certificate)) +
-            certificate_details_text(*parsed);
+    text += certificate_text(*v.certificate, ctx.now(), revoked.covers(*v.certificate));
+    PKI_TRY(add_file_details(v.certificate->der, ctx.now(), ctx.json, j["certificate"], text));
   }
   text += urls_text(v.authority);
   for (const auto& g : v.generations) {

@@ -25,10 +25,7 @@ Result<int> run_show(Context& ctx, const ShowOptions& o) {
   nlohmann::json j = certificate_json(rec, ctx.now(), issuer_revoked);
   std::string text = certificate_text(rec, ctx.now(), issuer_revoked);
   if (rec.has_der()) {  // an imported record without its file is known by its index line only
-    PKI_ASSIGN(auto parsed, cert::Certificate::from_der(rec.der));
-    PKI_ASSIGN(const auto read, cert::inspect_certificate(rec.der));
-    add_file_fields(j, read, ctx.now());
-    text += certificate_details_text(*parsed);
+    PKI_TRY(add_file_details(rec.der, ctx.now(), ctx.json, j, text));
   }
   text += "history:\n";
   nlohmann::json history = nlohmann::json::array();

@@ -134,11 +134,11 @@ void add_force_flag(CLI::App* cmd, bool& force) {
 }
 
 void add_lifetime_options(CLI::App* cmd, LifetimeOptions& o, const std::string& default_text) {
-  auto* d =
-      cmd->add_option("--days", o.days, "validity in whole days (" + default_text + ")")
-          ->check(decimal([](const std::string& v) {
-            return ": use --valid-for " + v + " for a duration (24h, 90m) or --not-after for an end time";
-          }));
+  auto* d = cmd->add_option("--days", o.days, "validity in whole days (" + default_text + ")")
+                ->check(decimal([](const std::string& v) {
+                  return "takes whole days, not '" + v + "': use --valid-for " + v +
+                         " for a duration (24h, 90m) or --not-after for an end time";
+                }));
   auto* v = cmd->add_option("--valid-for", o.valid_for, "validity as a duration: 24h, 90d, 1d12h, 30m");
   auto* n = cmd->add_option("--not-after", o.not_after, "the last moment of validity (RFC 3339)");
   d->excludes(v)->excludes(n);
@@ -177,13 +177,13 @@ Result<void> write_cert_outputs(const CertOutputs& o, const std::string& pem, co
   return {};
 }
 
-CLI::Validator decimal(std::function<std::string(const std::string&)> advice) {
+CLI::Validator decimal(std::function<std::string(const std::string&)> message) {
   return CLI::Validator(
-      [advice](std::string& v) -> std::string {
+      [message](std::string& v) -> std::string {
         const std::size_t start = !v.empty() && v[0] == '-' ? 1 : 0;
         if (v.size() == start || v.size() > start + 9 ||
             v.find_first_not_of("0123456789", start) != std::string::npos)
-          return "'" + v + "' is not a whole number in decimal" + (advice ? advice(v) : std::string());
+          return message ? message(v) : "'" + v + "' is not a whole number in decimal";
         return {};
       },
       "DECIMAL");

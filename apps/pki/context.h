@@ -97,8 +97,8 @@ void add_cert_outputs(CLI::App* cmd, CertOutputs& o);
 Result<void> write_cert_outputs(const CertOutputs& o, const std::string& pem, const std::string& chain_pem);
 
 // A whole number in decimal, as people write it: "90" or "-1", never "0x5a", "1e2" or "";
-// `advice`, when given, adds what to use instead to the message about a value that is not one.
-CLI::Validator decimal(std::function<std::string(const std::string&)> advice = {});
+// `message`, when given, says what is wrong with a value that is not one, in the option's words.
+CLI::Validator decimal(std::function<std::string(const std::string&)> message = {});
 // Makes the output directory `dir` (0755) when it is missing; it must then be one this user can
 // write. `option` names it in messages ("--out-dir").
 Result<void> make_output_dir(const std::string& dir, std::string_view option);

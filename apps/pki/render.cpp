@@ -181,12 +181,6 @@ nlohmann::json certificate_json(const cert::InspectedCertificate& c, TimePoint n
           {"problems", c.problems}};
 }
 
-void add_file_fields(nlohmann::json& stored, const cert::InspectedCertificate& read, TimePoint now) {
-  nlohmann::json file = certificate_json(read, now);
-  for (auto& [key, value] : file.items())
-    if (!stored.contains(key)) stored[key] = std::move(value);
-}
-
 std::string certificate_text(const store::CertificateRecord& c, TimePoint now, bool issuer_revoked) {
   std::string out;
   out += "serial:      " + c.serial + "\n";
@@ -265,8 +259,6 @@ nlohmann::json certificate_details_json(const cert::Certificate& c) {
   return j;
 }
 
-}  // namespace
-
 std::string certificate_details_text(const cert::Certificate& c) {
   const auto j = certificate_details_json(c);
   std::string out;
@@ -291,6 +283,21 @@ std::string certificate_details_text(const cert::Certificate& c) {
   if (j.contains("crl_distribution_points"))
     out += "crl dp:      " + join(j["crl_distribution_points"].get<std::vector<std::string>>(), ", ") + "\n";
   return out;
+}
+}  // namespace
+
+Result<void> add_file_details(BytesView der, TimePoint now, bool json, nlohmann::json& stored,
+                              std::string& text) {
+  if (json) {
+    PKI_ASSIGN(const auto read, cert::inspect_certificate(der));
+    nlohmann::json file = certificate_json(read, now);
+    for (auto& [key, value] : file.items())
+      if (!stored.contains(key)) stored[key] = std::move(value);
+  } else {
+    PKI_ASSIGN(const auto parsed, cert::Certificate::from_der(der));
+    text += certificate_details_text(*parsed);
+  }
+  return {};
 }
 
 nlohmann::json verify_result_json(const verify::VerifyResult& r) {

@@ -40,13 +40,14 @@ class RevokedIssuers {
 // A certificate read from a file (inspect): the fields every certificate has, then the file's own
 // (docs/schema/certificate.json#/$defs/from_file).
 nlohmann::json certificate_json(const cert::InspectedCertificate& c, TimePoint now);
-// Adds to a stored certificate's document the fields only its file shows (show, ca show): one
-// shape, the store's answer kept where both have a field (its status knows revocation).
-void add_file_fields(nlohmann::json& stored, const cert::InspectedCertificate& read, TimePoint now);
 nlohmann::json public_key_json(const cert::PublicKeyInfo& k);
 nlohmann::json extensions_json(const std::vector<cert::InspectedExtension>& exts);
-// Details read from the certificate itself (extensions), for people: show, ca show.
-std::string certificate_details_text(const cert::Certificate& c);
+// What a stored certificate's file holds (show, ca show), read once for the form printed: with
+// `json`, the fields only the file shows added to its document `stored` (one shape: the store's
+// answer kept where both have a field, as its status knows revocation); else its details
+// (extensions) added to `text` for people.
+Result<void> add_file_details(BytesView der, TimePoint now, bool json, nlohmann::json& stored,
+                              std::string& text);
 // A verification result: the chain, then each certificate's findings in check order.
 nlohmann::json verify_result_json(const verify::VerifyResult& r);
 std::string verify_result_text(const verify::VerifyResult& r);

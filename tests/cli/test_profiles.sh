@@ -53,7 +53,7 @@ refused 1 "longer than the profile's 48 hours" -- issue --ca int --profile ci-cl
 check "it names the limit and the options" -- contains "$TMP/err" "allows at most 2 days (--days, --valid-for or --not-after)"
 check "no key was left" -- test ! -e r2.key
 refused 2 "--days takes whole days" -- issue --ca int --profile ci-client --cn r2 --days 1h --key-out r2.key --out r2.pem
-check "and says what to use" -- contains "$TMP/err" "use --valid-for 1h"
+check "and says what to use, in its own words" -- contains "$TMP/err" "--days: takes whole days, not '1h': use --valid-for 1h"
 refused 2 "--days and --valid-for together" -- issue --ca int --profile ci-client --cn r2 --days 1 --valid-for 1h --key-out r2.key --out r2.pem
 end=$(date -u -d '+30 hours' +%Y-%m-%dT%H:%M:%SZ)
 expect 0 "--not-after an RFC 3339 time" -- issue --ca int --profile ci-client --cn r3 --not-after "$end" --key-out r3.key --out r3.pem

@@ -22,8 +22,15 @@ std::optional<bool> SignatureCache::remember(std::unordered_map<std::string, boo
   // Held while checking too: Verifiers sharing the memory check each signature once between them.
   std::lock_guard lock(memory_.mutex);
   if (auto it = remembered.find(key); it != remembered.end()) return it->second;
+  const auto ok = spend(check);
+  if (ok) remembered[key] = *ok;
+  return ok;
+}
+
+template <class Check>
+std::optional<bool> SignatureCache::spend(Check check) {
   if (!budget_->spend_signature()) return std::nullopt;
-  return remembered[key] = check();
+  return check();
 }
 
 std::optional<bool> SignatureCache::certificate(const cert::Certificate& child, KeyRef key) {
@@ -33,19 +40,10 @@ std::optional<bool> SignatureCache::certificate(const cert::Certificate& child, 
     drain_openssl_errors();
     return ok;
   };
-  if (!key.owner) {  // a key derived along the path: not remembered
-    if (!budget_->spend_signature()) return std::nullopt;
-    return check();
-  }
+  if (!key.owner) return spend(check);  // a key derived along the path: not remembered
   const std::string cache_key = child.fingerprint() + key.owner->fingerprint();
   if (auto it = this_call_.find(cache_key); it != this_call_.end()) return it->second;
-  std::optional<bool> ok;
-  if (is_ca(child)) {
-    ok = remember(memory_.ca_signatures, cache_key, check);
-  } else {
-    if (!budget_->spend_signature()) return std::nullopt;
-    ok = check();
-  }
+  const auto ok = is_ca(child) ? remember(memory_.ca_signatures, cache_key, check) : spend(check);
   if (ok) this_call_[cache_key] = *ok;
   return ok;
 }
@@ -57,10 +55,7 @@ std::optional<bool> SignatureCache::crl(const cert::Crl& crl, KeyRef key) {
     drain_openssl_errors();
     return ok;
   };
-  if (!key.owner) {
-    if (!budget_->spend_signature()) return std::nullopt;
-    return check();
-  }
+  if (!key.owner) return spend(check);
   return remember(memory_.crl_signatures, crl.fingerprint() + key.owner->fingerprint(), check);
 }
 

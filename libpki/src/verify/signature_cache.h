@@ -45,7 +45,10 @@ class SignatureCache {
   AlgorithmVerdict key_verdict(const cert::Certificate& c, AlgorithmPolicy policy);
 
  private:
-  // Checks `signature` (true when it verifies), or returns what `remembered` holds under `key`.
+  // Runs `check` (true when the signature verifies) if the budget allows one more; else nullopt.
+  template <class Check>
+  std::optional<bool> spend(Check check);
+  // What `remembered` holds under `key`, or spend(check) remembered there.
   template <class Check>
   std::optional<bool> remember(std::unordered_map<std::string, bool>& remembered, const std::string& key,
                                Check check);
