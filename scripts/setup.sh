@@ -15,6 +15,8 @@ packages=(
   libcpp-httplib-dev                        # pki serve and verify --ocsp (HTTP)
   zsh fish groff-base man-db                # the completion scripts and the man page, tried for real
   python3-jsonschema                        # judges the --json documents against docs/schema
+  postgresql libpq-dev                      # the PostgreSQL store: tests start their own server
+  iproute2                                  # network namespaces: the several-hosts test
 )
 
 missing=()

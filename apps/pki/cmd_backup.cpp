@@ -1,6 +1,7 @@
 // pki backup FILE / pki restore FILE: a consistent copy of the store taken while others write, and
 // the store put back from one.
 #include "context.h"
+#include "pki/store/postgres_store.h"
 #include "pki/store/sqlite_store.h"
 
 namespace pki::app {
@@ -25,7 +26,17 @@ std::string report_text(const store::CopyReport& r) {
          " bytes; integrity ok\n";
 }
 
+// backup and restore copy a SQLite file; a PostgreSQL store has its server's own tools.
+Result<void> sqlite_only(const Context& ctx, std::string_view verb) {
+  if (store::is_postgres_url(ctx.db_path))
+    return fail(ErrorCode::kBadInput, "pki " + std::string(verb) +
+                                          " works on a SQLite store: back a PostgreSQL store up with pg_dump "
+                                          "(or copy it to a SQLite file: pki db copy --from URI --to FILE)");
+  return {};
+}
+
 Result<int> run_backup(Context& ctx, const BackupOptions& o) {
+  PKI_TRY(sqlite_only(ctx, "backup"));
   PKI_TRY(ctx.check_outputs({&o.file}, overwrite_for(o.force)));
   PKI_ASSIGN(const store::CopyReport r,
              store::backup_sqlite(ctx.db_path, o.file, o.force ? Overwrite::kAllow : Overwrite::kRefuse));
@@ -36,6 +47,7 @@ Result<int> run_backup(Context& ctx, const BackupOptions& o) {
 }
 
 Result<int> run_restore(Context& ctx, const BackupOptions& o) {
+  PKI_TRY(sqlite_only(ctx, "restore"));
   PKI_ASSIGN(const store::CopyReport r, store::restore_sqlite(o.file, ctx.db_path, o.force));
   nlohmann::json j = report_json(r);
   j["from"] = o.file;

@@ -32,10 +32,23 @@ Result<void> Context::init_clock() {
 
 Result<store::Store*> Context::store(store::OpenMode mode) {
   if (!store_) {
-    PKI_ASSIGN(store_, store::open_sqlite(db_path, mode));
-    warn_if_exposed(db_path, "database");  // pki tightens its own files; another user's it only reads
+    PKI_ASSIGN(store_, open_db(db_path, mode));
   }
   return store_.get();
+}
+
+Result<std::unique_ptr<store::Store>> Context::open_db(const std::string& db, store::OpenMode mode) {
+  if (store::is_postgres_url(db)) {
+    std::optional<Secret> password;
+    if (!db_passphrase_file.empty()) {
+      PKI_ASSIGN(Secret text, read_passphrase_file(db_passphrase_file));
+      password.emplace(std::move(text));
+    }
+    return store::open_postgres(db, mode, password ? &*password : nullptr);
+  }
+  PKI_ASSIGN(auto opened, store::open_sqlite(db, mode));
+  warn_if_exposed(db, "database");  // pki tightens its own files; another user's it only reads
+  return opened;
 }
 
 void Context::warn_if_exposed(const std::string& path, std::string_view what) {
@@ -92,8 +105,9 @@ std::string file_identity(const std::string& path) {
 Result<void> Context::check_outputs(std::initializer_list<const std::string*> paths,
                                     Overwrite overwrite) const {
   std::vector<std::pair<std::string, std::string>> seen;  // identity, path
-  for (const std::string& db : {db_path, db_path + "-wal", db_path + "-shm"})
-    seen.emplace_back(file_identity(db), db);
+  if (!store::is_postgres_url(db_path))
+    for (const std::string& db : {db_path, db_path + "-wal", db_path + "-shm"})
+      seen.emplace_back(file_identity(db), db);
   const std::size_t db_entries = seen.size();
   for (const std::string* p : paths) {
     if (!p || p->empty()) continue;

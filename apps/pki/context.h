@@ -13,6 +13,7 @@
 #include "pki/core/clock.h"
 #include "pki/core/error.h"
 #include "pki/core/io.h"
+#include "pki/store/postgres_store.h"
 #include "pki/store/sqlite_store.h"
 #include "pki/store/store.h"
 
@@ -29,6 +30,7 @@ class Context {
   std::string db_path = "pki.db";
   bool json = false;
   std::string passphrase_file;
+  std::string db_passphrase_file;  // the PostgreSQL password's file (--db-passphrase-file)
   std::string now_text;
 
   // The verb to run once parsing succeeded; returns the exit status.
@@ -39,6 +41,9 @@ class Context {
   TimePoint now() const { return clock_->now(); }
   // Opens the store (kExisting: `pki init` must have run).
   Result<store::Store*> store(store::OpenMode mode = store::OpenMode::kWrite);
+  // Opens a store other than --db's (pki db copy): a SQLite file or a postgresql:// URI, whose
+  // password comes from --db-passphrase-file when one is given.
+  Result<std::unique_ptr<store::Store>> open_db(const std::string& db, store::OpenMode mode);
   // The passphrase from --passphrase-file / PKI_PASSPHRASE_FILE, or null when none is set.
   Result<const Secret*> passphrase();
   // The first line of a passphrase file; an empty one is bad input. A warning when the file may be
@@ -126,6 +131,7 @@ void register_audit(CLI::App& app, Context& ctx);
 void register_lint(CLI::App& app, Context& ctx);
 void register_profile(CLI::App& app, Context& ctx);
 void register_backup(CLI::App& app, Context& ctx);
+void register_db(CLI::App& app, Context& ctx);
 void register_passphrase(CLI::App& app, Context& ctx);
 // pki help, pki completion, and the man page (cli_meta.cpp).
 void register_meta(CLI::App& app, Context& ctx);

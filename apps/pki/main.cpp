@@ -117,7 +117,12 @@ int main(int argc, char** argv) {
   app.fallthrough(true);
   app.require_subcommand(1, 1);
   app.set_version_flag("--version", "pki 0.1.0");
-  app.add_option("--db", ctx.db_path, "database file")->envname("PKI_DB")->capture_default_str();
+  app.add_option("--db", ctx.db_path, "database: a SQLite file, or a postgresql:// URI (libpq's)")
+      ->envname("PKI_DB")
+      ->capture_default_str();
+  app.add_option("--db-passphrase-file", ctx.db_passphrase_file,
+                 "file whose first line is the PostgreSQL password (else libpq's PGPASSFILE or ~/.pgpass)")
+      ->envname("PKI_DB_PASSPHRASE_FILE");
   app.add_flag("--json", ctx.json, "machine output: one JSON document on stdout");
   app.add_option("--passphrase-file", ctx.passphrase_file,
                  "file whose first line is the passphrase for CA keys")
@@ -142,6 +147,7 @@ int main(int argc, char** argv) {
   pki::app::register_lint(app, ctx);
   pki::app::register_profile(app, ctx);
   pki::app::register_backup(app, ctx);
+  pki::app::register_db(app, ctx);
   pki::app::register_passphrase(app, ctx);
   pki::app::register_meta(app, ctx);
   pki::app::apply_option_rules(app);

@@ -1,19 +1,103 @@
 # Shared helpers for the CLI tests: each test runs the built `pki` ($PKI) in its own temporary
-# directory, and judges results by exit codes, output, the database file and the openssl command.
+# directory, and judges results by exit codes, output, the store's rows and the openssl command.
+#
+# The store under test (PKI_DB) is a SQLite file, $TMP/pki.db, or with PKI_TEST_BACKEND=postgres a
+# fresh database on the server `tests/pg/server.sh start DIR` runs, DIR given as PKI_TEST_PG_DIR;
+# the database is dropped at exit. A test reads the store with db_sql, and marks what is about the
+# SQLite file itself (modes, -wal, PRAGMAs, copies of the file) with `if is_sqlite; then`.
 set -uo pipefail
 
 : "${PKI:?PKI must name the built pki binary}"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pki-cli-XXXXXX")
 cleanup_hooks=()
+pg_db='' # the test's PostgreSQL database (and the prefix of the names store_named gives), if any
 on_exit() {
   local h
   for h in "${cleanup_hooks[@]}"; do eval "$h" || true; done
+  [ -z "$pg_db" ] || pg_drop_all
   rm -rf "$TMP"
 }
 trap on_exit EXIT
 cd "$TMP"
-export PKI_DB="$TMP/pki.db"
-unset PKI_PASSPHRASE_FILE
+unset PKI_PASSPHRASE_FILE PKI_DB_PASSPHRASE_FILE
+unset PGHOST PGPORT PGUSER PGDATABASE PGOPTIONS PGSERVICE PGPASSWORD # the URI says it all
+
+PKI_TEST_BACKEND=${PKI_TEST_BACKEND:-sqlite}
+# A test wholly about the SQLite file sets PKI_TEST_SQLITE_ONLY="why" before sourcing this file: it
+# runs on a SQLite store whatever the backend asked for, and says so.
+if [ -n "${PKI_TEST_SQLITE_ONLY:-}" ] && [ "$PKI_TEST_BACKEND" != sqlite ]; then
+  echo "$(basename "$0"): SQLite only ($PKI_TEST_SQLITE_ONLY): run on a SQLite store, not $PKI_TEST_BACKEND"
+  PKI_TEST_BACKEND=sqlite
+fi
+backend() { echo "$PKI_TEST_BACKEND"; }
+is_sqlite() { [ "$PKI_TEST_BACKEND" = sqlite ]; }
+is_postgres() { [ "$PKI_TEST_BACKEND" = postgres ]; }
+
+# No server, or one that does not answer, fails the test: it is never skipped.
+setup_failed() { echo "FAIL: $(basename "$0") [$PKI_TEST_BACKEND]: $*" >&2; exit 1; }
+
+# psql as the server's superuser, on the `postgres` database, over the server's socket.
+pg_admin() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$PG_ADMIN_URI" "$@"; }
+# Drops the test's database and those store_named names (their names start with it).
+pg_drop_all() {
+  local name
+  for name in $(pg_admin -c "SELECT datname FROM pg_database WHERE left(datname, ${#pg_db}) = '$pg_db'"); do
+    pg_admin -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" ||
+      echo "warning: database $name on $PKI_TEST_PG_DIR not dropped" >&2
+  done
+}
+# pg_createdb NAME: creates database NAME and prints its URI.
+pg_createdb() { bash "$(dirname "${BASH_SOURCE[0]}")/../pg/server.sh" createdb "$PKI_TEST_PG_DIR" "$1"; }
+
+case "$PKI_TEST_BACKEND" in
+  sqlite) export PKI_DB="$TMP/pki.db" ;;
+  postgres)
+    [ -n "${PKI_TEST_PG_DIR:-}" ] || setup_failed "PKI_TEST_BACKEND=postgres needs PKI_TEST_PG_DIR (tests/pg/server.sh start DIR)"
+    [ -f "$PKI_TEST_PG_DIR/env" ] || setup_failed "no PostgreSQL server in '$PKI_TEST_PG_DIR' ($PKI_TEST_PG_DIR/env missing)"
+    # shellcheck disable=SC1091 # written by tests/pg/server.sh start
+    source "$PKI_TEST_PG_DIR/env" || setup_failed "cannot read $PKI_TEST_PG_DIR/env"
+    PG_ADMIN_URI="postgresql:///postgres?host=$PG_SOCKET_DIR&port=$PG_PORT&user=postgres"
+    pg_admin -c 'SELECT 1' >/dev/null || setup_failed "the PostgreSQL server of '$PKI_TEST_PG_DIR' does not answer"
+    # One database per test, named after $TMP (and our PID): lowercase [a-z0-9_].
+    pg_db=$(basename "$TMP" | tr 'A-Z' 'a-z' | tr -c 'a-z0-9_\n' '_')_$$
+    PKI_DB=$(pg_createdb "$pg_db") || setup_failed "cannot create database $pg_db"
+    export PKI_DB ;;
+  *) setup_failed "PKI_TEST_BACKEND is '$PKI_TEST_BACKEND', not sqlite or postgres" ;;
+esac
+
+# store_named NAME: the PKI_DB of a store beside the test's, of the same backend: the SQLite file
+# $TMP/NAME.db, or the database <test's database>_NAME (NAME: [a-z0-9_]), dropped at exit.
+store_named() {
+  if is_sqlite; then echo "$TMP/$1.db"; else echo "postgresql:///${pg_db}_$1?${PG_URL_BASE#*\?}"; fi
+}
+# fresh_store NAME: makes that store empty (a database with no tables yet, or no file); prints it.
+fresh_store() {
+  if is_sqlite; then rm -f "$TMP/$1.db"; store_named "$1"
+  else pg_createdb "${pg_db}_$1"; fi
+}
+# copy_store NAME: makes that store a copy of the test's (cp, or CREATE DATABASE ... TEMPLATE, which
+# wants no one else connected to the test's database); prints it.
+copy_store() {
+  if is_sqlite; then cp "$PKI_DB" "$TMP/$1.db" || return 1
+  else pg_admin -c "CREATE DATABASE \"${pg_db}_$1\" TEMPLATE \"$pg_db\"" || return 1; fi
+  store_named "$1"
+}
+
+is_pg_uri() { case "$1" in postgres://* | postgresql://*) return 0 ;; *) return 1 ;; esac; }
+
+# db_sql SQL [STORE]: runs SQL on the store (the test's unless STORE is given) and prints the rows
+# as sqlite3 does by default: columns joined by '|', one row a line, NULL as nothing. Non-zero on an
+# SQL error. Write SQL both dialects read alike (1/0, not booleans: psql prints t/f).
+db_sql() {
+  local db=${2:-$PKI_DB}
+  if is_pg_uri "$db"; then "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$db" -c "$1"; else sqlite3 "$db" "$1"; fi
+}
+
+# store_exists: the test's store has been made (its file is there; its database has tables).
+store_exists() {
+  if is_sqlite; then [ -e "$PKI_DB" ]
+  else [ "$(db_sql "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")" != 0 ]; fi
+}
 
 passed=0
 failed=0
@@ -38,10 +122,22 @@ expect() {
 }
 
 # The database as bytes, and what a failed command must leave alone: no change, no WAL left behind.
-db_state() { sha256sum "$PKI_DB" | cut -d' ' -f1; }
+# db_state [STORE]: the test's store, or STORE. A PostgreSQL store as pg_dump writes it (tables and
+# rows), less its comments, the random \restrict key of pg_dump >= 15.14 and the sequences' setval
+# lines: a rolled-back INSERT still advances an identity sequence, which is no change to the data.
+# shellcheck disable=SC2120 # tests give a STORE
+db_state() {
+  local db=${1:-$PKI_DB}
+  if ! is_pg_uri "$db"; then sha256sum "$db" | cut -d' ' -f1; return; fi
+  # (pg_dump warns of the circular foreign keys between authorities and certificates: not shown)
+  "$PG_BIN/pg_dump" "$db" >"$TMP/dump.sql" 2>"$TMP/dump.err" ||
+    { cat "$TMP/dump.err" >&2; echo "pg_dump failed $RANDOM$RANDOM"; return 1; } # equal to no other state
+  grep -v -e '^--' -e '^\\restrict ' -e '^\\unrestrict ' -e '^SELECT pg_catalog.setval(' "$TMP/dump.sql" |
+    sha256sum | cut -d' ' -f1
+}
 
 # refused CODE DESCRIPTION -- ARGS...: the command fails with CODE, says why in one line on
-# stderr, and leaves the database byte-for-byte as it was.
+# stderr, and leaves the database byte-for-byte as it was (a PostgreSQL store: as db_state sees it).
 refused() {
   local want=$1 desc=$2
   local before
@@ -49,7 +145,9 @@ refused() {
   expect "$@"
   local after
   after=$(db_state)
-  if [ "$before" = "$after" ] && [ ! -s "$PKI_DB-wal" ]; then ok; else bad "$desc: the database changed"; fi
+  if [ "$before" = "$after" ] && { is_postgres || [ ! -s "$PKI_DB-wal" ]; }; then ok; else
+    bad "$desc: the database changed"
+  fi
   local lines
   lines=$(wc -l <"$TMP/err")
   if [ "$lines" -eq 1 ] && grep -q '^pki: ' "$TMP/err"; then ok; else

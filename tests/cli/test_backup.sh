@@ -2,6 +2,7 @@
 # pki backup: a consistent copy taken while 4 processes issue (integrity ok, every certificate
 # committed before it began, its audit chain whole); pki restore: a new store from it, or over one
 # with --force, refused while another process has the store open.
+PKI_TEST_SQLITE_ONLY="backup and restore copy SQLite files; test_json_schema checks that a PostgreSQL store refuses them"
 source "$(dirname "$0")/lib.sh"
 
 "$PKI" init >/dev/null
@@ -18,10 +19,10 @@ for w in 1 2 3 4; do issue_loop & pids+=($!); done
 cleanup_hooks+=('kill "${pids[@]}" 2>/dev/null')
 # Once some are stored, the serials committed so far, then the backup while the issuers go on.
 for _ in $(seq 1 200); do
-  [ "$(sqlite3 "$PKI_DB" "SELECT count(*) FROM certificates WHERE profile = 'server'")" -ge 10 ] && break
+  [ "$(db_sql "SELECT count(*) FROM certificates WHERE profile = 'server'")" -ge 10 ] && break
   sleep 0.1
 done
-sqlite3 "$PKI_DB" "SELECT serial FROM certificates ORDER BY serial" >before.txt
+db_sql "SELECT serial FROM certificates ORDER BY serial" >before.txt
 expect 0 "pki backup while 4 processes issue" -- backup backup.db
 still_running=0
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && still_running=$((still_running + 1)); done
@@ -31,10 +32,10 @@ check "the copy is 0600" -- test "$(mode_of backup.db)" = 600
 check "PRAGMA integrity_check is ok" -- test "$(sqlite3 backup.db 'PRAGMA integrity_check')" = ok
 check "one file: no -wal beside it" -- test ! -e backup.db-wal
 sqlite3 backup.db "SELECT serial FROM certificates ORDER BY serial" >backup.txt
-sqlite3 "$PKI_DB" "SELECT serial FROM certificates ORDER BY serial" >after.txt
+db_sql "SELECT serial FROM certificates ORDER BY serial" >after.txt
 check "it holds every certificate committed before it began" -- sh -c "[ -z \"\$(comm -23 before.txt backup.txt)\" ] && [ \$(wc -l <before.txt) -ge 12 ]"
 check "and nothing the store does not" -- sh -c "[ -z \"\$(comm -23 backup.txt after.txt)\" ]"
-check "all 160 issued in the end" -- test "$(sqlite3 "$PKI_DB" "SELECT count(*) FROM certificates WHERE profile = 'server'")" = 160
+check "all 160 issued in the end" -- test "$(db_sql "SELECT count(*) FROM certificates WHERE profile = 'server'")" = 160
 expect 0 "the copy's audit chain holds" -- --db backup.db audit verify
 expect 0 "the copy is a store pki uses" -- --db backup.db --json list
 check "listing what it holds" -- test "$(jq '.certificates | length' "$TMP/out")" = "$(sqlite3 backup.db 'SELECT count(*) FROM certificates')"
@@ -90,7 +91,7 @@ make_v1_store "$PKI_DB" old-backup.db
 sum_old=$(sha256sum old-backup.db | cut -d' ' -f1)
 expect 0 "restore from a first-release backup" -- --db from-old.db restore old-backup.db
 check "the backup is unchanged, with nothing beside it" -- sh -c "[ \"\$(sha256sum old-backup.db | cut -d' ' -f1)\" = '$sum_old' ] && [ ! -e old-backup.db-wal ] && [ ! -e old-backup.db-shm ]"
-check "the restored store is at the current schema" -- test "$(sqlite3 from-old.db 'PRAGMA user_version')" = "$(sqlite3 "$PKI_DB" 'PRAGMA user_version')"
+check "the restored store is at the current schema" -- test "$(sqlite3 from-old.db 'PRAGMA user_version')" = "$(db_sql 'PRAGMA user_version')"
 check "with the backup's certificates" -- test "$(sqlite3 from-old.db 'SELECT count(*) FROM certificates')" = "$(sqlite3 old-backup.db 'SELECT count(*) FROM certificates')"
 
 finish

@@ -55,8 +55,10 @@ check "and no key file left behind" -- test ! -e b.key
 refused 2 "a CRL --out in a missing directory: no CRL number spent" -- crl --ca int --out nowhere/int.crl
 refused 2 "--out and --key-out the same file" -- issue --ca int --profile server --cn a.example --key-out same.pem --out same.pem
 check "and nothing written" -- test ! -e same.pem
-refused 2 "a CRL written over the database" -- crl --ca int --out pki.db
-refused 2 "a CA certificate exported over the database's WAL" -- ca export int --out ./pki.db-wal
+if is_sqlite; then # outputs onto the store's own files: a PostgreSQL store has none here
+  refused 2 "a CRL written over the database" -- crl --ca int --out pki.db
+  refused 2 "a CA certificate exported over the database's WAL" -- ca export int --out ./pki.db-wal
+fi
 sqlite3 other.db "CREATE TABLE notes (x)"
 before_other=$(sha256sum other.db)
 run --db other.db list
@@ -64,6 +66,15 @@ check "another application's database is not a pki database (exit 3)" -- test "$
 run --db other.db init
 check "and pki init refuses it (exit 2)" -- test "$rc" = 2
 check "leaving it as it was" -- test "$(sha256sum other.db)" = "$before_other"
+if is_postgres; then # the same of another application's PostgreSQL database
+  other=$(fresh_store other) && db_sql "CREATE TABLE notes (x TEXT); INSERT INTO notes VALUES ('mine')" "$other"
+  before_other=$(db_state "$other")
+  run --db "$other" list
+  check "another application's PostgreSQL database is not a pki database (exit 3)" -- test "$rc" = 3
+  run --db "$other" init
+  check "and pki init refuses it (exit 2)" -- test "$rc" = 2
+  check "leaving it as it was" -- test "$(db_state "$other")" = "$before_other"
+fi
 refused 2 "zero days" -- issue --ca int --profile server --key-out a.key --cn a.example --days 0
 refused 2 "days that are not a number" -- issue --ca int --profile server --key-out a.key --cn a.example --days soon
 refused 2 "unknown option" -- issue --ca int --profile server --key-out a.key --bogus

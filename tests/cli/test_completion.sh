@@ -44,15 +44,15 @@ check "bash: verbs" -- sh -c "$(declare -f bash_complete); bash_complete pki iss
 check "bash: sub-verbs" -- sh -c "$(declare -f bash_complete); bash_complete pki ca cr | grep -qx create"
 check "bash: a verb's options" -- sh -c "$(declare -f bash_complete); bash_complete pki issue --valid | grep -qx -- --valid-for"
 check "bash: global options anywhere" -- sh -c "$(declare -f bash_complete); bash_complete pki issue --js | grep -qx -- --json"
-check "bash: CA names from the store" -- sh -c "$(declare -f bash_complete); [ \"\$(bash_complete pki --db '$TMP/pki.db' issue --ca '' | sort | tr '\n' ' ')\" = 'issuing root ' ]"
-check "bash: profile names after --profile" -- sh -c "$(declare -f bash_complete); bash_complete pki --db '$TMP/pki.db' issue --ca root --profile server- | grep -qx server-client"
-check "bash: profile names as an argument" -- sh -c "$(declare -f bash_complete); [ \"\$(bash_complete pki --db '$TMP/pki.db' profile show roo)\" = root-ca ]"
-check "bash: CA names as an argument" -- sh -c "$(declare -f bash_complete); [ \"\$(bash_complete pki --db '$TMP/pki.db' ca show iss)\" = issuing ]"
-check "bash: PKI_DB is the store without --db" -- sh -c "$(declare -f bash_complete); PKI_DB='$TMP/pki.db' bash_complete pki renew --ca is | grep -qx issuing"
+check "bash: CA names from the store" -- sh -c "$(declare -f bash_complete); [ \"\$(bash_complete pki --db '$PKI_DB' issue --ca '' | sort | tr '\n' ' ')\" = 'issuing root ' ]"
+check "bash: profile names after --profile" -- sh -c "$(declare -f bash_complete); bash_complete pki --db '$PKI_DB' issue --ca root --profile server- | grep -qx server-client"
+check "bash: profile names as an argument" -- sh -c "$(declare -f bash_complete); [ \"\$(bash_complete pki --db '$PKI_DB' profile show roo)\" = root-ca ]"
+check "bash: CA names as an argument" -- sh -c "$(declare -f bash_complete); [ \"\$(bash_complete pki --db '$PKI_DB' ca show iss)\" = issuing ]"
+check "bash: PKI_DB is the store without --db" -- sh -c "$(declare -f bash_complete); PKI_DB='$PKI_DB' bash_complete pki renew --ca is | grep -qx issuing"
 check "bash: files after --out" -- sh -c "$(declare -f bash_complete); bash_complete pki issue --out pki.b | grep -qx pki.bash"
 check "bash: nothing offered for a value to type" -- sh -c "$(declare -f bash_complete); [ -z \"\$(bash_complete pki issue --days '')\" ]"
-sqlite3 "$TMP/pki.db" "INSERT INTO profile_versions VALUES ('x\$(touch pwned)', 1, '{}', '2026-01-01T00:00:00Z'); INSERT INTO profiles VALUES ('x\$(touch pwned)', 1)"
-check "bash: a name edited into the store is never run" -- sh -c "$(declare -f bash_complete); bash_complete pki --db '$TMP/pki.db' issue --profile x >/dev/null; [ ! -e pwned ]"
+db_sql "INSERT INTO profile_versions VALUES ('x\$(touch pwned)', 1, '{}', '2026-01-01T00:00:00Z'); INSERT INTO profiles VALUES ('x\$(touch pwned)', 1)"
+check "bash: a name edited into the store is never run" -- sh -c "$(declare -f bash_complete); bash_complete pki --db '$PKI_DB' issue --profile x >/dev/null; [ ! -e pwned ]"
 check "bash: without a store, names are just empty" -- sh -c "$(declare -f bash_complete); [ -z \"\$(bash_complete pki --db '$TMP/none.db' issue --ca '')\" ] && [ ! -e '$TMP/none.db' ]"
 
 # zsh: bash's script through bashcompinit registers _pki for pki.
@@ -67,8 +67,8 @@ fish_complete() { PATH="$(dirname "$PKI"):$PATH" fish -c "source pki.fish; compl
 check "fish: verbs" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki iss' | grep -qx issue"
 check "fish: sub-verbs" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki ca cr' | grep -qx create"
 check "fish: a verb's options" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki issue --valid' | grep -qx -- --valid-for"
-check "fish: profile names from the store" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki --db $TMP/pki.db issue --profile serv' | grep -qx server-client"
-check "fish: CA names" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki --db $TMP/pki.db ca show ro' | grep -qx root"
+check "fish: profile names from the store" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki --db \"$PKI_DB\" issue --profile serv' | grep -qx server-client"
+check "fish: CA names" -- sh -c "$(declare -f fish_complete); PKI='$PKI' fish_complete 'pki --db \"$PKI_DB\" ca show ro' | grep -qx root"
 
 # The man page: generated from the same definitions, every verb in it.
 "$PKI" manpage >pki.1

@@ -22,7 +22,7 @@ bad_input() {
 # A new key, before any database exists: none is made.
 expect 0 "a CSR with a new key" -- csr --cn www.example.test --subject "O=pki tests, C=DE" \
   --san DNS:www.example.test --san IP:192.0.2.10 --san email:ops@example.test --key-out www.key --out www.csr
-check "no database was made" -- test ! -e pki.db
+check_not "no database was made" -- store_exists
 check "the key is 0600 PKCS#8" -- sh -c "[ \$(stat -c %a www.key) = 600 ] && grep -q 'BEGIN PRIVATE KEY' www.key"
 check "the request is PEM" -- grep -q "BEGIN CERTIFICATE REQUEST" www.csr
 check "openssl verifies its signature" -- req_ok www.csr
@@ -88,7 +88,7 @@ bad_input "--out onto the --key file" -- csr --cn x --key sec1.key --out sec1.ke
 check "the key survives" -- openssl pkey -in sec1.key -noout
 bad_input "--out in a missing directory: no key made" -- csr --cn x --key-out bad.key --out nowhere/bad.csr
 bad_input "--out equal to --key-out" -- csr --cn x --key-out bad.key --out bad.key
-check "still no database" -- test ! -e pki.db
+check_not "still no database" -- store_exists
 
 # pki issue takes the request; openssl verifies what it issued.
 expect 0 "init" -- init

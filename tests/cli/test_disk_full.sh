@@ -2,8 +2,9 @@
 # A full disk: the store and the outputs on a small tmpfs, filled until issuance fails. The
 # failure is exit 4 with one clear line, the database stays intact (integrity_check, every
 # certificate written out is stored), nothing is half-written, and issuance works again once
-# space is freed. The tmpfs is mounted in a mount namespace of this test's own (unshare -m as
-# root, unshare -rm, a user namespace, otherwise), so nothing is left mounted.
+# space is freed. A PostgreSQL store stays on its server: then only the outputs fill the disk.
+# The tmpfs is mounted in a mount namespace of this test's own (unshare -m as root, unshare -rm,
+# a user namespace, otherwise), so nothing is left mounted.
 if [ -z "${PKI_DISK_FULL_NS:-}" ]; then
   if [ "$(id -u)" = 0 ]; then
     exec env PKI_DISK_FULL_NS=1 unshare -m --propagation private bash "$0" "$@"
@@ -16,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 mkdir small
 mount -t tmpfs -o size=2m tmpfs small || { bad "cannot mount a tmpfs in a mount namespace"; finish; }
 cleanup_hooks+=("umount '$TMP/small'")
-export PKI_DB="$TMP/small/pki.db"
+if is_sqlite; then export PKI_DB="$TMP/small/pki.db"; fi
 "$PKI" init >/dev/null
 "$PKI" ca create root --subject "CN=Full Root" >/dev/null 2>&1
 "$PKI" ca create int --parent root --subject "CN=Full Int" >/dev/null 2>&1
@@ -29,7 +30,7 @@ size=$(stat -c %s small/filler)
 truncate -s $((size - 48 * 1024)) small/filler
 issued=1 failed_rc=0
 for i in $(seq 1 200); do
-  before_db=$(sqlite3 "$PKI_DB" "SELECT count(*) FROM certificates")
+  before_db=$(db_sql "SELECT count(*) FROM certificates")
   run issue --ca int --profile client --cn "n$i" --key-out "small/n$i.key" --out "small/n$i.pem"
   if [ "$rc" -ne 0 ]; then
     failed_rc=$rc
@@ -43,8 +44,10 @@ check "issuance fails on the full disk with exit 4" -- test "$failed_rc" = 4
 check "with one line on stderr" -- test "$(wc -l <full.err)" = 1
 check "that says the disk is full" -- grep -Eqi "full|no space" full.err
 cat full.err
-check "the database is intact" -- test "$(sqlite3 "$PKI_DB" 'PRAGMA integrity_check')" = ok
-after_db=$(sqlite3 "$PKI_DB" "SELECT count(*) FROM certificates")
+if is_sqlite; then # the SQLite file's own check
+  check "the database is intact" -- test "$(db_sql 'PRAGMA integrity_check')" = ok
+fi
+after_db=$(db_sql "SELECT count(*) FROM certificates")
 failed_cn="n$i"
 if [ "$after_db" = "$before_db" ]; then
   check "the refused certificate left no key file" -- test ! -e "small/$failed_cn.key"
@@ -57,13 +60,13 @@ check "no temporary file left" -- sh -c "[ -z \"\$(find small -name '*pki-tmp*')
 missing=0
 for f in small/*.pem; do
   fp=$(openssl x509 -in "$f" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)
-  [ "$(sqlite3 "$PKI_DB" "SELECT count(*) FROM certificates WHERE fingerprint = '$fp'")" = 1 ] || missing=$((missing + 1))
+  [ "$(db_sql "SELECT count(*) FROM certificates WHERE fingerprint = '$fp'")" = 1 ] || missing=$((missing + 1))
 done
 check "every certificate file written is whole and in the store" -- test "$missing" = 0
 check "the audit log holds" -- "$PKI" audit verify
 
 rm small/filler
 expect 0 "issuance works again once space is freed" -- issue --ca int --profile client --cn again --key-out small/again.key --out small/again.pem
-check "and its certificate is stored" -- test "$(sqlite3 "$PKI_DB" "SELECT count(*) FROM certificates WHERE subject = 'CN=again'")" = 1
+check "and its certificate is stored" -- test "$(db_sql "SELECT count(*) FROM certificates WHERE subject = 'CN=again'")" = 1
 expect 0 "a CRL too" -- crl --ca int --out small/int.crl
 finish

@@ -27,8 +27,10 @@ if $as_root; then
   refused 2 "--chain-out through the same link" -- \
     issue --ca int --profile client --cn victim --key-out victim.key --out v.pem --chain-out sticky/out.pem
   refused 2 "crl --out through it" -- crl --ca int --out sticky/out.pem
-  ln -s "$TMP/pki.db" sticky/db2 && chown -h nobody sticky/db2
-  refused 2 "a write verb on a store reached through nobody's link" -- --db "$TMP/sticky/db2" revoke "$serial"
+  if is_sqlite; then # a link to the store's file: a PostgreSQL store has none
+    ln -s "$TMP/pki.db" sticky/db2 && chown -h nobody sticky/db2
+    refused 2 "a write verb on a store reached through nobody's link" -- --db "$TMP/sticky/db2" revoke "$serial"
+  fi
   # Our own link, and a link of the directory's owner, are followed (the link kept).
   touch mine.pem
   ln -s "$TMP/mine.pem" sticky/mine.pem
@@ -63,9 +65,11 @@ ln -s victim side.db-shm
 expect 4 "a write verb refuses a -shm link" -- --db side.db ca create s --subject CN=s
 check "it says the -shm file is a link" -- contains "$TMP/err" "side.db-shm' is a symbolic link"
 check "the -shm link's target keeps its mode and content" -- sh -c "[ \$(stat -c %a victim) = 644 ] && [ \"\$(cat victim)\" = victim ]"
-cp pki.db loose.db && chmod 0644 loose.db
-expect 0 "our own store, made loose by a copy" -- --db loose.db ca list
-check "is tightened to 0600" -- test "$(mode_of loose.db)" = 600
+if is_sqlite; then # a copy of the store's file
+  cp pki.db loose.db && chmod 0644 loose.db
+  expect 0 "our own store, made loose by a copy" -- --db loose.db ca list
+  check "is tightened to 0600" -- test "$(mode_of loose.db)" = 600
+fi
 
 # 3. Another application's SQLite file is refused untouched; a first-release store is recognised.
 sqlite3 foreign.db "PRAGMA journal_mode = DELETE; CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine'); PRAGMA user_version = 1;" >/dev/null
@@ -77,24 +81,27 @@ refused 2 "init refuses it" -- --db foreign.db init
 refused 3 "a write verb too" -- --db foreign.db ca create f --subject CN=f
 check "its bytes are unchanged" -- test "$(sha256sum foreign.db | cut -d' ' -f1)" = "$foreign_sum"
 check "its mode is unchanged, no -wal or -shm beside it" -- sh -c "[ \$(stat -c %a foreign.db) = 644 ] && test ! -e foreign.db-wal && test ! -e foreign.db-shm"
-# A store of the first release: schema version 1, no application_id, no key checksums.
+# A store of the first release: schema version 1, no application_id, no key checksums. The first
+# release had SQLite stores only: one is made from the test's SQLite store.
 "$PKI" crl --ca int --out first.crl >/dev/null 2>&1  # a CRL for the first-release copy to hold
-make_v1_store pki.db legacy.db
-cp legacy.db extra.db
-check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
-expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
-check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
-check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 8
-expect 0 "the audit rows of the first release are chained by the migration" -- --db legacy.db audit verify
-whole_before=$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")
-check "it holds CRLs of the first release" -- test "$whole_before" -gt 0
-expect 0 "a CRL published into the migrated store" -- --db legacy.db crl --ca int --out legacy.crl
-check "the CRLs published before schema 0006 stay whole (no fingerprint was recorded for them)" -- \
-  test "$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")" = $((whole_before + 1))
-sqlite3 extra.db "CREATE TABLE other (x);"
-extra_sum=$(sha256sum extra.db | cut -d' ' -f1)
-refused 3 "one table more is not a first-release store" -- --db extra.db ca list
-check "left untouched" -- test "$(sha256sum extra.db | cut -d' ' -f1)" = "$extra_sum"
+if is_sqlite; then
+  make_v1_store pki.db legacy.db
+  cp legacy.db extra.db
+  check "the copy looks like a first-release store" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 0
+  expect 0 "a first-release store is read (and migrated on the way)" -- --db legacy.db ca list
+  check "and stamped with pki's application_id" -- test "$(sqlite3 legacy.db 'PRAGMA application_id')" = 1347111217
+  check "at the current schema version" -- test "$(sqlite3 legacy.db 'PRAGMA user_version')" = 8
+  expect 0 "the audit rows of the first release are chained by the migration" -- --db legacy.db audit verify
+  whole_before=$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")
+  check "it holds CRLs of the first release" -- test "$whole_before" -gt 0
+  expect 0 "a CRL published into the migrated store" -- --db legacy.db crl --ca int --out legacy.crl
+  check "the CRLs published before schema 0006 stay whole (no fingerprint was recorded for them)" -- \
+    test "$(sqlite3 legacy.db "SELECT count(*) FROM crls WHERE der IS NOT NULL")" = $((whole_before + 1))
+  sqlite3 extra.db "CREATE TABLE other (x);"
+  extra_sum=$(sha256sum extra.db | cut -d' ' -f1)
+  refused 3 "one table more is not a first-release store" -- --db extra.db ca list
+  check "left untouched" -- test "$(sha256sum extra.db | cut -d' ' -f1)" = "$extra_sum"
+fi
 
 # 4. Empty values are bad input, never a default or a skipped check.
 refused 2 "--host ''" -- verify www.pem --trust-ca root --host ""
@@ -122,7 +129,7 @@ for f in k*.key; do
   [ -e "$f" ] || continue
   check "$f, where it exists, is a whole key" -- openssl pkey -in "$f" -noout
 done
-for cn in $(sqlite3 pki.db "SELECT substr(subject, 4) FROM certificates WHERE subject LIKE 'CN=k_'"); do
+for cn in $(db_sql "SELECT substr(subject, 4) FROM certificates WHERE subject LIKE 'CN=k_'"); do
   check "the stored certificate $cn has its key file" -- test -s "$cn.key"
 done
 
@@ -152,6 +159,26 @@ if $as_root; then
   check "the read-only store is unchanged" -- test "$(sha256sum ro/pki.db | cut -d' ' -f1)" = "$ro_sum"
   chmod 0700 "$TMP"
 fi
+# And the test's PostgreSQL store, read by a role that may only SELECT (a role is the server's, not
+# the database's: dropped here, or at exit if the test ends before).
+if is_postgres; then
+  ro_role="${pg_db}_ro"
+  db_sql "CREATE ROLE $ro_role LOGIN; GRANT SELECT ON ALL TABLES IN SCHEMA public TO $ro_role"
+  cleanup_hooks+=("db_sql 'DROP OWNED BY $ro_role' 2>/dev/null; pg_admin -c 'DROP ROLE IF EXISTS $ro_role' 2>/dev/null")
+  ro_db=${PKI_DB/user=postgres/user=$ro_role}
+  ro_state=$(db_state)
+  for verb in "list" "ca list" "show $serial" "export $serial" "audit verify" "verify $TMP/www.pem --trust-ca root"; do
+    # shellcheck disable=SC2086
+    run --db "$ro_db" $verb
+    if [ "$rc" = 0 ]; then ok; else bad "as a read-only role, '$verb': exit $rc: $(cat "$TMP/err")"; fi
+  done
+  run --db "$ro_db" revoke "$serial"
+  if [ "$rc" = 4 ] && grep -q "permission denied" "$TMP/err" && [ "$(wc -l <"$TMP/err")" = 1 ]; then ok; else
+    bad "a write verb as a read-only role: exit $rc: $(cat "$TMP/err")"
+  fi
+  check "the store is unchanged" -- test "$(db_state)" = "$ro_state"
+  db_sql "DROP OWNED BY $ro_role" && pg_admin -c "DROP ROLE $ro_role"
+fi
 
 # 7. Any number of concurrent inits of one new file succeed.
 for round in 1 2 3; do
@@ -167,6 +194,24 @@ for round in 1 2 3; do
   check "round $round: one sound store" -- test "$(sqlite3 "race$round.db" 'PRAGMA integrity_check')" = ok
   check "round $round: no temporary store left" -- sh -c "! ls -A | grep -q 'race$round.db.pki-tmp'"
 done
+# And of one new PostgreSQL database, empty until then.
+if is_postgres; then
+  for round in 1 2 3; do
+    race=$(fresh_store "race$round")
+    pids=()
+    for i in $(seq 1 24); do
+      "$PKI" --db "$race" init >/dev/null 2>"pgrace$round.$i.err" &
+      pids+=($!)
+    done
+    failures=0
+    for pid in "${pids[@]}"; do wait "$pid" || failures=$((failures + 1)); done
+    check "round $round: 24 concurrent inits of a PostgreSQL database, none failed" -- test "$failures" = 0
+    [ "$failures" = 0 ] || cat pgrace$round.*.err >&2
+    check "round $round: one store, at the current schema version" -- \
+      test "$(db_sql "SELECT application || ' ' || schema_version FROM pki_store" "$race")" = "pki 8"
+    check "round $round: with one audit anchor" -- test "$(db_sql "SELECT count(*) FROM audit_chain" "$race")" = 1
+  done
+fi
 
 # 8. A damaged CA key is reported as damaged, a wrong passphrase as a wrong passphrase.
 printf 'correct horse\n' >pass
@@ -174,10 +219,10 @@ printf 'wrong horse\n' >wrong
 "$PKI" --passphrase-file pass ca create sealed --subject "CN=Sealed" >/dev/null
 refused 2 "a wrong passphrase" -- --passphrase-file wrong issue --ca sealed --profile client --cn a --key-out a.key
 check "says wrong passphrase" -- contains "$TMP/err" "wrong passphrase"
-cp pki.db damaged.db
-key_id=$(sqlite3 damaged.db "SELECT key_id FROM authorities WHERE name = 'sealed'")
-sqlite3 damaged.db "UPDATE keys SET pkcs8_pem = substr(pkcs8_pem, 1, 120) || (CASE substr(pkcs8_pem, 121, 1) WHEN 'A' THEN 'B' ELSE 'A' END) || substr(pkcs8_pem, 122) WHERE id = $key_id"
-expect 4 "a damaged encrypted key" -- --db damaged.db --passphrase-file pass issue --ca sealed --profile client --cn a --key-out a.key
+damaged=$(copy_store damaged)
+key_id=$(db_sql "SELECT key_id FROM authorities WHERE name = 'sealed'" "$damaged")
+db_sql "UPDATE keys SET pkcs8_pem = substr(pkcs8_pem, 1, 120) || (CASE substr(pkcs8_pem, 121, 1) WHEN 'A' THEN 'B' ELSE 'A' END) || substr(pkcs8_pem, 122) WHERE id = $key_id" "$damaged"
+expect 4 "a damaged encrypted key" -- --db "$damaged" --passphrase-file pass issue --ca sealed --profile client --cn a --key-out a.key
 check "is reported as damaged, not as a wrong passphrase" -- sh -c "grep -q damaged '$TMP/err' && ! grep -q 'wrong passphrase' '$TMP/err'"
 check "no key file was made" -- test ! -e a.key
 

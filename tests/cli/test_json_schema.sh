@@ -7,6 +7,7 @@
 # lint (and --rules), audit, profile, backup, restore, csr, inspect (certificates, CSRs, CRLs, keys,
 # PKCS#12), export, passphrase change, ca create/install/import/rollover/set/ocsp-responder/list/
 # show/export, and probe (against openssl s_server on 127.0.0.1, stopped by its PID at the end).
+# (`db copy`, which needs a PostgreSQL server of its own, is validated in tests/pg/test_db_copy.sh.)
 schemas="$(cd "$(dirname "$0")/../../docs/schema" && pwd)"
 validator="$(cd "$(dirname "$0")/../tools" && pwd)/validate_json.py"
 source "$(dirname "$0")/lib.sh"
@@ -56,8 +57,15 @@ valid profile-show.json "profile show" -- profile show server
 check "the profile document itself (text mode) matches profile.json" -- python3 "$validator" "$schemas" profile.json client.json
 printf '{"name": "ci", "validity": {"default": "24h", "max": "48h"}}' >ci.json
 valid profile-show.json "profile add" -- profile add --file ci.json
-valid backup.json "backup" -- backup b.db
-valid backup.json "restore" -- --db restored.db restore b.db
+if is_sqlite; then
+  valid backup.json "backup" -- backup b.db
+  valid backup.json "restore" -- --db restored.db restore b.db
+  restored=restored.db
+else # backup and restore copy SQLite files: for a PostgreSQL store they are errors, in that shape
+  valid error.json "backup of a PostgreSQL store (refused)" -- backup b.db
+  valid error.json "restore into a PostgreSQL store (refused)" -- restore b.db
+  restored=$(copy_store restored)
+fi
 valid profile-show.json "profile remove" -- profile remove ci
 valid init.json "init (again: nothing to migrate)" -- init
 valid lint-rules.json "lint --rules" -- lint --rules
@@ -173,7 +181,7 @@ check "ca list: local CAs and outside issuers, none pending" -- holds '[.authori
 # passphrase change, on the restored copy (the store here stays unencrypted).
 printf 'new secret\n' >new.pass
 chmod 600 new.pass
-valid passphrase.json "passphrase change" -- --db restored.db passphrase change --new-passphrase-file new.pass
+valid passphrase.json "passphrase change" -- --db "$restored" passphrase change --new-passphrase-file new.pass
 
 # probe: openssl s_server on 127.0.0.1 with the certificate issued above (leaf and intermediate),
 # waited for (at most ten seconds a try), stopped by its PID.

@@ -4,7 +4,9 @@ source "$(dirname "$0")/lib.sh"
 
 expect 0 "init" -- init
 expect 0 "init is idempotent" -- init
-check "database is 0600" -- test "$(mode_of pki.db)" = 600
+if is_sqlite; then # the store's file
+  check "database is 0600" -- test "$(mode_of pki.db)" = 600
+fi
 
 expect 0 "root CA" -- ca create root --subject "CN=Test Root, O=pki tests" --key-type ec-p384
 expect 0 "intermediate CA" -- ca create int --parent root --subject "CN=Test Intermediate, O=pki tests" \
@@ -151,6 +153,6 @@ expect 0 "list --expiring-within" -- list --expiring-within 31d --json
 check "the 30-day certificate is expiring within 31 days" -- sh -c "jq -e '[.certificates[].profile] == [\"server-client\"]' '$TMP/out'"
 
 # The audit log has a row for every change.
-check "audit rows" -- sh -c "[ \$(sqlite3 pki.db \"SELECT count(*) FROM audit_events WHERE verb IN ('ca-create','issue','revoke','unhold','crl')\") -ge 15 ]"
-check "audit rows name the OS user" -- sh -c "[ \"\$(sqlite3 pki.db 'SELECT DISTINCT os_user FROM audit_events')\" = \"\$(id -un)\" ]"
+check "audit rows" -- test "$(db_sql "SELECT count(*) FROM audit_events WHERE verb IN ('ca-create','issue','revoke','unhold','crl')")" -ge 15
+check "audit rows name the OS user" -- test "$(db_sql 'SELECT DISTINCT os_user FROM audit_events')" = "$(id -un)"
 finish

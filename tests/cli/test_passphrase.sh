@@ -8,13 +8,23 @@ printf 'a wrong one\n' >wrong.txt
 chmod 600 pass.txt wrong.txt
 "$PKI" init >/dev/null
 expect 0 "root with an encrypted key" -- --passphrase-file pass.txt ca create root --subject "CN=Root"
-check "the key is stored encrypted" -- sh -c \
-  "sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | grep -q 'BEGIN ENCRYPTED PRIVATE KEY' && [ \$(sqlite3 pki.db 'SELECT encrypted FROM keys') = 1 ]"
-check "and no plaintext key is in the database" -- sh -c "! sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | grep -q 'BEGIN PRIVATE KEY'"
-check "openssl decrypts it with the passphrase" -- sh -c \
-  "sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl pkey -passin file:pass.txt -noout"
-check "it is PBES2: PBKDF2-HMAC-SHA256, 600000 (0x927C0) iterations, AES-256-CBC" -- sh -c \
-  "sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl asn1parse | grep -A12 PBES2 | grep -q hmacWithSHA256 && sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl asn1parse | grep -q 'INTEGER *:0927C0' && sqlite3 pki.db 'SELECT pkcs8_pem FROM keys' | openssl asn1parse | grep -q aes-256-cbc"
+# The stored keys' PEM (read whole before grep -q, which may stop reading early).
+keys_pem() { db_sql 'SELECT pkcs8_pem FROM keys'; }
+stored_encrypted() {
+  local pem
+  pem=$(keys_pem) && grep -q 'BEGIN ENCRYPTED PRIVATE KEY' <<<"$pem" && [ "$(db_sql 'SELECT encrypted FROM keys')" = 1 ]
+}
+key_opens() { keys_pem | openssl pkey -passin "file:$1" -noout; }
+plaintext_stored() { local pem; pem=$(keys_pem); grep -q 'BEGIN PRIVATE KEY' <<<"$pem"; }
+pbes2_sha256_600000_aes256() {
+  local asn
+  asn=$(keys_pem | openssl asn1parse)
+  grep -A12 PBES2 <<<"$asn" | grep -q hmacWithSHA256 && grep -q 'INTEGER *:0927C0' <<<"$asn" && grep -q aes-256-cbc <<<"$asn"
+}
+check "the key is stored encrypted" -- stored_encrypted
+check_not "and no plaintext key is in the database" -- plaintext_stored
+check "openssl decrypts it with the passphrase" -- key_opens pass.txt
+check "it is PBES2: PBKDF2-HMAC-SHA256, 600000 (0x927C0) iterations, AES-256-CBC" -- pbes2_sha256_600000_aes256
 expect 0 "the environment variable works too" -- ca list
 PKI_PASSPHRASE_FILE=pass.txt expect 0 "issue with PKI_PASSPHRASE_FILE" -- issue --ca root --profile client --cn a --key-out a.key --out a.pem
 refused 2 "a wrong passphrase" -- --passphrase-file wrong.txt issue --ca root --profile client --cn b --key-out b.key
@@ -56,15 +66,27 @@ expect 0 "an intermediate" -- --passphrase-file pass.txt ca create int --parent 
 expect 0 "an OCSP responder (its key stored too)" -- --passphrase-file pass.txt ca ocsp-responder int
 printf 'a brand new passphrase\n' >new.txt
 chmod 600 new.txt
-keys_before=$(sqlite3 pki.db 'SELECT count(*) FROM keys')
+keys_before=$(db_sql 'SELECT count(*) FROM keys')
 refused 2 "a change with a wrong current passphrase" -- --passphrase-file wrong.txt passphrase change --new-passphrase-file new.txt
 refused 2 "a change to an empty passphrase" -- --passphrase-file pass.txt passphrase change --new-passphrase-file empty.txt
-spki_before=$(sqlite3 pki.db 'SELECT spki_sha256 FROM keys ORDER BY id' | tr '\n' ' ')
+spki_before=$(db_sql 'SELECT spki_sha256 FROM keys ORDER BY id' | tr '\n' ' ')
 expect 0 "passphrase change" -- --passphrase-file pass.txt passphrase change --new-passphrase-file new.txt
 check "it counts every key" -- contains "$TMP/out" "re-encrypted $keys_before keys"
-check "the same keys" -- test "$(sqlite3 pki.db 'SELECT spki_sha256 FROM keys ORDER BY id' | tr '\n' ' ')" = "$spki_before"
-check "openssl opens each with the new passphrase" -- sh -c "for i in \$(sqlite3 pki.db 'SELECT id FROM keys'); do sqlite3 pki.db \"SELECT pkcs8_pem FROM keys WHERE id = \$i\" | openssl pkey -passin file:new.txt -noout || exit 1; done"
-check "and none with the old one" -- sh -c "for i in \$(sqlite3 pki.db 'SELECT id FROM keys'); do ! sqlite3 pki.db \"SELECT pkcs8_pem FROM keys WHERE id = \$i\" | openssl pkey -passin file:pass.txt -noout 2>/dev/null || exit 1; done"
+check "the same keys" -- test "$(db_sql 'SELECT spki_sha256 FROM keys ORDER BY id' | tr '\n' ' ')" = "$spki_before"
+each_key_opens() {
+  local i
+  for i in $(db_sql 'SELECT id FROM keys'); do
+    db_sql "SELECT pkcs8_pem FROM keys WHERE id = $i" | openssl pkey -passin "file:$1" -noout || return 1
+  done
+}
+no_key_opens() {
+  local i
+  for i in $(db_sql 'SELECT id FROM keys'); do
+    ! db_sql "SELECT pkcs8_pem FROM keys WHERE id = $i" | openssl pkey -passin "file:$1" -noout 2>/dev/null || return 1
+  done
+}
+check "openssl opens each with the new passphrase" -- each_key_opens new.txt
+check "and none with the old one" -- no_key_opens pass.txt
 refused 2 "the old passphrase no longer signs" -- --passphrase-file pass.txt crl --ca int
 expect 0 "the new one does" -- --passphrase-file new.txt issue --ca int --profile client --cn after --key-out after.key --out after.pem
 expect 0 "audited" -- --json audit list
@@ -72,12 +94,13 @@ check "a passphrase-change row" -- jq -e '[.events[] | select(.verb == "passphra
 expect 0 "the audit chain holds" -- audit verify
 
 # A store whose keys were unencrypted gets them encrypted.
-export PKI_DB="$TMP/plain.db"
+main_db=$PKI_DB
+PKI_DB=$(fresh_store plain) && export PKI_DB
 "$PKI" init >/dev/null
 "$PKI" ca create plain --subject "CN=Plain" >/dev/null 2>&1
 expect 0 "encrypting an unencrypted store's keys" -- passphrase change --new-passphrase-file new.txt
 check "no warning about unencrypted keys any more" -- sh -c "! grep -q unencrypted '$TMP/err'"
-check "stored encrypted now" -- test "$(sqlite3 plain.db 'SELECT encrypted FROM keys')" = 1
+check "stored encrypted now" -- test "$(db_sql 'SELECT encrypted FROM keys')" = 1
 refused 2 "signing now needs it" -- crl --ca plain
-export PKI_DB="$TMP/pki.db"
+export PKI_DB=$main_db
 finish

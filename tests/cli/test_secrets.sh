@@ -29,11 +29,17 @@ logged --json audit list
 expect 2 "a wrong passphrase is refused" -- --passphrase-file wrong.txt issue --ca int --profile client --cn x --key-out x.key
 cat "$TMP/out" "$TMP/err" >>"$log"
 check "the generated key is encrypted with it" -- openssl pkey -in leaf.key -passin file:pass.txt -noout
-check "the CA keys are encrypted with it" -- sh -c "[ \$(sqlite3 '$PKI_DB' \"SELECT count(*) FROM keys WHERE encrypted = 1\") = 2 ]"
+check "the CA keys are encrypted with it" -- test "$(db_sql "SELECT count(*) FROM keys WHERE encrypted = 1")" = 2
 check "the PKCS#12 opens with it" -- openssl pkcs12 -in leaf.p12 -passin file:pass.txt -nokeys -noout
-check_not "the canary is not in the database or its WAL" -- grep -aq "$canary" "$PKI_DB" "$PKI_DB-wal"
+if is_sqlite; then
+  check_not "the canary is not in the database or its WAL" -- grep -aq "$canary" "$PKI_DB" "$PKI_DB-wal"
+else # the database's dump, and the server's files: tables and WAL
+  "$PG_BIN/pg_dump" "$PKI_DB" >dump.sql 2>/dev/null || bad "pg_dump of the store"
+  check_not "the canary is not in the database or the server's WAL" -- grep -raq "$canary" dump.sql "$PG_SOCKET_DIR/data"
+fi
 check_not "nor in anything pki printed" -- grep -aq "$canary" "$log"
-check_not "nor in the audit log" -- sh -c "sqlite3 '$PKI_DB' 'SELECT * FROM audit_events' | grep -aq '$canary'"
+audit_rows() { db_sql 'SELECT * FROM audit_events' >audit.txt; grep -aq "$canary" audit.txt; }
+check_not "nor in the audit log" -- audit_rows
 check_not "nor in any key or certificate file" -- grep -aq "$canary" leaf.key www.key leaf.pem www.pem int.crl leaf.p12
 for v in init 'ca create' issue revoke crl export csr renew serve inspect verify probe 'ca import' audit lint; do
   # shellcheck disable=SC2086
@@ -54,10 +60,12 @@ check "has none" -- test ! -s "$TMP/err"
 chmod 640 leaf.key
 expect 0 "a key its group may read still works" -- csr --key leaf.key --key-passphrase-file pass.txt --cn again --out again.csr
 check "with a warning" -- contains "$TMP/err" "the key file 'leaf.key' may be read by its group (mode 0640)"
-chmod 644 "$PKI_DB"
-expect 0 "pki writing its own store" -- revoke --cert leaf.pem
-check "tightens it to 0600 again" -- test "$(mode_of "$PKI_DB")" = 600
-if [ "$(id -u)" = 0 ]; then
+if is_sqlite; then # the store's file
+  chmod 644 "$PKI_DB"
+  expect 0 "pki writing its own store" -- revoke --cert leaf.pem
+  check "tightens it to 0600 again" -- test "$(mode_of "$PKI_DB")" = 600
+fi
+if [ "$(id -u)" = 0 ] && is_sqlite; then
   # A store of another user, read: pki does not change its mode, and says it is exposed.
   cp "$PKI_DB" other.db && chmod 644 other.db && chown nobody other.db
   expect 0 "reading another user's store others may read" -- --db other.db list

@@ -10,18 +10,22 @@ serial=$(openssl x509 -in w.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f' | 
 expect 0 "the store reads" -- list --json
 check "the SANs are listed" -- contains "$TMP/out" "DNS:www.example.com"
 
-cp pki.db good.db
-sqlite3 pki.db "UPDATE certificates SET not_after = 'someday' WHERE serial = '$serial'"
+# Each damage is undone before the next: the store's own value put back by SQL.
+not_after=$(db_sql "SELECT not_after FROM certificates WHERE serial = '$serial'")
+sans=$(db_sql "SELECT sans FROM certificates WHERE serial = '$serial'")
+created_at=$(db_sql "SELECT created_at FROM authorities WHERE name = 'root'")
+db_sql "UPDATE certificates SET not_after = 'someday' WHERE serial = '$serial'"
 expect 4 "an unreadable time" -- list
 check "it says the database is damaged" -- contains "$TMP/err" "unreadable time 'someday'.*damaged"
 expect 4 "show too" -- show "$serial"
 
-cp good.db pki.db
-sqlite3 pki.db "UPDATE certificates SET sans = 'DNS:www.example.com' WHERE serial = '$serial'"
+db_sql "UPDATE certificates SET not_after = '$not_after' WHERE serial = '$serial'"
+db_sql "UPDATE certificates SET sans = 'DNS:www.example.com' WHERE serial = '$serial'"
 expect 4 "an unreadable SAN list" -- show "$serial"
 check "it names the column" -- contains "$TMP/err" "column sans"
 
-cp good.db pki.db
-sqlite3 pki.db "UPDATE authorities SET created_at = '' WHERE name = 'root'"
+db_sql "UPDATE certificates SET sans = '$sans' WHERE serial = '$serial'"
+db_sql "UPDATE authorities SET created_at = '' WHERE name = 'root'"
 expect 4 "an unreadable CA row" -- ca list
+db_sql "UPDATE authorities SET created_at = '$created_at' WHERE name = 'root'"
 finish

@@ -151,6 +151,19 @@ TEST_CASE("store: a new store holds the stock profiles, each exactly as pki writ
   }
 }
 
+TEST_CASE("store: the PostgreSQL schema keeps step with SQLite's") {
+  // Each schema change after the baseline is a pair of migrations with one number.
+  const auto pg = store::postgres_migrations();
+  REQUIRE(!pg.empty());
+  CHECK(pg.back().version == store::schema_version());
+  for (std::size_t i = 1; i < pg.size(); ++i) CHECK(pg[i].version == pg[i - 1].version + 1);
+  // The baseline seeds the same stock profile documents, byte for byte.
+  for (const auto& p : profiles::stock()) {
+    CAPTURE(p.name);
+    CHECK(pg.front().sql.find("'" + profiles::to_json(p).dump() + "'") != std::string_view::npos);
+  }
+}
+
 TEST_CASE("store: profile versions count on across a removal, and are kept") {
   test::TempDir dir;
   auto store = test::must(store::open_sqlite(dir.file("pki.db"), store::OpenMode::kCreate));

@@ -109,6 +109,219 @@ Result<AuditCheck> verify_audit_chain(Store& store, std::optional<Bytes> expecte
   return check;
 }
 
+const std::vector<Table>& tables() {
+  using enum ColumnType;
+  static const std::vector<Table> kTables = {
+      {"keys",
+       {{"id", kInteger},
+        {"key_type", kText},
+        {"pkcs8_pem", kText},
+        {"encrypted", kInteger},
+        {"spki_sha256", kText},
+        {"created_at", kText},
+        {"pkcs8_sha256", kText}},
+       "id",
+       true},
+      {"profile_versions",
+       {{"name", kText}, {"version", kInteger}, {"document", kText}, {"created_at", kText}},
+       "name, version"},
+      {"profiles", {{"name", kText}, {"version", kInteger}}, "name"},
+      {"authorities",
+       {{"id", kInteger},
+        {"name", kText},
+        {"kind", kText},
+        {"parent_id", kInteger},
+        {"key_id", kInteger},
+        {"certificate_id", kInteger},
+        {"crl_url", kText},
+        {"pending_csr", kBytes},
+        {"crl_number_floor", kInteger},
+        {"created_at", kText},
+        {"ocsp_url", kText},
+        {"ca_issuers_url", kText},
+        {"delta_crl_url", kText}},
+       "id",
+       true},
+      {"certificates",
+       {{"id", kInteger},
+        {"issuer_id", kInteger},
+        {"generation", kInteger},
+        {"serial", kText},
+        {"subject", kText},
+        {"sans", kText},
+        {"not_before", kText},
+        {"not_after", kText},
+        {"profile", kText},
+        {"key_type", kText},
+        {"der", kBytes},
+        {"fingerprint", kText},
+        {"status", kText},
+        {"origin", kText},
+        {"renews", kInteger},
+        {"created_at", kText},
+        {"profile_version", kInteger}},
+       "id",
+       true},
+      {"authority_keys",
+       {{"authority_id", kInteger},
+        {"generation", kInteger},
+        {"key_id", kInteger},
+        {"certificate_id", kInteger},
+        {"created_at", kText}},
+       "authority_id, generation"},
+      {"revocations",
+       {{"certificate_id", kInteger},
+        {"issuer_id", kInteger},
+        {"serial", kText},
+        {"reason", kText},
+        {"revoked_at", kText},
+        {"invalidity_date", kText},
+        {"generation", kInteger}},
+       "certificate_id"},
+      {"crls",
+       {{"id", kInteger},
+        {"issuer_id", kInteger},
+        {"crl_number", kInteger},
+        {"this_update", kText},
+        {"next_update", kText},
+        {"entries", kInteger},
+        {"generation", kInteger},
+        {"delta_base", kInteger},
+        {"fingerprint", kText},
+        {"der", kBytes}},
+       "id",
+       true},
+      {"ocsp_responders",
+       {{"id", kInteger},
+        {"authority_id", kInteger},
+        {"generation", kInteger},
+        {"certificate_id", kInteger},
+        {"key_id", kInteger},
+        {"created_at", kText}},
+       "id",
+       true},
+      {"audit_events",
+       {{"id", kInteger},
+        {"at", kText},
+        {"os_user", kText},
+        {"verb", kText},
+        {"authority", kText},
+        {"serial", kText},
+        {"detail", kText},
+        {"prev_hash", kBytes},
+        {"hash", kBytes}},
+       "id",
+       true},
+      {"audit_chain",
+       {{"id", kInteger}, {"store_id", kBytes}, {"head_id", kInteger}, {"head_hash", kBytes}},
+       "id",
+       true},
+  };
+  return kTables;
+}
+
+namespace {
+
+// One value into a table's digest: its type, then its bytes (framed).
+void hash_value(FramedHash& h, const Value& v) {
+  static constexpr std::string_view kTag[] = {"n", "i", "t", "b"};
+  h.piece(kTag[v.index()]);
+  if (const auto* i = std::get_if<std::int64_t>(&v)) {
+    const std::string text = std::to_string(*i);
+    h.piece(std::string_view(text));
+  } else if (const auto* t = std::get_if<std::string>(&v)) {
+    h.piece(std::string_view(*t));
+  } else if (const auto* b = std::get_if<Bytes>(&v)) {
+    h.piece(BytesView(*b));
+  }
+}
+
+// Each table's rows and digest, read from `store`; `each` also sees every row.
+Result<std::vector<std::pair<std::int64_t, Bytes>>> read_all(
+    Store& store, const std::function<Result<void>(const Table&, const RowValues&)>& each) {
+  std::vector<std::pair<std::int64_t, Bytes>> out;
+  for (const Table& t : tables()) {
+    FramedHash h;
+    std::int64_t n = 0;
+    PKI_TRY(store.for_each_row(t, [&](const RowValues& row) -> Result<void> {
+      if (row.size() != t.columns.size())
+        return fail(ErrorCode::kInternal,
+                    "a row of " + std::string(t.name) + " has the wrong number of columns");
+      for (const Value& v : row) hash_value(h, v);
+      ++n;
+      return each ? each(t, row) : Result<void>{};
+    }));
+    out.emplace_back(n, h.done());
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StoreCopy> copy_store(Store& from, Store& to) {
+  // Only into an empty store: a copy never merges two stores' CAs, serials and audit chains.
+  PKI_TRY(to.begin_snapshot());
+  auto empty = [&]() -> Result<void> {
+    for (const Table& t : tables()) {
+      if (t.name != "keys" && t.name != "authorities" && t.name != "certificates" && t.name != "audit_events")
+        continue;
+      PKI_TRY(to.for_each_row(t, [](const RowValues&) -> Result<void> {
+        return fail(ErrorCode::kRefused,
+                    "the destination already holds a store (CAs, keys, certificates or audit rows): pki db "
+                    "copy fills only a new, empty one");
+      }));
+    }
+    return {};
+  }();
+  to.end_snapshot();
+  PKI_TRY(empty);
+
+  PKI_TRY(from.begin_snapshot());
+  std::vector<std::pair<std::int64_t, Bytes>> source;
+  auto copied = [&]() -> Result<void> {
+    PKI_ASSIGN(auto tx, WriteTransaction::begin(to));
+    PKI_TRY(to.begin_load());
+    PKI_ASSIGN(source,
+               read_all(from, [&](const Table& t, const RowValues& row) { return to.insert_row(t, row); }));
+    PKI_TRY(to.end_load());
+    return tx.commit();
+  }();
+  from.end_snapshot();
+  PKI_TRY(copied);
+
+  // Read back: the same rows, value for value, and an audit chain that holds.
+  PKI_TRY(to.begin_snapshot());
+  auto back = read_all(to, nullptr);
+  to.end_snapshot();
+  PKI_TRY(back);
+  StoreCopy report;
+  FramedHash whole;
+  for (std::size_t i = 0; i < tables().size(); ++i) {
+    const std::string name(tables()[i].name);
+    if ((*back)[i] != source[i])
+      return fail(ErrorCode::kStore, "the copy's table " + name +
+                                         " differs from the source's after the copy (" +
+                                         std::to_string((*back)[i].first) + " rows, " +
+                                         std::to_string(source[i].first) + " copied)");
+    report.rows.emplace_back(name, source[i].first);
+    if (name == "certificates") report.certificates = source[i].first;
+    whole.piece(std::string_view(name)).piece(BytesView(source[i].second));
+  }
+  report.digest = whole.done();
+  PKI_ASSIGN(const AuditCheck audit, verify_audit_chain(to));
+  if (!audit.holds) return fail(ErrorCode::kStore, "the copy's audit chain does not hold: " + audit.problem);
+  return report;
+}
+
+Result<std::vector<CertificateRecord>> Store::list_certificates(const CertificateFilter& filter) {
+  std::vector<CertificateRecord> out;
+  PKI_TRY(for_each_certificate(filter, [&](const CertificateRecord& c) -> Result<void> {
+    out.push_back(c);
+    return {};
+  }));
+  return out;
+}
+
 Result<WriteTransaction> WriteTransaction::begin(Store& store) {
   PKI_TRY(store.begin_write());
   return WriteTransaction(store);

@@ -1,4 +1,5 @@
-// The schema migrations embedded from schema/NNNN_*.sql (generated at build time).
+// The schema migrations embedded from schema/NNNN_*.sql and schema/postgres/NNNN_*.sql (generated
+// at build time).
 #pragma once
 
 #include <span>
@@ -13,5 +14,8 @@ struct Migration {
 };
 
 std::span<const Migration> migrations();
+// The PostgreSQL dialect (schema/postgres/NNNN_*.sql): its first is the baseline, the whole schema
+// of that version; from there each SQLite migration has its PostgreSQL twin of the same number.
+std::span<const Migration> postgres_migrations();
 
 }  // namespace pki::store

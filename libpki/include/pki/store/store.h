@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "pki/core/bytes.h"
@@ -196,6 +197,27 @@ Bytes audit_row_hash(BytesView prev, const AuditRow& row);
 // What the first row's prev_hash is: SHA-256 of a fixed label and the store's identifier.
 Bytes audit_chain_start(BytesView store_id);
 
+// The tables of the current schema as `pki db copy` moves them between stores: every column, in
+// the schema's order, and how each is read and written.
+enum class ColumnType { kInteger, kText, kBytes };
+struct Column {
+  std::string_view name;
+  ColumnType type;
+};
+struct Table {
+  std::string_view name;
+  std::vector<Column> columns;
+  std::string_view order_by;  // its primary key
+  bool identity = false;      // an `id` the store numbers (PostgreSQL: an identity column)
+};
+// Every table, in an order in which inserting them meets each reference after what it names
+// (but for the one cycle, authorities <-> certificates, which the load defers to its commit).
+const std::vector<Table>& tables();
+
+// One column's value in a row: NULL, an integer, text or bytes.
+using Value = std::variant<std::monostate, std::int64_t, std::string, Bytes>;
+using RowValues = std::vector<Value>;
+
 enum class StatusFilter { kAll, kValid, kRevoked, kExpired };
 
 struct CertificateFilter {
@@ -248,7 +270,8 @@ class Store {
       std::string_view serial, std::optional<std::int64_t> issuer_id) = 0;
   virtual Result<std::optional<CertificateRecord>> certificate_by_fingerprint(
       std::string_view fingerprint) = 0;
-  virtual Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& filter) = 0;
+  // Every certificate matching `filter`, in order of id (for_each_certificate, held).
+  Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& filter);
   // Visits every certificate matching `filter` in order of id, without holding them all.
   virtual Result<void> for_each_certificate(
       const CertificateFilter& filter,
@@ -305,7 +328,35 @@ class Store {
   // Events about one certificate (its creation as a CA's certificate, issuance, revocation,
   // holds), oldest first.
   virtual Result<std::vector<AuditEvent>> audit_for(const CertificateRecord& cert) = 0;
+
+  // A whole store, row by row (pki db copy). Reads between begin_snapshot and end_snapshot see
+  // one consistent state, whatever other processes commit meanwhile.
+  virtual Result<void> begin_snapshot() = 0;
+  virtual void end_snapshot() noexcept = 0;
+  // One table's rows in primary key order, each value typed as the Table says; called between
+  // begin_snapshot and end_snapshot, or in a write transaction.
+  virtual Result<void> for_each_row(const Table& table,
+                                    const std::function<Result<void>(const RowValues&)>& visit) = 0;
+  // Loading a whole store into this one, inside a write transaction: begin_load empties it (a
+  // new store's stock profiles and audit anchor included), holds back the append-only rules and
+  // defers reference checks to the commit; insert_row writes rows as they are, ids included;
+  // end_load puts the rules back (and PostgreSQL's id sequences past the rows).
+  virtual Result<void> begin_load() = 0;
+  virtual Result<void> insert_row(const Table& table, const RowValues& row) = 0;
+  virtual Result<void> end_load() = 0;
 };
+
+// What copy_store moved: each table's rows and a SHA-256 over all of them (every value, typed and
+// length-framed), which the copy gives again when read back.
+struct StoreCopy {
+  std::vector<std::pair<std::string, std::int64_t>> rows;  // by table, in tables() order
+  std::int64_t certificates = 0;
+  Bytes digest;
+};
+// Copies every row of `from` (read in one snapshot) into `to`, which must hold no CA, key,
+// certificate or audit row, in one write transaction; then reads `to` back and compares each
+// table's rows and digest, and checks the audit chain there. Stores of either kind.
+Result<StoreCopy> copy_store(Store& from, Store& to);
 
 // Whether the audit log is as pki wrote it: every row's hash matches its content and chains to the
 // row before, and the last row is the head the store recorded. An editor with the file who

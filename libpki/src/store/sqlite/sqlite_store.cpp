@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "../records.h"
 #include "file.h"
 #include "pki/core/io.h"
 #include "pki/core/sqlite.h"
@@ -28,11 +29,7 @@ constexpr int kBusyTimeoutMs = 30'000;
 // are hashed right after it.
 constexpr int kAuditChainVersion = 7;
 
-std::string t2s(TimePoint t) { return format_rfc3339(t); }
-std::optional<std::string> t2s(const std::optional<TimePoint>& t) {
-  if (!t) return std::nullopt;
-  return t2s(*t);
-}
+using records::t2s;
 
 // Reads one row's columns. A stored value that does not parse (a time, a SAN list) makes the row a
 // store error: it is never read as 1970 or as "no SANs".
@@ -59,14 +56,9 @@ class Row {
   // A JSON array of strings.
   std::vector<std::string> strings(int i) {
     const std::string text = s_.column_text(i);
-    const auto j = nlohmann::json::parse(text, nullptr, false);
-    std::vector<std::string> out;
-    if (!j.is_array()) return bad(i, "an unreadable list '" + text + "'"), out;
-    for (const auto& v : j) {
-      if (!v.is_string()) return bad(i, "an unreadable list '" + text + "'"), std::vector<std::string>{};
-      out.push_back(v.get<std::string>());
-    }
-    return out;
+    auto list = records::string_list(text);
+    if (!list) return bad(i, "an unreadable list '" + text + "'"), std::vector<std::string>{};
+    return std::move(*list);
   }
 
   template <class T>
@@ -95,93 +87,22 @@ void bind_optional_blob(SqlStatement& s, int index, const std::optional<Bytes>& 
     s.bind(index, std::nullopt);
 }
 
-constexpr std::string_view kCertColumns =
-    "c.id, c.issuer_id, a.name, c.serial, c.subject, c.sans, c.not_before, c.not_after, c.profile, "
-    "c.key_type, c.der, c.fingerprint, c.created_at, r.reason, r.revoked_at, r.invalidity_date, "
-    "c.generation, c.origin, c.renews, "
-    "(SELECT o.serial FROM certificates o WHERE o.id = c.renews), "
-    "(SELECT n.serial FROM certificates n WHERE n.renews = c.id ORDER BY n.id DESC LIMIT 1), "
-    "c.profile_version "
-    "FROM certificates c JOIN authorities a ON a.id = c.issuer_id "
-    "LEFT JOIN revocations r ON r.certificate_id = c.id ";
-
-std::string_view origin_name(Origin o) {
-  switch (o) {
-    case Origin::kIssued:
-      return "issued";
-    case Origin::kImported:
-      return "imported";
-    case Origin::kOutside:
-      return "outside";
-  }
-  return "issued";
-}
-
 Result<CertificateRecord> read_certificate(const SqlStatement& s) {
   Row r(s);
-  CertificateRecord c;
-  c.id = r.integer(0);
-  c.issuer_id = r.integer(1);
-  c.issuer_name = r.text(2);
-  c.serial = r.text(3);
-  c.subject = r.text(4);
-  c.sans = r.strings(5);
-  c.not_before = r.optional_time(6);
-  c.not_after = r.time(7);
-  c.profile = r.text(8);
-  if (!r.is_null(21)) c.profile_version = static_cast<int>(r.integer(21));
-  c.key_type = r.text(9);
-  if (!r.is_null(10)) c.der = r.blob(10);
-  c.fingerprint = r.optional_text(11).value_or("");
-  c.created_at = r.time(12);
-  if (!r.is_null(13)) c.revocation = RevocationRecord{r.text(13), r.time(14), r.optional_time(15)};
-  c.generation = static_cast<int>(r.integer(16));
-  const std::string origin = r.text(17);
-  c.origin = origin == "imported"  ? Origin::kImported
-             : origin == "outside" ? Origin::kOutside
-                                   : Origin::kIssued;
-  c.renews = r.optional_integer(18);
-  c.renews_serial = r.optional_text(19);
-  c.renewed_by_serial = r.optional_text(20);
-  return r.done(std::move(c));
+  return records::certificate(r);
 }
-
-Result<ProfileRecord> read_profile(const SqlStatement& s) {
-  Row r(s);
-  ProfileRecord p;
-  p.name = r.text(0);
-  p.version = static_cast<int>(r.integer(1));
-  p.document = r.text(2);
-  p.created_at = r.time(3);
-  return r.done(std::move(p));
-}
-
 Result<AuthorityRecord> read_authority(const SqlStatement& s) {
   Row r(s);
-  AuthorityRecord a;
-  a.id = r.integer(0);
-  a.name = r.text(1);
-  a.kind = r.text(2) == "outside" ? AuthorityKind::kOutside : AuthorityKind::kLocal;
-  a.parent_id = r.optional_integer(3);
-  a.key_id = r.optional_integer(4);
-  a.certificate_id = r.optional_integer(5);
-  a.crl_url = r.optional_text(6);
-  if (!r.is_null(7)) a.pending_csr = r.blob(7);
-  a.crl_number_floor = r.integer(8);
-  a.created_at = r.time(9);
-  a.generation = static_cast<int>(r.integer(10));
-  a.ocsp_url = r.optional_text(11);
-  a.ca_issuers_url = r.optional_text(12);
-  a.delta_crl_url = r.optional_text(13);
-  return r.done(std::move(a));
+  return records::authority(r);
+}
+Result<ProfileRecord> read_profile(const SqlStatement& s) {
+  Row r(s);
+  return records::profile(r);
 }
 
-constexpr std::string_view kAuthorityColumns =
-    "SELECT a.id, a.name, a.kind, a.parent_id, a.key_id, a.certificate_id, a.crl_url, a.pending_csr, "
-    "a.crl_number_floor, a.created_at, "
-    "COALESCE((SELECT k.generation FROM authority_keys k WHERE k.certificate_id = a.certificate_id), 0), "
-    "a.ocsp_url, a.ca_issuers_url, a.delta_crl_url "
-    "FROM authorities a ";
+using records::kAuthorityColumns;
+using records::kCertColumns;
+using records::origin_name;
 
 class SqliteStore final : public Store {
  public:
@@ -519,15 +440,6 @@ class SqliteStore final : public Store {
     return {};
   }
 
-  Result<std::vector<CertificateRecord>> list_certificates(const CertificateFilter& f) override {
-    std::vector<CertificateRecord> out;
-    PKI_TRY(for_each_certificate(f, [&](const CertificateRecord& c) -> Result<void> {
-      out.push_back(c);
-      return {};
-    }));
-    return out;
-  }
-
   Result<void> put_revocation(std::int64_t certificate_id, const RevocationRecord& r) override {
     PKI_ASSIGN(
         SqlStatement & s,
@@ -796,17 +708,18 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<ProfileRecord>> profiles() override {
-    PKI_ASSIGN(SqlStatement & s, stmt("SELECT v.name, v.version, v.document, v.created_at FROM profiles p "
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(records::kProfileColumns) +
+                                      " FROM profiles p "
                                       "JOIN profile_versions v ON v.name = p.name AND v.version = p.version "
                                       "ORDER BY v.name"));
     return all<ProfileRecord>(s, read_profile);
   }
 
   Result<std::optional<ProfileRecord>> profile(std::string_view name, std::optional<int> version) override {
-    PKI_ASSIGN(SqlStatement & s,
-               stmt("SELECT v.name, v.version, v.document, v.created_at FROM profile_versions v "
-                    "WHERE v.name = ?1 AND v.version = COALESCE(?2, "
-                    "(SELECT p.version FROM profiles p WHERE p.name = ?1))"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + std::string(records::kProfileColumns) +
+                                      " FROM profile_versions v "
+                                      "WHERE v.name = ?1 AND v.version = COALESCE(?2, "
+                                      "(SELECT p.version FROM profiles p WHERE p.name = ?1))"));
     s.bind(1, name).bind(2, version ? std::optional<std::int64_t>(*version) : std::nullopt);
     return one<ProfileRecord>(s, read_profile);
   }
@@ -836,6 +749,84 @@ class SqliteStore final : public Store {
     const bool removed = step == SqlStatement::Step::kRow;
     s.reset();
     return removed;
+  }
+
+  Result<void> begin_snapshot() override {
+    // A read transaction: SQLite keeps its snapshot (WAL) from the first read to the COMMIT.
+    for (auto& [sql, st] : cache_) st.reset();
+    return db_.exec("BEGIN");
+  }
+  void end_snapshot() noexcept override { (void)db_.exec("COMMIT"); }
+
+  Result<void> for_each_row(const Table& t,
+                            const std::function<Result<void>(const RowValues&)>& visit) override {
+    std::string cols;
+    for (const Column& c : t.columns) cols += (cols.empty() ? "" : ", ") + std::string(c.name);
+    // Its own statement: `visit` may write to another store, or read this one.
+    PKI_ASSIGN(SqlStatement s, db_.prepare("SELECT " + cols + " FROM " + std::string(t.name) + " ORDER BY " +
+                                           std::string(t.order_by)));
+    RowValues row(t.columns.size());
+    for (;;) {
+      PKI_ASSIGN(auto step, s.step());
+      if (step != SqlStatement::Step::kRow) return {};
+      for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const int col = static_cast<int>(i);
+        if (s.column_is_null(col))
+          row[i] = std::monostate{};
+        else if (t.columns[i].type == ColumnType::kInteger)
+          row[i] = s.column_int(col);
+        else if (t.columns[i].type == ColumnType::kText)
+          row[i] = s.column_text(col);
+        else
+          row[i] = s.column_blob(col);
+      }
+      PKI_TRY(visit(row));
+    }
+  }
+
+  Result<void> begin_load() override {
+    // References are checked at the commit; the triggers (append-only rules) are dropped for the
+    // load and made again from their own SQL by end_load, all in this one transaction.
+    PKI_TRY(db_.exec("PRAGMA defer_foreign_keys = ON"));
+    PKI_ASSIGN(SqlStatement list, db_.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"));
+    held_triggers_.clear();
+    for (;;) {
+      PKI_ASSIGN(auto step, list.step());
+      if (step != SqlStatement::Step::kRow) break;
+      held_triggers_.emplace_back(list.column_text(0), list.column_text(1));
+    }
+    for (const auto& [name, sql] : held_triggers_) PKI_TRY(db_.exec("DROP TRIGGER \"" + name + "\""));
+    for (auto t = tables().rbegin(); t != tables().rend(); ++t)
+      PKI_TRY(db_.exec("DELETE FROM " + std::string(t->name)));
+    return {};
+  }
+
+  Result<void> insert_row(const Table& t, const RowValues& row) override {
+    std::string cols, marks;
+    for (const Column& c : t.columns) {
+      cols += (cols.empty() ? "" : ", ") + std::string(c.name);
+      marks += marks.empty() ? "?" : ", ?";
+    }
+    PKI_ASSIGN(SqlStatement & s,
+               stmt("INSERT INTO " + std::string(t.name) + " (" + cols + ") VALUES (" + marks + ")"));
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      const int index = static_cast<int>(i) + 1;
+      if (const auto* v = std::get_if<std::int64_t>(&row[i]))
+        s.bind(index, *v);
+      else if (const auto* text = std::get_if<std::string>(&row[i]))
+        s.bind(index, std::string_view(*text));
+      else if (const auto* b = std::get_if<Bytes>(&row[i]))
+        s.bind(index, BytesView(*b));
+      else
+        s.bind(index, std::nullopt);
+    }
+    return s.run();
+  }
+
+  Result<void> end_load() override {
+    for (const auto& [name, sql] : held_triggers_) PKI_TRY(db_.exec(sql));
+    held_triggers_.clear();
+    return {};
   }
 
   // Gives the rows written before the audit log was chained (schema 7) their hashes, oldest first.
@@ -913,6 +904,7 @@ class SqliteStore final : public Store {
   SqlDb db_;
   std::map<std::string, SqlStatement, std::less<>> cache_;
   bool in_tx_ = false;
+  std::vector<std::pair<std::string, std::string>> held_triggers_;  // name, SQL (begin_load)
 };
 
 }  // namespace

@@ -1,0 +1,39 @@
+// libpq, loaded with dlopen on first use (postgres_store.h says why), and small owning handles
+// for what it returns.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <memory>
+
+#include "pki/core/error.h"
+
+namespace pki::store::pg {
+
+// The libpq functions pki calls.
+struct Libpq {
+  decltype(&PQconnectdbParams) connectdbParams;
+  decltype(&PQstatus) status;
+  decltype(&PQerrorMessage) errorMessage;
+  decltype(&PQfinish) finish;
+  decltype(&PQsetNoticeProcessor) setNoticeProcessor;
+  decltype(&PQexec) exec;
+  decltype(&PQexecParams) execParams;
+  decltype(&PQprepare) prepare;
+  decltype(&PQexecPrepared) execPrepared;
+  decltype(&PQresultStatus) resultStatus;
+  decltype(&PQresultErrorField) resultErrorField;
+  decltype(&PQresultErrorMessage) resultErrorMessage;
+  decltype(&PQntuples) ntuples;
+  decltype(&PQgetvalue) getvalue;
+  decltype(&PQgetlength) getlength;
+  decltype(&PQgetisnull) getisnull;
+  decltype(&PQfname) fname;
+  decltype(&PQclear) clear;
+  decltype(&PQtransactionStatus) transactionStatus;
+};
+
+// Loads libpq.so.5 once; a failure names the Debian package.
+Result<const Libpq*> libpq();
+
+}  // namespace pki::store::pg
