@@ -3,7 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include "context.h"
+#include "pki/core/io.h"
 
 namespace pki::app {
 
@@ -14,21 +18,50 @@ struct CopyOptions {
   std::string to;
 };
 
+// A SQLite destination is made whole beside its name and linked there only once the copy has
+// committed and the store is closed: a failed copy leaves nothing, and nothing at --to is touched.
+Result<store::StoreCopy> copy_to_new_file(Context& ctx, store::Store& from, const std::string& to) {
+  struct stat st {};
+  if (::lstat(to.c_str(), &st) == 0)
+    return fail(ErrorCode::kBadInput, "'" + to +
+                                          "' exists: pki db copy makes a new SQLite file (or fills an empty "
+                                          "PostgreSQL database)");
+  PKI_ASSIGN(const std::string tmp, temporary_name(to));
+  auto remove_tmp = [&] {
+    for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
+  };
+  auto copied = [&]() -> Result<store::StoreCopy> {
+    PKI_ASSIGN(auto made, ctx.open_db(tmp, store::OpenMode::kCreate));
+    return store::copy_store(from, *made);
+  }();  // closed here: SQLite folds its WAL into the file
+  if (!copied) {
+    remove_tmp();
+    return copied;
+  }
+  const bool linked = ::link(tmp.c_str(), to.c_str()) == 0;
+  const int err = errno;
+  remove_tmp();
+  if (!linked)
+    return fail(
+        err == EEXIST ? ErrorCode::kBadInput : ErrorCode::kStore,
+        "cannot make '" + to + "': " + (err == EEXIST ? "it appeared meanwhile" : std::strerror(err)));
+  sync_directory(to);
+  return copied;
+}
+
 Result<int> run_copy(Context& ctx, const CopyOptions& o) {
   if (o.from == o.to) return fail(ErrorCode::kBadInput, "--from and --to name the same store");
   PKI_ASSIGN(auto from, ctx.open_db(o.from, store::OpenMode::kRead));
-  // A new SQLite file made here is removed again if the copy fails: nothing half-made is left.
-  struct stat st {};
-  const bool new_file = !store::is_postgres_url(o.to) && ::stat(o.to.c_str(), &st) != 0;
-  auto copied = [&]() -> Result<store::StoreCopy> {
-    PKI_ASSIGN(auto to, ctx.open_db(o.to, store::OpenMode::kCreate));
-    return store::copy_store(*from, *to);
-  }();
-  if (!copied) {
-    if (new_file)
-      for (const std::string& f : {o.to, o.to + "-wal", o.to + "-shm"}) ::unlink(f.c_str());
-    return tl::unexpected(copied.error());
+  Result<store::StoreCopy> copied = fail(ErrorCode::kInternal, "not copied");
+  if (store::is_postgres_url(o.to)) {
+    copied = [&]() -> Result<store::StoreCopy> {
+      PKI_ASSIGN(auto to, ctx.open_db(o.to, store::OpenMode::kCreate));
+      return store::copy_store(*from, *to);
+    }();
+  } else {
+    copied = copy_to_new_file(ctx, *from, o.to);
   }
+  PKI_TRY(copied);
   nlohmann::json tables = nlohmann::json::object();
   std::string text = "copied '" + o.from + "' to '" + o.to + "':";
   for (const auto& [name, rows] : copied->rows) {

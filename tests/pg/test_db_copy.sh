@@ -96,7 +96,7 @@ before=$(dump_pg "$url" | sha256sum)
 export PKI_DB="$TMP/source.db"
 refused 1 "a copy into a store that holds one" -- db copy --from "$TMP/source.db" --to "$url"
 check "the PostgreSQL store is unchanged" -- test "$(dump_pg "$url" | sha256sum)" = "$before"
-refused 1 "a copy into an existing SQLite store with CAs" -- db copy --from "$url" --to "$TMP/source.db"
+refused 2 "a copy over an existing SQLite file (a store with CAs)" -- db copy --from "$url" --to "$TMP/source.db"
 refused 2 "--from and --to the same" -- db copy --from "$TMP/source.db" --to "$TMP/source.db"
 refused 2 "a URI with a password" -- db copy --from "$TMP/source.db" --to "postgresql://postgres:secret@127.0.0.1:1/x"
 check "the message points at the password file" -- contains "$TMP/err" "db-passphrase-file"
@@ -107,6 +107,20 @@ printf 'CREATE TABLE notes (x int);' | psql -X -q "$other" 2>/dev/null
 refused 2 "a PostgreSQL database holding tables of another application" -- db copy --from "$TMP/source.db" --to "$other"
 check "its table is still there, alone" -- test "$(psql_on "$other" "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'")" = notes
 refused 4 "a server that is not there" -- db copy --from "$TMP/source.db" --to "postgresql://postgres@127.0.0.1:1/none?connect_timeout=2"
-check "a SQLite destination made for a failed copy is removed" -- test ! -e nothing.db
+
+# A copy that fails in the middle keeps nothing: a source with a dangling reference (written with
+# sqlite3, whose foreign keys are off) passes the rows over, and the destination's own checks,
+# deferred to its commit, refuse them.
+cp source.db dangling.db
+sqlite3 dangling.db "UPDATE certificates SET renews = 99999 WHERE id = (SELECT max(id) FROM certificates)"
+refused 4 "a copy whose references do not hold, into a new SQLite file" -- db copy --from "$TMP/dangling.db" --to "$TMP/new.db"
+check "no file is left: neither the store nor its temporary" -- sh -c "[ ! -e new.db ] && ! ls -A | grep -q 'new.db'"
+fresh=$(bash "$HERE/server.sh" createdb "$PG" fresh) || exit 1
+expect 4 "the same copy into an empty PostgreSQL database" -- db copy --from "$TMP/dangling.db" --to "$fresh"
+check "leaves it without a CA, a certificate or an audit row" -- \
+  test "$(psql_on "$fresh" 'SELECT (SELECT count(*) FROM authorities) + (SELECT count(*) FROM certificates) + (SELECT count(*) FROM audit_events)')" = 0
+check "with its append-only rules in force again" -- \
+  sh -c "! psql -X -q -v ON_ERROR_STOP=1 '$fresh' -c \"UPDATE profile_versions SET document = '{}'\" 2>/dev/null"
+expect 0 "and a good copy into it then succeeds" -- db copy --from "$TMP/source.db" --to "$fresh"
 [ "$failed" -eq 0 ] || [ -z "${PKI_KEEP_FAILED:-}" ] || cp -r "$TMP" "$PKI_KEEP_FAILED"
 finish

@@ -88,7 +88,7 @@ publish_on() {
   local i=$1 k=0 url
   url=$(host_url "$i")
   mkdir -p crls
-  while [ ! -e issuers.done ]; do
+  while [ ! -e issuers.done ] && kill -0 $$ 2>/dev/null; do
     k=$((k + 1))
     on_host "$i" "$PKI" --db "$url" crl --ca int --der --out "crls/h$i-$k.crl" >/dev/null 2>>"crl$i.log" ||
       echo "host $i: CRL $k failed" >>"crl$i.err"
@@ -105,7 +105,7 @@ publish_on 1 &
 pub1=$!
 publish_on 2 &
 pub2=$!
-# Should the test end early, the loops end with it (their `issuers.done` file goes with $TMP).
+# Should the test end early, the loops end with it (and should it be killed, they see it gone).
 cleanup_hooks+=("kill ${pids[*]} $pub1 $pub2 2>/dev/null; wait ${pids[*]} $pub1 $pub2 2>/dev/null")
 for p in "${pids[@]}"; do wait "$p"; done
 touch issuers.done

@@ -259,9 +259,12 @@ Result<std::vector<std::pair<std::int64_t, Bytes>>> read_all(
 }  // namespace
 
 Result<StoreCopy> copy_store(Store& from, Store& to) {
-  // Only into an empty store: a copy never merges two stores' CAs, serials and audit chains.
-  PKI_TRY(to.begin_snapshot());
-  auto empty = [&]() -> Result<void> {
+  PKI_TRY(from.begin_snapshot());
+  StoreCopy report;
+  auto copied = [&]() -> Result<void> {
+    PKI_ASSIGN(auto tx, WriteTransaction::begin(to));
+    // Only into an empty store, checked under its write lock (no one can add to it before the
+    // load): a copy never merges two stores' CAs, serials and audit chains.
     for (const Table& t : tables()) {
       if (t.name != "keys" && t.name != "authorities" && t.name != "certificates" && t.name != "audit_events")
         continue;
@@ -271,45 +274,33 @@ Result<StoreCopy> copy_store(Store& from, Store& to) {
                     "copy fills only a new, empty one");
       }));
     }
-    return {};
-  }();
-  to.end_snapshot();
-  PKI_TRY(empty);
-
-  PKI_TRY(from.begin_snapshot());
-  std::vector<std::pair<std::int64_t, Bytes>> source;
-  auto copied = [&]() -> Result<void> {
-    PKI_ASSIGN(auto tx, WriteTransaction::begin(to));
     PKI_TRY(to.begin_load());
-    PKI_ASSIGN(source,
+    PKI_ASSIGN(const auto source,
                read_all(from, [&](const Table& t, const RowValues& row) { return to.insert_row(t, row); }));
     PKI_TRY(to.end_load());
+    // Read back before the commit: the same rows, value for value, and an audit chain that holds,
+    // or nothing is kept.
+    PKI_ASSIGN(const auto back, read_all(to, nullptr));
+    FramedHash whole;
+    for (std::size_t i = 0; i < tables().size(); ++i) {
+      const std::string name(tables()[i].name);
+      if (back[i] != source[i])
+        return fail(ErrorCode::kStore, "the copy's table " + name +
+                                           " reads back differently from the source's (" +
+                                           std::to_string(back[i].first) + " rows, " +
+                                           std::to_string(source[i].first) + " copied)");
+      report.rows.emplace_back(name, source[i].first);
+      if (name == "certificates") report.certificates = source[i].first;
+      whole.piece(std::string_view(name)).piece(BytesView(source[i].second));
+    }
+    report.digest = whole.done();
+    PKI_ASSIGN(const AuditCheck audit, verify_audit_chain(to));
+    if (!audit.holds)
+      return fail(ErrorCode::kStore, "the copy's audit chain does not hold: " + audit.problem);
     return tx.commit();
   }();
   from.end_snapshot();
   PKI_TRY(copied);
-
-  // Read back: the same rows, value for value, and an audit chain that holds.
-  PKI_TRY(to.begin_snapshot());
-  auto back = read_all(to, nullptr);
-  to.end_snapshot();
-  PKI_TRY(back);
-  StoreCopy report;
-  FramedHash whole;
-  for (std::size_t i = 0; i < tables().size(); ++i) {
-    const std::string name(tables()[i].name);
-    if ((*back)[i] != source[i])
-      return fail(ErrorCode::kStore, "the copy's table " + name +
-                                         " differs from the source's after the copy (" +
-                                         std::to_string((*back)[i].first) + " rows, " +
-                                         std::to_string(source[i].first) + " copied)");
-    report.rows.emplace_back(name, source[i].first);
-    if (name == "certificates") report.certificates = source[i].first;
-    whole.piece(std::string_view(name)).piece(BytesView(source[i].second));
-  }
-  report.digest = whole.done();
-  PKI_ASSIGN(const AuditCheck audit, verify_audit_chain(to));
-  if (!audit.holds) return fail(ErrorCode::kStore, "the copy's audit chain does not hold: " + audit.problem);
   return report;
 }
 

@@ -354,8 +354,8 @@ struct StoreCopy {
   Bytes digest;
 };
 // Copies every row of `from` (read in one snapshot) into `to`, which must hold no CA, key,
-// certificate or audit row, in one write transaction; then reads `to` back and compares each
-// table's rows and digest, and checks the audit chain there. Stores of either kind.
+// certificate or audit row, in one write transaction, which commits only once `to`, read back in
+// it, gives each table's rows and digest again and its audit chain holds. Stores of either kind.
 Result<StoreCopy> copy_store(Store& from, Store& to);
 
 // Whether the audit log is as pki wrote it: every row's hash matches its content and chains to the

@@ -44,6 +44,9 @@ Result<const Libpq*> load() {
   sym(api.fname, "PQfname");
   sym(api.clear, "PQclear");
   sym(api.transactionStatus, "PQtransactionStatus");
+  sym(api.conninfoParse, "PQconninfoParse");
+  sym(api.conninfoFree, "PQconninfoFree");
+  sym(api.freemem, "PQfreemem");
   if (missing)
     return fail(ErrorCode::kStore, Field::kDatabase, "the libpq.so.5 found lacks functions pki uses");
   return &api;

@@ -31,6 +31,9 @@ struct Libpq {
   decltype(&PQfname) fname;
   decltype(&PQclear) clear;
   decltype(&PQtransactionStatus) transactionStatus;
+  decltype(&PQconninfoParse) conninfoParse;
+  decltype(&PQconninfoFree) conninfoFree;
+  decltype(&PQfreemem) freemem;
 };
 
 // Loads libpq.so.5 once; a failure names the Debian package.

@@ -94,6 +94,7 @@ class Rows {
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
   }
   const char* message() const { return r_ ? pq_->resultErrorMessage(r_.get()) : nullptr; }
+  const char* sqlstate() const { return r_ ? pq_->resultErrorField(r_.get(), PG_DIAG_SQLSTATE) : nullptr; }
   bool is_null(int row, int col) const { return pq_->getisnull(r_.get(), row, col) != 0; }
   std::string text(int row, int col) const {
     return std::string(pq_->getvalue(r_.get(), row, col),
@@ -266,7 +267,9 @@ class PostgresStore final : public Store {
 
   Result<void> begin_write() override {
     if (in_tx_) return fail(ErrorCode::kInternal, "nested write transaction");
-    PKI_TRY(exec("BEGIN"));
+    // READ COMMITTED whatever the server's default: each statement after the lock sees every change
+    // committed before it.
+    PKI_TRY(exec("BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"));
     in_tx_ = true;
     // One writer at a time across every host (postgres_store.h): waits for the one before.
     auto locked = query("SELECT pg_advisory_xact_lock($1::bigint)", Params().add(kWriteLock));
@@ -277,8 +280,15 @@ class PostgresStore final : public Store {
     return {};
   }
   Result<void> commit() override {
+    // A transaction a failed statement aborted would "commit" as a rollback: say so instead.
+    if (pq_->transactionStatus(conn_.get()) == PQTRANS_INERROR)
+      return fail(ErrorCode::kStore, Field::kDatabase,
+                  "a statement of this change failed: nothing was stored");
     in_tx_ = false;
-    return exec("COMMIT");
+    committing_ = true;
+    auto done = exec("COMMIT");
+    committing_ = false;
+    return done;
   }
   void rollback() noexcept override {
     if (!in_tx_) return;
@@ -450,14 +460,14 @@ class PostgresStore final : public Store {
         .add(c.renews)
         .add(t2s(c.created_at))
         .add(c.profile_version ? std::optional<std::int64_t>(*c.profile_version) : std::nullopt);
-    // A serial the issuer already gave: no row, and the caller draws another (no error, which
-    // would abort the transaction).
+    // A serial the issuer already gave (or any other UNIQUE clash, as SQLite reports them): no
+    // row, and the caller draws another; no error, which would abort the transaction.
     PKI_ASSIGN(Rows r,
                query("INSERT INTO certificates (issuer_id, generation, serial, subject, sans, not_before, "
                      "not_after, profile, key_type, der, fingerprint, status, origin, renews, created_at, "
                      "profile_version) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6, $7, $8, $9, "
                      "$10::bytea, $11, $12, $13, $14::bigint, $15, $16::bigint) "
-                     "ON CONFLICT (issuer_id, serial) DO NOTHING RETURNING id",
+                     "ON CONFLICT DO NOTHING RETURNING id",
                      p));
     if (r.size() == 0) return std::optional<std::int64_t>();
     const std::int64_t id = r.integer(0, 0);
@@ -952,10 +962,17 @@ class PostgresStore final : public Store {
   Result<void> check(const Rows& rows, const char* what) {
     if (rows.ok()) return {};
     if (pq_->status(conn_.get()) != CONNECTION_OK)
+      return fail(
+          ErrorCode::kStore, Field::kDatabase,
+          "lost the connection to the PostgreSQL store (" + first_line(pq_->errorMessage(conn_.get())) +
+              (committing_ ? "): while committing, so this change may or may not be stored; check with "
+                             "pki list or pki audit once the server is back"
+                           : "): the change in progress is not stored; run the command again once the "
+                             "server is back"));
+    const char* state = rows.sqlstate();
+    if (state && std::string_view(state) == "55P03")
       return fail(ErrorCode::kStore, Field::kDatabase,
-                  "lost the connection to the PostgreSQL store (" +
-                      first_line(pq_->errorMessage(conn_.get())) +
-                      "): nothing of this command's change is stored; run it again once the server is back");
+                  "another pki process has held the store's write lock for 30 s: try again");
     const char* m = rows.message();
     return fail(ErrorCode::kStore, Field::kDatabase,
                 std::string("the PostgreSQL store refused a ") + what + ": " +
@@ -985,39 +1002,50 @@ class PostgresStore final : public Store {
   std::unique_ptr<PGconn, void (*)(PGconn*)> conn_;
   std::map<std::string, std::string, std::less<>> prepared_;  // SQL -> its prepared name, once run twice
   int statements_ = 0;
+  bool committing_ = false;  // a lost connection now leaves the outcome unknown
   bool in_tx_ = false;
 };
 
 void ignore_notice(void*, const char*) {}
 
-// Whether the URI carries a password (user:password@host, or a password= parameter).
-bool carries_password(std::string_view url) {
-  const auto scheme = url.find("://");
-  const std::string_view rest = url.substr(scheme + 3);
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?"));
-  const auto at = authority.rfind('@');
-  if (at != std::string_view::npos && authority.substr(0, at).find(':') != std::string_view::npos)
-    return true;
-  const auto query = url.find('?');
-  if (query == std::string_view::npos) return false;
-  const std::string_view params = url.substr(query);
-  return params.find("?password=") != std::string_view::npos ||
-         params.find("&password=") != std::string_view::npos;
+// Whether libpq would read a password from the URI (user:password@host, a password= or
+// sslpassword= parameter, percent-encoded or not): libpq's own parser decides.
+Result<bool> carries_password(const pg::Libpq* pq, const std::string& url) {
+  char* why = nullptr;
+  PQconninfoOption* options = pq->conninfoParse(url.c_str(), &why);
+  if (options == nullptr) {
+    if (why) pq->freemem(why);  // its message may quote the URI, password and all: not repeated
+    return fail(ErrorCode::kBadInput, Field::kDatabase, "the database URI is not one libpq reads");
+  }
+  bool found = false;
+  for (const PQconninfoOption* o = options; o->keyword; ++o)
+    if (o->val && *o->val &&
+        (std::string_view(o->keyword) == "password" || std::string_view(o->keyword) == "sslpassword"))
+      found = true;
+  pq->conninfoFree(options);
+  return found;
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Store>> open_postgres(const std::string& url, OpenMode mode, const Secret* password) {
+  if (!is_postgres_url(url))
+    return fail(ErrorCode::kBadInput, Field::kDatabase, "a PostgreSQL store is named by a postgresql:// URI");
+  PKI_ASSIGN(const pg::Libpq* pq, pg::libpq());
   // A URI is seen in the process list and shell history, and printed in messages.
-  if (carries_password(url))
+  PKI_ASSIGN(const bool has_password, carries_password(pq, url));
+  if (has_password)
     return fail(ErrorCode::kBadInput, Field::kDatabase,
                 "the database URI carries a password: give it in --db-passphrase-file, PGPASSFILE or "
                 "~/.pgpass instead");
-  PKI_ASSIGN(const pg::Libpq* pq, pg::libpq());
   // Later keywords override earlier ones: the URI's own settings win over pki's defaults, and a
   // password file given to pki over the URI's.
-  std::vector<const char*> keys{"connect_timeout", "fallback_application_name", "dbname"};
-  std::vector<const char*> values{"10", "pki", url.c_str()};
+  // A dead network is noticed within about a minute (keepalives), and with several hosts in the
+  // URI the writable one is chosen.
+  std::vector<const char*> keys{
+      "connect_timeout",  "fallback_application_name", "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "target_session_attrs",      "dbname"};
+  std::vector<const char*> values{"10", "pki", "30", "10", "3", "read-write", url.c_str()};
   if (password) {
     keys.push_back("password");
     values.push_back(password->reveal().c_str());
@@ -1033,7 +1061,12 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url, OpenMode mo
                 "cannot connect to the PostgreSQL store: " + first_line(pq->errorMessage(raw)));
   pq->setNoticeProcessor(raw, ignore_notice, nullptr);
   // Times are stored as RFC 3339 text; the session's own settings must not change what is read.
-  PKI_TRY(store->exec("SET client_min_messages = warning; SET bytea_output = 'hex'; SET TIME ZONE 'UTC'"));
+  // A writer waits for another's write lock 30 s at most, as SQLite's busy timeout; a pki stopped
+  // in the middle of a transaction holds it 60 s at most.
+  PKI_TRY(
+      store->exec("SET client_min_messages = warning; SET bytea_output = 'hex'; SET TIME ZONE 'UTC'; "
+                  "SET client_encoding = 'UTF8'; SET lock_timeout = '30s'; "
+                  "SET idle_in_transaction_session_timeout = '60s'"));
   PKI_TRY(store->prepare_schema(mode, "'" + url + "'"));
   return std::unique_ptr<Store>(std::move(store));
 }
