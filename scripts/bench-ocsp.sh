@@ -12,6 +12,7 @@ build=${PKI_BUILD_DIR:-$root/build}
 [[ $build = /* ]] || build=$root/$build
 pki=$build/pki
 bench=$build/tests/bench_ocsp
+[ ! -f "$build/build.ninja" ] || ninja -C "$build" bench_ocsp >/dev/null  # not in the default build
 if [ ! -x "$pki" ] || [ ! -x "$bench" ]; then
   echo "build pki and bench_ocsp first (scripts/build.sh, or: ninja -C $build pki_cli bench_ocsp)" >&2
   exit 2

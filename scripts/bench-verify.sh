@@ -5,5 +5,6 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${2:-$root/build}
-[ -x "$build/tests/bench_verify" ] || { echo "build first (scripts/build.sh)" >&2; exit 2; }
+[ -f "$build/build.ninja" ] || { echo "build first (scripts/build.sh)" >&2; exit 2; }
+ninja -C "$build" bench_verify >/dev/null  # built on demand: not part of the default build
 exec "$build/tests/bench_verify" "${1:-3}"

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 rm -rf build
-scripts/build.sh "$@"
+# -O2 as scripts/build.sh builds, without debug information: the same code, a quarter less time.
+scripts/build.sh -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" "$@"
 cd build
 # Two cores: two tests at a time. Each test uses its own temporary directory and free ports.
 ctest -j2 --output-on-failure --timeout 600
