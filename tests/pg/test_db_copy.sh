@@ -122,5 +122,4 @@ check "leaves it without a CA, a certificate or an audit row" -- \
 check "with its append-only rules in force again" -- \
   sh -c "! psql -X -q -v ON_ERROR_STOP=1 '$fresh' -c \"UPDATE profile_versions SET document = '{}'\" 2>/dev/null"
 expect 0 "and a good copy into it then succeeds" -- db copy --from "$TMP/source.db" --to "$fresh"
-[ "$failed" -eq 0 ] || [ -z "${PKI_KEEP_FAILED:-}" ] || cp -r "$TMP" "$PKI_KEEP_FAILED"
 finish

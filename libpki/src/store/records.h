@@ -54,6 +54,14 @@ inline std::optional<std::string> t2s(const std::optional<TimePoint>& t) {
   return t2s(*t);
 }
 
+// A stored value that does not parse: the store is damaged, and the message names the column.
+inline Error damaged(const std::string& what, std::string_view column) {
+  return Error{ErrorCode::kStore,
+               "the database holds " + what + " in column " + std::string(column) + ": it is damaged",
+               {},
+               Field::kDatabase};
+}
+
 // A stored JSON array of strings (certificates.sans); nullopt when it is not one.
 inline std::optional<std::vector<std::string>> string_list(const std::string& text) {
   const auto j = nlohmann::json::parse(text, nullptr, false);

@@ -157,12 +157,7 @@ class Rows {
 
  private:
   void bad(int col, const std::string& what) {
-    if (!error_)
-      error_ =
-          Error{ErrorCode::kStore,
-                "the database holds " + what + " in column " + pq_->fname(r_.get(), col) + ": it is damaged",
-                {},
-                Field::kDatabase};
+    if (!error_) error_ = records::damaged(what, pq_->fname(r_.get(), col));
   }
   const pg::Libpq* pq_;
   std::unique_ptr<PGresult, void (*)(PGresult*)> r_;

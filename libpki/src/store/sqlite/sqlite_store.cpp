@@ -69,12 +69,7 @@ class Row {
 
  private:
   void bad(int i, const std::string& what) {
-    if (!error_)
-      error_ = Error{
-          ErrorCode::kStore,
-          "the database holds " + what + " in column " + sqlite3_column_name(s_.raw(), i) + ": it is damaged",
-          {},
-          Field::kDatabase};
+    if (!error_) error_ = records::damaged(what, sqlite3_column_name(s_.raw(), i));
   }
   const SqlStatement& s_;
   std::optional<Error> error_;
