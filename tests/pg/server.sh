@@ -152,11 +152,12 @@ cmd_stop() {
 
 cmd_restart() {
   load_env
-  # The killed postmaster may linger as a zombie until PID 1 reaps it, and PostgreSQL would take
-  # its postmaster.pid for a live server: with no process left in the data directory (kill_server
-  # made sure), that file is stale, as an administrator would find it after a crash.
+  # The killed postmaster may linger as a zombie until PID 1 reaps it (a container's PID 1 may
+  # never do so), and PostgreSQL would take its PID in postmaster.pid and in the socket's lock file
+  # for a live server: with no process left in the data directory (kill_server made sure), both
+  # files and the socket are stale, as an administrator would find them after a crash.
   [ -z "$(data_pids)" ] || die "postgres processes still run in $DIR/data: $(data_pids)"
-  rm -f "$DIR/data/postmaster.pid"
+  rm -f -- "$DIR/data/postmaster.pid" "$DIR/.s.PGSQL.$PG_PORT.lock" "$DIR/.s.PGSQL.$PG_PORT"
   as_pg "$PG_BIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w -t 60 -o "-p $PG_PORT" start >>"$DIR/log" 2>&1 ||
     { tail -n 20 "$DIR/log" >&2; die "PostgreSQL did not restart (log above, $DIR/log)"; }
   sed -i "s/^PG_PID=.*/PG_PID='$(head -n 1 "$DIR/data/postmaster.pid")'/" "$DIR/env"
