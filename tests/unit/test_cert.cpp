@@ -1,4 +1,5 @@
 #include <doctest/doctest.h>
+#include <openssl/core_names.h>
 
 #include <functional>
 
@@ -517,4 +518,77 @@ TEST_CASE("lint before signing: the TBS certificate is checked, an error-level r
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message.find("e_subject_common_name_not_from_san") != std::string::npos);
   CHECK(refused.error().message.find("e_sub_cert_valid_time_longer_than_398_days") != std::string::npos);
+}
+
+TEST_CASE("certificate with its key apart: the same fields, key and lint findings as OpenSSL's parse") {
+  auto ca_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto signer = test::must(Signer::create(std::move(ca_key)));
+  auto name = test::must(parse_dn("CN=key.example"));
+  auto certificate_for = [&](const Bytes& spki) {
+    TbsCertificate t;
+    t.serial = Bytes{0x42};
+    t.subject = test::must(name_der(*name));
+    t.issuer = t.subject;
+    t.not_before = test::at("2026-01-01T00:00:00Z");
+    t.not_after = test::at("2028-01-01T00:00:00Z");  // over 398 days: a lint finding both must see
+    t.spki = spki;
+    const std::vector<der::ConstOid> server_auth{der::ConstOid("1.3.6.1.5.5.7.3.1")};
+    const std::vector<GeneralName> sans{{GeneralNameType::kDns, "key.example", {}}};
+    t.extensions = {ext::basic_constraints(false, std::nullopt), ext::key_usage(key_usage::kDigitalSignature),
+                    ext::ext_key_usage(server_auth), ext::subject_alt_name(sans, false)};
+    return test::must(sign_certificate(t, signer));
+  };
+  auto finding_names = [](const Certificate& c) {
+    std::vector<std::string_view> out;
+    for (const auto& f : lint::check(c)) out.push_back(f.rule->name);
+    return out;
+  };
+  auto same_parse = [&](const Bytes& der) {
+    auto openssl = test::must(Certificate::from_der(der));
+    auto apart = test::must(Certificate::from_der_key_apart(der));
+    CHECK(apart->der() == openssl->der());
+    CHECK(apart->fingerprint() == openssl->fingerprint());
+    CHECK(apart->serial_hex() == openssl->serial_hex());
+    CHECK(apart->subject_text() == openssl->subject_text());
+    CHECK(apart->spki_der() == openssl->spki_der());
+    CHECK(apart->extensions().size() == openssl->extensions().size());
+    CHECK(apart->public_key_algorithm() == openssl->public_key_algorithm());
+    CHECK(finding_names(*apart) == finding_names(*openssl));
+    REQUIRE((apart->public_key() == nullptr) == (openssl->public_key() == nullptr));
+    if (openssl->public_key()) CHECK(EVP_PKEY_eq(apart->public_key(), openssl->public_key()) == 1);
+    return apart;
+  };
+
+  std::vector<OsslPtr<EVP_PKEY>> subject_keys;
+  for (auto type :
+       {keys::KeyType::kEcP256, keys::KeyType::kEcP384, keys::KeyType::kEd25519, keys::KeyType::kRsa2048})
+    subject_keys.push_back(test::must(keys::generate(type)));
+  std::vector<Bytes> certs;
+  for (const auto& k : subject_keys) certs.push_back(certificate_for(test::must(keys::spki_der(*k))));
+  // Twice round, alternating keys: a key decoded before on this thread is given again only for
+  // its own bytes.
+  for (int round = 0; round < 2; ++round)
+    for (std::size_t i = 0; i < certs.size(); ++i) {
+      CAPTURE(i);
+      auto c = same_parse(certs[i]);
+      REQUIRE(c->public_key());
+      CHECK(EVP_PKEY_eq(c->public_key(), subject_keys[i].get()) == 1);
+      auto key = test::must(keys::public_key_from_spki(c->spki_der()));
+      CHECK(EVP_PKEY_eq(key.get(), subject_keys[i].get()) == 1);
+      CHECK(EVP_PKEY_eq(key.get(), subject_keys[(i + 1) % subject_keys.size()].get()) != 1);
+    }
+
+  // A P-256 key that is not a point on the curve: both parses read the certificate, neither has a key.
+  Bytes bad = test::must(keys::spki_der(*subject_keys[0]));
+  bad.back() ^= 0x01;
+  auto c = same_parse(certificate_for(bad));
+  CHECK(c->public_key() == nullptr);
+  CHECK_FALSE(keys::public_key_from_spki(bad));
+  // An EC key with explicit curve parameters goes to OpenSSL's decoders, with the same answer.
+  auto explicit_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  REQUIRE(EVP_PKEY_set_utf8_string_param(explicit_key.get(), OSSL_PKEY_PARAM_EC_ENCODING,
+                                         OSSL_PKEY_EC_ENCODING_EXPLICIT) == 1);
+  const Bytes explicit_spki = test::must(keys::spki_der(*explicit_key));
+  CHECK_FALSE(keys::fast_public_key(explicit_spki));
+  same_parse(certificate_for(explicit_spki));
 }

@@ -1,6 +1,7 @@
 #include "pki/cert/certificate.h"
 
 #include <openssl/core_names.h>
+#include <openssl/provider.h>
 
 #include <algorithm>
 #include <set>
@@ -10,6 +11,7 @@
 #include "pki/cert/oids.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
+#include "pki/keys/keys.h"
 
 namespace pki::cert {
 
@@ -89,6 +91,45 @@ Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der) 
   return from_x509(std::move(x));
 }
 
+namespace {
+
+// A library context with the null provider only: OpenSSL finds no decoder there, so a certificate
+// parsed in it keeps its public key undecoded (RFC 5280's fields are all read as usual). Made
+// once, shared by every thread, never freed (the certificates parsed in it point at it).
+OSSL_LIB_CTX* keyless_context() {
+  static OSSL_LIB_CTX* const ctx = [] {
+    OSSL_LIB_CTX* c = OSSL_LIB_CTX_new();
+    if (c && !OSSL_PROVIDER_load(c, "null")) {
+      OSSL_LIB_CTX_free(c);
+      c = nullptr;
+    }
+    drain_openssl_errors();
+    return c;
+  }();
+  return ctx;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const Certificate>> Certificate::from_der_key_apart(BytesView der) {
+  OSSL_LIB_CTX* ctx = keyless_context();
+  if (!ctx) return from_der(der);
+  const unsigned char* p = der.data();
+  OsslPtr<X509> x(reinterpret_cast<X509*>(
+      ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()), ASN1_ITEM_rptr(X509), ctx, nullptr)));
+  drain_openssl_errors();
+  if (!x) return fail(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
+  if (p != der.data() + der.size())
+    return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
+  std::shared_ptr<Certificate> c(new Certificate());
+  c->x509_ = std::move(x);
+  PKI_TRY(c->parse());
+  // As from_der: a key that cannot be decoded leaves public_key() null, not the parse failed.
+  if (auto key = keys::public_key_from_spki(c->spki_der_)) c->key_apart_ = std::move(*key);
+  drain_openssl_errors();
+  return std::shared_ptr<const Certificate>(std::move(c));
+}
+
 Result<std::shared_ptr<const Certificate>> Certificate::from_x509(OsslPtr<X509> x509) {
   std::shared_ptr<Certificate> c(new Certificate());
   c->x509_ = std::move(x509);
@@ -97,6 +138,7 @@ Result<std::shared_ptr<const Certificate>> Certificate::from_x509(OsslPtr<X509> 
 }
 
 const EVP_PKEY* Certificate::public_key() const {
+  if (key_apart_) return key_apart_.get();
   const EVP_PKEY* k = X509_get0_pubkey(x509_.get());
   if (!k) drain_openssl_errors();
   return k;

@@ -53,9 +53,6 @@ namespace {
 // The OIDs the fast path knows, as DER (tag and length included), encoded once. A function-local
 // static is initialised once, thread-safely, so concurrent issuers share it.
 struct KnownOids {
-  Bytes ec_public_key = der::oid(oid::kEcPublicKey);
-  Bytes p256 = der::oid(oid::kSecp256r1);
-  Bytes p384 = der::oid(oid::kSecp384r1);
   Bytes ed25519 = der::oid(oid::kEd25519);
   Bytes ecdsa_sha256 = der::oid(oid::kEcdsaWithSha256);
   Bytes ecdsa_sha384 = der::oid(oid::kEcdsaWithSha384);
@@ -103,44 +100,12 @@ Fast fast_inspect(BytesView der) {
     return std::nullopt;
 
   // SubjectPublicKeyInfo: only EC on P-256/P-384 and Ed25519 go fast.
-  BytesView spki_body = spki->content;
-  auto key_alg = der::read(spki_body);
-  auto key_bits = der::read(spki_body);
-  if (!key_alg || !key_bits || !spki_body.empty() || key_bits->tag != der::tag::kBitString ||
-      key_bits->content.empty() || key_bits->content[0] != 0)
-    return std::nullopt;
-  BytesView alg_body = key_alg->content;
-  auto alg_oid = der::read(alg_body);
-  if (!alg_oid) return std::nullopt;
-  const BytesView point = key_bits->content.subspan(1);
-  OsslPtr<EVP_PKEY> key;
-  keys::KeyType type;
+  auto fast_key = keys::fast_public_key(spki->whole);
+  if (!fast_key) return std::nullopt;
+  if (!*fast_key) return Fast(fail(ErrorCode::kBadInput, "the CSR's " + fast_key->error().message));
+  const OsslPtr<EVP_PKEY> key = std::move((*fast_key)->key);
+  const keys::KeyType type = (*fast_key)->type;
   const char* md = nullptr;
-  if (is(*alg_oid, k.ec_public_key)) {  // id-ecPublicKey (RFC 5480)
-    auto curve = der::read(alg_body);
-    if (!curve || !alg_body.empty()) return std::nullopt;  // explicit parameters: OpenSSL's path judges them
-    const char* group = is(*curve, k.p256) ? "P-256" : is(*curve, k.p384) ? "P-384" : nullptr;
-    if (!group) return std::nullopt;
-    type = group[2] == '2' ? keys::KeyType::kEcP256 : keys::KeyType::kEcP384;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, const_cast<char*>(group), 0),
-        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()),
-                                          point.size()),
-        OSSL_PARAM_construct_end()};
-    OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
-    EVP_PKEY* k = nullptr;
-    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-        EVP_PKEY_fromdata(ctx.get(), &k, EVP_PKEY_PUBLIC_KEY, params) != 1)
-      return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's public key is not a valid EC point"));
-    key.reset(k);
-  } else if (is(*alg_oid, k.ed25519)) {  // Ed25519 (RFC 8410): no parameters, a 32-byte key
-    if (!alg_body.empty() || point.size() != 32) return std::nullopt;
-    type = keys::KeyType::kEd25519;
-    key.reset(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size()));
-    if (!key) return Fast(fail_openssl(ErrorCode::kBadInput, "the CSR's Ed25519 key is invalid"));
-  } else {
-    return std::nullopt;
-  }
 
   // The signature algorithm must fit the key: ECDSA with SHA-2 (no parameters, RFC 5758 3.2) or
   // pure Ed25519.

@@ -9,6 +9,8 @@
 #include <array>
 #include <cctype>
 
+#include "pki/cert/oids.h"
+#include "pki/core/der.h"
 #include "pki/core/io.h"
 
 namespace pki::keys {
@@ -229,6 +231,103 @@ Result<Bytes> spki_der(const EVP_PKEY& key) {
   Bytes out(buf, buf + n);
   OPENSSL_free(buf);
   return out;
+}
+
+namespace {
+
+// The OIDs fast_public_key knows, as DER (tag and length included), encoded once.
+struct SpkiOids {
+  Bytes ec_public_key = der::oid(oid::kEcPublicKey);
+  Bytes p256 = der::oid(oid::kSecp256r1);
+  Bytes p384 = der::oid(oid::kSecp384r1);
+  Bytes ed25519 = der::oid(oid::kEd25519);
+};
+
+bool is(const der::Tlv& t, const Bytes& want) {
+  return t.whole.size() == want.size() && std::equal(want.begin(), want.end(), t.whole.begin());
+}
+
+// The last key fast_public_key built on this thread, given again for the same bytes: bulk
+// issuance reads each CSR's key to check its signature, then the certificate's (the same key) in
+// the lint before signing. An EVP_PKEY is reference-counted and read-only once built.
+struct LastKey {
+  Bytes spki;
+  EVP_PKEY* key = nullptr;
+  KeyType type = kDefaultKeyType;
+  LastKey() = default;
+  LastKey(const LastKey&) = delete;
+  LastKey& operator=(const LastKey&) = delete;
+  ~LastKey() { EVP_PKEY_free(key); }
+};
+
+Result<FastKey> remembered(LastKey& last, BytesView spki_der, OsslPtr<EVP_PKEY> key, KeyType type) {
+  if (EVP_PKEY_up_ref(key.get()) == 1) {
+    EVP_PKEY_free(last.key);
+    last.key = key.get();
+    last.spki.assign(spki_der.begin(), spki_der.end());
+    last.type = type;
+  }
+  return FastKey{std::move(key), type};
+}
+
+}  // namespace
+
+std::optional<Result<FastKey>> fast_public_key(BytesView spki_der) {
+  thread_local LastKey last;
+  if (last.key && std::equal(spki_der.begin(), spki_der.end(), last.spki.begin(), last.spki.end()) &&
+      EVP_PKEY_up_ref(last.key) == 1)
+    return Result<FastKey>(FastKey{OsslPtr<EVP_PKEY>(last.key), last.type});
+  static const SpkiOids k;
+  BytesView in = spki_der;
+  auto spki = der::read(in);
+  if (!spki || spki->tag != der::tag::kSequence || !in.empty()) return std::nullopt;
+  BytesView body = spki->content;
+  auto alg = der::read(body);
+  auto bits = der::read(body);
+  if (!alg || !bits || !body.empty() || alg->tag != der::tag::kSequence ||
+      bits->tag != der::tag::kBitString || bits->content.empty() || bits->content[0] != 0)
+    return std::nullopt;
+  BytesView alg_body = alg->content;
+  auto alg_oid = der::read(alg_body);
+  if (!alg_oid) return std::nullopt;
+  const BytesView point = bits->content.subspan(1);
+  if (is(*alg_oid, k.ec_public_key)) {
+    auto curve = der::read(alg_body);
+    if (!curve || !alg_body.empty()) return std::nullopt;
+    const bool p256 = is(*curve, k.p256);
+    if (!p256 && !is(*curve, k.p384)) return std::nullopt;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                         const_cast<char*>(p256 ? "P-256" : "P-384"), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, const_cast<std::uint8_t*>(point.data()),
+                                          point.size()),
+        OSSL_PARAM_construct_end()};
+    OsslPtr<EVP_PKEY_CTX> ctx(EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr));
+    EVP_PKEY* key = nullptr;
+    if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+        EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params) != 1)
+      return Result<FastKey>(fail_openssl(ErrorCode::kBadInput, "public key is not a valid EC point"));
+    return remembered(last, spki_der, OsslPtr<EVP_PKEY>(key), p256 ? KeyType::kEcP256 : KeyType::kEcP384);
+  }
+  if (is(*alg_oid, k.ed25519)) {  // no parameters, a 32-byte key
+    if (!alg_body.empty() || point.size() != 32) return std::nullopt;
+    OsslPtr<EVP_PKEY> key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size()));
+    if (!key) return Result<FastKey>(fail_openssl(ErrorCode::kBadInput, "Ed25519 key is invalid"));
+    return remembered(last, spki_der, std::move(key), KeyType::kEd25519);
+  }
+  return std::nullopt;
+}
+
+Result<OsslPtr<EVP_PKEY>> public_key_from_spki(BytesView spki_der) {
+  if (auto fast = fast_public_key(spki_der)) {
+    PKI_ASSIGN(FastKey f, std::move(*fast));
+    return std::move(f.key);
+  }
+  const unsigned char* p = spki_der.data();
+  OsslPtr<EVP_PKEY> key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
+  if (!key || p != spki_der.data() + spki_der.size())
+    return fail_openssl(ErrorCode::kBadInput, "the public key cannot be decoded");
+  return key;
 }
 
 }  // namespace pki::keys

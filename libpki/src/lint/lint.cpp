@@ -327,7 +327,7 @@ bool has_error(std::span<const Finding> findings) {
 
 Result<void> check_before_signing(BytesView tbs_der, BytesView signature_algorithm, Baseline baseline) {
   const Bytes unsigned_der = cert::signed_structure(tbs_der, signature_algorithm, {});
-  PKI_ASSIGN(auto parsed, cert::Certificate::from_der(unsigned_der));
+  PKI_ASSIGN(auto parsed, cert::Certificate::from_der_key_apart(unsigned_der));
   const auto findings = check(*parsed, baseline);
   std::string errors;
   for (const auto& f : findings) {

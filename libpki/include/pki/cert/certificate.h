@@ -93,6 +93,13 @@ struct ExtensionInfo {
 class Certificate {
  public:
   static Result<std::shared_ptr<const Certificate>> from_der(BytesView der);
+  // As from_der, but the public key is decoded by keys::public_key_from_spki (built straight from
+  // its bytes for EC P-256/P-384 and Ed25519) and held beside the X509, whose own key OpenSSL is
+  // not asked to decode (OpenSSL 3 looks its decoders up afresh for every key, which costs
+  // several times the rest of the parse). public_key() is the same; OpenSSL calls given x509()
+  // find no key there. For reading a certificate (the lint before signing), not for verifying
+  // one with OpenSSL.
+  static Result<std::shared_ptr<const Certificate>> from_der_key_apart(BytesView der);
   static Result<std::shared_ptr<const Certificate>> from_x509(OsslPtr<X509> x509);
 
   const X509& x509() const { return *x509_; }
@@ -155,6 +162,7 @@ class Certificate {
   void problem(ProblemId id, std::string message, std::string extension = {});
 
   OsslPtr<X509> x509_;
+  OsslPtr<EVP_PKEY> key_apart_;  // from_der_key_apart's key
   Bytes der_;
   std::string fingerprint_;
   int version_ = 1;

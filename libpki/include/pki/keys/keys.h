@@ -67,6 +67,20 @@ bool is_encrypted_pem(std::string_view pem);
 // DER SubjectPublicKeyInfo of a key.
 Result<Bytes> spki_der(const EVP_PKEY& key);
 
+// The key of a DER SubjectPublicKeyInfo, built straight from its bytes when it is an EC key on
+// P-256 or P-384 (named curve, RFC 5480) or an Ed25519 key (RFC 8410), the keys pki issues for
+// most: `type` says which. nullopt for any other SPKI, and for these in a form the walk does not
+// read (explicit curve parameters, say), which OpenSSL's decoders judge instead. OpenSSL 3 looks
+// its decoders up afresh for every key it decodes, which costs several times the decoding itself.
+struct FastKey {
+  OsslPtr<EVP_PKEY> key;
+  KeyType type;
+};
+std::optional<Result<FastKey>> fast_public_key(BytesView spki_der);
+// The key of any DER SubjectPublicKeyInfo: fast_public_key's, else OpenSSL's decoders'.
+// kBadInput when it cannot be decoded.
+Result<OsslPtr<EVP_PKEY>> public_key_from_spki(BytesView spki_der);
+
 // The encodings of keys pki reads (DER, or PEM under the label each names).
 enum class KeyFormat {
   kPkcs8,           // PrivateKeyInfo (RFC 5208), PEM "PRIVATE KEY"
