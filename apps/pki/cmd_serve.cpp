@@ -180,6 +180,8 @@ class Server {
 
   void answer(BytesView request, http::Response& res, bool get) {
     const ocsp::Answer a = responder_.respond(request);
+    if (a.outcome == ocsp::Outcome::kInternalError)
+      std::cerr << "pki serve: answered OCSP with internalError: " << a.error << std::endl;
     res.status = a.outcome == ocsp::Outcome::kMalformed       ? 400
                  : a.outcome == ocsp::Outcome::kInternalError ? 500
                                                               : 200;
@@ -213,10 +215,11 @@ class Server {
     {
       std::lock_guard lock(store_mutex_);
       auto a = store_.authority_by_name(name);
-      if (!a || !*a) return not_found(res, "no CA named '" + name + "'");
+      if (!a) return server_error(res, a.error());
+      if (!*a) return not_found(res, "no CA named '" + name + "'");
       crl = store_.latest_crl((*a)->id, (*a)->generation, delta);
     }
-    if (!crl) return server_error(res);
+    if (!crl) return server_error(res, crl.error());
     if (!*crl)
       return not_found(res, "CA '" + name + "' has published no " + (delta ? "delta CRL" : "CRL") + " yet");
     res.headers.emplace_back("Last-Modified", http_date((*crl)->this_update));
@@ -230,10 +233,14 @@ class Server {
     {
       std::lock_guard lock(store_mutex_);
       auto a = store_.authority_by_name(name);
-      if (!a || !*a || !(*a)->certificate_id) return not_found(res, "no CA named '" + name + "'");
+      if (!a) return server_error(res, a.error());
+      if (!*a || !(*a)->certificate_id) return not_found(res, "no CA named '" + name + "'");
       cert = store_.certificate(*(*a)->certificate_id);
     }
-    if (!cert || !*cert) return server_error(res);
+    if (!cert) return server_error(res, cert.error());
+    if (!*cert)
+      return server_error(res,
+                          Error{ErrorCode::kStore, "the CA's certificate is missing from the store", {}, {}});
     if (pem)
       res.set(to_pem("CERTIFICATE", (*cert)->der), "application/x-pem-file");
     else
@@ -244,7 +251,9 @@ class Server {
     res.status = 404;
     res.set(why + "\n", "text/plain");
   }
-  static void server_error(http::Response& res) {
+  // The client learns only that the store could not be read; the operator, why (on stderr).
+  static void server_error(http::Response& res, const Error& why) {
+    std::cerr << "pki serve: the store could not be read: " << why.message << std::endl;
     res.status = 500;
     res.set("the store could not be read\n", "text/plain");
   }

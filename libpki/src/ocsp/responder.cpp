@@ -135,6 +135,7 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
                     {},
                     false,
                     false,
+                    {},
                     {}};
     }
     const int nid = OBJ_obj2nid(alg);
@@ -176,7 +177,8 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
                     {},
                     false,
                     false,
-                    {}};
+                    {},
+                    found.error().message};
     }
     // A serial the CA never gave, or gave with another of its keys than the CertID names: unknown
     // (RFC 6960 2.2 allows "revoked" for never-issued serials; pki says what it knows).
@@ -194,8 +196,14 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
   if (signing_index < 0) {
     std::lock_guard lock(mutex_);
     stats_.unauthorized++;
-    return Answer{
-        error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED), Outcome::kUnauthorized, {}, {}, false, false, {}};
+    return Answer{error_response(OCSP_RESPONSE_STATUS_UNAUTHORIZED),
+                  Outcome::kUnauthorized,
+                  {},
+                  {},
+                  false,
+                  false,
+                  {},
+                  {}};
   }
 
   // One certificate without a nonce: the answer signed before, while its status holds and it is
@@ -213,8 +221,14 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
         now < it->second.this_update + validity_ / 2) {
       stats_.answered++;
       stats_.from_cache++;
-      return Answer{it->second.der, Outcome::kAnswered, it->second.this_update, it->second.next_update, true,
-                    true,           status[0].name()};
+      return Answer{it->second.der,
+                    Outcome::kAnswered,
+                    it->second.this_update,
+                    it->second.next_update,
+                    true,
+                    true,
+                    status[0].name(),
+                    {}};
     }
   }
 
@@ -229,13 +243,9 @@ Answer Responder::sign_answer(OCSP_REQUEST& req, TimePoint now) {
   auto internal = [&] {
     ERR_clear_error();
     std::lock_guard lock(mutex_);
-    return Answer{error_response(OCSP_RESPONSE_STATUS_INTERNALERROR),
-                  Outcome::kInternalError,
-                  {},
-                  {},
-                  false,
-                  false,
-                  {}};
+    return Answer{
+        error_response(OCSP_RESPONSE_STATUS_INTERNALERROR), Outcome::kInternalError, {}, {}, false, false, {},
+        "OpenSSL could not build or sign the answer"};
   };
   OsslPtr<OCSP_BASICRESP> basic(OCSP_BASICRESP_new());
   auto tu = generalized_time(this_update), nu = generalized_time(next_update);

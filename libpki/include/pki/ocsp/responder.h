@@ -59,6 +59,7 @@ struct Answer {
   bool from_cache = false;
   bool cacheable = false;  // one certificate, no nonce: the same answer is given to everyone
   std::string status;      // "good", "revoked", "unknown" for one certificate; empty otherwise
+  std::string error;       // kInternalError: why, for the operator's log (never sent)
 };
 
 struct Statistics {

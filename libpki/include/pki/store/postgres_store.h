@@ -14,7 +14,9 @@
 //
 // A lost connection fails the command (ErrorCode::kStore, exit 4) and PostgreSQL rolls back the
 // transaction it was in: nothing is half-written, and running the command again succeeds once the
-// server is back.
+// server is back. A statement that only reads, or begins a transaction, run outside any
+// transaction, connects again and runs once more (a long-running pki serve outlives a restart of
+// the server); nothing else is run again.
 #pragma once
 
 #include <memory>

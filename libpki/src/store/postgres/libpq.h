@@ -14,6 +14,7 @@ namespace pki::store::pg {
 struct Libpq {
   decltype(&PQconnectdbParams) connectdbParams;
   decltype(&PQstatus) status;
+  decltype(&PQreset) reset;
   decltype(&PQerrorMessage) errorMessage;
   decltype(&PQfinish) finish;
   decltype(&PQsetNoticeProcessor) setNoticeProcessor;

@@ -220,6 +220,9 @@ class PostgresStore final : public Store {
   // Runs `sql` with `params`. A statement's first run is one round trip (parse, bind and run
   // together); one run again is prepared on the connection and kept, for the loops (bulk issuance).
   Result<Rows> query(const std::string& sql, const Params& params = {}) {
+    return reconnecting(sql, [&] { return run_query(sql, params); });
+  }
+  Result<Rows> run_query(const std::string& sql, const Params& params) {
     std::vector<const char*> values;
     std::vector<int> lengths, formats;
     params.arrays(values, lengths, formats);
@@ -250,14 +253,30 @@ class PostgresStore final : public Store {
   }
   // Runs SQL that may hold several statements and takes no parameters (migrations, BEGIN).
   Result<void> exec(const std::string& sql) {
-    Rows rows(pq_, pq_->exec(conn_.get(), sql.c_str()));
-    return check(rows, "statement");
+    auto done = reconnecting(sql, [&]() -> Result<Rows> {
+      Rows rows(pq_, pq_->exec(conn_.get(), sql.c_str()));
+      PKI_TRY(check(rows, "statement"));
+      return rows;
+    });
+    if (!done) return tl::unexpected(done.error());
+    return {};
   }
   Result<std::int64_t> scalar(const std::string& sql, const Params& params = {}) {
     PKI_ASSIGN(Rows r, query(sql, params));
     if (r.size() != 1 || r.is_null(0, 0)) return fail(ErrorCode::kInternal, "a query gave no value: " + sql);
     const std::int64_t v = r.integer(0, 0);
     return r.done(v);
+  }
+
+  // The session's settings, on every connection (open_postgres, reconnect).
+  Result<void> configure_session() {
+    // Times are stored as RFC 3339 text; the session's own settings must not change what is read.
+    // A writer waits for another's write lock 30 s at most, as SQLite's busy timeout; a pki stopped
+    // in the middle of a transaction holds it 60 s at most.
+    return exec(
+        "SET client_min_messages = warning; SET bytea_output = 'hex'; SET TIME ZONE 'UTC'; "
+        "SET client_encoding = 'UTF8'; SET lock_timeout = '30s'; "
+        "SET idle_in_transaction_session_timeout = '60s'");
   }
 
   Result<void> begin_write() override {
@@ -793,8 +812,14 @@ class PostgresStore final : public Store {
         });
   }
 
-  Result<void> begin_snapshot() override { return exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+  Result<void> begin_snapshot() override {
+    PKI_TRY(exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    in_snapshot_ = true;
+    return {};
+  }
   void end_snapshot() noexcept override {
+    if (!in_snapshot_) return;
+    in_snapshot_ = false;
     if (pq_->status(conn_.get()) == CONNECTION_OK) (void)exec("COMMIT");
   }
 
@@ -953,6 +978,25 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // Runs `run` (one statement: `sql`); when the connection turns out lost (the server restarted,
+  // a network cut) and the statement was one that only reads or opens a transaction, run while no
+  // transaction was open, connects again and runs it once more: pki serve, which holds one
+  // connection for as long as it runs, goes on answering. Nothing else is run again: a write's
+  // outcome is unknown once its connection is lost, and a transaction's work died with it.
+  template <class Run>
+  Result<Rows> reconnecting(const std::string& sql, Run run) {
+    const bool idle = !in_tx_ && !in_snapshot_;
+    auto rows = run();
+    if (rows || !idle || pq_->status(conn_.get()) == CONNECTION_OK ||
+        !(sql.starts_with("SELECT ") || sql.starts_with("BEGIN ")))
+      return rows;
+    pq_->reset(conn_.get());
+    if (pq_->status(conn_.get()) != CONNECTION_OK) return rows;  // still down: the first failure says so
+    prepared_.clear();  // prepared statements belonged to the old session
+    if (!configure_session()) return rows;
+    return run();
+  }
+
   // A failed statement: the server's message, or the lost connection said plainly.
   Result<void> check(const Rows& rows, const char* what) {
     if (rows.ok()) return {};
@@ -999,6 +1043,7 @@ class PostgresStore final : public Store {
   int statements_ = 0;
   bool committing_ = false;  // a lost connection now leaves the outcome unknown
   bool in_tx_ = false;
+  bool in_snapshot_ = false;
 };
 
 void ignore_notice(void*, const char*) {}
@@ -1055,13 +1100,7 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url, OpenMode mo
     return fail(ErrorCode::kStore, Field::kDatabase,
                 "cannot connect to the PostgreSQL store: " + first_line(pq->errorMessage(raw)));
   pq->setNoticeProcessor(raw, ignore_notice, nullptr);
-  // Times are stored as RFC 3339 text; the session's own settings must not change what is read.
-  // A writer waits for another's write lock 30 s at most, as SQLite's busy timeout; a pki stopped
-  // in the middle of a transaction holds it 60 s at most.
-  PKI_TRY(
-      store->exec("SET client_min_messages = warning; SET bytea_output = 'hex'; SET TIME ZONE 'UTC'; "
-                  "SET client_encoding = 'UTF8'; SET lock_timeout = '30s'; "
-                  "SET idle_in_transaction_session_timeout = '60s'"));
+  PKI_TRY(store->configure_session());
   PKI_TRY(store->prepare_schema(mode, "'" + url + "'"));
   return std::unique_ptr<Store>(std::move(store));
 }
