@@ -87,7 +87,7 @@ Result<CaView> view(store::Store& st, const store::AuthorityRecord& a) {
     GenerationView gv{g, {}, std::nullopt};
     PKI_ASSIGN(auto c, st.certificate(g.certificate_id));
     if (c) gv.certificate = std::move(*c);
-    PKI_ASSIGN(gv.last_crl, st.latest_crl(a.id, g.generation));
+    PKI_ASSIGN(gv.last_crl, st.latest_crl(a.id, g.generation, false, store::Store::CrlPart::kMetadata));
     v.generations.push_back(std::move(gv));
   }
   return v;

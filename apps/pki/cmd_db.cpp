@@ -93,8 +93,10 @@ void register_db(CLI::App& app, Context& ctx) {
       "copy a whole store into a new, empty one (SQLite file or postgresql:// URI, either way), "
       "then compare them row for row");
   copy->add_option("--from", o->from, "the store to copy: a SQLite file or a postgresql:// URI")->required();
-  copy->add_option("--to", o->to,
-                   "the new store: a SQLite file (made) or a postgresql:// URI of an empty database")
+  copy->add_option(
+          "--to", o->to,
+          "the new store: a SQLite file that does not exist yet (made), or a postgresql:// URI of an "
+          "empty database")
       ->required();
   copy->callback([&ctx, o] { ctx.action = [&ctx, o] { return run_copy(ctx, *o); }; });
 }

@@ -11,9 +11,12 @@
 #include <condition_variable>
 #include <ctime>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "context.h"
 #include "http.h"
@@ -211,20 +214,29 @@ class Server {
       delta = true;
     }
     if (!names_.count(name)) return not_found(res, "no CA named '" + file + "' is served here");
-    Result<std::optional<store::CrlRecord>> crl;
+    const std::string none = "CA '" + name + "' has published no " + (delta ? "delta CRL" : "CRL") + " yet";
+    std::shared_ptr<const store::CrlRecord> crl;
     {
       std::lock_guard lock(store_mutex_);
       auto a = store_.authority_by_name(name);
       if (!a) return server_error(res, a.error());
       if (!*a) return not_found(res, "no CA named '" + name + "'");
-      crl = store_.latest_crl((*a)->id, (*a)->generation, delta);
+      const auto key = std::tuple((*a)->id, (*a)->generation, delta);
+      auto newest = store_.latest_crl((*a)->id, (*a)->generation, delta, store::Store::CrlPart::kMetadata);
+      if (!newest) return server_error(res, newest.error());
+      if (!*newest) return not_found(res, none);
+      auto& cached = crls_[key];
+      if (!cached || cached->id != (*newest)->id) {
+        auto whole = store_.latest_crl((*a)->id, (*a)->generation, delta, store::Store::CrlPart::kWhole);
+        if (!whole) return server_error(res, whole.error());
+        if (!*whole) return not_found(res, none);
+        cached = std::make_shared<const store::CrlRecord>(std::move(**whole));
+      }
+      crl = cached;
     }
-    if (!crl) return server_error(res, crl.error());
-    if (!*crl)
-      return not_found(res, "CA '" + name + "' has published no " + (delta ? "delta CRL" : "CRL") + " yet");
-    res.headers.emplace_back("Last-Modified", http_date((*crl)->this_update));
-    res.headers.emplace_back("Expires", http_date((*crl)->next_update));
-    res.set(std::string(as_chars((*crl)->der)), "application/pkix-crl");
+    res.headers.emplace_back("Last-Modified", http_date(crl->this_update));
+    res.headers.emplace_back("Expires", http_date(crl->next_update));
+    res.set(std::string(as_chars(crl->der)), "application/pkix-crl");
   }
 
   void ca_certificate(const std::string& name, bool pem, http::Response& res) {
@@ -262,6 +274,10 @@ class Server {
   store::Store& store_;
   ca::Authority& authority_;
   std::mutex store_mutex_;
+  // The newest CRL of each CA key and kind (complete, delta), read whole once and kept while it
+  // stays the newest: a request reads only the store's metadata (a million-entry CRL is tens of
+  // MB). Guarded by store_mutex_.
+  std::map<std::tuple<std::int64_t, int, bool>, std::shared_ptr<const store::CrlRecord>> crls_;
   ocsp::Responder responder_;
   std::set<std::string> names_;
   std::mutex stop_mutex_;

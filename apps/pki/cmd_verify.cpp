@@ -138,7 +138,7 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
     if (crl_from_store && a.kind == store::AuthorityKind::kLocal) {
       PKI_ASSIGN(auto gens, st->generations(a.id));
       for (const auto& g : gens) {
-        PKI_ASSIGN(auto latest, st->latest_crl(a.id, g.generation));
+        PKI_ASSIGN(auto latest, st->latest_crl(a.id, g.generation, false, store::Store::CrlPart::kWhole));
         if (latest) {
           PKI_ASSIGN(auto c, cert::Crl::from_der(latest->der));
           crl_set.add(std::move(c));

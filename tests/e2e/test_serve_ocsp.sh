@@ -108,6 +108,11 @@ check "the leaves' caIssuers URL is that file" -- sh -c "openssl x509 -in good.p
 check "GET /healthz" -- sh -c "[ \"\$(curl -sS --max-time 10 '$BASE/healthz')\" = ok ]"
 check "an unknown path: 404" -- sh -c "[ \"\$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' '$BASE/nothing')\" = 404 ]"
 check "a CA with no delta CRL: 404" -- sh -c "[ \"\$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' '$BASE/crl/root-delta.crl')\" = 404 ]"
+# serve keeps the newest CRL it has read only while it stays the newest: one another process
+# publishes is what the next request gets.
+expect 0 "another process publishes int's next CRL" -- crl --ca int --der --out int-next.crl
+check "GET /crl/int.crl is now that CRL, byte for byte" -- sh -c "curl -sS --max-time 10 -o got-next.crl '$BASE/crl/int.crl' && cmp got-next.crl int-next.crl && ! cmp -s int-next.crl int.crl"
+cp int-next.crl int.crl
 
 # pki verify --ocsp asks the responder each certificate names.
 expect 0 "pki verify --ocsp: good (leaf and intermediate asked)" -- verify good.pem --trust root.pem --untrusted int.pem --ocsp --json

@@ -171,7 +171,8 @@ Result<store::CrlRecord> publish(store::Store& store, const Clock& clock, const 
   std::optional<std::int64_t> delta_base;
   std::unordered_map<std::string, BaseEntry> base;
   if (req.delta) {
-    PKI_ASSIGN(const auto complete, store.latest_crl(req.authority->id, req.generation));
+    PKI_ASSIGN(const auto complete,
+               store.latest_crl(req.authority->id, req.generation, false, store::Store::CrlPart::kWhole));
     if (!complete)
       return fail(ErrorCode::kRefused,
                   "CA '" + req.authority->name + "' has no complete CRL of key generation " +

@@ -42,7 +42,7 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
   // A delta CRL is compared with the newest delta, a complete CRL with the newest complete one.
   const bool delta = crl.is_delta();
   const std::string kind = delta ? "delta CRL" : "CRL";
-  const auto latest_crl = store.latest_crl(authority.id, generation, delta);
+  const auto latest_crl = store.latest_crl(authority.id, generation, delta, store::Store::CrlPart::kMetadata);
   if (!latest_crl) return tl::unexpected(latest_crl.error());
   const std::optional<std::int64_t> latest =
       *latest_crl ? std::optional<std::int64_t>((*latest_crl)->crl_number) : std::nullopt;
@@ -66,7 +66,7 @@ Result<CheckReport> check_published(store::Store& store, const store::AuthorityR
   }
   if (delta) {
     // A delta is of use only with the complete CRL it updates (RFC 5280 5.2.4): the newest one.
-    const auto complete = store.latest_crl(authority.id, generation, false);
+    const auto complete = store.latest_crl(authority.id, generation, false, store::Store::CrlPart::kMetadata);
     if (!complete) return tl::unexpected(complete.error());
     if (!*complete) {
       add("delta-base", false, "CA '" + authority.name + "' has no complete CRL for this delta to update");

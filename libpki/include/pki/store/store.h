@@ -293,9 +293,11 @@ class Store {
   // (complete or delta) keep their metadata and fingerprint only: the newest is the one served.
   virtual Result<void> insert_crl(const CrlRecord& crl) = 0;
   // The newest complete CRL (or, with `delta`, the newest delta CRL) one key generation of the
-  // issuer signed.
-  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation,
-                                                      bool delta = false) = 0;
+  // issuer signed; CrlPart::kMetadata leaves out the CRL itself (der empty), which a million-entry
+  // CRL makes tens of MB: for callers that want its number, times, entries or fingerprint.
+  enum class CrlPart { kWhole, kMetadata };
+  virtual Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta,
+                                                      CrlPart part) = 0;
 
   // The status of the certificate an issuer gave this serial (lowercase hex); nullopt when it gave
   // none.

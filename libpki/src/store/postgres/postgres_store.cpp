@@ -642,11 +642,14 @@ class PostgresStore final : public Store {
         .map([](Rows&&) {});
   }
 
-  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta) override {
+  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta,
+                                              CrlPart part) override {
     return one<CrlRecord>(
-        "SELECT id, issuer_id, generation, crl_number, this_update, next_update, entries, der, delta_base, "
-        "fingerprint FROM crls WHERE issuer_id = $1::bigint AND generation = $2::bigint AND "
-        "(delta_base IS NOT NULL) = $3::boolean ORDER BY crl_number DESC LIMIT 1",
+        std::string("SELECT id, issuer_id, generation, crl_number, this_update, next_update, entries, ") +
+            (part == CrlPart::kWhole ? "der" : "''::bytea") +
+            ", delta_base, fingerprint FROM crls WHERE issuer_id = $1::bigint AND generation = $2::bigint "
+            "AND "
+            "(delta_base IS NOT NULL) = $3::boolean ORDER BY crl_number DESC LIMIT 1",
         Params().add(issuer_id).add(generation).add(delta), [](Rows& r, int i) {
           CrlRecord c{r.integer(i, 0),
                       r.integer(i, 1),

@@ -538,10 +538,13 @@ class SqliteStore final : public Store {
     return older.run();
   }
 
-  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta) override {
+  Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta,
+                                              CrlPart part) override {
     PKI_ASSIGN(SqlStatement & s,
-               stmt("SELECT id, issuer_id, generation, crl_number, this_update, next_update, "
-                    "entries, der, delta_base, fingerprint FROM crls WHERE issuer_id = ? AND generation = ? "
+               stmt(std::string("SELECT id, issuer_id, generation, crl_number, this_update, next_update, "
+                                "entries, ") +
+                    (part == CrlPart::kWhole ? "der" : "x''") +
+                    ", delta_base, fingerprint FROM crls WHERE issuer_id = ? AND generation = ? "
                     "AND (delta_base IS NOT NULL) = ? ORDER BY crl_number DESC LIMIT 1"));
     s.bind(1, issuer_id).bind(2, std::int64_t{generation}).bind(3, std::int64_t{delta});
     return one<CrlRecord>(s, [](const SqlStatement& st) {
