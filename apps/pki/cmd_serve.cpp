@@ -16,7 +16,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <tuple>
+#include <utility>
 
 #include "context.h"
 #include "http.h"
@@ -221,12 +221,13 @@ class Server {
       auto a = store_.authority_by_name(name);
       if (!a) return server_error(res, a.error());
       if (!*a) return not_found(res, "no CA named '" + name + "'");
-      const auto key = std::tuple((*a)->id, (*a)->generation, delta);
       auto newest = store_.latest_crl((*a)->id, (*a)->generation, delta, store::Store::CrlPart::kMetadata);
       if (!newest) return server_error(res, newest.error());
       if (!*newest) return not_found(res, none);
-      auto& cached = crls_[key];
-      if (!cached || cached->id != (*newest)->id) {
+      const store::CrlRecord& n = **newest;
+      auto& cached = crls_[std::pair((*a)->id, delta)];
+      if (!cached || cached->id != n.id || cached->generation != n.generation ||
+          cached->crl_number != n.crl_number || cached->fingerprint != n.fingerprint) {
         auto whole = store_.latest_crl((*a)->id, (*a)->generation, delta, store::Store::CrlPart::kWhole);
         if (!whole) return server_error(res, whole.error());
         if (!*whole) return not_found(res, none);
@@ -274,10 +275,10 @@ class Server {
   store::Store& store_;
   ca::Authority& authority_;
   std::mutex store_mutex_;
-  // The newest CRL of each CA key and kind (complete, delta), read whole once and kept while it
-  // stays the newest: a request reads only the store's metadata (a million-entry CRL is tens of
-  // MB). Guarded by store_mutex_.
-  std::map<std::tuple<std::int64_t, int, bool>, std::shared_ptr<const store::CrlRecord>> crls_;
+  // The newest CRL of each CA and kind (complete, delta), read whole once and kept while it stays
+  // the newest (the same row, key generation, number and fingerprint): a request reads only the
+  // store's metadata (a million-entry CRL is tens of MB). Guarded by store_mutex_.
+  std::map<std::pair<std::int64_t, bool>, std::shared_ptr<const store::CrlRecord>> crls_;
   ocsp::Responder responder_;
   std::set<std::string> names_;
   std::mutex stop_mutex_;

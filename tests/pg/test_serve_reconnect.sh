@@ -53,5 +53,8 @@ check "after the restart, OCSP says good" -- contains "$TMP/ocsp.out" "leaf.pem:
 expect 0 "another process revokes the leaf" -- revoke --cert leaf.pem --reason keyCompromise
 ocsp
 check "serve's answer follows: revoked" -- contains "$TMP/ocsp.out" "leaf.pem: revoked"
+expect 0 "another process publishes the next CRL" -- crl --ca root --der --out next.crl
+code=$(crl_code got-next.crl)
+check "serve reads it whole on its new connection (HTTP $code), byte for byte" -- sh -c "[ '$code' = 200 ] && cmp got-next.crl next.crl && ! cmp -s next.crl root.crl"
 check "the same serve process throughout" -- kill -0 "$SERVE_PID"
 finish

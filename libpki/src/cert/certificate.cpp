@@ -117,8 +117,8 @@ Result<std::shared_ptr<const Certificate>> Certificate::from_der_key_apart(Bytes
   const unsigned char* p = der.data();
   OsslPtr<X509> x(reinterpret_cast<X509*>(
       ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()), ASN1_ITEM_rptr(X509), ctx, nullptr)));
-  drain_openssl_errors();
-  if (!x) return fail(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
+  if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
+  drain_openssl_errors();  // the decoders the key found none of
   if (p != der.data() + der.size())
     return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
   std::shared_ptr<Certificate> c(new Certificate());

@@ -102,7 +102,11 @@ Fast fast_inspect(BytesView der) {
   // SubjectPublicKeyInfo: only EC on P-256/P-384 and Ed25519 go fast.
   auto fast_key = keys::fast_public_key(spki->whole);
   if (!fast_key) return std::nullopt;
-  if (!*fast_key) return Fast(fail(ErrorCode::kBadInput, "the CSR's " + fast_key->error().message));
+  if (!*fast_key) {
+    Error e = std::move(fast_key->error());
+    e.message = "the CSR's " + e.message;
+    return Fast(tl::unexpected(std::move(e)));
+  }
   const OsslPtr<EVP_PKEY> key = std::move((*fast_key)->key);
   const keys::KeyType type = (*fast_key)->type;
   const char* md = nullptr;

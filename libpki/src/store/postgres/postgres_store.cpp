@@ -3,6 +3,7 @@
 #include <openssl/rand.h>
 
 #include <charconv>
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -268,15 +269,17 @@ class PostgresStore final : public Store {
     return r.done(v);
   }
 
-  // The session's settings, on every connection (open_postgres, reconnect).
+  // The session's settings, on every connection (open_postgres, reopen). Run as it is, never
+  // again on a new connection: reopen is what calls it then.
   Result<void> configure_session() {
     // Times are stored as RFC 3339 text; the session's own settings must not change what is read.
     // A writer waits for another's write lock 30 s at most, as SQLite's busy timeout; a pki stopped
     // in the middle of a transaction holds it 60 s at most.
-    return exec(
-        "SET client_min_messages = warning; SET bytea_output = 'hex'; SET TIME ZONE 'UTC'; "
-        "SET client_encoding = 'UTF8'; SET lock_timeout = '30s'; "
-        "SET idle_in_transaction_session_timeout = '60s'");
+    Rows rows(pq_, pq_->exec(conn_.get(),
+                             "SET client_min_messages = warning; SET bytea_output = 'hex'; SET TIME ZONE "
+                             "'UTC'; SET client_encoding = 'UTF8'; SET lock_timeout = '30s'; "
+                             "SET idle_in_transaction_session_timeout = '60s'"));
+    return check(rows, "statement");
   }
 
   Result<void> begin_write() override {
@@ -982,22 +985,45 @@ class PostgresStore final : public Store {
 
  private:
   // Runs `run` (one statement: `sql`); when the connection turns out lost (the server restarted,
-  // a network cut) and the statement was one that only reads or opens a transaction, run while no
-  // transaction was open, connects again and runs it once more: pki serve, which holds one
-  // connection for as long as it runs, goes on answering. Nothing else is run again: a write's
-  // outcome is unknown once its connection is lost, and a transaction's work died with it.
+  // a network cut) and the statement was one that only reads or opens a transaction (a SELECT
+  // or a BEGIN: a SELECT with effects, setval or the write lock, runs only inside a transaction),
+  // run while no transaction was open, connects again and runs it once more: pki serve, which
+  // holds one connection for as long as it runs, goes on answering. Nothing else is run again: a
+  // write's outcome is unknown once its connection is lost, and a transaction's work died with it.
   template <class Run>
   Result<Rows> reconnecting(const std::string& sql, Run run) {
-    const bool idle = !in_tx_ && !in_snapshot_;
+    const bool idle =
+        !in_tx_ && !in_snapshot_ &&
+        (pq_->status(conn_.get()) != CONNECTION_OK || pq_->transactionStatus(conn_.get()) == PQTRANS_IDLE);
+    if (idle && !session_ready_ && !reopen())
+      return fail(ErrorCode::kStore, Field::kDatabase,
+                  "lost the connection to the PostgreSQL store, and a new one could not be set up: try "
+                  "again once the server is back");
     auto rows = run();
     if (rows || !idle || pq_->status(conn_.get()) == CONNECTION_OK ||
         !(sql.starts_with("SELECT ") || sql.starts_with("BEGIN ")))
       return rows;
-    pq_->reset(conn_.get());
-    if (pq_->status(conn_.get()) != CONNECTION_OK) return rows;  // still down: the first failure says so
-    prepared_.clear();  // prepared statements belonged to the old session
-    if (!configure_session()) return rows;
+    if (!reopen()) return rows;  // still down: the first failure says so
     return run();
+  }
+  // A new connection with the session's settings. An attempt that failed slowly (a host that
+  // does not answer: up to connect_timeout) is not made again for 5 s, since pki serve holds its
+  // store's lock meanwhile: the requests in between fail at once instead of queueing behind it.
+  // One refused at once (the server down, its host up) may be made again at the next statement.
+  bool reopen() {
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    if (start < next_reopen_) return false;
+    pq_->reset(conn_.get());
+    session_ready_ = false;
+    const auto end = Clock::now();
+    next_reopen_ =
+        end - start >= std::chrono::seconds(1) ? end + std::chrono::seconds(5) : Clock::time_point{};
+    if (pq_->status(conn_.get()) != CONNECTION_OK) return false;
+    prepared_.clear();  // prepared statements belonged to the old session
+    if (!configure_session()) return false;
+    session_ready_ = true;
+    return true;
   }
 
   // A failed statement: the server's message, or the lost connection said plainly.
@@ -1047,6 +1073,8 @@ class PostgresStore final : public Store {
   bool committing_ = false;  // a lost connection now leaves the outcome unknown
   bool in_tx_ = false;
   bool in_snapshot_ = false;
+  bool session_ready_ = true;  // false after a reconnection whose settings failed: reopen again
+  std::chrono::steady_clock::time_point next_reopen_{};
 };
 
 void ignore_notice(void*, const char*) {}
