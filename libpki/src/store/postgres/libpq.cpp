@@ -27,6 +27,7 @@ Result<const Libpq*> load() {
   };
   sym(api.connectdbParams, "PQconnectdbParams");
   sym(api.status, "PQstatus");
+  sym(api.fformat, "PQfformat");
   sym(api.reset, "PQreset");
   sym(api.errorMessage, "PQerrorMessage");
   sym(api.finish, "PQfinish");

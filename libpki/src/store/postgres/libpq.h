@@ -30,6 +30,7 @@ struct Libpq {
   decltype(&PQgetlength) getlength;
   decltype(&PQgetisnull) getisnull;
   decltype(&PQfname) fname;
+  decltype(&PQfformat) fformat;
   decltype(&PQclear) clear;
   decltype(&PQtransactionStatus) transactionStatus;
   decltype(&PQconninfoParse) conninfoParse;

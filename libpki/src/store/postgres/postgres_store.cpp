@@ -84,7 +84,10 @@ int hex_value(char c) {
   return -1;
 }
 
-// A query's rows, in text form. Reading a value that does not parse (a time, a number, a SAN
+enum class ResultFormat { kText, kBinary };
+
+// A query's rows, in text form, or binary (ResultFormat::kBinary: integers big-endian, bytea
+// as its bytes, text as it is). Reading a value that does not parse (a time, a number, a SAN
 // list) makes the result a store error: it is never read as 1970 or as "no SANs".
 class Rows {
  public:
@@ -106,6 +109,14 @@ class Rows {
     return text(row, col);
   }
   std::int64_t integer(int row, int col) {
+    if (binary(col)) {  // int2, int4 or int8, network order
+      const auto* v = reinterpret_cast<const unsigned char*>(pq_->getvalue(r_.get(), row, col));
+      const int n = pq_->getlength(r_.get(), row, col);
+      if (n != 2 && n != 4 && n != 8) return bad(col, "an unreadable binary number"), 0;
+      std::uint64_t u = v[0] & 0x80 ? ~std::uint64_t{0} : 0;  // the sign, extended
+      for (int i = 0; i < n; ++i) u = (u << 8) | v[i];
+      return static_cast<std::int64_t>(u);
+    }
     const std::string t = text(row, col);
     std::int64_t v = 0;
     const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
@@ -117,12 +128,18 @@ class Rows {
     if (is_null(row, col)) return std::nullopt;
     return integer(row, col);
   }
-  bool boolean(int row, int col) { return text(row, col) == "t"; }
-  // bytea in PostgreSQL's hex output form, \x0a1b...
+  bool boolean(int row, int col) {
+    if (binary(col))
+      return pq_->getlength(r_.get(), row, col) == 1 && pq_->getvalue(r_.get(), row, col)[0] != 0;
+    return text(row, col) == "t";
+  }
+  // bytea: its bytes in a binary result, else PostgreSQL's hex output form, \x0a1b...
   Bytes bytes(int row, int col) {
     if (is_null(row, col)) return {};
     const char* v = pq_->getvalue(r_.get(), row, col);
     const std::size_t n = static_cast<std::size_t>(pq_->getlength(r_.get(), row, col));
+    if (binary(col))
+      return Bytes(reinterpret_cast<const std::uint8_t*>(v), reinterpret_cast<const std::uint8_t*>(v) + n);
     Bytes out;
     if (n < 2 || v[0] != '\\' || v[1] != 'x' || n % 2 != 0) return bad(col, "an unreadable bytea value"), out;
     out.resize((n - 2) / 2);
@@ -157,6 +174,7 @@ class Rows {
   }
 
  private:
+  bool binary(int col) const { return pq_->fformat(r_.get(), col) == 1; }
   void bad(int col, const std::string& what) {
     if (!error_) error_ = records::damaged(what, pq_->fname(r_.get(), col));
   }
@@ -220,10 +238,11 @@ class PostgresStore final : public Store {
 
   // Runs `sql` with `params`. A statement's first run is one round trip (parse, bind and run
   // together); one run again is prepared on the connection and kept, for the loops (bulk issuance).
-  Result<Rows> query(const std::string& sql, const Params& params = {}) {
-    return reconnecting(sql, [&] { return run_query(sql, params); });
+  Result<Rows> query(const std::string& sql, const Params& params = {},
+                     ResultFormat format = ResultFormat::kText) {
+    return reconnecting(sql, [&] { return run_query(sql, params, format == ResultFormat::kBinary ? 1 : 0); });
   }
-  Result<Rows> run_query(const std::string& sql, const Params& params) {
+  Result<Rows> run_query(const std::string& sql, const Params& params, int result_format) {
     std::vector<const char*> values;
     std::vector<int> lengths, formats;
     params.arrays(values, lengths, formats);
@@ -231,7 +250,7 @@ class PostgresStore final : public Store {
     if (it == prepared_.end()) {
       prepared_.emplace(sql, std::string());
       Rows rows(pq_, pq_->execParams(conn_.get(), sql.c_str(), params.size(), nullptr, values.data(),
-                                     lengths.data(), formats.data(), 0));
+                                     lengths.data(), formats.data(), result_format));
       PKI_TRY(check(rows, "query"));
       return rows;
     }
@@ -242,7 +261,7 @@ class PostgresStore final : public Store {
       it->second = name;
     }
     Rows rows(pq_, pq_->execPrepared(conn_.get(), it->second.c_str(), params.size(), values.data(),
-                                     lengths.data(), formats.data(), 0));
+                                     lengths.data(), formats.data(), result_format));
     PKI_TRY(check(rows, "query"));
     return rows;
   }
@@ -653,7 +672,8 @@ class PostgresStore final : public Store {
             ", delta_base, fingerprint FROM crls WHERE issuer_id = $1::bigint AND generation = $2::bigint "
             "AND "
             "(delta_base IS NOT NULL) = $3::boolean ORDER BY crl_number DESC LIMIT 1",
-        Params().add(issuer_id).add(generation).add(delta), [](Rows& r, int i) {
+        Params().add(issuer_id).add(generation).add(delta),
+        [](Rows& r, int i) {
           CrlRecord c{r.integer(i, 0),
                       r.integer(i, 1),
                       static_cast<int>(r.integer(i, 2)),
@@ -665,7 +685,9 @@ class PostgresStore final : public Store {
                       r.optional_integer(i, 8),
                       r.optional_text(i, 9).value_or("")};
           return r.done(std::move(c));
-        });
+        },
+        // The CRL's bytes as they are: in hex text it would take twice its size again.
+        part == CrlPart::kWhole ? ResultFormat::kBinary : ResultFormat::kText);
   }
 
   Result<std::optional<SerialStatus>> serial_status(std::int64_t issuer_id,
@@ -1048,8 +1070,9 @@ class PostgresStore final : public Store {
   }
 
   template <class T, class Read>
-  Result<std::optional<T>> one(const std::string& sql, const Params& params, Read read) {
-    PKI_ASSIGN(Rows r, query(sql, params));
+  Result<std::optional<T>> one(const std::string& sql, const Params& params, Read read,
+                               ResultFormat format = ResultFormat::kText) {
+    PKI_ASSIGN(Rows r, query(sql, params, format));
     if (r.size() == 0) return std::optional<T>();
     PKI_ASSIGN(T value, read(r, 0));
     return std::optional<T>(std::move(value));
