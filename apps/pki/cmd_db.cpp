@@ -18,6 +18,18 @@ struct CopyOptions {
   std::string to;
 };
 
+// Opens the store `option` names: its errors name that option, not --db (nor, for --from, tell
+// the user to run pki init).
+Result<std::unique_ptr<store::Store>> open_option(Context& ctx, const std::string& db, store::OpenMode mode,
+                                                  std::string_view option) {
+  auto opened = ctx.open_db(db, mode);
+  if (opened || opened.error().field != Field::kDatabase) return opened;
+  Error e = std::move(opened.error());
+  e.field = Field::kNone;
+  e.message += " (" + std::string(option) + ")";
+  return tl::unexpected(std::move(e));
+}
+
 // A SQLite destination is made whole beside its name and linked there only once the copy has
 // committed and the store is closed: a failed copy leaves nothing, and nothing at --to is touched.
 Result<store::StoreCopy> copy_to_new_file(Context& ctx, store::Store& from, const std::string& to) {
@@ -31,7 +43,7 @@ Result<store::StoreCopy> copy_to_new_file(Context& ctx, store::Store& from, cons
     for (const std::string& f : {tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"}) ::unlink(f.c_str());
   };
   auto copied = [&]() -> Result<store::StoreCopy> {
-    PKI_ASSIGN(auto made, ctx.open_db(tmp, store::OpenMode::kCreate));
+    PKI_ASSIGN(auto made, open_option(ctx, tmp, store::OpenMode::kCreate, "--to"));
     return store::copy_store(from, *made);
   }();  // closed here: SQLite folds its WAL into the file
   if (!copied) {
@@ -51,11 +63,11 @@ Result<store::StoreCopy> copy_to_new_file(Context& ctx, store::Store& from, cons
 
 Result<int> run_copy(Context& ctx, const CopyOptions& o) {
   if (o.from == o.to) return fail(ErrorCode::kBadInput, "--from and --to name the same store");
-  PKI_ASSIGN(auto from, ctx.open_db(o.from, store::OpenMode::kRead));
+  PKI_ASSIGN(auto from, open_option(ctx, o.from, store::OpenMode::kRead, "--from"));
   Result<store::StoreCopy> copied = fail(ErrorCode::kInternal, "not copied");
   if (store::is_postgres_url(o.to)) {
     copied = [&]() -> Result<store::StoreCopy> {
-      PKI_ASSIGN(auto to, ctx.open_db(o.to, store::OpenMode::kCreate));
+      PKI_ASSIGN(auto to, open_option(ctx, o.to, store::OpenMode::kCreate, "--to"));
       return store::copy_store(*from, *to);
     }();
   } else {

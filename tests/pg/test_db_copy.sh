@@ -100,6 +100,10 @@ refused 2 "a copy over an existing SQLite file (a store with CAs)" -- db copy --
 refused 2 "--from and --to the same" -- db copy --from "$TMP/source.db" --to "$TMP/source.db"
 refused 2 "a URI with a password" -- db copy --from "$TMP/source.db" --to "postgresql://postgres:secret@127.0.0.1:1/x"
 check "the message points at the password file" -- contains "$TMP/err" "db-passphrase-file"
+check "and at --to, the option that named the URI" -- contains "$TMP/err" "(--to)"
+expect 3 "a --from store that does not exist" -- db copy --from "$TMP/nothere.db" --to "$TMP/new-from-nothing.db"
+check "the message names --from, not pki init" -- sh -c "grep -q 'nothere.db.*(--from)' '$TMP/err' && ! grep -q 'pki init' '$TMP/err'"
+check "and made nothing at --to" -- test ! -e "$TMP/new-from-nothing.db"
 echo "not a store" >junk.db
 refused 2 "a file that is not a store" -- db copy --from "$TMP/source.db" --to "$TMP/junk.db"
 check "left as it was" -- test "$(cat junk.db)" = "not a store"

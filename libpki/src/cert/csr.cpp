@@ -65,10 +65,6 @@ const KnownOids& oids() {
   return known;
 }
 
-bool is(const der::Tlv& t, const Bytes& want) {
-  return t.whole.size() == want.size() && std::equal(want.begin(), want.end(), t.whole.begin());
-}
-
 // The fast path's answer: nullopt means "not for the fast path, use OpenSSL's parser". Anything
 // the walk does not recognise goes there too, so a malformed request gets OpenSSL's judgement and
 // message, and the fast path only ever answers for requests it has read completely.
@@ -117,12 +113,12 @@ Fast fast_inspect(BytesView der) {
   auto sig_oid = der::read(sig_alg_body);
   if (!sig_oid || !sig_alg_body.empty()) return std::nullopt;
   if (type == keys::KeyType::kEd25519) {
-    if (!is(*sig_oid, k.ed25519)) return std::nullopt;
-  } else if (is(*sig_oid, k.ecdsa_sha256)) {
+    if (!sig_oid->is(k.ed25519)) return std::nullopt;
+  } else if (sig_oid->is(k.ecdsa_sha256)) {
     md = "SHA256";
-  } else if (is(*sig_oid, k.ecdsa_sha384)) {
+  } else if (sig_oid->is(k.ecdsa_sha384)) {
     md = "SHA384";
-  } else if (is(*sig_oid, k.ecdsa_sha512)) {
+  } else if (sig_oid->is(k.ecdsa_sha512)) {
     md = "SHA512";
   } else {
     return std::nullopt;  // SHA-1 and the rest: OpenSSL's path, and its refusals
@@ -156,7 +152,7 @@ Fast fast_inspect(BytesView der) {
     auto type_oid = der::read(a);
     auto values = der::read(a);
     if (!type_oid || !values || !a.empty() || values->tag != der::tag::kSet) return std::nullopt;
-    if (!is(*type_oid, k.extension_request) || seen_request) return std::nullopt;
+    if (!type_oid->is(k.extension_request) || seen_request) return std::nullopt;
     seen_request = true;
     BytesView v = values->content;
     auto exts = der::read(v);

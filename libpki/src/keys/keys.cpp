@@ -243,10 +243,6 @@ struct SpkiOids {
   Bytes ed25519 = der::oid(oid::kEd25519);
 };
 
-bool is(const der::Tlv& t, const Bytes& want) {
-  return t.whole.size() == want.size() && std::equal(want.begin(), want.end(), t.whole.begin());
-}
-
 // The last key fast_public_key built on this thread, given again for the same bytes: bulk
 // issuance reads each CSR's key to check its signature, then the certificate's (the same key) in
 // the lint before signing. An EVP_PKEY is reference-counted and read-only once built.
@@ -291,11 +287,11 @@ std::optional<Result<FastKey>> fast_public_key(BytesView spki_der) {
   auto alg_oid = der::read(alg_body);
   if (!alg_oid) return std::nullopt;
   const BytesView point = bits->content.subspan(1);
-  if (is(*alg_oid, k.ec_public_key)) {
+  if (alg_oid->is(k.ec_public_key)) {
     auto curve = der::read(alg_body);
     if (!curve || !alg_body.empty()) return std::nullopt;
-    const bool p256 = is(*curve, k.p256);
-    if (!p256 && !is(*curve, k.p384)) return std::nullopt;
+    const bool p256 = curve->is(k.p256);
+    if (!p256 && !curve->is(k.p384)) return std::nullopt;
     OSSL_PARAM params[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
                                          const_cast<char*>(p256 ? "P-256" : "P-384"), 0),
@@ -309,7 +305,7 @@ std::optional<Result<FastKey>> fast_public_key(BytesView spki_der) {
       return Result<FastKey>(fail_openssl(ErrorCode::kBadInput, "public key is not a valid EC point"));
     return remembered(last, spki_der, OsslPtr<EVP_PKEY>(key), p256 ? KeyType::kEcP256 : KeyType::kEcP384);
   }
-  if (is(*alg_oid, k.ed25519)) {  // no parameters, a 32-byte key
+  if (alg_oid->is(k.ed25519)) {  // no parameters, a 32-byte key
     if (!alg_body.empty() || point.size() != 32) return std::nullopt;
     OsslPtr<EVP_PKEY> key(EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, point.data(), point.size()));
     if (!key) return Result<FastKey>(fail_openssl(ErrorCode::kBadInput, "Ed25519 key is invalid"));

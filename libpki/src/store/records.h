@@ -34,6 +34,12 @@ inline constexpr std::string_view kAuthorityColumns =
     "FROM authorities a ";
 
 inline constexpr std::string_view kProfileColumns = "v.name, v.version, v.document, v.created_at";
+// The columns of a CrlRecord; with `whole` false the CRL itself is left out (NULL: der reads as
+// empty), for callers that want its number, times, entries or fingerprint.
+inline std::string crl_columns(bool whole) {
+  return std::string("id, issuer_id, generation, crl_number, this_update, next_update, entries, ") +
+         (whole ? "der" : "NULL") + ", delta_base, fingerprint";
+}
 
 inline std::string_view origin_name(Origin o) {
   switch (o) {
@@ -123,6 +129,22 @@ Result<AuthorityRecord> authority(Row& r) {
   a.ca_issuers_url = r.optional_text(12);
   a.delta_crl_url = r.optional_text(13);
   return r.done(std::move(a));
+}
+
+// A row of crl_columns().
+template <class Row>
+Result<CrlRecord> crl(Row& r) {
+  CrlRecord c{r.integer(0),
+              r.integer(1),
+              static_cast<int>(r.integer(2)),
+              r.integer(3),
+              r.time(4),
+              r.time(5),
+              r.integer(6),
+              r.blob(7),
+              r.optional_integer(8),
+              r.optional_text(9).value_or("")};  // empty for CRLs published before schema 0006
+  return r.done(std::move(c));
 }
 
 // A row of kProfileColumns.

@@ -3,6 +3,7 @@
 // bytes and a CRL of a million entries is written without a million library objects.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
@@ -118,6 +119,11 @@ struct Tlv {
   std::uint8_t tag = 0;
   BytesView content;  // the value octets
   BytesView whole;    // tag, length and value
+
+  // Whether it is exactly `encoded` (tag, length and value): an OID against der::oid(...), say.
+  bool is(BytesView encoded) const {
+    return whole.size() == encoded.size() && std::equal(whole.begin(), whole.end(), encoded.begin());
+  }
 };
 
 // Reads one TLV from the front of `in` and advances `in` past it; nullopt when malformed

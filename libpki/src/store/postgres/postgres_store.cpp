@@ -667,24 +667,13 @@ class PostgresStore final : public Store {
   Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta,
                                               CrlPart part) override {
     return one<CrlRecord>(
-        std::string("SELECT id, issuer_id, generation, crl_number, this_update, next_update, entries, ") +
-            (part == CrlPart::kWhole ? "der" : "''::bytea") +
-            ", delta_base, fingerprint FROM crls WHERE issuer_id = $1::bigint AND generation = $2::bigint "
-            "AND "
+        "SELECT " + records::crl_columns(part == CrlPart::kWhole) +
+            " FROM crls WHERE issuer_id = $1::bigint AND generation = $2::bigint AND "
             "(delta_base IS NOT NULL) = $3::boolean ORDER BY crl_number DESC LIMIT 1",
         Params().add(issuer_id).add(generation).add(delta),
         [](Rows& r, int i) {
-          CrlRecord c{r.integer(i, 0),
-                      r.integer(i, 1),
-                      static_cast<int>(r.integer(i, 2)),
-                      r.integer(i, 3),
-                      r.time(i, 4),
-                      r.time(i, 5),
-                      r.integer(i, 6),
-                      r.bytes(i, 7),
-                      r.optional_integer(i, 8),
-                      r.optional_text(i, 9).value_or("")};
-          return r.done(std::move(c));
+          At at(r, i);
+          return records::crl(at);
         },
         // The CRL's bytes as they are: in hex text it would take twice its size again.
         part == CrlPart::kWhole ? ResultFormat::kBinary : ResultFormat::kText);

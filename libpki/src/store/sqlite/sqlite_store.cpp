@@ -540,26 +540,13 @@ class SqliteStore final : public Store {
 
   Result<std::optional<CrlRecord>> latest_crl(std::int64_t issuer_id, int generation, bool delta,
                                               CrlPart part) override {
-    PKI_ASSIGN(SqlStatement & s,
-               stmt(std::string("SELECT id, issuer_id, generation, crl_number, this_update, next_update, "
-                                "entries, ") +
-                    (part == CrlPart::kWhole ? "der" : "x''") +
-                    ", delta_base, fingerprint FROM crls WHERE issuer_id = ? AND generation = ? "
-                    "AND (delta_base IS NOT NULL) = ? ORDER BY crl_number DESC LIMIT 1"));
+    PKI_ASSIGN(SqlStatement & s, stmt("SELECT " + records::crl_columns(part == CrlPart::kWhole) +
+                                      " FROM crls WHERE issuer_id = ? AND generation = ? "
+                                      "AND (delta_base IS NOT NULL) = ? ORDER BY crl_number DESC LIMIT 1"));
     s.bind(1, issuer_id).bind(2, std::int64_t{generation}).bind(3, std::int64_t{delta});
     return one<CrlRecord>(s, [](const SqlStatement& st) {
       Row r(st);
-      CrlRecord c{r.integer(0),
-                  r.integer(1),
-                  static_cast<int>(r.integer(2)),
-                  r.integer(3),
-                  r.time(4),
-                  r.time(5),
-                  r.integer(6),
-                  r.blob(7),
-                  r.optional_integer(8),
-                  r.optional_text(9).value_or("")};  // empty for CRLs published before schema 0006
-      return r.done(std::move(c));
+      return records::crl(r);
     });
   }
 
