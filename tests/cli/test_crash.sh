@@ -4,7 +4,8 @@
 # long run). After every trial a SQLite store passes PRAGMA integrity_check; at the end, every
 # certificate file written out is in the store, no serial is stored twice, each CA's CRL numbers
 # only grow, every key file has its certificate in the store, the CRL file is whole, and once pki
-# has written into a directory again no temporary file of a killed run is left there.
+# has written into each directory again (replacing the CRL file: the only write that names a
+# temporary file) no temporary file of a killed run is left there.
 source "$(dirname "$0")/lib.sh"
 : "${PKI_MAKE_CSRS:?PKI_MAKE_CSRS must name the built make_csrs tool}"
 trials=${PKI_CRASH_TRIALS:-100}

@@ -165,13 +165,18 @@ TEST_CASE("staged files: nothing at the path until published, nothing left when 
   CHECK(listing() == std::vector<std::string>{"new.key"});
 }
 
-TEST_CASE("staged files: a temporary file of a killed run is removed when pki next writes there") {
+TEST_CASE("staged files: a temporary file of a killed run is removed when pki next names one there") {
   test::TempDir dir;
   // A process id no process has: above the kernel's largest (pid_max is at most 2^22).
   const std::string dead = dir.file(".crl.pem.pki-tmp.9999999.0123456789abcdef");
   const std::string live = dir.file(".crl.pem.pki-tmp.1.0123456789abcdef");  // init is alive
   const std::string other = dir.file(".notes.pki-tmp.9999999.short");        // not our naming
   for (const auto& p : {dead, live, other}) std::ofstream(p) << "left";
+  // A new file is written unnamed (O_TMPFILE, as on the file systems tests run on): the directory
+  // is not read through for one.
+  test::must(write_file_atomic(dir.file("new.pem"), "new", 0644, Overwrite::kRefuse));
+  CHECK(std::filesystem::exists(dead));
+  // Replacing a file names a temporary one, and the killed run's goes first.
   test::must(write_file_atomic(dir.file("crl.pem"), "crl", 0644));
   CHECK_FALSE(std::filesystem::exists(dead));
   CHECK(std::filesystem::exists(live));

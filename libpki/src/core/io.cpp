@@ -345,9 +345,11 @@ int link_unnamed(int fd, int dirfd, const char* name) {
   return rc;
 }
 
-// Removes the temporary files of ours in `dir` that a killed run left (see temporary_name).
+// Removes the temporary files of ours in `dir` that a killed run left (see temporary_name). Only
+// where pki names a temporary file itself: a file written unnamed (O_TMPFILE) leaves none, so
+// writing a new certificate into a directory of a million does not read through the million.
 void remove_stale_temporaries(const std::string& dir) {
-  // Once per directory and process: a directory of a million certificates is read through once.
+  // Once per directory and process.
   static std::mutex mutex;
   static std::set<std::string> done;
   {
@@ -393,7 +395,6 @@ Result<StagedFile> StagedFile::stage(const std::string& shown, const Producer& d
   f.shown_ = shown;
   f.overwrite_ = overwrite;
   const std::string dir = dir_of(path);
-  remove_stale_temporaries(dir);
   f.fd_ = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   if (f.fd_ < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
     // No O_TMPFILE on this file system: a named temporary file, removed by whoever next writes here
@@ -452,7 +453,6 @@ std::vector<Result<void>> write_new_files(const std::string& dir, std::span<cons
   auto store_error = [](const std::string& what, const std::string& path, int err) -> Result<void> {
     return fail(ErrorCode::kStore, "cannot " + what + " '" + path + "': " + std::strerror(err));
   };
-  remove_stale_temporaries(dir);
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
     const int err = errno;

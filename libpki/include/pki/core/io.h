@@ -55,8 +55,10 @@ Result<void> write_file_atomic(const std::string& path, const Producer& produce,
 // The file is made unnamed (O_TMPFILE); replacing a file (kAllow) links it at a hidden temporary
 // name and renames that over the old file. Where the file system has no O_TMPFILE the temporary
 // name is used from the start. A temporary file of a killed run (".NAME.pki-tmp.PID.HEX", its
-// process gone) is removed when pki next writes into that directory. (A writer in another PID
-// namespace sharing the directory looks gone: its rename would then fail, never half-write.)
+// process gone) is removed when pki next names a temporary file in that directory (replacing a
+// file there, or any write where there is no O_TMPFILE): the runs that can leave one. (A writer
+// in another PID namespace sharing the directory looks gone: its rename would then fail, never
+// half-write.)
 class StagedFile {
  public:
   // Checks `path` as write_file_atomic does (a device or a FIFO is refused: it cannot be staged).
@@ -90,7 +92,7 @@ std::vector<Result<void>> write_new_files(const std::string& dir, std::span<cons
 
 // A temporary name beside `path` for a file made by other means than StagedFile (a database
 // copy): hidden, ".NAME.pki-tmp.PID.HEX", so that one a killed run left is removed when pki next
-// writes into that directory (as it removes its own now).
+// names a temporary file in that directory (as this call removes those of killed runs now).
 Result<std::string> temporary_name(const std::string& path);
 
 // A name pki gives to things that end up in file names and on command lines (CAs, profiles): 1 to
