@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
 
+#include "pki/cert/oids.h"
+#include "pki/core/der.h"
 #include "pki/core/io.h"
 #include "pki/keys/keys.h"
 #include "support.h"
@@ -92,4 +96,78 @@ TEST_CASE("keys: encrypted PKCS#8 uses PBES2, PBKDF2-HMAC-SHA256 with 600,000 it
   auto missing = keys::from_pkcs8_pem(pem, nullptr);
   REQUIRE_FALSE(missing);
   CHECK(missing.error().message.find("passphrase") != std::string::npos);
+}
+
+TEST_CASE("keys: a PKCS#8 key read field by field (EC, Ed25519) is the one OpenSSL's decoders read") {
+  // The private key itself, not only the public half EVP_PKEY_eq compares: a signature made with
+  // the key read verifies under the original.
+  auto same_key = [](const EVP_PKEY& read, const EVP_PKEY& original) {
+    CHECK(EVP_PKEY_eq(&read, &original) == 1);
+    const Bytes message = {'p', 'k', 'i'};
+    OsslPtr<EVP_MD_CTX> sign(EVP_MD_CTX_new());
+    const EVP_MD* md = EVP_PKEY_get_id(&read) == EVP_PKEY_ED25519 ? nullptr : EVP_sha256();
+    REQUIRE(EVP_DigestSignInit(sign.get(), nullptr, md, nullptr, const_cast<EVP_PKEY*>(&read)) == 1);
+    std::size_t n = 0;
+    REQUIRE(EVP_DigestSign(sign.get(), nullptr, &n, message.data(), message.size()) == 1);
+    Bytes signature(n);
+    REQUIRE(EVP_DigestSign(sign.get(), signature.data(), &n, message.data(), message.size()) == 1);
+    signature.resize(n);
+    OsslPtr<EVP_MD_CTX> verify(EVP_MD_CTX_new());
+    REQUIRE(EVP_DigestVerifyInit(verify.get(), nullptr, md, nullptr, const_cast<EVP_PKEY*>(&original)) == 1);
+    CHECK(EVP_DigestVerify(verify.get(), signature.data(), signature.size(), message.data(),
+                           message.size()) == 1);
+  };
+  auto pem_of = [](const Bytes& p8_der) { return to_pem("PRIVATE KEY", p8_der); };
+  for (auto type : {keys::KeyType::kEcP256, keys::KeyType::kEcP384, keys::KeyType::kEd25519}) {
+    CAPTURE(keys::to_string(type));
+    auto key = test::must(keys::generate(type));
+    same_key(*test::must(keys::from_pkcs8_pem(test::must(keys::to_pkcs8_pem(*key, nullptr)), nullptr)), *key);
+    const Secret pass("correct horse");
+    same_key(*test::must(keys::from_pkcs8_pem(test::must(keys::to_pkcs8_pem(*key, &pass)), &pass)), *key);
+    if (type == keys::KeyType::kEd25519) continue;
+    // The ECPrivateKey inside, rebuilt: with its curve named again in [0] (RFC 5915 allows it), and
+    // without its public key (which the decoders then derive); a different curve in [0] is refused.
+    OsslPtr<PKCS8_PRIV_KEY_INFO> p8(EVP_PKEY2PKCS8(key.get()));
+    REQUIRE(p8);
+    const unsigned char* pk = nullptr;
+    int pk_len = 0;
+    const X509_ALGOR* alg = nullptr;
+    REQUIRE(PKCS8_pkey_get0(nullptr, &pk, &pk_len, &alg, p8.get()) == 1);
+    BytesView in(pk, static_cast<std::size_t>(pk_len));
+    auto ec = der::read(in);
+    REQUIRE(ec);
+    BytesView body = ec->content;
+    auto version = der::read(body);
+    auto secret = der::read(body);
+    std::optional<der::Tlv> public_key;
+    while (!body.empty()) {
+      auto t = der::read(body);
+      REQUIRE(t);
+      if (t->tag == der::tag::context_constructed(1)) public_key = t;
+    }
+    REQUIRE((version && secret && public_key));
+    const bool p256 = type == keys::KeyType::kEcP256;
+    const Bytes curve = p256 ? der::oid(oid::kSecp256r1) : der::oid(oid::kSecp384r1);
+    const Bytes other = p256 ? der::oid(oid::kSecp384r1) : der::oid(oid::kSecp256r1);
+    const Bytes algorithm = der::sequence({der::oid(oid::kEcPublicKey), curve});
+    auto p8_with = [&](const Bytes& ec_private_key) {
+      return der::sequence({der::integer(0), algorithm, der::octet_string(ec_private_key)});
+    };
+    const Bytes named = der::constructed(der::tag::context_constructed(0), {curve});
+    same_key(*test::must(keys::from_pkcs8_pem(
+                 pem_of(p8_with(der::sequence({version->whole, secret->whole, named, public_key->whole}))),
+                 nullptr)),
+             *key);
+    same_key(*test::must(keys::from_pkcs8_pem(pem_of(p8_with(der::sequence({version->whole, secret->whole}))),
+                                              nullptr)),
+             *key);
+    const Bytes wrong = der::constructed(der::tag::context_constructed(0), {other});
+    CHECK_FALSE(keys::from_pkcs8_pem(
+        pem_of(p8_with(der::sequence({version->whole, secret->whole, wrong, public_key->whole}))), nullptr));
+    // A public key that is no point on the curve is refused, as the decoders refuse it.
+    Bytes bad_point(public_key->whole.begin(), public_key->whole.end());
+    bad_point.back() ^= 0x01;
+    CHECK_FALSE(keys::from_pkcs8_pem(
+        pem_of(p8_with(der::sequence({version->whole, secret->whole, bad_point}))), nullptr));
+  }
 }
