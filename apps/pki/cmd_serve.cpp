@@ -92,7 +92,7 @@ class Server {
 
   std::vector<http::Route> routes() {
     using http::Request, http::Response;
-    return {
+    std::vector<http::Route> out = {
         {"GET", "/healthz", [](const Request&, Response& res) { res.set("ok\n", "text/plain"); }},
         {"GET", R"(/ocsp/(.+))",
          [this](const Request& req, Response& res) {
@@ -116,6 +116,19 @@ class Server {
            ca_certificate(req.matches[1], req.matches[2] == "pem", res);
          }},
     };
+    // Nothing thrown here unwinds into the HTTP module, which has a C++ runtime of its own.
+    for (auto& route : out)
+      route.handler = [handler = std::move(route.handler)](const Request& req, Response& res) {
+        try {
+          handler(req, res);
+        } catch (const std::exception& e) {
+          std::cerr << "pki serve: internal error: " << e.what() << std::endl;
+          res = Response{};
+          res.status = 500;
+          res.set("internal error\n", "text/plain");
+        }
+      };
+    return out;
   }
 
   // Renews delegated responders before they expire, until stop().

@@ -5,7 +5,8 @@
 // small VM, more than issuing a certificate. So the HTTP side is a module (pki-http.so) that `pki`
 // loads with dlopen when a verb needs HTTP. The interface holds only standard C++ types: no
 // OpenSSL object crosses it (the module's TLS uses its own libssl; `pki` links OpenSSL statically
-// and exports none of it).
+// and exports none of it), and no exception does (`pki` links its C++ runtime statically too, so
+// each side has its own: the module catches what httplib throws, `pki serve` what its handlers do).
 #pragma once
 
 #include <chrono>

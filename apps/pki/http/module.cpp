@@ -1,5 +1,6 @@
 // pki-http.so: the HTTP server and client of `pki` on cpp-httplib (see ../http.h for why this is
-// a module). Only standard C++ types cross its interface.
+// a module). Only standard C++ types cross its interface, and no exception: `pki` and this module
+// each have a C++ runtime of their own.
 #include <httplib.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -17,6 +18,23 @@ class HttplibServer final : public Server {
   explicit HttplibServer(std::unique_ptr<httplib::Server> http) : http_(std::move(http)) {}
 
   int bind(const std::string& host, int port) override {
+    try {
+      return bind_to(host, port);
+    } catch (const std::exception&) {
+      return -1;
+    }
+  }
+  bool listen() override {
+    try {
+      return http_->listen_after_bind();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+  void stop() override { http_->stop(); }
+
+ private:
+  int bind_to(const std::string& host, int port) {
     // cpp-httplib 0.11 listens with a backlog of 5: a burst of clients would wait for SYN
     // retransmissions. The listening socket is taken as it is made and given the system's backlog.
     int listen_fd = -1;
@@ -30,10 +48,7 @@ class HttplibServer final : public Server {
     if (listen_fd >= 0) ::listen(listen_fd, SOMAXCONN);
     return bound;
   }
-  bool listen() override { return http_->listen_after_bind(); }
-  void stop() override { http_->stop(); }
 
- private:
   std::unique_ptr<httplib::Server> http_;
 };
 
@@ -148,7 +163,29 @@ PostResult post(const std::string& url, const std::string& body, const std::stri
   return a;
 }
 
-const Module kModule{make_server, post};
+// The entry points, which let nothing be thrown out of the module.
+std::unique_ptr<Server> make_server_caught(const ServerSettings& s, std::vector<Route> routes,
+                                           std::string& error) {
+  try {
+    return make_server(s, std::move(routes), error);
+  } catch (const std::exception& e) {
+    error = std::string("cannot set up the HTTP server: ") + e.what();
+    return nullptr;
+  }
+}
+
+PostResult post_caught(const std::string& url, const std::string& body, const std::string& content_type,
+                       std::chrono::seconds timeout, std::size_t max_answer) {
+  try {
+    return post(url, body, content_type, timeout, max_answer);
+  } catch (const std::exception& e) {
+    PostResult a;
+    a.error = "could not ask " + url + " (" + e.what() + ")";
+    return a;
+  }
+}
+
+const Module kModule{make_server_caught, post_caught};
 
 }  // namespace
 
