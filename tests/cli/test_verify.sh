@@ -58,6 +58,47 @@ check "code revocation-unknown" -- sh -c "jq -e '.failures | index(\"[0] revocat
 expect 0 "unless unknown status is allowed" -- verify server.pem --trust-ca root --crl-from-store --allow-unknown-revocation \
   --at "$(date -u -d '+30 days' +%Y-%m-%dT%H:%M:%SZ)"
 
+# A CA whose keyUsage lacks cRLSign (made with openssl ca): its CRL cannot decide, and the report
+# says why (RFC 5280 6.3.3 (f)) rather than that no issuer was found.
+mkdir nocrlsign && touch nocrlsign/index.txt && echo 01 >nocrlsign/crlnumber && echo 1000 >nocrlsign/serial
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout nocrlsign.key -subj "/CN=No CRLSign CA" \
+  -days 30 -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" \
+  -out nocrlsign.pem 2>/dev/null
+cat >nocrlsign.cnf <<EOF
+[ ca ]
+default_ca = ca_default
+[ ca_default ]
+dir = nocrlsign
+database = nocrlsign/index.txt
+new_certs_dir = nocrlsign
+certificate = nocrlsign.pem
+private_key = nocrlsign.key
+crlnumber = nocrlsign/crlnumber
+serial = nocrlsign/serial
+default_md = sha256
+default_crl_days = 7
+policy = policy_any
+crl_extensions = crl_ext
+x509_extensions = leaf_ext
+[ policy_any ]
+commonName = supplied
+[ crl_ext ]
+authorityKeyIdentifier = keyid
+[ leaf_ext ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:leaf.nocrlsign.test
+EOF
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ncs-leaf.key -subj "/CN=leaf" \
+  -out ncs-leaf.csr 2>/dev/null
+openssl ca -batch -config nocrlsign.cnf -in ncs-leaf.csr -out ncs-leaf.pem -days 5 >/dev/null 2>&1
+openssl ca -config nocrlsign.cnf -gencrl -out nocrlsign.crl >/dev/null 2>&1
+expect 1 "a CRL whose issuer may not sign CRLs decides nothing" -- \
+  verify ncs-leaf.pem --trust nocrlsign.pem --crl nocrlsign.crl --json
+check "code revocation-unknown" -- sh -c "jq -e '.failures | index(\"[0] revocation-unknown\")' '$TMP/out'"
+check "the reason is the missing cRLSign" -- contains "$TMP/out" "lacks cRLSign"
+
 # Bad input and unknown names.
 refused 2 "no trust anchor" -- verify server.pem
 refused 2 "not a certificate" -- verify s.key --trust root.pem

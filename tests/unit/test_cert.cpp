@@ -298,6 +298,26 @@ TEST_CASE("name constraints: an email or IP name that cannot be read fails under
     REQUIRE(v);
     CHECK(v->kind == ConstraintViolation::Kind::kUnsupported);
   }
+  // An rfc822Name is a Mailbox (RFC 5280 4.2.1.6, RFC 5321 4.1.2): a local part that is no
+  // Dot-string or Quoted-string cannot be judged, under a permitted subtree as under an excluded one.
+  NameConstraints permit;
+  permit.permitted.push_back({GeneralName{GeneralNameType::kEmail, "example.com", {}}, 0, std::nullopt});
+  for (const char* bad : {"invalid@address@example.com", ".lead@example.com", "trail.@example.com",
+                          "two..dots@example.com", "sp ace@example.com", "\"open@example.com",
+                          "\"esc\\\"@example.com", "caf\xc3\xa9@example.com", "a(b)@example.com"}) {
+    CAPTURE(bad);
+    const std::vector<GeneralName> names{GeneralName{GeneralNameType::kEmail, bad, {}}};
+    auto v = check(permit, names);
+    REQUIRE(v);
+    CHECK(v->kind == ConstraintViolation::Kind::kUnsupported);
+  }
+  for (const char* good :
+       {"user@example.com", "first.last+tag@example.com", "!#$%&'*+-/=?^_`{|}~@example.com",
+        "\"quoted@at\"@example.com", "\"sp ace \\\" q\"@example.com"}) {
+    CAPTURE(good);
+    const std::vector<GeneralName> names{GeneralName{GeneralNameType::kEmail, good, {}}};
+    CHECK_FALSE(check(permit, names));
+  }
 }
 
 namespace {

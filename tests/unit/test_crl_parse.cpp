@@ -211,3 +211,35 @@ TEST_CASE("CRL parsing: what is not DER, or not what was signed, is refused") {
   auto m = test::must(cert::Crl::from_der(mismatched));
   CHECK_FALSE(m->signature_verifies(*issuer.public_key));
 }
+
+TEST_CASE("CRL parsing: a CRL RFC 5280 5.1.2 forbids is read but unusable: version, nextUpdate") {
+  Issuer issuer;
+  const cert::Extension number = crl::crl_number_extension(7);
+  const Bytes exts =
+      der::tlv(der::tag::context_constructed(0), cert::encode_extensions(std::span(&number, 1)));
+  const Bytes v2 = der::tlv(der::tag::kInteger, Bytes{1});
+  const Bytes algorithm = issuer.signer->algorithm();
+  auto parsed = [&](std::vector<Bytes> fields) {
+    Bytes tbs_content;
+    for (const auto& f : fields) tbs_content.insert(tbs_content.end(), f.begin(), f.end());
+    return test::must(cert::Crl::from_der(signed_crl(issuer, der::tlv(der::tag::kSequence, tbs_content))));
+  };
+  auto unusable = [](const cert::CrlPtr& c) { return c->unusable_reason().value_or(""); };
+  // The form pki and OpenSSL write: usable.
+  auto good = parsed({v2, algorithm, issuer.name, utc("260101000000Z"), utc("270101000000Z"), exts});
+  CHECK_FALSE(good->unusable_reason());
+  CHECK(good->version() == 2);
+  // Version 3 does not exist (5.1.2.1)...
+  auto v3 = parsed({der::tlv(der::tag::kInteger, Bytes{2}), algorithm, issuer.name, utc("260101000000Z"),
+                    utc("270101000000Z"), exts});
+  CHECK(unusable(v3).find("5.1.2.1") != std::string::npos);
+  // ...and one with extensions must say v2.
+  auto v1 = parsed({algorithm, issuer.name, utc("260101000000Z"), utc("270101000000Z"), exts});
+  CHECK(unusable(v1).find("5.1.2.1") != std::string::npos);
+  // Without nextUpdate a CRL would never go stale (5.1.2.5: issuers MUST include it).
+  auto forever = parsed({v2, algorithm, issuer.name, utc("260101000000Z"), exts});
+  CHECK_FALSE(forever->next_update());
+  CHECK(unusable(forever).find("nextUpdate") != std::string::npos);
+  // OpenSSL reads all of them: these are rules pki applies, not parse failures.
+  for (const auto& c : {v3, v1, forever}) CHECK(openssl_parse(c->der()));
+}

@@ -245,7 +245,16 @@ Result<void> Crl::parse() {
   if (const ASN1_TIME* nu = X509_CRL_get0_nextUpdate(x)) {
     PKI_ASSIGN(next_update_, from_asn1_time(*nu));
     if (!is_der_time(*nu)) unusable_ = "its nextUpdate is not in the form RFC 5280 5.1.2.5 requires";
+  } else if (!unusable_) {
+    // Without it the CRL would never go stale: a replayed old CRL could hide a revocation forever.
+    unusable_ = "it has no nextUpdate (RFC 5280 5.1.2.5: CRL issuers MUST include it)";
   }
+  // RFC 5280 5.1.2.1: a CRL with extensions (a CRL number, which 5.2.3 requires) is version 2;
+  // there is no other (a v1 CRL carries no extensions, so no CRL number: refused below).
+  if ((version_ < 1 || version_ > 2) && !unusable_)
+    unusable_ = "its version field is " + std::to_string(version_ - 1) + ", not 1 (v2, RFC 5280 5.1.2.1)";
+  if (version_ == 1 && X509_CRL_get_ext_count(x) > 0 && !unusable_)
+    unusable_ = "it is a version 1 CRL with extensions (RFC 5280 5.1.2.1 requires v2)";
 
   for (int i = 0; i < X509_CRL_get_ext_count(x); ++i) {
     X509_EXTENSION* ext = X509_CRL_get_ext(x, i);

@@ -89,6 +89,39 @@ std::optional<std::string> uri_host(std::string_view uri) {
 
 bool is_ip_literal(const std::string& host) { return parse_ip(host).has_value(); }
 
+// RFC 5321 4.1.2's Local-part, which an rfc822Name's is (RFC 5280 4.2.1.6: a Mailbox):
+// Dot-string (atoms of letters, digits and !#$%&'*+-/=?^_`{|}~ joined by single dots) or
+// Quoted-string (printable ASCII between double quotes, '"' and '\' escaped with '\').
+bool mailbox_local_part(std::string_view local) {
+  if (local.size() >= 2 && local.front() == '"' && local.back() == '"') {
+    for (std::size_t i = 1; i + 1 < local.size(); ++i) {
+      const auto c = static_cast<unsigned char>(local[i]);
+      if (c == '\\') {
+        if (i + 2 >= local.size()) return false;  // the escape needs a character before the quote
+        const auto next = static_cast<unsigned char>(local[++i]);
+        if (next < 0x20 || next > 0x7e) return false;
+      } else if (c < 0x20 || c > 0x7e || c == '"') {
+        return false;
+      }
+    }
+    return true;
+  }
+  static constexpr std::string_view kSpecials = "!#$%&'*+-/=?^_`{|}~";
+  bool after_dot = true;  // no leading dot, no two in a row
+  for (const char ch : local) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (ch == '.') {
+      if (after_dot) return false;
+      after_dot = true;
+    } else if (c < 0x80 && (std::isalnum(c) || kSpecials.find(ch) != std::string_view::npos)) {
+      after_dot = false;
+    } else {
+      return false;
+    }
+  }
+  return !after_dot;  // nor a trailing one
+}
+
 // Can this name be judged by constraints of its type? RFC 5280 4.2.1.10: a name of a constrained
 // form that cannot be processed must make the certificate fail, never slip past an exclusion.
 bool well_formed(const GeneralName& n) {
@@ -101,6 +134,7 @@ bool well_formed(const GeneralName& n) {
     case GeneralNameType::kEmail: {
       const std::size_t at = n.text.rfind('@');
       return at != std::string::npos && at > 0 && at + 1 < n.text.size() &&
+             mailbox_local_part(std::string_view(n.text).substr(0, at)) &&
              parse_dns_name(canonical_host(n.text.substr(at + 1)), "domain", Wildcard::kRefuse).has_value();
     }
     case GeneralNameType::kUri: {

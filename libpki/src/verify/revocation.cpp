@@ -33,8 +33,9 @@ bool may_sign_crls(const Certificate& c) {
   return !c.key_usage() || (*c.key_usage() & cert::key_usage::kCrlSign);
 }
 
+// A CRL without nextUpdate is unusable (Crl::parse), so never fresh here.
 bool fresh(const Crl& crl, TimePoint at) {
-  return crl.this_update() <= at && (!crl.next_update() || at <= *crl.next_update());
+  return crl.this_update() <= at && crl.next_update() && at <= *crl.next_update();
 }
 
 OsslPtr<X509_NAME> decode_name(const Bytes& der) {
@@ -272,9 +273,13 @@ std::optional<KeyRef> RevocationChecker::other_signer(const Crl& crl, Call& call
     std::stable_sort(candidates.begin(), candidates.end(),
                      [&](const auto& a, const auto& b) { return rank(a) < rank(b); });
   }
+  bool issuer_again = false;
   for (const auto& c : candidates) {
-    // The issuer's own key was the first choice (kIssuerKey).
-    if (issuer && c->spki_der() == issuer->spki_der()) continue;
+    // The issuer's own key was the first choice (kIssuerKey), which said why it did not sign.
+    if (issuer && c->spki_der() == issuer->spki_der()) {
+      issuer_again = true;
+      continue;
+    }
     const bool c_is_anchor = anchors_.contains(*c);
     if (c_is_anchor && c->fingerprint() != call.subject.anchor.fingerprint())
       continue;  // the same trust anchor only
@@ -291,7 +296,7 @@ std::optional<KeyRef> RevocationChecker::other_signer(const Crl& crl, Call& call
     if (ok && *ok) return key;
     why = !ok ? "the signature check budget is spent" : "its signature does not verify";
   }
-  if (why.empty()) why = "no certificate for its issuer " + crl.issuer_text() + " was found";
+  if (why.empty() && !issuer_again) why = "no certificate for its issuer " + crl.issuer_text() + " was found";
   return std::nullopt;
 }
 
