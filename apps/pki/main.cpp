@@ -4,7 +4,6 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -141,19 +140,18 @@ constexpr std::pair<std::string_view, Register> kVerbs[] = {
 };
 
 // The verb of this command line when nothing before it asks for more than that verb: the first
-// word that is not an option (nor the value of a global option). Empty for help, --version, an
-// option pki does not know, a word that is no verb, or no verb at all.
-std::optional<std::pair<std::string_view, Register>> verb_registration(int argc, char** argv) {
-  static constexpr std::string_view kTakesValue[] = {"--db", "--db-passphrase-file", "--passphrase-file",
-                                                     "--now"};
+// word that is neither one of `app`'s global options nor the value of one. nullopt for help,
+// --version, an option pki does not know, a word that is no verb, or no verb at all.
+std::optional<std::pair<std::string_view, Register>> verb_registration(const CLI::App& app, int argc,
+                                                                       char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--json") continue;
     if (arg.starts_with("-")) {
       const std::string_view name = arg.substr(0, arg.find('='));
-      if (std::find(std::begin(kTakesValue), std::end(kTakesValue), name) == std::end(kTakesValue))
-        return std::nullopt;
-      if (name.size() == arg.size()) ++i;  // its value is the next word
+      const CLI::Option* option = app.get_option_no_throw(std::string(name));
+      if (!option || option == app.get_help_ptr() || option == app.get_version_ptr()) return std::nullopt;
+      if (option->get_items_expected_min() > 0 && name.size() == arg.size())
+        ++i;  // its value is the next word
       continue;
     }
     for (const auto& verb : kVerbs)
@@ -191,7 +189,7 @@ int main(int argc, char** argv) {
 
   // Only the verb typed is set up when it is plain which one it is: building every verb's options
   // took half a millisecond of each run. Every verb for help, completion and anything unclear.
-  if (const auto verb = verb_registration(argc, argv)) {
+  if (const auto verb = verb_registration(app, argc, argv)) {
     verb->second(app, ctx);
   } else {
     for (const auto& [name, add] : kVerbs) {

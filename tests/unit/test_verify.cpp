@@ -437,6 +437,87 @@ TEST_CASE("verify: a cross-signed intermediate with one bad candidate") {
   CHECK(has_code(r2, verify::FindingCode::kBadSignature));
 }
 
+TEST_CASE("verify: among many certificates of one CA, mostly unsound, the sound ones are tried first") {
+  // Two levels of intermediates, M and I, each certified eight times with its one name and key:
+  // seven expired (renewals left in a bundle), the valid one added last. Without ranking the
+  // candidates, each of the 64 combinations is a complete path to validate, past the budget of 50.
+  Pki p;
+  const TimePoint now = p.clock.now();
+  const std::vector<cert::Extension> ca_exts = {
+      cert::ext::basic_constraints(true, std::nullopt),
+      cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  auto m_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto i_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes m_spki = test::must(keys::spki_der(*m_key)), i_spki = test::must(keys::spki_der(*i_key));
+  auto m_signer = test::must(cert::Signer::create(std::move(m_key)));
+  auto i_signer = test::must(cert::Signer::create(std::move(i_key)));
+  verify::CertificateSet pool;
+  cert::CertificatePtr m_good, i_good;
+  for (int n = 0; n < 8; ++n) {
+    const bool sound = n == 7;
+    const TimePoint nb = sound ? now - days{1} : now - days{400 + n};
+    const TimePoint na = sound ? now + days{365} : now - days{30 + n};
+    auto m = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=M", m_spki, ca_exts, nb, na);
+    if (sound) m_good = m;
+    pool.add(m);
+  }
+  for (int n = 0; n < 8; ++n) {
+    const bool sound = n == 7;
+    std::vector<cert::Extension> exts = ca_exts;
+    if (!sound && n % 2) exts = {cert::ext::key_usage(cert::key_usage::kKeyCertSign)};  // not a CA either
+    auto i = forge(m_signer, *m_good, "CN=I", i_spki, exts, sound ? now - days{1} : now - days{400 + n},
+                   sound ? now + days{365} : now - days{30 + n});
+    if (sound) i_good = i;
+    pool.add(i);
+  }
+  auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto leaf = forge(i_signer, *i_good, "CN=leaf.example", test::must(keys::spki_der(*leaf_key)),
+                    {cert::ext::basic_constraints(false, std::nullopt)}, now - days{1}, now + days{30});
+  verify::Verifier v({&p.anchors, &pool, nullptr});
+  auto r = test::must(v.verify(leaf, at_time(now)));
+  CHECK(r.valid);
+  CHECK(r.paths_tried == 1);
+  REQUIRE(r.chain.size() == 4);
+  CHECK(r.chain[1].certificate->fingerprint() == i_good->fingerprint());
+  CHECK(r.chain[2].certificate->fingerprint() == m_good->fingerprint());
+  // Ten years on, every one of them has expired: the search reports that, within its budget.
+  auto later = test::must(v.verify(leaf, at_time(now + days{3650})));
+  CHECK_FALSE(later.valid);
+  CHECK(has_code(later, verify::FindingCode::kExpired));
+}
+
+TEST_CASE("verify: two CAs that certify each other, and no way out, are reported as a loop") {
+  Pki p;
+  const TimePoint now = p.clock.now();
+  const std::vector<cert::Extension> ca_exts = {
+      cert::ext::basic_constraints(true, std::nullopt),
+      cert::ext::key_usage(cert::key_usage::kKeyCertSign | cert::key_usage::kCrlSign)};
+  auto x_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto y_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  const Bytes x_spki = test::must(keys::spki_der(*x_key)), y_spki = test::must(keys::spki_der(*y_key));
+  auto x_signer = test::must(cert::Signer::create(std::move(x_key)));
+  auto y_signer = test::must(cert::Signer::create(std::move(y_key)));
+  // Y's name and key, to sign X with; not given to the verifier.
+  auto y_named = forge(*p.root_issuer.signer, *p.root_issuer.certificate, "CN=Y", y_spki, ca_exts,
+                       now - days{1}, now + days{365});
+  auto x_by_y = forge(y_signer, *y_named, "CN=X", x_spki, ca_exts, now - days{1}, now + days{365});
+  auto y_by_x = forge(x_signer, *x_by_y, "CN=Y", y_spki, ca_exts, now - days{1}, now + days{365});
+  auto leaf_key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto leaf = forge(x_signer, *x_by_y, "CN=leaf.example", test::must(keys::spki_der(*leaf_key)),
+                    {cert::ext::basic_constraints(false, std::nullopt)}, now - days{1}, now + days{30});
+  verify::CertificateSet pool;
+  pool.add(x_by_y);
+  pool.add(y_by_x);
+  verify::Verifier v({&p.anchors, &pool, nullptr});
+  auto r = test::must(v.verify(leaf, at_time(now)));
+  CHECK_FALSE(r.valid);
+  CHECK(has_code(r, verify::FindingCode::kUnknownIssuer));
+  bool says_loop = false;
+  for (const auto& c : r.chain)
+    for (const auto& f : c.findings) says_loop = says_loop || f.message.find("loop") != std::string::npos;
+  CHECK(says_loop);
+}
+
 TEST_CASE("verify: the depth limit and the signature budget") {
   Pki p;
   auto leaf = p.issue("client", "alice");

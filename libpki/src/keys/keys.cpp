@@ -271,8 +271,8 @@ std::optional<Result<OsslPtr<EVP_PKEY>>> fast_private_key(const PKCS8_PRIV_KEY_I
   return Result<OsslPtr<EVP_PKEY>>(OsslPtr<EVP_PKEY>(key));
 }
 
-// The key of a PrivateKeyInfo: fast_private_key's, else OpenSSL's decoders'. nullptr when it is
-// no valid key.
+// The key of a PrivateKeyInfo: fast_private_key's, else OpenSSL's decoders'; kBadInput when it
+// holds no valid key.
 Result<OsslPtr<EVP_PKEY>> key_from_p8(const PKCS8_PRIV_KEY_INFO& p8) {
   if (auto fast = fast_private_key(p8)) return std::move(*fast);
   OsslPtr<EVP_PKEY> key(EVP_PKCS82PKEY(&p8));

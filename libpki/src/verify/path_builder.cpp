@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "pki/cert/builder.h"
 #include "pki/cert/name.h"
+#include "pki/cert/oids.h"
+#include "pki/verify/algorithms.h"
 #include "working_key.h"
 
 namespace pki::verify {
@@ -56,6 +59,34 @@ struct PathBuilder::Search {
   bool done() const { return result.valid; }
 };
 
+// What would fail a path through intermediate `c` on its own, or mar it, whatever the rest of the
+// path: the checks of RFC 5280 6.1.3 (a)(2) and 6.1.4 (k), (n), the profile and the algorithm
+// policy, as ChainValidator makes them. A candidate with none is tried before one with any
+// (RFC 4158 3.5.1-3.5.4, 3.5.2): among many cross-certificates and renewals of one CA, mostly
+// expired, the sound one is found first rather than after every combination of the others.
+int PathBuilder::doubts(const Certificate& c, const PathGoal& goal) {
+  int n = 0;
+  if (goal.at < c.not_before() || goal.at > c.not_after()) ++n;
+  if (!c.basic_constraints() || !c.basic_constraints()->ca) ++n;
+  if (c.key_usage() && !(*c.key_usage() & cert::key_usage::kKeyCertSign)) ++n;
+  if (goal.purpose != Purpose::kAny && c.extended_key_usage()) {
+    const std::string_view want = goal.purpose == Purpose::kServer ? oid::kServerAuth : oid::kClientAuth;
+    const auto& ekus = *c.extended_key_usage();
+    if (std::find(ekus.begin(), ekus.end(), want) == ekus.end() &&
+        std::find(ekus.begin(), ekus.end(), oid::kAnyExtendedKeyUsage) == ekus.end())
+      ++n;
+  }
+  for (const auto& p : c.problems())
+    if (p.id != cert::ProblemId::kPathLenWithoutCa) ++n;  // the one breach below the anchor that only warns
+  for (const auto& e : c.extensions())
+    if (e.critical && !e.understood) ++n;
+  if (signatures_.key_verdict(c, goal.algorithms).verdict != Verdict::kAccept) ++n;
+  if (judge_signature_algorithm(c.signature_algorithm_identifier(), goal.algorithms).verdict !=
+      Verdict::kAccept)
+    ++n;
+  return n;
+}
+
 BuildResult PathBuilder::build(const CertificatePtr& start, const PathGoal& goal, PathValidator& validator) {
   Search s{goal, validator, {}};
   Path path;
@@ -103,16 +134,21 @@ bool PathBuilder::try_anchors(Path& path, Search& s) {
 }
 
 // The intermediates that may extend `path`, within the depth limits. `cut_by_depth` is set when
-// there were candidates and the limits left none.
+// there were candidates and the limits left none; `looped` when every one was already in the path.
 std::vector<CertificatePtr> PathBuilder::intermediate_candidates(const Path& path, const Search& s,
-                                                                 bool& cut_by_depth) const {
+                                                                 bool& cut_by_depth, bool& looped) const {
   const Certificate& cur = *path.certs.back();
   std::vector<CertificatePtr> candidates;
   if (intermediates_) intermediates_->by_subject(cur.issuer(), candidates);
-  candidates.erase(
-      std::remove_if(candidates.begin(), candidates.end(),
-                     [&](const CertificatePtr& c) { return in_path(path, *c) || anchors_.contains(*c); }),
-      candidates.end());
+  const std::size_t named = candidates.size();
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [&](const CertificatePtr& c) { return anchors_.contains(*c); }),
+                   candidates.end());
+  const std::size_t not_anchors = candidates.size();
+  candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                  [&](const CertificatePtr& c) { return in_path(path, *c); }),
+                   candidates.end());
+  looped = named > 0 && not_anchors > 0 && candidates.empty();
   order_by_key_id(cur, candidates);
   const bool had_candidates = !candidates.empty();
   // max_depth counts intermediates as pathLenConstraint does (RFC 5280 4.2.1.9): self-issued ones
@@ -135,8 +171,8 @@ void PathBuilder::extend(Path& path, Search& s) {
   if (!budget_.spend_search_call()) return;
   const bool explored_anchor = try_anchors(path, s);
   if (s.done() || budget_.exhausted()) return;
-  bool cut_by_depth = false;
-  const auto candidates = intermediate_candidates(path, s, cut_by_depth);
+  bool cut_by_depth = false, looped = false;
+  const auto candidates = intermediate_candidates(path, s, cut_by_depth, looped);
   if (cut_by_depth) {
     if (!explored_anchor) {
       path.dead_end = "the path would need more than " + std::to_string(s.goal.max_depth) + " intermediates";
@@ -159,6 +195,14 @@ void PathBuilder::extend(Path& path, Search& s) {
     if (!ok) return;  // budget spent
     (*ok ? good : doubtful).push_back(c);
   }
+  for (auto* group : {&good, &doubtful}) {
+    std::vector<std::pair<int, CertificatePtr>> ranked;
+    ranked.reserve(group->size());
+    for (const auto& c : *group) ranked.emplace_back(doubts(*c, s.goal), c);
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (std::size_t i = 0; i < ranked.size(); ++i) (*group)[i] = std::move(ranked[i].second);
+  }
   for (auto* group : {&good, &doubtful})
     for (const auto& c : *group) {
       path.certs.push_back(c);
@@ -167,9 +211,11 @@ void PathBuilder::extend(Path& path, Search& s) {
       if (s.done() || budget_.exhausted()) return;
     }
   if (!explored_anchor && candidates.empty()) {
-    path.dead_end = cur.self_issued()
-                        ? cur.subject_text() + " is self-issued and not a trust anchor"
-                        : "no trust anchor or intermediate is named " + cert::format_dn(cur.issuer());
+    path.dead_end =
+        cur.self_issued() ? cur.subject_text() + " is self-issued and not a trust anchor"
+        : looped          ? "every intermediate named " + cert::format_dn(cur.issuer()) +
+                       " is already in the path: the certificates form a loop, not a path to a trust anchor"
+                 : "no trust anchor or intermediate is named " + cert::format_dn(cur.issuer());
     evaluate(path, s);
     path.dead_end.clear();
   }

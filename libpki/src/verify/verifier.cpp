@@ -78,7 +78,8 @@ struct Verifier::Engine final : CrlIssuerPaths {
     const ValidationInputs inputs{o, checks, signatures, revocation ? &*revocation : nullptr, in.ocsp};
     Validate validate(inputs);
     PathBuilder builder(*in.anchors, in.intermediates, signatures, *budget);
-    return builder.build(start, PathGoal{o.max_depth, required_anchor}, validate);
+    return builder.build(start, PathGoal{o.max_depth, required_anchor, o.at, o.purpose, o.algorithms},
+                         validate);
   }
 
   bool valid_path(const cert::CertificatePtr& crl_issuer, const cert::Certificate& anchor) override {
