@@ -43,10 +43,11 @@ Result<int> run_lint(Context& ctx, const LintOptions& o) {
   };
   std::vector<Target> targets;
   for (const auto& file : o.files) {
-    PKI_ASSIGN(auto certs, load_certificates(file));
-    for (auto& x : certs) {
-      PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
-      targets.push_back({file, std::move(c)});
+    PKI_ASSIGN(const auto ders, load_certificate_ders(file));
+    for (const auto& der : ders) {
+      auto c = cert::Certificate::from_der(der);
+      if (!c) return fail(c.error().code, "certificate '" + file + "': " + c.error().message);
+      targets.push_back({file, std::move(*c)});
     }
   }
   bool errors = false;

@@ -50,27 +50,46 @@ struct Target {
   std::string file;
   cert::CertificatePtr certificate;
   std::vector<cert::CertificatePtr> chain;
+  Warnings skipped;  // the certificates after the first that could not be read
 };
 
+std::string skipped_certificate(const std::string& file, std::size_t index, const Error& e) {
+  return "certificate " + std::to_string(index + 1) + " in '" + file + "' skipped: " + e.message;
+}
+
 Result<Target> load_target(const std::string& file, OSSL_LIB_CTX* libctx) {
-  PKI_ASSIGN(auto certs, load_certificates(file, libctx));
-  Target t{file, nullptr, {}};
-  for (auto& x : certs) {
-    PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
-    if (t.certificate)
-      t.chain.push_back(std::move(c));
+  PKI_ASSIGN(const auto ders, load_certificate_ders(file));
+  Target t{file, nullptr, {}, {}};
+  for (std::size_t i = 0; i < ders.size(); ++i) {
+    auto c = cert::Certificate::from_der(ders[i], libctx);
+    if (!c && i == 0) return fail(c.error().code, "certificate '" + file + "': " + c.error().message);
+    if (!c)
+      t.skipped.push_back(skipped_certificate(file, i, c.error()));
+    else if (t.certificate)
+      t.chain.push_back(std::move(*c));
     else
-      t.certificate = std::move(c);
+      t.certificate = std::move(*c);
   }
   return t;
 }
 
-Result<void> add_certificates(const std::string& path, verify::CertificateSet& into) {
-  PKI_ASSIGN(auto certs, load_certificates(path));
-  for (auto& x : certs) {
-    PKI_ASSIGN(auto c, cert::Certificate::from_x509(std::move(x)));
-    into.add(std::move(c));
+// A bundle of anchors or intermediates: one certificate that cannot be read is skipped with a
+// warning (as a trust store does), not the others with it; a file with none that can be is bad input.
+Result<void> add_certificates(const std::string& path, verify::CertificateSet& into, Warnings& warnings) {
+  PKI_ASSIGN(const auto ders, load_certificate_ders(path));
+  std::optional<Error> last;
+  std::size_t added = 0;
+  for (std::size_t i = 0; i < ders.size(); ++i) {
+    auto c = cert::Certificate::from_der(ders[i]);
+    if (!c) {
+      warnings.push_back(skipped_certificate(path, i, c.error()));
+      last = c.error();
+      continue;
+    }
+    into.add(std::move(*c));
+    ++added;
   }
+  if (added == 0 && last) return fail(last->code, "certificate '" + path + "': " + last->message);
   return {};
 }
 
@@ -83,8 +102,8 @@ Result<void> load_verify_inputs(Context& ctx, const VerifyInputs& in, verify::Ce
   const auto& [trust, trust_ca, untrusted, crls, crl_from_store, store_intermediates] = in;
   if (trust.empty() && trust_ca.empty())
     return fail(ErrorCode::kBadInput, "give a trust anchor: --trust FILE or --trust-ca NAME");
-  for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors));
-  for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates));
+  for (const auto& f : trust) PKI_TRY(add_certificates(f, anchors, ctx.warnings));
+  for (const auto& f : untrusted) PKI_TRY(add_certificates(f, intermediates, ctx.warnings));
   // A file given twice is read once; a CRL met twice (two copies) is kept once.
   std::set<std::pair<dev_t, ino_t>> seen;
   for (const auto& f : crls) {
@@ -212,6 +231,7 @@ Result<int> run_verify(Context& ctx, const VerifyOptionsCli& o) {
   targets.reserve(o.certs.size());
   for (auto& t : loaded) {
     if (!*t) return tl::unexpected(std::move(t->error()));
+    for (auto& w : (*t)->skipped) ctx.warnings.push_back(std::move(w));
     targets.push_back(std::move(**t));
   }
   PKI_TRY(inputs);

@@ -84,6 +84,16 @@ check "w_ext_name_constraints_not_critical reported" -- jq -e '.outcome == "pass
 expect 1 "several files: one failing fails the run" -- lint good.pem serial0.pem
 check "both reported" -- sh -c "grep -q 'good.pem: .*passes' '$TMP/out' && grep -q 'serial0.pem: .*fails' '$TMP/out'"
 check "the finding names its source" -- contains "$TMP/out" "e_serial_number_not_positive  the serial number is zero  (RFC 5280 4.1.2.2)"
+# Encodings that are BER, not DER (X.690): openssl writes the extension's value as given; the
+# outer SEQUENCE's length rewritten in one more octet than it needs (the signature still holds).
+make bool01 "$ec" "/CN=a.example" 90 1010 "basicConstraints=critical,DER:30:03:01:01:01" \
+  "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" "subjectAltName=DNS:a.example"
+faulty e_not_der "basicConstraints cA as BOOLEAN 01" bool01
+openssl x509 -in good.pem -outform DER -out good.der
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); assert d[1] == 0x82
+open(sys.argv[2], "wb").write(d[:1] + b"\x83\x00" + d[2:])' good.der ber.der
+expect 1 "a certificate in BER" -- --json lint ber.der
+check "BER: e_not_der found" -- jq -e '.outcome == "fails" and any(.certificates[0].findings[]; .rule == "e_not_der")' "$TMP/out"
 refused 2 "lint of no certificate" -- lint good.key
 refused 2 "lint with nothing to lint" -- lint
 finish

@@ -99,6 +99,20 @@ expect 1 "a CRL whose issuer may not sign CRLs decides nothing" -- \
 check "code revocation-unknown" -- sh -c "jq -e '.failures | index(\"[0] revocation-unknown\")' '$TMP/out'"
 check "the reason is the missing cRLSign" -- contains "$TMP/out" "lacks cRLSign"
 
+# A bundle with one certificate that cannot be read (a SEQUENCE holding INTEGER 0): it is skipped
+# with a warning naming it, as a trust store skips one; a bundle with none readable is bad input.
+junk='-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n'
+{ printf -- "$junk"; cat chain.pem; } >junk-chain.pem
+printf -- "$junk" >junk.pem
+expect 0 "an unreadable certificate in an --untrusted bundle is skipped" -- \
+  verify server.pem --trust root.pem --untrusted junk-chain.pem --host localhost
+check "the warning names the file and the certificate" -- contains "$TMP/err" "certificate 1 in 'junk-chain.pem' skipped"
+{ cat server.pem; printf -- "$junk"; cat chain.pem; } >junk-target.pem
+expect 0 "and one among a target's own intermediates" -- verify junk-target.pem --trust root.pem --host localhost
+check "the warning names it" -- contains "$TMP/err" "certificate 2 in 'junk-target.pem' skipped"
+refused 2 "a bundle with no readable certificate" -- verify server.pem --trust root.pem --untrusted junk.pem
+refused 2 "a target that cannot be read" -- verify junk.pem --trust root.pem
+
 # Bad input and unknown names.
 refused 2 "no trust anchor" -- verify server.pem
 refused 2 "not a certificate" -- verify s.key --trust root.pem

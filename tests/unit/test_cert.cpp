@@ -278,10 +278,114 @@ TEST_CASE("certificate view: RFC 5280 profile breaches are reported as problems"
       {"an empty issuer", make("CN=a", {}, true, ""), true},
       {"a repeated extension",
        make("CN=a", {ext::subject_alt_name(san, false), ext::subject_alt_name(san, false)}), true},
+      // Encodings that are BER but not DER (X.690 10-11), each inside an extension's value.
+      {"basicConstraints cA as BOOLEAN 01",
+       make("CN=ca",
+            {Extension{"2.5.29.19", true, Bytes{0x30, 0x03, 0x01, 0x01, 0x01}}, ext::subject_key_id(id)}),
+       true},
+      {"basicConstraints in a long-form length",
+       make("CN=ca", {Extension{"2.5.29.19", true, Bytes{0x30, 0x81, 0x03, 0x01, 0x01, 0xFF}},
+                      ext::subject_key_id(id)}),
+       true},
+      {"keyUsage with a padding bit set",
+       make("CN=a", {Extension{"2.5.29.15", true, Bytes{0x03, 0x02, 0x07, 0x81}}}), true},
+      {"keyUsage with a trailing zero byte",
+       make("CN=a", {Extension{"2.5.29.15", true, Bytes{0x03, 0x03, 0x00, 0x80, 0x00}}}), true},
+      {"keyUsage as DER", make("CN=a", {Extension{"2.5.29.15", true, Bytes{0x03, 0x02, 0x07, 0x80}}}), false},
+      {"two values in one extnValue",
+       make("CN=a", {Extension{"2.5.29.15", true, Bytes{0x03, 0x02, 0x07, 0x80, 0x05, 0x00}}}), true},
+      {"an empty subjectAltName", make("CN=a", {Extension{"2.5.29.17", false, Bytes{0x30, 0x00}}}), true},
+      {"a five-octet iPAddress",
+       make("CN=a", {Extension{"2.5.29.17", false, Bytes{0x30, 0x07, 0x87, 0x05, 1, 2, 3, 4, 5}}}), true},
+      {"a four-octet iPAddress",
+       make("CN=a", {Extension{"2.5.29.17", false, Bytes{0x30, 0x06, 0x87, 0x04, 1, 2, 3, 4}}}), false},
+      {"an empty extendedKeyUsage", make("CN=a", {Extension{"2.5.29.37", false, Bytes{0x30, 0x00}}}), true},
+      {"an empty certificatePolicies", make("CN=a", {Extension{"2.5.29.32", false, Bytes{0x30, 0x00}}}),
+       true},
+      {"an empty cRLDistributionPoints", make("CN=a", {Extension{"2.5.29.31", false, Bytes{0x30, 0x00}}}),
+       true},
+      // DEFAULT values written out (X.690 11.5).
+      {"basicConstraints cA FALSE written out",
+       make("CN=a", {Extension{"2.5.29.19", true, Bytes{0x30, 0x03, 0x01, 0x01, 0x00}}}), true},
+      {"basicConstraints cA FALSE left out", make("CN=a", {Extension{"2.5.29.19", true, Bytes{0x30, 0x00}}}),
+       false},
+      {"a name constraint's minimum 0 written out",
+       make("CN=ca",
+            {ca, ext::subject_key_id(id),
+             Extension{"2.5.29.30", true, Bytes{0x30, 0x12, 0xA0, 0x10, 0x30, 0x0E, 0x82, 0x09, 'a', '.', 'e',
+                                                'x',  'a',  'm',  'p',  'l',  'e',  0x80, 0x01, 0x00}}}),
+       true},
+      {"a name constraint without minimum",
+       make("CN=ca", {ca, ext::subject_key_id(id),
+                      Extension{"2.5.29.30", true,
+                                Bytes{0x30, 0x0F, 0xA0, 0x0D, 0x30, 0x0B, 0x82, 0x09, 'a', '.', 'e', 'x', 'a',
+                                      'm', 'p', 'l', 'e'}}}),
+       false},
+      // AuthorityKeyIdentifier { keyIdentifier [0] } in the constructed form: A0 { 04 ... }.
+      {"a constructed keyIdentifier",
+       make("CN=a", {Extension{"2.5.29.35", false, Bytes{0x30, 0x06, 0xA0, 0x04, 0x04, 0x02, 0x01, 0x02}}},
+            false),
+       true},
+      {"an unknown extension holding BER",
+       make("CN=a", {Extension{"1.3.6.1.4.1.99999.1", false, Bytes{0x30, 0x81, 0x03, 0x01, 0x01, 0x01}}}),
+       false},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.what));
     CHECK(c.cert->problems().empty() != c.problem);
+  }
+}
+
+TEST_CASE(
+    "certificate view: an outer encoding that is BER, not DER, is a problem though the signature holds") {
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto signer = test::must(Signer::create(up_ref(key.get())));
+  TbsCertificate t;
+  t.serial = Bytes{0x42};
+  t.issuer = test::must(name_der(*test::must(parse_dn("CN=a"))));
+  t.subject = t.issuer;
+  t.not_before = test::at("2026-01-01T00:00:00Z");
+  t.not_after = test::at("2027-01-01T00:00:00Z");
+  t.spki = test::must(keys::spki_der(*key));
+  const Bytes der = test::must(sign_certificate(t, signer));
+  const auto good = test::must(Certificate::from_der(der));
+  CHECK(good->problems().empty());
+  // The outer SEQUENCE's length written in one more octet than it needs.
+  REQUIRE(der[1] == 0x82);
+  Bytes ber{0x30, 0x83, 0x00};
+  ber.insert(ber.end(), der.begin() + 2, der.end());
+  const auto c = test::must(Certificate::from_der(ber));
+  CHECK(c->fingerprint() == good->fingerprint());  // OpenSSL re-encodes it, so the bytes kept are DER
+  REQUIRE(c->problems().size() == 1);
+  CHECK(c->problems()[0].id == ProblemId::kNotDer);
+  bool linted = false;
+  for (const auto& f : lint::check(*c)) linted = linted || f.rule->name == "e_not_der";
+  CHECK(linted);
+}
+
+TEST_CASE("certificate view: an empty relative distinguished name is a problem") {
+  auto key = test::must(keys::generate(keys::KeyType::kEcP256));
+  auto signer = test::must(Signer::create(up_ref(key.get())));
+  const Bytes cn_a = test::must(name_der(*test::must(parse_dn("CN=a"))));
+  auto make = [&](const Bytes& subject, const Bytes& issuer) {
+    TbsCertificate t;
+    t.serial = Bytes{0x42};
+    t.issuer = issuer;
+    t.subject = subject;
+    t.not_before = test::at("2026-01-01T00:00:00Z");
+    t.not_after = test::at("2027-01-01T00:00:00Z");
+    t.spki = test::must(keys::spki_der(*key));
+    return test::must(Certificate::from_der(test::must(sign_certificate(t, signer))));
+  };
+  CHECK(make(cn_a, cn_a)->problems().empty());
+  // SEQUENCE { SET { CN=a }, SET {} }
+  Bytes empty_rdn{0x30, static_cast<std::uint8_t>(cn_a.size())};
+  empty_rdn.insert(empty_rdn.end(), cn_a.begin() + 2, cn_a.end());
+  empty_rdn.insert(empty_rdn.end(), {0x31, 0x00});
+  for (const auto& c : {make(empty_rdn, cn_a), make(cn_a, empty_rdn)}) {
+    bool found = false;
+    for (const auto& p : c->problems()) found = found || p.id == ProblemId::kMalformedName;
+    CHECK(found);
   }
 }
 

@@ -5,6 +5,7 @@
 #include "pki/cert/oids.h"
 #include "pki/core/der.h"
 #include "pki/crl/crl_builder.h"
+#include "pki/verify/algorithms.h"
 #include "pki/verify/hostname.h"
 #include "pki/verify/verifier.h"
 #include "support.h"
@@ -573,6 +574,28 @@ TEST_CASE("verify: trust anchors are a name and a key") {
   for (const auto& f : r2.chain.back().findings)
     if (f.code == verify::FindingCode::kAnchorExpired && f.outcome == verify::Outcome::kWarn) warned = true;
   CHECK(warned);
+}
+
+TEST_CASE("signature algorithms: ECDSA and EdDSA identifiers carry no parameters, RSA's NULL or none") {
+  struct {
+    int nid;
+    int parameter;  // V_ASN1_UNDEF: absent
+    verify::Verdict verdict;
+  } cases[] = {
+      {NID_ecdsa_with_SHA256, V_ASN1_UNDEF, verify::Verdict::kAccept},
+      {NID_ecdsa_with_SHA256, V_ASN1_NULL, verify::Verdict::kRefuse},
+      {NID_ED25519, V_ASN1_UNDEF, verify::Verdict::kAccept},
+      {NID_ED25519, V_ASN1_NULL, verify::Verdict::kRefuse},
+      {NID_sha256WithRSAEncryption, V_ASN1_NULL, verify::Verdict::kAccept},
+      {NID_sha256WithRSAEncryption, V_ASN1_UNDEF, verify::Verdict::kAccept},  // RFC 4055 5: accept both
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.nid);
+    CAPTURE(c.parameter);
+    OsslPtr<X509_ALGOR> alg(X509_ALGOR_new());
+    REQUIRE(X509_ALGOR_set0(alg.get(), OBJ_nid2obj(c.nid), c.parameter, nullptr) == 1);
+    CHECK(verify::judge_signature_algorithm(*alg, verify::AlgorithmPolicy::kModern).verdict == c.verdict);
+  }
 }
 
 TEST_CASE("verify: SHA-1 is refused unless legacy algorithms are allowed") {

@@ -9,6 +9,7 @@
 #include "pki/cert/builder.h"
 #include "pki/cert/name.h"
 #include "pki/cert/oids.h"
+#include "pki/core/der.h"
 #include "pki/core/io.h"
 #include "pki/core/time.h"
 #include "pki/keys/keys.h"
@@ -82,16 +83,91 @@ Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, c
   return dp;
 }
 
-Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der) {
+Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der, OSSL_LIB_CTX* libctx) {
   const unsigned char* p = der.data();
-  OsslPtr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  OsslPtr<X509> x(libctx
+                      ? reinterpret_cast<X509*>(ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()),
+                                                                 ASN1_ITEM_rptr(X509), libctx, nullptr))
+                      : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
   if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
   if (p != der.data() + der.size())
     return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
-  return from_x509(std::move(x));
+  std::shared_ptr<Certificate> c(new Certificate());
+  c->x509_ = std::move(x);
+  PKI_TRY(c->parse());
+  // OpenSSL reads BER and writes the outer SEQUENCE afresh: bytes that differ from its encoding
+  // were not DER, whatever parse() found in what it kept (the signed part as received).
+  if (!std::equal(der.begin(), der.end(), c->der_.begin(), c->der_.end()) && !der::der_violation(c->der_)) {
+    const auto v = der::der_violation(der);
+    c->problem(ProblemId::kNotDer,
+               "the certificate is not DER-encoded (X.690): " + v.value_or("an encoding OpenSSL rewrote"));
+  }
+  return std::shared_ptr<const Certificate>(std::move(c));
 }
 
 namespace {
+
+// A DEFAULT value written out, which DER forbids (X.690 11.5), where RFC 5280 has one: the version
+// v1, an extension's critical FALSE, basicConstraints' cA FALSE, a subtree's minimum 0. What does
+// not read as a certificate is left to OpenSSL's parse.
+std::optional<std::string> explicit_default(BytesView cert) {
+  auto inside = [](BytesView& in, std::uint8_t tag) -> std::optional<BytesView> {
+    auto t = der::read(in);
+    if (!t || t->tag != tag) return std::nullopt;
+    return t->content;
+  };
+  auto is_false = [](const der::Tlv& v) {
+    return v.tag == 0x01 && v.content.size() == 1 && v.content[0] == 0;
+  };
+  static const Bytes kBc{0x06, 0x03, 0x55, 0x1D, 0x13}, kNc{0x06, 0x03, 0x55, 0x1D, 0x1E};
+  auto tbs = inside(cert, 0x30);
+  if (!tbs) return std::nullopt;
+  auto fields = inside(*tbs, 0x30);
+  if (!fields) return std::nullopt;
+  while (!fields->empty()) {
+    auto f = der::read(*fields);
+    if (!f) return std::nullopt;
+    BytesView in = f->content;
+    if (f->tag == 0xA0) {
+      auto v = inside(in, 0x02);
+      if (v && v->size() == 1 && (*v)[0] == 0) return "the version v1 written out (it is the default)";
+    }
+    if (f->tag != 0xA3) continue;
+    auto exts = inside(in, 0x30);
+    while (exts && !exts->empty()) {
+      auto e = inside(*exts, 0x30);
+      if (!e) return std::nullopt;
+      auto id = der::read(*e);
+      auto next = der::read(*e);
+      if (!id || !next) return std::nullopt;
+      if (is_false(*next)) return "an extension's critical FALSE written out (it is the default)";
+      if (next->tag == 0x01 && !(next = der::read(*e))) return std::nullopt;
+      if (next->tag != 0x04) return std::nullopt;
+      BytesView value = next->content;
+      if (id->is(kBc)) {
+        auto bc = inside(value, 0x30);
+        if (bc && !bc->empty()) {
+          auto first = der::read(*bc);
+          if (first && is_false(*first)) return "basicConstraints' cA FALSE written out (it is the default)";
+        }
+      } else if (id->is(kNc)) {
+        auto nc = inside(value, 0x30);
+        while (nc && !nc->empty()) {
+          auto trees = der::read(*nc);
+          if (!trees) break;
+          BytesView list = trees->content;
+          while (auto subtree = inside(list, 0x30)) {
+            der::read(*subtree);  // the base
+            while (auto more = der::read(*subtree))
+              if (more->tag == 0x80 && more->content.size() == 1 && more->content[0] == 0)
+                return "a name constraint's minimum 0 written out (it is the default)";
+          }
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
 
 // A library context with the null provider only: OpenSSL finds no decoder there, so a certificate
 // parsed in it keeps its public key undecoded (RFC 5280's fields are all read as usual). Made
@@ -224,6 +300,10 @@ std::string_view to_string(ProblemId id) {
       return "key-cert-sign-without-ca";
     case ProblemId::kNameConstraintsWithoutCa:
       return "name-constraints-without-ca";
+    case ProblemId::kNotDer:
+      return "not-der";
+    case ProblemId::kMalformedName:
+      return "malformed-name";
   }
   return "?";
 }
@@ -237,10 +317,21 @@ Result<void> Certificate::parse() {
   der_ = der_of(*x);
   if (der_.empty()) return fail_openssl(ErrorCode::kBadInput, "cannot encode the certificate");
   fingerprint_ = sha256_hex(der_);
+  if (auto v = der::der_violation(der_))
+    problem(ProblemId::kNotDer, "the certificate is not DER-encoded (X.690): " + *v);
   version_ = static_cast<int>(X509_get_version(x)) + 1;
-  if (version_ > 3)
-    problem(ProblemId::kBadVersion,
-            "version " + std::to_string(version_) + " does not exist (RFC 5280 4.1.2.1)");
+  if (version_ > 3 || version_ < 1)
+    problem(ProblemId::kBadVersion, "version field " + std::to_string(version_ - 1) +
+                                        " names no version (RFC 5280 4.1.2.1: v1, v2 or v3)");
+  {
+    const ASN1_BIT_STRING *issuer_uid = nullptr, *subject_uid = nullptr;
+    X509_get0_uids(x, &issuer_uid, &subject_uid);
+    if (version_ == 1 && (issuer_uid || subject_uid))
+      problem(ProblemId::kBadVersion, "unique identifiers in a version 1 certificate (RFC 5280 4.1.2.8)");
+    const STACK_OF(X509_EXTENSION)* exts = X509_get0_extensions(x);
+    if (exts && sk_X509_EXTENSION_num(exts) == 0)
+      problem(ProblemId::kNotDer, "an empty extensions field (RFC 5280 4.1: one or more extensions)");
+  }
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   const auto* sp = ASN1_STRING_get0_data(serial);
   serial_.assign(sp, sp + ASN1_STRING_length(serial));
@@ -250,6 +341,22 @@ Result<void> Certificate::parse() {
   subject_text_ = format_dn(subject());
   issuer_text_ = format_dn(issuer());
   self_issued_ = X509_NAME_cmp(&subject(), &issuer()) == 0;
+  for (const X509_NAME* name : {&subject(), &issuer()}) {
+    // Name ::= SEQUENCE OF RelativeDistinguishedName, each a SET SIZE (1..MAX) (RFC 5280 4.1.2.4).
+    const unsigned char* encoded = nullptr;
+    std::size_t length = 0;
+    if (X509_NAME_get0_der(name, &encoded, &length) != 1) continue;
+    BytesView in(encoded, length);
+    auto seq = der::read(in);
+    BytesView rdns = seq ? seq->content : BytesView{};
+    while (auto rdn = der::read(rdns))
+      if (rdn->content.empty()) {
+        problem(ProblemId::kMalformedName, std::string("an empty relative distinguished name in the ") +
+                                               (name == &subject() ? "subject" : "issuer") +
+                                               " (RFC 5280 4.1.2.4: each has one or more attributes)");
+        break;
+      }
+  }
   if (X509_NAME_entry_count(&issuer()) == 0)
     problem(ProblemId::kEmptyIssuer, "an empty issuer name (RFC 5280 4.1.2.4)");
   PKI_ASSIGN(not_before_, from_asn1_time(*X509_get0_notBefore(x)));
@@ -279,7 +386,17 @@ Result<void> Certificate::parse() {
       problem(ProblemId::kDuplicateExtension,
               "extension " + oid_name(*X509_EXTENSION_get_object(ext)) + " appears more than once", id);
     parse_extension(*ext);
+    // extnValue holds the DER encoding of the extension (RFC 5280 4.1). Checked in those pki reads
+    // (each decoded whole); another's value is opaque to it.
+    if (extensions_.back().understood) {
+      const ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(ext);
+      if (auto v = der::der_violation(
+              {ASN1_STRING_get0_data(data), static_cast<std::size_t>(ASN1_STRING_length(data))}))
+        problem(ProblemId::kNotDer, "extension " + id + " is not DER-encoded (X.690): " + *v, id);
+    }
   }
+  if (auto v = explicit_default(der_))
+    problem(ProblemId::kNotDer, "the certificate is not DER-encoded (X.690 11.5): " + *v);
   check_profile();
   drain_openssl_errors();
   return {};
@@ -378,9 +495,24 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     if (!ku) return malformed("keyUsage");
     key_usage_ = named_bits(*ku);
     if (*key_usage_ == 0) malformed("keyUsage", "keyUsage with no bit set (RFC 5280 4.2.1.3)");
+    // A named bit list in DER ends at its last set bit (X.690 11.2.2): the unused-bits count
+    // covers every trailing zero bit, and no zero octet follows.
+    const ASN1_OCTET_STRING* raw = X509_EXTENSION_get_data(&ext);
+    const unsigned char* v = ASN1_STRING_get0_data(raw);
+    const int n = ASN1_STRING_length(raw);
+    if (*key_usage_ != 0 && n >= 4 && v[0] == 0x03 && v[1] == n - 2) {
+      const unsigned last = v[n - 1];
+      const unsigned unused = v[2];
+      if (last == 0 || (last & ((1u << (unused + 1)) - 1)) != (1u << unused))
+        problem(ProblemId::kNotDer,
+                "keyUsage has trailing zero bits (X.690 11.2.2: a named bit list ends at its last set bit)",
+                id);
+    }
   } else if (id == oid::kExtKeyUsage) {
     auto eku = decode_ext<EXTENDED_KEY_USAGE>(ext, ASN1_ITEM_rptr(EXTENDED_KEY_USAGE));
     if (!eku) return malformed("extKeyUsage");
+    if (sk_ASN1_OBJECT_num(eku.get()) == 0)
+      malformed("extKeyUsage", "an empty extendedKeyUsage (RFC 5280 4.2.1.12: one or more purposes)");
     std::vector<std::string> purposes;
     for (int i = 0; i < sk_ASN1_OBJECT_num(eku.get()); ++i)
       purposes.push_back(oid_text(*sk_ASN1_OBJECT_value(eku.get(), i)));
@@ -393,6 +525,21 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
   } else if (id == oid::kAuthorityKeyIdentifier) {
     auto aki = decode_ext<AUTHORITY_KEYID>(ext, ASN1_ITEM_rptr(AUTHORITY_KEYID));
     if (!aki) return malformed("authorityKeyIdentifier");
+    {
+      // keyIdentifier [0] and authorityCertSerialNumber [2] are primitive in DER (X.690 10.2).
+      const ASN1_OCTET_STRING* raw = X509_EXTENSION_get_data(&ext);
+      BytesView in(ASN1_STRING_get0_data(raw), static_cast<std::size_t>(ASN1_STRING_length(raw)));
+      if (auto seq = der::read(in)) {
+        BytesView fields = seq->content;
+        while (auto f = der::read(fields))
+          if (f->tag == 0xA0 || f->tag == 0xA2)
+            problem(ProblemId::kNotDer,
+                    "authorityKeyIdentifier has a constructed " +
+                        std::string(f->tag == 0xA0 ? "keyIdentifier" : "serial number") +
+                        " (X.690 10.2: primitive in DER)",
+                    id);
+      }
+    }
     AuthorityKeyId out;
     if (aki->keyid) {
       const auto* p = ASN1_STRING_get0_data(aki->keyid);
@@ -413,6 +560,12 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
     if (!names) return malformed("subjectAltName");
     auto parsed = from_openssl(*names);
     if (!parsed) return malformed("subjectAltName");
+    if (parsed->empty())
+      malformed("subjectAltName", "an empty subjectAltName (RFC 5280 4.2.1.6: one or more names)");
+    for (const auto& n : *parsed)
+      if (n.type == GeneralNameType::kIp && n.bytes.size() != 4 && n.bytes.size() != 16)
+        malformed("subjectAltName",
+                  "an iPAddress of neither 4 nor 16 octets in subjectAltName (RFC 5280 4.2.1.6)");
     san_ = std::move(*parsed);
   } else if (id == oid::kNameConstraints) {
     parse_name_constraints(ext, id);
@@ -421,6 +574,8 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
   } else if (id == oid::kPolicyMappings) {
     auto pm = decode_ext<POLICY_MAPPINGS>(ext, ASN1_ITEM_rptr(POLICY_MAPPINGS));
     if (!pm) return malformed("policyMappings");
+    if (sk_POLICY_MAPPING_num(pm.get()) == 0)
+      malformed("policyMappings", "an empty policyMappings (RFC 5280 4.2.1.5: one or more mappings)");
     std::vector<PolicyMapping> out;
     for (int i = 0; i < sk_POLICY_MAPPING_num(pm.get()); ++i) {
       const POLICY_MAPPING* m = sk_POLICY_MAPPING_value(pm.get(), i);
@@ -445,6 +600,9 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
   } else if (id == oid::kCrlDistributionPoints || id == oid::kFreshestCrl) {
     auto dps = decode_ext<CRL_DIST_POINTS>(ext, ASN1_ITEM_rptr(CRL_DIST_POINTS));
     if (!dps) return malformed("CRL distribution points");
+    if (sk_DIST_POINT_num(dps.get()) == 0)
+      malformed("CRL distribution points",
+                "an empty list of CRL distribution points (RFC 5280 4.2.1.13: one or more)");
     auto& into = id == oid::kFreshestCrl ? freshest_crl_ : crl_dps_;
     for (int i = 0; i < sk_DIST_POINT_num(dps.get()); ++i) {
       const DIST_POINT* d = sk_DIST_POINT_value(dps.get(), i);
@@ -453,6 +611,9 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
         malformed("CRL distribution points");
         continue;
       }
+      if (!d->distpoint && !d->CRLissuer)
+        malformed("CRL distribution points",
+                  "a distribution point with neither a name nor a CRL issuer (RFC 5280 4.2.1.13)");
       into.push_back(std::move(*dp));
     }
   } else if (id == oid::kAuthorityInfoAccess || id == oid::kSubjectInfoAccess) {
@@ -515,6 +676,9 @@ void Certificate::parse_name_constraints(X509_EXTENSION& ext, const std::string&
 void Certificate::parse_policies(X509_EXTENSION& ext, const std::string& id) {
   auto cp = decode_ext<CERTIFICATEPOLICIES>(ext, ASN1_ITEM_rptr(CERTIFICATEPOLICIES));
   if (!cp) return problem(ProblemId::kMalformedExtension, "malformed certificatePolicies extension", id);
+  if (sk_POLICYINFO_num(cp.get()) == 0)
+    problem(ProblemId::kMalformedExtension,
+            "an empty certificatePolicies (RFC 5280 4.2.1.4: one or more policies)", id);
   std::vector<std::string> out;
   std::set<std::string> unique;
   bool qualifiers_known = true;

@@ -206,3 +206,61 @@ std::optional<Tlv> read(BytesView& in) {
 }
 
 }  // namespace pki::der
+
+namespace pki::der {
+
+namespace {
+
+std::optional<std::string> violation_in(BytesView in, int depth) {
+  if (depth > 32) return "nesting deeper than any X.509 structure";
+  while (!in.empty()) {
+    const auto t = read(in);
+    if (!t) return "a length that is not in DER (indefinite, not minimal, or past the end)";
+    const BytesView c = t->content;
+    const bool constructed = t->tag & 0x20;
+    const bool universal = (t->tag & 0xc0) == 0;
+    const std::uint8_t number = t->tag & 0x1f;
+    if (constructed) {
+      // X.690 10.2: only SEQUENCE and SET are constructed among the universal types.
+      if (universal && number != 0x10 && number != 0x11) return "a string in the constructed form";
+      if (auto v = violation_in(c, depth + 1)) return v;
+      continue;
+    }
+    if (!universal) continue;  // an implicitly tagged primitive: its type is not known here
+    switch (t->tag) {
+      case tag::kBoolean:
+        if (c.size() != 1 || (c[0] != 0x00 && c[0] != 0xff)) return "a BOOLEAN that is neither 00 nor FF";
+        break;
+      case tag::kInteger:
+      case tag::kEnumerated:
+        if (c.empty()) return "an empty INTEGER";
+        if (c.size() > 1 && ((c[0] == 0x00 && !(c[1] & 0x80)) || (c[0] == 0xff && (c[1] & 0x80))))
+          return "an INTEGER not in its fewest octets";
+        break;
+      case tag::kBitString:
+        if (c.empty() || c[0] > 7 || (c.size() == 1 && c[0] != 0))
+          return "a BIT STRING with a bad count of unused bits";
+        if (c.size() > 1 && (c.back() & ((1u << c[0]) - 1)) != 0)
+          return "a BIT STRING whose unused bits are set";
+        break;
+      case tag::kNull:
+        if (!c.empty()) return "a NULL with content";
+        break;
+      case tag::kOid:
+        if (c.empty() || (c.back() & 0x80)) return "a malformed OBJECT IDENTIFIER";
+        for (std::size_t i = 0; i < c.size(); ++i)
+          if (c[i] == 0x80 && (i == 0 || !(c[i - 1] & 0x80)))
+            return "an OBJECT IDENTIFIER arc not in its fewest octets";
+        break;
+      default:
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> der_violation(BytesView encoded) { return violation_in(encoded, 0); }
+
+}  // namespace pki::der

@@ -733,6 +733,15 @@ Result<Bytes> csr_der(std::string_view data, std::string_view what) {
 
 }  // namespace
 
+Result<std::vector<Bytes>> certificate_ders(std::string_view data, std::string_view what) {
+  return der_objects(data, what, {"CERTIFICATE", "X509 CERTIFICATE"});
+}
+
+Result<std::vector<Bytes>> load_certificate_ders(const std::string& path) {
+  PKI_ASSIGN(std::string data, read_input(path));
+  return certificate_ders(data, "certificate '" + path + "'");
+}
+
 Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what,
                                                       OSSL_LIB_CTX* libctx) {
   if (!libctx) return parse_objects<X509>(data, what, {"CERTIFICATE", "X509 CERTIFICATE"}, d2i_X509);

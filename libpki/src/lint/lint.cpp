@@ -133,6 +133,13 @@ const std::vector<Entry>& table() {
       {{"e_name_constraint_on_non_ca", Level::kError, Scope::kAll, "RFC 5280 4.2.1.10",
         "nameConstraints only in a CA certificate"},
        problem(ProblemId::kNameConstraintsWithoutCa)},
+      {{"e_not_der", Level::kError, Scope::kAll, "RFC 5280 4.1, X.690 10-11",
+        "the certificate and each extension's value are DER: minimal lengths and integers, BOOLEAN "
+        "00 or FF, BIT STRING unused bits zero, no constructed strings"},
+       problem(ProblemId::kNotDer)},
+      {{"e_empty_rdn", Level::kError, Scope::kAll, "RFC 5280 4.1.2.4",
+        "each relative distinguished name of the subject and issuer has one or more attributes"},
+       problem(ProblemId::kMalformedName)},
       {{"e_basic_constraints_not_critical", Level::kError, Scope::kCa, "RFC 5280 4.2.1.9",
         "a CA certificate's basicConstraints is critical"},
        [](const Certificate& c) -> Detail {

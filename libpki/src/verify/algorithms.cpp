@@ -54,6 +54,15 @@ AlgorithmVerdict judge_signature_algorithm(const X509_ALGOR& algorithm, Algorith
   if (nid == NID_undef || !OBJ_find_sigid_algs(nid, &md, &pkey))
     return {Verdict::kRefuse, FindingCode::kWeakAlgorithm,
             std::string("unknown signature algorithm ") + name};
+  // ECDSA and EdDSA identifiers have no parameters, not even NULL (RFC 5758 3.2, RFC 8410 3):
+  // another encoding of one algorithm is refused, not read past.
+  const void* parameter = nullptr;
+  int parameter_type = V_ASN1_UNDEF;
+  X509_ALGOR_get0(nullptr, &parameter_type, &parameter, &algorithm);
+  if ((pkey == NID_ED25519 || pkey == NID_ED448 || pkey == NID_X9_62_id_ecPublicKey) &&
+      parameter_type != V_ASN1_UNDEF)
+    return {Verdict::kRefuse, FindingCode::kMalformed,
+            std::string(name) + " with parameters (RFC 5758 3.2, RFC 8410 3: they are absent)"};
   if (pkey == NID_ED25519 || pkey == NID_ED448) return {Verdict::kAccept, FindingCode::kOk, name};
   switch (md) {
     case NID_sha256:

@@ -73,6 +73,8 @@ enum class ProblemId {
   kPathLenWithoutCa,                // 4.2.1.9: meaningless without cA
   kKeyCertSignWithoutCa,            // 4.2.1.3
   kNameConstraintsWithoutCa,        // 4.2.1.10: "MUST be used only in a CA certificate"
+  kNotDer,                          // 4.1: the certificate, and each extension's value, is DER (X.690)
+  kMalformedName,                   // 4.1.2.4, 4.1.2.6: an RDN with no attribute (X.501: one or more)
 };
 std::string_view to_string(ProblemId id);
 
@@ -92,7 +94,10 @@ struct ExtensionInfo {
 
 class Certificate {
  public:
-  static Result<std::shared_ptr<const Certificate>> from_der(BytesView der);
+  // One DER certificate, no trailing bytes. `libctx` (null: OpenSSL's default) is the library
+  // context its key and signature belong to; it must outlive the certificate. An encoding OpenSSL
+  // reads but that is not DER (BER lengths, say) is a kNotDer problem, not a refusal.
+  static Result<std::shared_ptr<const Certificate>> from_der(BytesView der, OSSL_LIB_CTX* libctx = nullptr);
   // As from_der, but the public key is decoded by keys::public_key_from_spki (built straight from
   // its bytes for EC P-256/P-384 and Ed25519) and held beside the X509, whose own key OpenSSL is
   // not asked to decode (OpenSSL 3 looks its decoders up afresh for every key, which costs

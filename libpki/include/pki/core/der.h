@@ -130,4 +130,10 @@ struct Tlv {
 // (indefinite or non-minimal lengths, truncation).
 std::optional<Tlv> read(BytesView& in);
 
+// What in `encoded` (one or more TLVs) is not DER (X.690 10, 11), as far as the encoding alone
+// tells: lengths, constructed strings, BOOLEAN, INTEGER, BIT STRING, NULL and OBJECT IDENTIFIER
+// contents, at every depth of constructed encodings (not inside implicitly tagged primitives, nor
+// inside OCTET STRINGs, whose contents are not known to be DER). nullopt when nothing is found.
+std::optional<std::string> der_violation(BytesView encoded);
+
 }  // namespace pki::der

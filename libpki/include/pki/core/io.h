@@ -144,6 +144,9 @@ bool looks_like_der(std::string_view data);
 // Certificates from a PEM file (one or more) or a DER file (one). `what` names the input in messages.
 // `libctx` (null: OpenSSL's default) is the library context the certificates belong to: they are
 // decoded and their signatures checked with its providers, and it must outlive them.
+// The encoded certificates in PEM (one or more) or DER (one), as they were given: not yet parsed.
+Result<std::vector<Bytes>> certificate_ders(std::string_view data, std::string_view what);
+Result<std::vector<Bytes>> load_certificate_ders(const std::string& path);
 Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what,
                                                       OSSL_LIB_CTX* libctx = nullptr);
 Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path, OSSL_LIB_CTX* libctx = nullptr);
