@@ -25,7 +25,10 @@ Result<const Libpq*> load() {
     fn = reinterpret_cast<std::remove_reference_t<decltype(fn)>>(::dlsym(h, name));
     if (fn == nullptr) missing = true;
   };
-  sym(api.connectdbParams, "PQconnectdbParams");
+  sym(api.connectStartParams, "PQconnectStartParams");
+  sym(api.connectPoll, "PQconnectPoll");
+  sym(api.socket, "PQsocket");
+  sym(api.conninfo, "PQconninfo");
   sym(api.status, "PQstatus");
   sym(api.fformat, "PQfformat");
   sym(api.reset, "PQreset");

@@ -12,7 +12,10 @@ namespace pki::store::pg {
 
 // The libpq functions pki calls.
 struct Libpq {
-  decltype(&PQconnectdbParams) connectdbParams;
+  decltype(&PQconnectStartParams) connectStartParams;
+  decltype(&PQconnectPoll) connectPoll;
+  decltype(&PQsocket) socket;
+  decltype(&PQconninfo) conninfo;
   decltype(&PQstatus) status;
   decltype(&PQreset) reset;
   decltype(&PQerrorMessage) errorMessage;

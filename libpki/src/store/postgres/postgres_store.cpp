@@ -1,9 +1,13 @@
 #include "pki/store/postgres_store.h"
 
 #include <openssl/rand.h>
+#include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -1091,6 +1095,57 @@ class PostgresStore final : public Store {
 
 void ignore_notice(void*, const char*) {}
 
+// The connection's connect_timeout in milliseconds (libpq's reading: none or 0 is no limit, less
+// than 2 s is 2 s; -1 for no limit), and whether its URI names more than one host.
+struct ConnectLimits {
+  int timeout_ms = -1;
+  bool several_hosts = false;
+};
+ConnectLimits connect_limits(const pg::Libpq& pq, PGconn* conn) {
+  ConnectLimits out;
+  if (PQconninfoOption* options = pq.conninfo(conn)) {
+    for (const PQconninfoOption* o = options; o->keyword; ++o) {
+      const std::string_view key(o->keyword);
+      if (!o->val) continue;
+      if (key == "connect_timeout" && std::atoi(o->val) > 0)
+        out.timeout_ms = std::max(std::atoi(o->val), 2) * 1000;
+      if ((key == "host" || key == "hostaddr") &&
+          std::string_view(o->val).find(',') != std::string_view::npos)
+        out.several_hosts = true;
+    }
+    pq.conninfoFree(options);
+  }
+  return out;
+}
+
+// Completes a connection begun by PQconnectStartParams, whose notice processor is already pki's.
+// PQconnectdbParams would run the handshake with libpq's default processor, which prints to
+// stderr: a server whose postmaster dies just as it accepts the connection sends its FATAL reason
+// right behind ReadyForQuery, and libpq hands a message that comes while idle to the notice
+// processor. Driven by PQconnectPoll while the server answers. A step that waits longer than
+// connect_timeout ends the attempt ("timeout expired", as libpq says); with several hosts, PQreset
+// then connects again with libpq's own loop, which moves on to the next host at each timeout (and
+// keeps the processor). Otherwise the outcome is in PQstatus.
+Result<void> complete_connection(const pg::Libpq& pq, PGconn* conn) {
+  if (pq.status(conn) == CONNECTION_BAD) return {};
+  const ConnectLimits limits = connect_limits(pq, conn);
+  PostgresPollingStatusType step = PGRES_POLLING_WRITING;  // as libpq says to begin
+  while (step == PGRES_POLLING_READING || step == PGRES_POLLING_WRITING) {
+    pollfd p{pq.socket(conn), static_cast<short>(step == PGRES_POLLING_READING ? POLLIN : POLLOUT), 0};
+    const int ready = ::poll(&p, 1, limits.timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) {
+      if (!limits.several_hosts)
+        return fail(ErrorCode::kStore, Field::kDatabase,
+                    "cannot connect to the PostgreSQL store: timeout expired");
+      pq.reset(conn);
+      return {};
+    }
+    step = pq.connectPoll(conn);
+  }
+  return {};
+}
+
 // Whether libpq would read a password from the URI (user:password@host, a password= or
 // sslpassword= parameter, percent-encoded or not): libpq's own parser decides.
 Result<bool> carries_password(const pg::Libpq* pq, const std::string& url) {
@@ -1135,14 +1190,15 @@ Result<std::unique_ptr<Store>> open_postgres(const std::string& url, OpenMode mo
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
-  PGconn* raw = pq->connectdbParams(keys.data(), values.data(), 1);
+  PGconn* raw = pq->connectStartParams(keys.data(), values.data(), 1);
   if (raw == nullptr)
     return fail(ErrorCode::kStore, Field::kDatabase, "cannot connect to PostgreSQL: out of memory");
   auto store = std::make_unique<PostgresStore>(pq, raw);
+  pq->setNoticeProcessor(raw, ignore_notice, nullptr);
+  PKI_TRY(complete_connection(*pq, raw));
   if (pq->status(raw) != CONNECTION_OK)
     return fail(ErrorCode::kStore, Field::kDatabase,
                 "cannot connect to the PostgreSQL store: " + first_line(pq->errorMessage(raw)));
-  pq->setNoticeProcessor(raw, ignore_notice, nullptr);
   PKI_TRY(store->configure_session());
   PKI_TRY(store->prepare_schema(mode, "'" + url + "'"));
   return std::unique_ptr<Store>(std::move(store));
