@@ -742,20 +742,13 @@ Result<std::vector<Bytes>> load_certificate_ders(const std::string& path) {
   return certificate_ders(data, "certificate '" + path + "'");
 }
 
-Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what,
-                                                      OSSL_LIB_CTX* libctx) {
-  if (!libctx) return parse_objects<X509>(data, what, {"CERTIFICATE", "X509 CERTIFICATE"}, d2i_X509);
-  return parse_objects<X509>(
-      data, what, {"CERTIFICATE", "X509 CERTIFICATE"},
-      [libctx](X509** out, const unsigned char** in, long length) {
-        return reinterpret_cast<X509*>(ASN1_item_d2i_ex(reinterpret_cast<ASN1_VALUE**>(out), in, length,
-                                                        ASN1_ITEM_rptr(X509), libctx, nullptr));
-      });
+Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what) {
+  return parse_objects<X509>(data, what, {"CERTIFICATE", "X509 CERTIFICATE"}, d2i_X509);
 }
 
-Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path, OSSL_LIB_CTX* libctx) {
+Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path) {
   PKI_ASSIGN(std::string data, read_input(path));
-  return parse_certificates(data, "certificate '" + path + "'", libctx);
+  return parse_certificates(data, "certificate '" + path + "'");
 }
 
 OsslPtr<OSSL_LIB_CTX> new_library_context() {

@@ -141,15 +141,13 @@ Result<std::vector<PemBlock>> pem_all_blocks(std::string_view text);
 // Input that holds DER or PEM: a DER object starts with a SEQUENCE tag; anything else is read as PEM.
 bool looks_like_der(std::string_view data);
 
-// Certificates from a PEM file (one or more) or a DER file (one). `what` names the input in messages.
-// `libctx` (null: OpenSSL's default) is the library context the certificates belong to: they are
-// decoded and their signatures checked with its providers, and it must outlive them.
-// The encoded certificates in PEM (one or more) or DER (one), as they were given: not yet parsed.
+// The encoded certificates in PEM (one or more) or DER (one), as they were given: not yet parsed
+// (cert::Certificate::from_der reads each, DER checked). `what` names the input in messages.
 Result<std::vector<Bytes>> certificate_ders(std::string_view data, std::string_view what);
 Result<std::vector<Bytes>> load_certificate_ders(const std::string& path);
-Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what,
-                                                      OSSL_LIB_CTX* libctx = nullptr);
-Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path, OSSL_LIB_CTX* libctx = nullptr);
+// The same, parsed by OpenSSL.
+Result<std::vector<OsslPtr<X509>>> parse_certificates(std::string_view data, std::string_view what);
+Result<std::vector<OsslPtr<X509>>> load_certificates(const std::string& path);
 // A library context configured as OpenSSL's default is (the same configuration file, so the same
 // providers), for a thread that decodes many certificates: OpenSSL 3 decodes each certificate's
 // public key through its provider registry, whose locks threads sharing one context contend for.
