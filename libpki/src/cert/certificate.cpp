@@ -83,28 +83,6 @@ Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, c
   return dp;
 }
 
-Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der, OSSL_LIB_CTX* libctx) {
-  const unsigned char* p = der.data();
-  OsslPtr<X509> x(libctx
-                      ? reinterpret_cast<X509*>(ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()),
-                                                                 ASN1_ITEM_rptr(X509), libctx, nullptr))
-                      : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
-  if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
-  if (p != der.data() + der.size())
-    return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
-  std::shared_ptr<Certificate> c(new Certificate());
-  c->x509_ = std::move(x);
-  PKI_TRY(c->parse());
-  // OpenSSL reads BER and writes the outer SEQUENCE afresh: bytes that differ from its encoding
-  // were not DER, whatever parse() found in what it kept (the signed part as received).
-  if (!std::equal(der.begin(), der.end(), c->der_.begin(), c->der_.end()) && !der::der_violation(c->der_)) {
-    const auto v = der::der_violation(der);
-    c->problem(ProblemId::kNotDer,
-               "the certificate is not DER-encoded (X.690): " + v.value_or("an encoding OpenSSL rewrote"));
-  }
-  return std::shared_ptr<const Certificate>(std::move(c));
-}
-
 namespace {
 
 // A DEFAULT value written out, which DER forbids (X.690 11.5), where RFC 5280 has one: the version
@@ -119,7 +97,7 @@ std::optional<std::string> explicit_default(BytesView cert) {
   auto is_false = [](const der::Tlv& v) {
     return v.tag == 0x01 && v.content.size() == 1 && v.content[0] == 0;
   };
-  static const Bytes kBc{0x06, 0x03, 0x55, 0x1D, 0x13}, kNc{0x06, 0x03, 0x55, 0x1D, 0x1E};
+  static const Bytes kBc = der::oid(oid::kBasicConstraints), kNc = der::oid(oid::kNameConstraints);
   auto tbs = inside(cert, 0x30);
   if (!tbs) return std::nullopt;
   auto fields = inside(*tbs, 0x30);
@@ -185,25 +163,51 @@ OSSL_LIB_CTX* keyless_context() {
   return ctx;
 }
 
+// One certificate decoded in `libctx` (null: OpenSSL's default): all of `der`, nothing after it.
+Result<OsslPtr<X509>> decode_x509(BytesView der, OSSL_LIB_CTX* libctx) {
+  const unsigned char* p = der.data();
+  OsslPtr<X509> x(libctx
+                      ? reinterpret_cast<X509*>(ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()),
+                                                                 ASN1_ITEM_rptr(X509), libctx, nullptr))
+                      : d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+  if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
+  if (p != der.data() + der.size())
+    return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
+  return x;
+}
+
 }  // namespace
+
+Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der, OSSL_LIB_CTX* libctx) {
+  PKI_ASSIGN(auto x, decode_x509(der, libctx));
+  return from_received(std::move(x), der);
+}
 
 Result<std::shared_ptr<const Certificate>> Certificate::from_der_key_apart(BytesView der) {
   OSSL_LIB_CTX* ctx = keyless_context();
   if (!ctx) return from_der(der);
-  const unsigned char* p = der.data();
-  OsslPtr<X509> x(reinterpret_cast<X509*>(
-      ASN1_item_d2i_ex(nullptr, &p, static_cast<long>(der.size()), ASN1_ITEM_rptr(X509), ctx, nullptr)));
-  if (!x) return fail_openssl(ErrorCode::kBadInput, "cannot parse the certificate: invalid DER");
+  auto x = decode_x509(der, ctx);
   drain_openssl_errors();  // the decoders the key found none of
-  if (p != der.data() + der.size())
-    return fail(ErrorCode::kBadInput, "cannot parse the certificate: trailing data");
-  std::shared_ptr<Certificate> c(new Certificate());
-  c->x509_ = std::move(x);
-  PKI_TRY(c->parse());
+  if (!x) return tl::unexpected(std::move(x.error()));
+  PKI_ASSIGN(auto c, from_received(std::move(*x), der));
   // As from_der: a key that cannot be decoded leaves public_key() null, not the parse failed.
   if (auto key = keys::public_key_from_spki(c->spki_der_)) c->key_apart_ = std::move(*key);
   drain_openssl_errors();
   return std::shared_ptr<const Certificate>(std::move(c));
+}
+
+Result<std::shared_ptr<Certificate>> Certificate::from_received(OsslPtr<X509> x509, BytesView der) {
+  std::shared_ptr<Certificate> c(new Certificate());
+  c->x509_ = std::move(x509);
+  PKI_TRY(c->parse());
+  // OpenSSL reads BER and writes the outer SEQUENCE afresh (the signed part it keeps as received,
+  // which parse() checked): bytes given that differ from its encoding were not DER.
+  const auto& p = c->problems_;
+  if (!std::equal(der.begin(), der.end(), c->der_.begin(), c->der_.end()) &&
+      std::none_of(p.begin(), p.end(), [](const Problem& q) { return q.id == ProblemId::kNotDer; }))
+    c->problem(ProblemId::kNotDer, "the certificate is not DER-encoded (X.690): " +
+                                       der::der_violation(der).value_or("an encoding OpenSSL rewrote"));
+  return c;
 }
 
 Result<std::shared_ptr<const Certificate>> Certificate::from_x509(OsslPtr<X509> x509) {
@@ -330,7 +334,8 @@ Result<void> Certificate::parse() {
       problem(ProblemId::kBadVersion, "unique identifiers in a version 1 certificate (RFC 5280 4.1.2.8)");
     const STACK_OF(X509_EXTENSION)* exts = X509_get0_extensions(x);
     if (exts && sk_X509_EXTENSION_num(exts) == 0)
-      problem(ProblemId::kNotDer, "an empty extensions field (RFC 5280 4.1: one or more extensions)");
+      problem(ProblemId::kMalformedExtension,
+              "an empty extensions field (RFC 5280 4.1: one or more extensions)");
   }
   const ASN1_INTEGER* serial = X509_get0_serialNumber(x);
   const auto* sp = ASN1_STRING_get0_data(serial);

@@ -159,6 +159,8 @@ class Certificate {
 
  private:
   Certificate() = default;
+  // The certificate OpenSSL decoded from `der`, parsed, with `der` itself checked to be DER.
+  static Result<std::shared_ptr<Certificate>> from_received(OsslPtr<X509> x509, BytesView der);
   Result<void> parse();
   void parse_extension(X509_EXTENSION& ext);
   void parse_name_constraints(X509_EXTENSION& ext, const std::string& id);
