@@ -172,7 +172,9 @@ void register_probe(CLI::App& app, Context& ctx) {
       "probe", "connect to a TLS server and verify its chain (mutual TLS with --cert/--key)");
   cmd->add_option("target", o->target, "HOST:PORT ([IPv6]:PORT)")->required();
   cmd->add_option("--servername", o->servername, "the name sent as SNI and checked (default HOST)");
-  cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
+  cmd->add_option("--trust", o->trust,
+                  "trust anchors from this file (repeatable; a certificate in it that cannot be read is "
+                  "skipped with a warning)");
   cmd->add_option("--trust-ca", o->trust_ca, "trust this CA of the store (repeatable)");
   cmd->add_option("--cert", o->cert, "present this client certificate (PEM, its chain after it)");
   cmd->add_option("--key", o->key, "the client certificate's key (PKCS#8 PEM)");

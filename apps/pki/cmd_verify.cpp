@@ -311,10 +311,14 @@ void register_verify(CLI::App& app, Context& ctx) {
                   "the certificates to verify (PEM or DER), each in its own file; further PEM certificates "
                   "in a file are its intermediates")
       ->required();
-  cmd->add_option("--trust", o->trust, "trust anchors from this file (repeatable)");
+  cmd->add_option("--trust", o->trust,
+                  "trust anchors from this file (repeatable; a certificate in it that cannot be read is "
+                  "skipped with a warning)");
   cmd->add_option("--trust-ca", o->trust_ca,
                   "trust this CA of the store (repeatable); the store's CAs become intermediates");
-  cmd->add_option("--untrusted", o->untrusted, "intermediate certificates (repeatable)");
+  cmd->add_option("--untrusted", o->untrusted,
+                  "intermediate certificates from this file (repeatable; one that cannot be read is skipped "
+                  "with a warning)");
   cmd->add_option("--crl", o->crls, "CRLs to check revocation with (repeatable)");
   cmd->add_flag("--crl-from-store", o->crl_from_store,
                 "check revocation with the latest CRL of every CA in the store");
