@@ -699,6 +699,9 @@ TEST_CASE("certificate with its key apart: the same fields, key and lint finding
       CHECK(EVP_PKEY_eq(c->public_key(), subject_keys[i].get()) == 1);
       auto key = test::must(keys::public_key_from_spki(c->spki_der()));
       CHECK(EVP_PKEY_eq(key.get(), subject_keys[i].get()) == 1);
+      // What OpenSSL sizes signatures by is the key's own (a copy of the curve's parameters here).
+      CHECK(EVP_PKEY_get_bits(key.get()) == EVP_PKEY_get_bits(subject_keys[i].get()));
+      CHECK(EVP_PKEY_get_size(key.get()) == EVP_PKEY_get_size(subject_keys[i].get()));
     }
   const Bytes p256_a = test::must(keys::spki_der(*subject_keys[0]));
   const Bytes p256_b = test::must(keys::spki_der(*subject_keys[4]));
@@ -715,6 +718,11 @@ TEST_CASE("certificate with its key apart: the same fields, key and lint finding
   auto c = same_parse(certificate_for(bad));
   CHECK(c->public_key() == nullptr);
   CHECK_FALSE(keys::public_key_from_spki(bad));
+  // And one on P-384.
+  Bytes bad384 = test::must(keys::spki_der(*subject_keys[1]));
+  bad384.back() ^= 0x01;
+  CHECK(same_parse(certificate_for(bad384))->public_key() == nullptr);
+  CHECK_FALSE(keys::public_key_from_spki(bad384));
   // An EC key with explicit curve parameters goes to OpenSSL's decoders, with the same answer.
   auto explicit_key = test::must(keys::generate(keys::KeyType::kEcP256));
   REQUIRE(EVP_PKEY_set_utf8_string_param(explicit_key.get(), OSSL_PKEY_PARAM_EC_ENCODING,

@@ -38,9 +38,10 @@ Result<Buffer> read_all(int fd, std::string_view name, std::size_t max_size) {
       static_cast<std::size_t>(st.st_size) <= max_size)
     out.reserve(static_cast<std::size_t>(st.st_size) + 1);
   char buf[65536];
+  std::size_t used = 0;  // how much of `buf` any read has filled
   // What was read stays in `buf` and, on failure, in `out`: both wiped (the input may be a passphrase).
   const auto wipe = [&] {
-    OPENSSL_cleanse(buf, sizeof buf);
+    OPENSSL_cleanse(buf, used);
     if (!out.empty()) OPENSSL_cleanse(out.data(), out.size());
   };
   for (;;) {
@@ -52,6 +53,7 @@ Result<Buffer> read_all(int fd, std::string_view name, std::size_t max_size) {
       return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": " + std::strerror(err));
     }
     if (n == 0) break;
+    used = std::max(used, static_cast<std::size_t>(n));
     if (out.size() + static_cast<std::size_t>(n) > max_size) {
       wipe();
       return fail(ErrorCode::kBadInput, "cannot read " + std::string(name) + ": larger than " +
@@ -59,7 +61,7 @@ Result<Buffer> read_all(int fd, std::string_view name, std::size_t max_size) {
     }
     out.insert(out.end(), buf, buf + n);
   }
-  OPENSSL_cleanse(buf, sizeof buf);
+  OPENSSL_cleanse(buf, used);
   return out;
 }
 
