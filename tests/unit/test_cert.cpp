@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 #include <openssl/core_names.h>
+#include <openssl/provider.h>
+#include <openssl/rsa.h>
 
 #include <functional>
 
@@ -730,4 +732,88 @@ TEST_CASE("certificate with its key apart: the same fields, key and lint finding
   const Bytes explicit_spki = test::must(keys::spki_der(*explicit_key));
   CHECK_FALSE(keys::fast_public_key(explicit_spki));
   same_parse(certificate_for(explicit_spki));
+}
+
+TEST_CASE("a certificate's signature is checked over its signed part as received, as X509_verify checks it") {
+  // A library context of its own, as `pki verify` gives each reader: the key-apart parse checks
+  // signatures there (its X509 belongs to a context without algorithms).
+  OsslPtr<OSSL_LIB_CTX> libctx(OSSL_LIB_CTX_new());
+  REQUIRE(libctx);
+  REQUIRE(OSSL_PROVIDER_load(libctx.get(), "default"));
+  auto name = test::must(parse_dn("CN=signed.example"));
+  const Bytes subject_spki = test::must(keys::spki_der(*test::must(keys::generate(keys::KeyType::kEcP256))));
+  TbsCertificate t;
+  t.serial = Bytes{0x17};
+  t.subject = test::must(name_der(*name));
+  t.issuer = t.subject;
+  t.not_before = test::at("2026-01-01T00:00:00Z");
+  t.not_after = test::at("2027-01-01T00:00:00Z");
+  t.spki = subject_spki;
+  t.extensions = {ext::basic_constraints(false, std::nullopt), ext::key_usage(key_usage::kDigitalSignature)};
+
+  // Every answer the same from X509_verify on OpenSSL's own parse, from pki's parse, and from the
+  // key-apart parse in its own context.
+  auto judged = [&](const Bytes& der, const EVP_PKEY& key) {
+    auto openssl = test::must(Certificate::from_der(der));
+    auto apart = test::must(Certificate::from_der_key_apart(der, libctx.get()));
+    const bool expected = X509_verify(openssl->x509_mutable(), const_cast<EVP_PKEY*>(&key)) == 1;
+    drain_openssl_errors();
+    CHECK(openssl->signature_verifies(key) == expected);
+    CHECK(apart->signature_verifies(key) == expected);
+    return expected;
+  };
+  for (auto type :
+       {keys::KeyType::kEcP256, keys::KeyType::kEcP384, keys::KeyType::kEd25519, keys::KeyType::kRsa2048}) {
+    CAPTURE(keys::to_string(type));
+    auto signer = test::must(Signer::create(test::must(keys::generate(type))));
+    const Bytes tbs = test::must(encode_tbs_certificate(t, signer.algorithm()));
+    const Bytes der = signed_structure(tbs, signer.algorithm(), test::must(signer.sign(tbs)));
+    CHECK(judged(der, signer.key()));
+    // Another key of the same type.
+    auto other = test::must(keys::generate(type));
+    CHECK_FALSE(judged(der, *other));
+    // A signature changed in its last byte.
+    Bytes changed = der;
+    changed.back() ^= 0x01;
+    CHECK_FALSE(judged(changed, signer.key()));
+    // The signed part with a longer length than DER allows (BER), signed as it is: OpenSSL keeps
+    // those bytes and checks the signature over them, and so does pki (the certificate is still
+    // not DER, which the verifier refuses on its own).
+    BytesView in = tbs;
+    const auto parsed = der::read(in);
+    REQUIRE(parsed);
+    REQUIRE(parsed->content.size() < 0x10000);
+    Bytes ber{0x30, 0x83, 0x00, static_cast<std::uint8_t>(parsed->content.size() >> 8),
+              static_cast<std::uint8_t>(parsed->content.size() & 0xff)};
+    ber.insert(ber.end(), parsed->content.begin(), parsed->content.end());
+    const Bytes ber_der = signed_structure(ber, signer.algorithm(), test::must(signer.sign(ber)));
+    CHECK(judged(ber_der, signer.key()));
+  }
+  // The outer signatureAlgorithm not the one in the signed part: P-256 with SHA-384 outside.
+  auto signer = test::must(Signer::create(test::must(keys::generate(keys::KeyType::kEcP256))));
+  const Bytes tbs = test::must(encode_tbs_certificate(t, signer.algorithm()));
+  Bytes outer_algorithm = signer.algorithm();
+  REQUIRE(outer_algorithm.back() == 0x02);  // ecdsa-with-SHA256 ends 4.3.2
+  outer_algorithm.back() = 0x03;            // ecdsa-with-SHA384
+  const Bytes mismatched = signed_structure(tbs, outer_algorithm, test::must(signer.sign(tbs)));
+  CHECK_FALSE(judged(mismatched, signer.key()));
+
+  // RSA-PSS, its parameters in the algorithm identifier, signed by OpenSSL.
+  auto rsa = test::must(keys::generate(keys::KeyType::kRsa2048));
+  const Bytes plain = signed_structure(tbs, signer.algorithm(), test::must(signer.sign(tbs)));
+  const unsigned char* p = plain.data();
+  OsslPtr<X509> x(d2i_X509(nullptr, &p, static_cast<long>(plain.size())));
+  REQUIRE(x);
+  OsslPtr<EVP_MD_CTX> md(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;
+  REQUIRE(EVP_DigestSignInit(md.get(), &pctx, EVP_sha256(), nullptr, rsa.get()) == 1);
+  REQUIRE(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1);
+  REQUIRE(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1);
+  REQUIRE(X509_sign_ctx(x.get(), md.get()) > 0);
+  const Bytes pss = der_of(*x);
+  CHECK(test::must(Certificate::from_der(pss))->signature_nid() == NID_rsassaPss);
+  CHECK(judged(pss, *rsa));
+  Bytes pss_changed = pss;
+  pss_changed.back() ^= 0x01;
+  CHECK_FALSE(judged(pss_changed, *rsa));
 }

@@ -180,18 +180,22 @@ Result<OsslPtr<X509>> decode_x509(BytesView der, OSSL_LIB_CTX* libctx) {
 
 Result<std::shared_ptr<const Certificate>> Certificate::from_der(BytesView der, OSSL_LIB_CTX* libctx) {
   PKI_ASSIGN(auto x, decode_x509(der, libctx));
-  return from_received(std::move(x), der);
+  PKI_ASSIGN(auto c, from_received(std::move(x), der));
+  c->libctx_ = libctx;
+  return std::shared_ptr<const Certificate>(std::move(c));
 }
 
-Result<std::shared_ptr<const Certificate>> Certificate::from_der_key_apart(BytesView der) {
-  OSSL_LIB_CTX* ctx = keyless_context();
-  if (!ctx) return from_der(der);
-  auto x = decode_x509(der, ctx);
+Result<std::shared_ptr<const Certificate>> Certificate::from_der_key_apart(BytesView der,
+                                                                           OSSL_LIB_CTX* libctx) {
+  OSSL_LIB_CTX* keyless = keyless_context();
+  if (!keyless) return from_der(der, libctx);
+  auto x = decode_x509(der, keyless);
   drain_openssl_errors();  // the decoders the key found none of
   if (!x) return tl::unexpected(std::move(x.error()));
   PKI_ASSIGN(auto c, from_received(std::move(*x), der));
+  c->libctx_ = libctx;
   // As from_der: a key that cannot be decoded leaves public_key() null, not the parse failed.
-  if (auto key = keys::public_key_from_spki(c->spki_der_)) c->key_apart_ = std::move(*key);
+  if (auto key = keys::public_key_from_spki(c->spki_der_, libctx)) c->key_apart_ = std::move(*key);
   drain_openssl_errors();
   return std::shared_ptr<const Certificate>(std::move(c));
 }
@@ -259,6 +263,46 @@ std::string Certificate::public_key_algorithm() const {
     default:
       return OBJ_nid2sn(id);
   }
+}
+
+bool Certificate::signature_verifies(const EVP_PKEY& issuer_key) const {
+  if (!sig_algs_match_) return false;
+  const ASN1_BIT_STRING* signature = nullptr;
+  const X509_ALGOR* algorithm = nullptr;
+  X509_get0_signature(&signature, &algorithm, x509_.get());
+  // The signed part as X509_verify checks it: in OpenSSL's encoding of the certificate (der_),
+  // whose outer SEQUENCE and last two fields it writes afresh as DER, the bytes it kept for the
+  // signed part as received (BER too) between them.
+  BytesView in = der_;
+  const auto outer = der::read(in);
+  const int algorithm_size = i2d_X509_ALGOR(algorithm, nullptr);
+  const int signature_size = i2d_ASN1_BIT_STRING(signature, nullptr);
+  if (!outer || algorithm_size <= 0 || signature_size <= 0 ||
+      outer->content.size() <= static_cast<std::size_t>(algorithm_size + signature_size)) {
+    drain_openssl_errors();
+    return false;
+  }
+  const BytesView tbs = outer->content.first(outer->content.size() - algorithm_size - signature_size);
+  return cert::signature_verifies(tbs, *algorithm, *signature, issuer_key, libctx_);
+}
+
+bool signature_verifies(BytesView signed_der, const X509_ALGOR& algorithm, const ASN1_BIT_STRING& signature,
+                        const EVP_PKEY& key, OSSL_LIB_CTX* libctx) {
+  // The signed bytes as an ASN.1 ANY holding a SEQUENCE, which OpenSSL writes out verbatim.
+  OsslPtr<ASN1_TYPE> any(ASN1_TYPE_new());
+  ASN1_STRING* sequence = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+  if (!any || !sequence ||
+      ASN1_STRING_set(sequence, signed_der.data(), static_cast<int>(signed_der.size())) != 1) {
+    ASN1_STRING_free(sequence);
+    drain_openssl_errors();
+    return false;
+  }
+  ASN1_TYPE_set(any.get(), V_ASN1_SEQUENCE, sequence);
+  const bool ok = ASN1_item_verify_ex(ASN1_ITEM_rptr(ASN1_ANY), const_cast<X509_ALGOR*>(&algorithm),
+                                      const_cast<ASN1_BIT_STRING*>(&signature), any.get(), nullptr,
+                                      const_cast<EVP_PKEY*>(&key), libctx, nullptr) == 1;
+  drain_openssl_errors();
+  return ok;
 }
 
 const X509_ALGOR& Certificate::signature_algorithm_identifier() const {

@@ -182,21 +182,7 @@ bool Crl::signature_verifies(const EVP_PKEY& key) const {
   const X509_ALGOR* algorithm = nullptr;
   const ASN1_BIT_STRING* signature = nullptr;
   X509_CRL_get0_signature(crl_.get(), &signature, &algorithm);
-  // The signed bytes as they are, as an ASN.1 ANY holding a SEQUENCE, which OpenSSL writes out
-  // verbatim: its algorithm handling (RSA-PSS parameters and all), over the CRL as received.
-  OsslPtr<ASN1_TYPE> any(ASN1_TYPE_new());
-  ASN1_STRING* sequence = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
-  if (!any || !sequence || ASN1_STRING_set(sequence, tbs_.data(), static_cast<int>(tbs_.size())) != 1) {
-    ASN1_STRING_free(sequence);
-    drain_openssl_errors();
-    return false;
-  }
-  ASN1_TYPE_set(any.get(), V_ASN1_SEQUENCE, sequence);
-  const bool ok = ASN1_item_verify_ex(ASN1_ITEM_rptr(ASN1_ANY), const_cast<X509_ALGOR*>(algorithm),
-                                      const_cast<ASN1_BIT_STRING*>(signature), any.get(), nullptr,
-                                      const_cast<EVP_PKEY*>(&key), nullptr, nullptr) == 1;
-  drain_openssl_errors();
-  return ok;
+  return cert::signature_verifies(tbs_, *algorithm, *signature, key, nullptr);
 }
 
 Result<void> Crl::for_each_entry(const std::function<Result<void>(RawEntry&)>& visit) const {

@@ -824,7 +824,7 @@ Result<InspectedCertificate> inspect_certificate(BytesView der) {
   if (const EVP_PKEY* key = c->public_key()) {
     PKI_ASSIGN(out.public_key, public_key_info(*key));
     out.key_type = keys::type_name(*key);
-    out.self_signed = c->self_issued() && X509_verify(c->x509_mutable(), const_cast<EVP_PKEY*>(key)) == 1;
+    out.self_signed = c->self_issued() && c->signature_verifies(*key);
   } else {
     // A key that cannot be decoded alone (DSA inheriting its issuer's parameters).
     out.public_key.algorithm = out.public_key.description = out.key_type = c->public_key_algorithm();

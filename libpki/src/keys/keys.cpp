@@ -423,13 +423,13 @@ std::optional<Result<FastKey>> fast_public_key(BytesView spki_der) {
   return std::nullopt;
 }
 
-Result<OsslPtr<EVP_PKEY>> public_key_from_spki(BytesView spki_der) {
+Result<OsslPtr<EVP_PKEY>> public_key_from_spki(BytesView spki_der, OSSL_LIB_CTX* libctx) {
   if (auto fast = fast_public_key(spki_der)) {
     PKI_ASSIGN(FastKey f, std::move(*fast));
     return std::move(f.key);
   }
   const unsigned char* p = spki_der.data();
-  OsslPtr<EVP_PKEY> key(d2i_PUBKEY(nullptr, &p, static_cast<long>(spki_der.size())));
+  OsslPtr<EVP_PKEY> key(d2i_PUBKEY_ex(nullptr, &p, static_cast<long>(spki_der.size()), libctx, nullptr));
   if (!key || p != spki_der.data() + spki_der.size())
     return fail_openssl(ErrorCode::kBadInput, "the public key cannot be decoded");
   return key;

@@ -35,11 +35,7 @@ std::optional<bool> SignatureCache::spend(Check check) {
 
 std::optional<bool> SignatureCache::certificate(const cert::Certificate& child, KeyRef key) {
   if (!key.key) return false;
-  auto check = [&] {
-    const bool ok = X509_verify(child.x509_mutable(), const_cast<EVP_PKEY*>(key.key)) == 1;
-    drain_openssl_errors();
-    return ok;
-  };
+  auto check = [&] { return child.signature_verifies(*key.key); };
   if (!key.owner) return spend(check);  // a key derived along the path: not remembered
   const std::string cache_key = child.fingerprint() + key.owner->fingerprint();
   if (auto it = this_call_.find(cache_key); it != this_call_.end()) return it->second;

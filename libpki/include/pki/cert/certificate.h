@@ -99,12 +99,15 @@ class Certificate {
   // reads but that is not DER (BER lengths, say) is a kNotDer problem, not a refusal.
   static Result<std::shared_ptr<const Certificate>> from_der(BytesView der, OSSL_LIB_CTX* libctx = nullptr);
   // As from_der, but the public key is decoded by keys::public_key_from_spki (built straight from
-  // its bytes for EC P-256/P-384 and Ed25519) and held beside the X509, whose own key OpenSSL is
-  // not asked to decode (OpenSSL 3 looks its decoders up afresh for every key, which costs
-  // several times the rest of the parse). public_key() is the same; OpenSSL calls given x509()
-  // find no key there. For reading a certificate (the lint before signing), not for verifying
-  // one with OpenSSL.
-  static Result<std::shared_ptr<const Certificate>> from_der_key_apart(BytesView der);
+  // its bytes for EC P-256/P-384 and Ed25519; else by OpenSSL's decoders in `libctx`) and held
+  // beside the X509, whose own key OpenSSL is not asked to decode (OpenSSL 3 looks its decoders
+  // up afresh for every key, which costs several times the rest of the parse). public_key() and
+  // signature_verifies() are the same; OpenSSL calls given x509() find no key there, nor any
+  // algorithm. For a certificate whose key is not given to OpenSSL with it: the lint before
+  // signing, the targets of `pki verify` (whose issuers' keys check them).
+  static Result<std::shared_ptr<const Certificate>> from_der_key_apart(BytesView der,
+                                                                       OSSL_LIB_CTX* libctx = nullptr);
+  // An X509 OpenSSL decoded in its default library context, where its signature is checked.
   static Result<std::shared_ptr<const Certificate>> from_x509(OsslPtr<X509> x509);
 
   const X509& x509() const { return *x509_; }
@@ -136,6 +139,10 @@ class Certificate {
   std::string signature_algorithm() const;
   // The outer signatureAlgorithm equals the TBS signature field (RFC 5280 4.1.1.2).
   bool signature_algorithms_match() const { return sig_algs_match_; }
+  // Its signature verifies with `issuer_key` over the signed part as received, and the two
+  // signature algorithm fields match (what X509_verify checks), in the library context it was
+  // read for.
+  bool signature_verifies(const EVP_PKEY& issuer_key) const;
 
   const std::optional<BasicConstraints>& basic_constraints() const { return basic_constraints_; }
   const std::optional<std::uint16_t>& key_usage() const { return key_usage_; }
@@ -169,7 +176,8 @@ class Certificate {
   void problem(ProblemId id, std::string message, std::string extension = {});
 
   OsslPtr<X509> x509_;
-  OsslPtr<EVP_PKEY> key_apart_;  // from_der_key_apart's key
+  OsslPtr<EVP_PKEY> key_apart_;     // from_der_key_apart's key
+  OSSL_LIB_CTX* libctx_ = nullptr;  // where its signature is checked (null: OpenSSL's default)
   Bytes der_;
   std::string fingerprint_;
   int version_ = 1;
@@ -212,6 +220,11 @@ std::vector<std::string> key_usage_names(std::uint16_t bits);
 std::uint16_t named_bits(const ASN1_BIT_STRING& bits);
 // Serial magnitude as lowercase hex without separators or leading zeros ("0" for zero).
 std::string serial_to_hex(BytesView magnitude);
+// A signature over `signed_der` (the signed part of a certificate or CRL, a DER SEQUENCE, as
+// received) verifies with `key`: OpenSSL's handling of `algorithm` (RSA-PSS parameters and all),
+// its algorithms fetched in `libctx` (null: OpenSSL's default).
+bool signature_verifies(BytesView signed_der, const X509_ALGOR& algorithm, const ASN1_BIT_STRING& signature,
+                        const EVP_PKEY& key, OSSL_LIB_CTX* libctx);
 // DistributionPoints from OpenSSL's form (CRL distribution points, freshest CRL, IDP helpers).
 Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, const ASN1_BIT_STRING* reasons,
                                                   const GENERAL_NAMES* crl_issuer);

@@ -77,9 +77,9 @@ struct FastKey {
   KeyType type;
 };
 std::optional<Result<FastKey>> fast_public_key(BytesView spki_der);
-// The key of any DER SubjectPublicKeyInfo: fast_public_key's, else OpenSSL's decoders'.
-// kBadInput when it cannot be decoded.
-Result<OsslPtr<EVP_PKEY>> public_key_from_spki(BytesView spki_der);
+// The key of any DER SubjectPublicKeyInfo: fast_public_key's, else OpenSSL's decoders' in
+// `libctx` (null: OpenSSL's default). kBadInput when it cannot be decoded.
+Result<OsslPtr<EVP_PKEY>> public_key_from_spki(BytesView spki_der, OSSL_LIB_CTX* libctx = nullptr);
 
 // The encodings of keys pki reads (DER, or PEM under the label each names).
 enum class KeyFormat {
