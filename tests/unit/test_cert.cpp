@@ -1,6 +1,5 @@
 #include <doctest/doctest.h>
 #include <openssl/core_names.h>
-#include <openssl/provider.h>
 #include <openssl/rsa.h>
 
 #include <functional>
@@ -737,9 +736,8 @@ TEST_CASE("certificate with its key apart: the same fields, key and lint finding
 TEST_CASE("a certificate's signature is checked over its signed part as received, as X509_verify checks it") {
   // A library context of its own, as `pki verify` gives each reader: the key-apart parse checks
   // signatures there (its X509 belongs to a context without algorithms).
-  OsslPtr<OSSL_LIB_CTX> libctx(OSSL_LIB_CTX_new());
+  OsslPtr<OSSL_LIB_CTX> libctx = new_library_context();
   REQUIRE(libctx);
-  REQUIRE(OSSL_PROVIDER_load(libctx.get(), "default"));
   auto name = test::must(parse_dn("CN=signed.example"));
   const Bytes subject_spki = test::must(keys::spki_der(*test::must(keys::generate(keys::KeyType::kEcP256))));
   TbsCertificate t;
