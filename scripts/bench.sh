@@ -4,7 +4,8 @@
 #
 #   bulk issuance       pki issue --csr-dir        vs  openssl ca -batch -infiles (one process),
 #                                                      cfssl serve with its SQLite store in WAL mode
-#                                                      (curl --parallel, 8 requests at once)
+#                                                      (curl --parallel, 8 requests at once);
+#                                                      three rounds, the order turned, median)
 #   one per process     pki issue --csr            vs  openssl ca -batch -in   (interleaved, median)
 #   CRL of N entries    pki crl                    vs  openssl ca -gencrl, cfssl gencrl (same serials)
 #   batch verify        pki verify CERT... (1 run) vs  openssl verify -crl_check_all CERT... (1 run)
@@ -18,9 +19,9 @@ set -euo pipefail
 quick=0
 [ "${1:-}" = --quick ] && quick=1
 if [ "$quick" = 1 ]; then
-  bulk=3000 one=30 crl_entries=100000 leaves=300 verify_crl=20000 per_process=15
+  bulk=3000 rounds=3 one=30 crl_entries=100000 leaves=300 verify_crl=20000 per_process=15
 else
-  bulk=20000 one=200 crl_entries=1000000 leaves=1000 verify_crl=100000 per_process=40
+  bulk=20000 rounds=3 one=200 crl_entries=1000000 leaves=1000 verify_crl=100000 per_process=40
 fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${PKI_BUILD_DIR:-$root/build}
@@ -96,62 +97,98 @@ authorityKeyIdentifier = keyid
 CNF
 }
 
-# --- 1. Bulk issuance -----------------------------------------------------------------------------
-echo "bulk issuance: $bulk P-256 CSRs..."
+# --- 1. Bulk issuance: three interleaved rounds, the median of each ---------------------------------
+# Each round starts every tool afresh (pki from the store as bench_ca left it, openssl ca from an
+# empty index, cfssl from an empty database) and writes into new directories, so that no round
+# deletes files: on an ext4 without a journal, files created soon after many were deleted take
+# longer (the kernel passes over recently freed inodes). The order turns each round, so that none
+# of the three always runs first.
+echo "bulk issuance: $bulk P-256 CSRs, $rounds rounds..."
 mkdir csr
 "$make_csrs" csr "$bulk"
-s=$(ms)
-"$pki" issue --ca int --profile server --csr-dir csr --out-dir pki-certs >/dev/null 2>&1
-pki_bulk_ms=$(($(ms) - s))
-n=$(ls pki-certs | wc -l)
-[ "$n" -eq "$bulk" ] || { echo "pki issued $n of $bulk" >&2; exit 1; }
-ossl_ca obulk
-s=$(ms)
-openssl ca -batch -config obulk/ca.cnf -notext -out obulk/all.pem -infiles csr/*.csr 2>/dev/null
-ossl_bulk_ms=$(($(ms) - s))
-[ "$(ls obulk/certs | wc -l)" -eq "$bulk" ] || { echo "openssl ca issued $(ls obulk/certs | wc -l) of $bulk" >&2; exit 1; }
-pki_rate=$(awk -v n="$bulk" -v t="$pki_bulk_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
-ossl_rate=$(awk -v n="$bulk" -v t="$ossl_bulk_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
-row "bulk issuance, $bulk P-256 CSRs (certificates/s)" "$pki_rate/s" "$ossl_rate/s" "openssl ca -batch -infiles" \
-  "$(ratio "$pki_rate" "$ossl_rate")"
+cp pki.db bulk-base.db
 
-# cfssl serve signing the same CSRs into its SQLite certdb (the schema of cfssl's
-# certdb/sqlite/migrations, journal in WAL mode), 8 requests at once from one curl.
-mkdir cfssl cfssl/req cfssl/out
-sqlite3 cfssl/certs.db "PRAGMA journal_mode = WAL;
-  CREATE TABLE certificates (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, ca_label blob,
-    status blob NOT NULL, reason int, expiry timestamp, revoked_at timestamp, pem blob NOT NULL,
-    PRIMARY KEY (serial_number, authority_key_identifier));
-  CREATE TABLE ocsp_responses (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, body blob NOT NULL,
-    expiry timestamp, PRIMARY KEY (serial_number, authority_key_identifier));" >/dev/null
-echo "{\"driver\": \"sqlite3\", \"data_source\": \"$work/cfssl/certs.db\"}" >cfssl/db.json
+# cfssl serve signs the same CSRs into its SQLite certdb (the schema of cfssl's certdb/sqlite/
+# migrations, journal in WAL mode), 8 requests at once from one curl.
+mkdir cfssl cfssl/req
 echo '{"signing": {"default": {"expiry": "2160h", "usages": ["digital signature", "server auth"]}}}' >cfssl/config.json
 (cd csr && awk 'FNR == 1 { if (out != "") { printf "\"}" > out; close(out) } out = "../cfssl/req/" FILENAME ".json"
   printf "{\"certificate_request\": \"" > out } { printf "%s\\n", $0 > out } END { printf "\"}" > out; close(out) }' *.csr)
-cfssl_port=$(free_port)
-cfssl serve -address 127.0.0.1 -port "$cfssl_port" -ca int.pem -ca-key int.key -config cfssl/config.json \
-  -db-config cfssl/db.json -loglevel 4 >cfssl/serve.log 2>&1 &
-cfssl_pid=$!
-for i in $(seq 1 100); do
-  curl -s -o /dev/null "http://127.0.0.1:$cfssl_port/api/v1/cfssl/health" && break
-  kill -0 "$cfssl_pid" 2>/dev/null || { cat cfssl/serve.log >&2; exit 1; }
-  sleep 0.1
+
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f\n", n / (t / 1000) }'; }
+# bulk_pki R, bulk_ossl R, bulk_cfssl R: one round of one tool; each appends its rate to a file.
+bulk_pki() {
+  cp bulk-base.db pki.db && rm -f pki.db-wal pki.db-shm
+  local s
+  s=$(ms)
+  "$pki" issue --ca int --profile server --csr-dir csr --out-dir "pki-certs$1" >/dev/null 2>&1
+  local t=$(($(ms) - s)) n
+  n=$(ls "pki-certs$1" | wc -l)
+  [ "$n" -eq "$bulk" ] || { echo "pki issued $n of $bulk" >&2; exit 1; }
+  rate "$bulk" "$t" >>pki.bulk
+}
+bulk_ossl() {
+  ossl_ca "obulk$1"
+  local s
+  s=$(ms)
+  openssl ca -batch -config "obulk$1/ca.cnf" -notext -out "obulk$1/all.pem" -infiles csr/*.csr 2>/dev/null
+  local t=$(($(ms) - s)) n
+  n=$(ls "obulk$1/certs" | wc -l)
+  [ "$n" -eq "$bulk" ] || { echo "openssl ca issued $n of $bulk" >&2; exit 1; }
+  rate "$bulk" "$t" >>ossl.bulk
+}
+bulk_cfssl() {
+  local d=cfssl/round$1
+  mkdir "$d" "$d/out"
+  sqlite3 "$d/certs.db" "PRAGMA journal_mode = WAL;
+    CREATE TABLE certificates (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, ca_label blob,
+      status blob NOT NULL, reason int, expiry timestamp, revoked_at timestamp, pem blob NOT NULL,
+      PRIMARY KEY (serial_number, authority_key_identifier));
+    CREATE TABLE ocsp_responses (serial_number blob NOT NULL, authority_key_identifier blob NOT NULL, body blob NOT NULL,
+      expiry timestamp, PRIMARY KEY (serial_number, authority_key_identifier));" >/dev/null
+  echo "{\"driver\": \"sqlite3\", \"data_source\": \"$work/$d/certs.db\"}" >"$d/db.json"
+  local port i f s
+  port=$(free_port)
+  cfssl serve -address 127.0.0.1 -port "$port" -ca int.pem -ca-key int.key -config cfssl/config.json \
+    -db-config "$d/db.json" -loglevel 4 >"$d/serve.log" 2>&1 &
+  cfssl_pid=$!
+  for i in $(seq 1 100); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/api/v1/cfssl/health" && break
+    kill -0 "$cfssl_pid" 2>/dev/null || { cat "$d/serve.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  for f in cfssl/req/*.json; do
+    printf 'url = "http://127.0.0.1:%s/api/v1/cfssl/sign"\ndata = "@%s"\noutput = "%s/out/%s"\nnext\n' \
+      "$port" "$f" "$d" "${f##*/}"
+  done >"$d/curl.cfg"
+  s=$(ms)
+  curl -s --parallel --parallel-max 8 -K "$d/curl.cfg" 2>/dev/null || true
+  local t=$(($(ms) - s))
+  kill "$cfssl_pid" && wait "$cfssl_pid" 2>/dev/null || true
+  cfssl_pid=
+  local ok stored
+  ok=$(grep -l '"success":true' "$d"/out/* 2>/dev/null | wc -l)
+  stored=$(sqlite3 "$d/certs.db" "SELECT count(*) FROM certificates")
+  [ "$ok" -gt 0 ] && [ "$stored" -ge "$ok" ] || { echo "cfssl serve signed $ok, stored $stored" >&2; exit 1; }
+  rate "$ok" "$t" >>cfssl.bulk
+  echo "$ok" >>cfssl.answered
+}
+: >pki.bulk && : >ossl.bulk && : >cfssl.bulk && : >cfssl.answered
+tools=(bulk_pki bulk_ossl bulk_cfssl)
+for r in $(seq 1 "$rounds"); do
+  for k in 0 1 2; do "${tools[$(((r - 1 + k) % 3))]}" "$r"; done
+  echo "  round $r: pki $(tail -1 pki.bulk)/s, openssl ca $(tail -1 ossl.bulk)/s, cfssl serve $(tail -1 cfssl.bulk)/s"
 done
-for f in cfssl/req/*.json; do
-  printf 'url = "http://127.0.0.1:%s/api/v1/cfssl/sign"\ndata = "@%s"\noutput = "cfssl/out/%s"\nnext\n' \
-    "$cfssl_port" "$f" "${f##*/}"
-done >cfssl/curl.cfg
-s=$(ms)
-curl -s --parallel --parallel-max 8 -K cfssl/curl.cfg 2>/dev/null || true
-cfssl_ms=$(($(ms) - s))
-kill "$cfssl_pid" && wait "$cfssl_pid" 2>/dev/null || true
-cfssl_pid=
-cfssl_ok=$(grep -l '"success":true' cfssl/out/* 2>/dev/null | wc -l)
-stored=$(sqlite3 cfssl/certs.db "SELECT count(*) FROM certificates")
-[ "$cfssl_ok" -gt 0 ] && [ "$stored" -ge "$cfssl_ok" ] || { echo "cfssl serve signed $cfssl_ok, stored $stored" >&2; exit 1; }
-cfssl_rate=$(awk -v n="$cfssl_ok" -v t="$cfssl_ms" 'BEGIN { printf "%.0f", n / (t / 1000) }')
-row "bulk issuance, $bulk P-256 CSRs (certificates/s)" "$pki_rate/s" "$cfssl_rate/s ($cfssl_ok of $bulk answered)" \
-  "cfssl serve, SQLite WAL, 8 at once" "$(ratio "$pki_rate" "$cfssl_rate")"
+pki_rate=$(median <pki.bulk)
+ossl_rate=$(median <ossl.bulk)
+cfssl_rate=$(median <cfssl.bulk)
+cfssl_ok=$(sort -n cfssl.answered | head -1)
+spread() { echo "$(sort -n "$1" | head -1)-$(sort -n "$1" | tail -1)/s"; }
+row "bulk issuance, $bulk P-256 CSRs (certificates/s, median of $rounds)" "$pki_rate/s ($(spread pki.bulk))" \
+  "$ossl_rate/s ($(spread ossl.bulk))" "openssl ca -batch -infiles" "$(ratio "$pki_rate" "$ossl_rate")"
+row "bulk issuance, $bulk P-256 CSRs (certificates/s, median of $rounds)" "$pki_rate/s ($(spread pki.bulk))" \
+  "$cfssl_rate/s ($(spread cfssl.bulk); at least $cfssl_ok of $bulk answered)" "cfssl serve, SQLite WAL, 8 at once" \
+  "$(ratio "$pki_rate" "$cfssl_rate")"
 
 # --- 2. One process per certificate (interleaved) ------------------------------------------------
 echo "one process per certificate: $one each, interleaved..."
@@ -220,7 +257,7 @@ awk -v n="$verify_crl" 'BEGIN { srand(5); for (i = 1; i <= n; i++)
   >overify/index.txt
 openssl ca -config overify/ca.cnf -gencrl -out int.crl 2>/dev/null
 openssl ca -config oroot/ca.cnf -gencrl -out root.crl 2>/dev/null
-leaf_files=(pki-certs/*.pem)
+leaf_files=(pki-certs1/*.pem)
 leaf_files=("${leaf_files[@]:0:$leaves}")
 s=$(ms)
 "$pki" verify --trust root.pem --untrusted int.pem --crl int.crl --crl root.crl "${leaf_files[@]}" >pki.verify 2>&1
