@@ -4,8 +4,8 @@
 #
 #   bulk issuance       pki issue --csr-dir        vs  openssl ca -batch -infiles (one process),
 #                                                      cfssl serve with its SQLite store in WAL mode
-#                                                      (curl --parallel, 8 requests at once);
-#                                                      three rounds, the order turned, median)
+#                                                      (curl --parallel, 8 requests at once):
+#                                                      three rounds, the order turned, medians
 #   one per process     pki issue --csr            vs  openssl ca -batch -in   (interleaved, median)
 #   CRL of N entries    pki crl                    vs  openssl ca -gencrl, cfssl gencrl (same serials)
 #   batch verify        pki verify CERT... (1 run) vs  openssl verify -crl_check_all CERT... (1 run)
