@@ -57,12 +57,23 @@ data_pids() {
 kill_server() {
   local pids PG_PID='' shmid t
   [ -f "$DIR/env" ] && PG_PID=$(sed -n "s/^PG_PID='\([0-9]*\)'$/\1/p" "$DIR/env")
+  # Kill again at every poll: the postmaster may fork a backend for a new connection between the
+  # listing and the kill, and that child outlives it until it is killed in its turn. Bounded: 30 s.
+  for ((t = 0; t < 300; t++)); do
+    pids=$(data_pids)
+    [ -n "$PG_PID" ] && [ "$(readlink "/proc/$PG_PID/cwd" 2>/dev/null)" = "$DIR/data" ] && pids+=" $PG_PID"
+    [ -z "${pids// /}" ] && break
+    # shellcheck disable=SC2086 # a list of PIDs
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.1
+  done
   pids=$(data_pids)
-  [ -n "$PG_PID" ] && [ "$(readlink "/proc/$PG_PID/cwd" 2>/dev/null)" = "$DIR/data" ] && pids+=" $PG_PID"
-  # shellcheck disable=SC2086 # a list of PIDs
-  if [ -n "${pids// /}" ]; then kill -KILL $pids 2>/dev/null || true; fi
-  for ((t = 0; t < 100; t++)); do [ -z "$(data_pids)" ] && break; sleep 0.1; done
-  [ -z "$(data_pids)" ] || die "postgres processes of $DIR/data survive SIGKILL: $(data_pids)"
+  if [ -n "$pids" ]; then
+    # Name each survivor's state (D: waiting on I/O in the kernel) and kernel wait channel.
+    die "postgres processes of $DIR/data survive SIGKILL for 30 s:$(for p in $pids; do
+      printf ' %s (state %s, wchan %s)' "$p" "$(awk '{print $3}' "/proc/$p/stat" 2>/dev/null)" \
+        "$(cat "/proc/$p/wchan" 2>/dev/null)"; done)"
+  fi
   shmid=$(sed -n 7p "$DIR/data/postmaster.pid" 2>/dev/null | awk '{print $2}') || true
   if [ -n "$shmid" ] && ipcs -m | awk -v id="$shmid" '$2 == id && $6 == 0 {f = 1} END {exit !f}'; then
     ipcrm -m "$shmid" 2>/dev/null || true
