@@ -88,9 +88,11 @@ is_pg_uri() { case "$1" in postgres://* | postgresql://*) return 0 ;; *) return 
 # db_sql SQL [STORE]: runs SQL on the store (the test's unless STORE is given) and prints the rows
 # as sqlite3 does by default: columns joined by '|', one row a line, NULL as nothing. Non-zero on an
 # SQL error. Write SQL both dialects read alike (1/0, not booleans: psql prints t/f).
+# SQLite: a reader waits (up to 10 s) rather than fail with "database is locked" when it opens
+# the store while a pki process closing it checkpoints and resets the WAL.
 db_sql() {
   local db=${2:-$PKI_DB}
-  if is_pg_uri "$db"; then "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$db" -c "$1"; else sqlite3 "$db" "$1"; fi
+  if is_pg_uri "$db"; then "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$db" -c "$1"; else sqlite3 -cmd ".timeout 10000" "$db" "$1"; fi
 }
 
 # store_exists: the test's store has been made (its file is there; its database has tables).

@@ -44,9 +44,10 @@ urlenc() {
 
 # PIDs of the postmaster and its children: every `postgres` process whose cwd is the data dir.
 data_pids() {
-  local p
+  local p comm
   for p in /proc/[0-9]*; do
-    [ "$(cat "$p/comm" 2>/dev/null)" = postgres ] || continue
+    { read -r comm <"$p/comm"; } 2>/dev/null || continue # a builtin: no fork for each process
+    [ "$comm" = postgres ] || continue
     [ "$(readlink "$p/cwd" 2>/dev/null)" = "$DIR/data" ] && echo "${p#/proc/}"
   done
   return 0
@@ -55,11 +56,11 @@ data_pids() {
 # SIGKILL whatever still runs in the data dir (PG_PID from DIR/env included), wait for it to go,
 # and drop the server's SysV shared memory segment if nobody is attached any more.
 kill_server() {
-  local pids PG_PID='' shmid t
+  local pids PG_PID='' shmid deadline=$((SECONDS + 30))
   [ -f "$DIR/env" ] && PG_PID=$(sed -n "s/^PG_PID='\([0-9]*\)'$/\1/p" "$DIR/env")
   # Kill again at every poll: the postmaster may fork a backend for a new connection between the
   # listing and the kill, and that child outlives it until it is killed in its turn. Bounded: 30 s.
-  for ((t = 0; t < 300; t++)); do
+  while ((SECONDS < deadline)); do
     pids=$(data_pids)
     [ -n "$PG_PID" ] && [ "$(readlink "/proc/$PG_PID/cwd" 2>/dev/null)" = "$DIR/data" ] && pids+=" $PG_PID"
     [ -z "${pids// /}" ] && break
