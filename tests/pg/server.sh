@@ -53,17 +53,15 @@ data_pids() {
   return 0
 }
 
-# SIGKILL whatever still runs in the data dir (PG_PID from DIR/env included), wait for it to go,
+# SIGKILL whatever still runs in the data dir (the postmaster among them), wait for it to go,
 # and drop the server's SysV shared memory segment if nobody is attached any more.
 kill_server() {
-  local pids PG_PID='' shmid deadline=$((SECONDS + 30))
-  [ -f "$DIR/env" ] && PG_PID=$(sed -n "s/^PG_PID='\([0-9]*\)'$/\1/p" "$DIR/env")
+  local pids shmid deadline=$((SECONDS + 30))
   # Kill again at every poll: the postmaster may fork a backend for a new connection between the
   # listing and the kill, and that child outlives it until it is killed in its turn. Bounded: 30 s.
   while ((SECONDS < deadline)); do
     pids=$(data_pids)
-    [ -n "$PG_PID" ] && [ "$(readlink "/proc/$PG_PID/cwd" 2>/dev/null)" = "$DIR/data" ] && pids+=" $PG_PID"
-    [ -z "${pids// /}" ] && break
+    [ -z "$pids" ] && break
     # shellcheck disable=SC2086 # a list of PIDs
     kill -KILL $pids 2>/dev/null || true
     sleep 0.1
