@@ -207,7 +207,9 @@ if [ -n "$server_pid" ]; then
   kill "$server_pid" 2>/dev/null
   wait "$server_pid" 2>/dev/null
 fi
-valid probe.json "probe, nothing listening" -- probe "127.0.0.1:$(free_port)" --trust root.pem --timeout 5s
+# Port 1: only root may listen there, and no test does, so nothing answers (a free port found
+# now could be taken by a parallel test a moment later).
+valid probe.json "probe, nothing listening" -- probe "127.0.0.1:1" --trust root.pem --timeout 5s
 check "probe: connection refused, outcome invalid" -- holds \
   '(.connected | not) and .failure.code == "connection-refused" and .outcome == "invalid"'
 
