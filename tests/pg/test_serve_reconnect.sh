@@ -14,16 +14,16 @@ PG_NO_TCP=1 bash "$HERE/server.sh" start "$PG" || exit 1
 export PKI_DB
 PKI_DB=$(bash "$HERE/server.sh" createdb "$PG" served) || exit 1
 
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
 expect 0 "init" -- init
-expect 0 "a root CA" -- ca create root --subject "CN=Reconnect Root" --ocsp-url "$BASE/ocsp" \
-  --crl-url "$BASE/crl/root.crl"
+expect 0 "a root CA" -- ca create root --subject "CN=Reconnect Root"
+# serve takes a port of its own; the leaf it answers for then points at it.
+start_serve serve 0 || exit 1
+BASE=$SERVE_URL
+expect 0 "the root's URLs" -- ca set root --ocsp-url "$BASE/ocsp" --crl-url "$BASE/crl/root.crl"
 expect 0 "a leaf" -- issue --ca root --profile server --cn leaf.example --key-out leaf.key --out leaf.pem
 expect 0 "the root's certificate" -- ca export root --out root.pem
 expect 0 "a CRL" -- crl --ca root --der --out root.crl
 
-start_serve serve "$PORT" || exit 1
 ocsp() { openssl ocsp -issuer root.pem -cert leaf.pem -url "$BASE/ocsp" -CAfile root.pem -timeout 10 >"$TMP/ocsp.out" 2>&1; }
 crl_code() { curl -sS --max-time 20 -o "$1" -w '%{http_code}' "$BASE/crl/root.crl"; }
 
