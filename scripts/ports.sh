@@ -1,5 +1,9 @@
 # Sourced by scripts/demo.sh, scripts/bench-ocsp.sh and tests/e2e/lib.sh: ports for servers on 127.0.0.1.
 
+# Where nothing listens, for a connection that must be refused: port 1 takes root to bind, and
+# nothing here does (a port free_port finds could be taken by a test running beside it).
+CLOSED_ADDR=127.0.0.1:1
+
 # A port nobody listens on now (checked by connecting); callers retry if a race takes it. Below
 # Linux's ephemeral range (32768-60999), where a busy client's outgoing connections would hold it.
 free_port() {

@@ -181,6 +181,17 @@ check_not() {
 contains() { grep -q -- "$2" "$1"; }
 mode_of() { stat -c '%a' "$1"; }
 
+# flip_bit FILE OFFSET: flips the lowest bit of the byte at OFFSET (negative: from the end, -1 the
+# last) in place. XOR, so the byte always changes, whatever it was.
+flip_bit() {
+  local size at byte
+  size=$(stat -c %s "$1")
+  at=$2
+  if ((at < 0)); then at=$((size + at)); fi
+  byte=$(od -An -tu1 -j"$at" -N1 "$1" | tr -d ' ')
+  printf "$(printf '\\%03o' $((byte ^ 1)))" | dd of="$1" bs=1 seek="$at" conv=notrunc 2>/dev/null
+}
+
 finish() {
   echo "$(basename "$0"): $passed checks passed, $failed failed"
   [ "$failed" -eq 0 ]

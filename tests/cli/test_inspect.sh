@@ -108,9 +108,8 @@ check "CSR public key as openssl reads it" -- jqo --arg v "$(openssl req -in req
 expect 0 "inspect a DER CSR" -- --json inspect req.der
 check "DER CSR: same subject, verifies" -- jqo '.objects[0].type == "csr" and .objects[0].outcome == "valid" and (.objects[0].subject | startswith("CN=csr.example.test"))'
 # One bit of the signature's last byte flipped: the framing holds, the signature does not.
-last=$(tail -c 1 req.der | od -An -tu1 | tr -d ' ')
-head -c -1 req.der >broken.der
-printf "\\$(printf %03o $((last ^ 1)))" >>broken.der
+cp req.der broken.der
+flip_bit broken.der -1
 check "openssl refuses the broken CSR" -- sh -c "openssl req -inform DER -in broken.der -verify -noout 2>&1 | grep -q 'verify failure'"
 expect 0 "inspect a CSR with a broken signature" -- --json inspect broken.der
 check "reported as not verifying" -- jqo '.objects[0].type == "csr" and .objects[0].outcome == "invalid"'

@@ -11,7 +11,7 @@
 schemas="$(cd "$(dirname "$0")/../../docs/schema" && pwd)"
 validator="$(cd "$(dirname "$0")/../tools" && pwd)/validate_json.py"
 source "$(dirname "$0")/lib.sh"
-source "$(dirname "$0")/../../scripts/ports.sh" # free_port
+source "$(dirname "$0")/../../scripts/ports.sh" # free_port, CLOSED_ADDR
 
 # valid SCHEMA DESCRIPTION -- ARGS...: runs pki --json ARGS (any exit) and validates its output.
 n=0
@@ -207,9 +207,7 @@ if [ -n "$server_pid" ]; then
   kill "$server_pid" 2>/dev/null
   wait "$server_pid" 2>/dev/null
 fi
-# Port 1: only root may listen there, and no test does, so nothing answers (a free port found
-# now could be taken by a parallel test a moment later).
-valid probe.json "probe, nothing listening" -- probe "127.0.0.1:1" --trust root.pem --timeout 5s
+valid probe.json "probe, nothing listening" -- probe "$CLOSED_ADDR" --trust root.pem --timeout 5s
 check "probe: connection refused, outcome invalid" -- holds \
   '(.connected | not) and .failure.code == "connection-refused" and .outcome == "invalid"'
 

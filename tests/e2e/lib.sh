@@ -1,7 +1,7 @@
 # End-to-end helpers on top of the CLI test helpers: real servers on 127.0.0.1, free ports,
 # bounded waits, every process stopped when the test ends (also on failure).
 source "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh"
-source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ports.sh"  # free_port
+source "$(dirname "${BASH_SOURCE[0]}")/../../scripts/ports.sh"  # free_port, CLOSED_ADDR
 
 # Waits until something accepts connections on the port, at most $2 seconds (default 10).
 wait_port() {

@@ -119,9 +119,7 @@ expect 0 "the right name through --servername" -- probe "127.0.0.1:$PORT" --serv
 stop_pid "$SERVER_PID"
 
 # Connection failures: exit 4.
-# Port 1: only root may listen there, and no test does (a free port found now could be taken by a
-# parallel test a moment later).
-expect 4 "nobody listening" -- probe "127.0.0.1:1" --trust-ca root --timeout 3s --json
+expect 4 "nobody listening" -- probe "$CLOSED_ADDR" --trust-ca root --timeout 3s --json
 check "code connection-refused" -- json '.failure.code == "connection-refused"'
 # A server that accepts the connection and never answers: the kernel completes the TCP handshake
 # for a stopped s_server, and the TLS handshake waits for --timeout.
