@@ -121,6 +121,9 @@ stop_pid "$SERVER_PID"
 # Connection failures: exit 4.
 expect 4 "nobody listening" -- probe "$CLOSED_ADDR" --trust-ca root --timeout 3s --json
 check "code connection-refused" -- json '.failure.code == "connection-refused"'
+check "no address connected to" -- json '.address == "" and (.connected | not)'
+expect 4 "nobody listening, as text" -- probe "$CLOSED_ADDR" --trust-ca root --timeout 3s
+check_not "the text does not say it connected" -- contains "$TMP/out" "connected to"
 # A server that accepts the connection and never answers: the kernel completes the TCP handshake
 # for a stopped s_server, and the TLS handshake waits for --timeout.
 start_s_server silent -cert server.pem -key server.key -cert_chain chain.pem || exit 1

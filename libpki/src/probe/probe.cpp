@@ -66,8 +66,6 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, Clock::time_poin
                         ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr)
                         : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(ai->ai_addr)->sin6_addr);
     ::inet_ntop(ai->ai_family, a, addr, sizeof addr);
-    out.address = std::string(ai->ai_family == AF_INET6 ? "[" : "") + addr +
-                  (ai->ai_family == AF_INET6 ? "]" : "") + ":" + std::to_string(port);
     if (::connect(s.get(), ai->ai_addr, ai->ai_addrlen) != 0 && errno != EINPROGRESS) {
       last_error = std::strerror(errno);
       continue;
@@ -86,6 +84,9 @@ Socket connect_tcp(const std::string& host, std::uint16_t port, Clock::time_poin
       last_error = std::strerror(ready < 0 ? errno : err);
       continue;
     }
+    // Named only once connected: an address that refused is not "the address connected to".
+    out.address = std::string(ai->ai_family == AF_INET6 ? "[" : "") + addr +
+                  (ai->ai_family == AF_INET6 ? "]" : "") + ":" + std::to_string(port);
     // Blocking from here on; every read and write is bounded by the time left.
     ::fcntl(s.get(), F_SETFL, ::fcntl(s.get(), F_GETFL) & ~O_NONBLOCK);
     ::freeaddrinfo(list);
