@@ -99,6 +99,27 @@ expect 1 "a CRL whose issuer may not sign CRLs decides nothing" -- \
 check "code revocation-unknown" -- sh -c "jq -e '.failures | index(\"[0] revocation-unknown\")' '$TMP/out'"
 check "the reason is the missing cRLSign" -- contains "$TMP/out" "lacks cRLSign"
 
+# The anchor's key checks the path's first signature, so the algorithm policy applies to it as
+# below the anchor: a P-192 anchor fails the path, an RSA-1024 one only warns (as an RSA-1024
+# intermediate does). The same leaf request and extensions under each.
+printf 'basicConstraints = critical, CA:FALSE\nsubjectAltName = DNS:leaf.weak.test\n' >weak-leaf.ext
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout weak-leaf.key -subj "/CN=leaf" \
+  -out weak-leaf.csr 2>/dev/null
+for anchor in "p192:ec -pkeyopt ec_paramgen_curve:prime192v1" "rsa1024:rsa:1024"; do
+  name=${anchor%%:*}
+  # shellcheck disable=SC2086 # the key options are words
+  openssl req -x509 -newkey ${anchor#*:} -nodes -keyout "$name.key" -subj "/CN=Weak $name Root" -days 30 \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign" -out "$name.pem" 2>/dev/null
+  openssl x509 -req -in weak-leaf.csr -CA "$name.pem" -CAkey "$name.key" -set_serial 7 -days 5 \
+    -extfile weak-leaf.ext -out "$name-leaf.pem" 2>/dev/null
+done
+check "openssl made both anchors and leaves" -- test -s p192-leaf.pem -a -s rsa1024-leaf.pem
+expect 1 "a P-192 trust anchor fails the path" -- verify p192-leaf.pem --trust p192.pem --host leaf.weak.test --json
+check "code weak-key, on the anchor" -- sh -c "jq -e '.failures == [\"[1] weak-key\"]' '$TMP/out'"
+expect 0 "an RSA-1024 trust anchor is a warning" -- verify rsa1024-leaf.pem --trust rsa1024.pem --host leaf.weak.test --json
+check "code weak-key, a warning on the anchor" -- sh -c \
+  "jq -e '[.chain[1].findings[] | select(.code == \"weak-key\") | .outcome] == [\"warn\"]' '$TMP/out'"
+
 # A bundle with one certificate that cannot be read (a SEQUENCE holding INTEGER 0): it is skipped
 # with a warning naming it, as a trust store skips one; a bundle with none readable is bad input.
 junk='-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n'

@@ -175,8 +175,12 @@ void ChainValidator::process_trust_anchor() {
     if (e.critical && !e.understood)
       v_.fail(p, Check::kExtensions, FindingCode::kUnknownCriticalExtension,
               "the trust anchor's critical extension " + e.oid + " is not understood");
+  // The anchor's key checks the path's first signature: a key the algorithm policy refuses (an
+  // unknown or weak curve, RSA under 1024 bits) fails the path as it does below the anchor, and one
+  // it only warns about (RSA under 2048 bits) warns.
   if (const auto kv = in_.signatures.key_verdict(a, o_.algorithms); kv.verdict != Verdict::kAccept)
-    v_.warn(p, Check::kAlgorithm, kv.code, "trust anchor key: " + kv.detail);
+    v_.add(p, Check::kAlgorithm, kv.verdict == Verdict::kRefuse ? Outcome::kFail : Outcome::kWarn, kv.code,
+           "trust anchor key: " + kv.detail);
 }
 
 void ChainValidator::initialize() {
@@ -292,7 +296,7 @@ void ChainValidator::check_validity(int index, const Certificate& x, Outcome whe
 void ChainValidator::check_revocation(int i) {
   const int p = index(i);
   if (!in_.revocation && !in_.ocsp) {
-    v_.skip(p, Check::kRevocation, FindingCode::kNotChecked, "not checked: no CRLs given");
+    v_.skip(p, Check::kRevocation, FindingCode::kNotChecked, "no CRLs given");
     return;
   }
   if (!anchor_) {
@@ -316,7 +320,7 @@ void ChainValidator::check_revocation(int i) {
   } else if (by_ocsp) {
     r = std::move(*by_ocsp);
   } else {
-    v_.skip(p, Check::kRevocation, FindingCode::kNotChecked, "not checked: no OCSP answer or CRL for it");
+    v_.skip(p, Check::kRevocation, FindingCode::kNotChecked, "no OCSP answer or CRL for it");
     return;
   }
   if (r.status == RevocationStatus::kGood)
