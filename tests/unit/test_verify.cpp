@@ -2,6 +2,7 @@
 
 #include "pki/cert/builder.h"
 #include "pki/cert/name.h"
+#include "pki/cert/name_constraints.h"
 #include "pki/cert/oids.h"
 #include "pki/core/der.h"
 #include "pki/crl/crl_builder.h"
@@ -289,6 +290,26 @@ TEST_CASE("verify: name constraints and unknown critical extensions") {
             {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(inside, false)},
             p.clock.now(), p.clock.now() + days{30});
   CHECK(p.verify(good).valid);
+  // Without a DNS SAN, a CN that reads as a host name is held to the DNS constraints (for the
+  // clients that still match the CN); a dotted-decimal CN is no host name (RFC 1123 2.1), so beside
+  // an IP SAN it passes the CA's DNS constraints (BetterTLS name constraints, IP-literal CNs).
+  const std::vector<cert::GeneralName> ip{{cert::GeneralNameType::kIp, "127.0.0.1", Bytes{127, 0, 0, 1}}};
+  for (const char* cn : {"CN=www.example.org", "CN=127.0.0.1", "CN=1.1.1.1"}) {
+    CAPTURE(cn);
+    auto by_cn =
+        forge(*nc_issuer.signer, *nc_issuer.certificate, cn, spki,
+              {cert::ext::basic_constraints(false, std::nullopt), cert::ext::subject_alt_name(ip, false)},
+              p.clock.now(), p.clock.now() + days{30});
+    const bool host_cn = std::string_view(cn) == "CN=www.example.org";
+    CHECK(has_code(p.verify(by_cn), verify::FindingCode::kNameConstraintViolation) == host_cn);
+  }
+  CHECK(cert::cn_is_host_name("www.example.com"));
+  CHECK(cert::cn_is_host_name("1host.example"));
+  CHECK_FALSE(cert::cn_is_host_name("localhost"));
+  CHECK_FALSE(cert::cn_is_host_name("127.0.0.1"));
+  CHECK_FALSE(cert::cn_is_host_name("1.01.1.1"));
+  CHECK_FALSE(cert::cn_is_host_name("host.123"));
+  CHECK_FALSE(cert::cn_is_host_name("."));
   cert::Extension unknown{"1.3.6.1.4.1.55555.1", true, Bytes{0x05, 0x00}};
   auto odd = forge(*nc_issuer.signer, *nc_issuer.certificate, "CN=odd", spki,
                    {cert::ext::basic_constraints(false, std::nullopt),
@@ -851,6 +872,30 @@ TEST_CASE("verify: RFC 5280 rules independent suites agree on") {
     for (const auto& f : r.chain[0].findings)
       if (f.code == verify::FindingCode::kMalformed && f.outcome == verify::Outcome::kWarn) warned = true;
     CHECK(warned);
+  }
+
+  SUBCASE("a serial number of zero or of more than 20 octets is a warning (4.1.2.2)") {
+    for (const Bytes& serial : {Bytes{0x00}, Bytes(21, 0x7f), Bytes(20, 0x7f)}) {
+      CAPTURE(serial.size());
+      cert::TbsCertificate t;
+      t.serial = serial;
+      t.issuer = int_dn;
+      t.subject = dn("CN=odd serial");
+      t.not_before = now - days{1};
+      t.not_after = now + days{30};
+      t.spki = spki;
+      t.extensions = {leaf_bc, aki};
+      auto leaf = test::must(
+          cert::Certificate::from_der(test::must(cert::sign_certificate(t, *p.int_issuer.signer))));
+      auto r = p.verify(leaf);
+      CHECK(r.valid);
+      int warnings = 0;
+      for (const auto& f : r.chain[0].findings)
+        if (f.code == verify::FindingCode::kMalformed && f.outcome == verify::Outcome::kWarn &&
+            f.message.find("4.1.2.2") != std::string::npos)
+          ++warnings;
+      CHECK(warnings == (serial.size() == 20 ? 0 : 1));
+    }
   }
 
   SUBCASE("a critical certificatePolicies with a qualifier pki does not know fails (4.2.1.4)") {

@@ -60,6 +60,20 @@ std::string serial_to_hex(BytesView magnitude) {
   return hex;
 }
 
+std::optional<std::string> serial_not_positive(const Certificate& c) {
+  if (c.serial_negative()) return "the serial number is negative";
+  if (std::all_of(c.serial().begin(), c.serial().end(), [](std::uint8_t b) { return b == 0; }))
+    return "the serial number is zero";
+  return std::nullopt;
+}
+
+std::optional<std::string> serial_too_long(const Certificate& c) {
+  // The magnitude; its DER encoding takes one octet more when the top bit is set.
+  const std::size_t octets = c.serial().size() + (!c.serial().empty() && (c.serial()[0] & 0x80) ? 1 : 0);
+  if (octets > 20) return "the serial number takes " + std::to_string(octets) + " octets";
+  return std::nullopt;
+}
+
 Result<DistributionPoint> distribution_point_from(const DIST_POINT_NAME* name, const ASN1_BIT_STRING* reasons,
                                                   const GENERAL_NAMES* crl_issuer) {
   DistributionPoint dp;

@@ -239,6 +239,11 @@ bool within_subtree(const GeneralName& name, const GeneralName& base) {
 
 bool cn_is_host_name(std::string_view cn) {
   if (cn.find('.') == std::string_view::npos) return false;
+  // A dotted-decimal address is never a host name: a host name's top label is not all digits
+  // (RFC 1123 2.1), and an IP address is an IP identity, not a DNS one (RFC 9525). Read as a DNS
+  // name, "127.0.0.1" would fall outside every DNS permitted subtree.
+  const std::string_view top = cn.substr(cn.rfind('.') + 1);
+  if (std::all_of(top.begin(), top.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
   return parse_dns_name(cn, "CN", Wildcard::kAllow).has_value();
 }
 

@@ -74,22 +74,10 @@ const std::vector<Entry>& table() {
        problem(ProblemId::kBadVersion)},
       {{"e_serial_number_not_positive", Level::kError, Scope::kAll, "RFC 5280 4.1.2.2",
         "the serial number is a positive integer"},
-       [](const Certificate& c) -> Detail {
-         const bool zero =
-             std::all_of(c.serial().begin(), c.serial().end(), [](std::uint8_t b) { return b == 0; });
-         if (c.serial_negative()) return "the serial number is negative";
-         if (zero) return "the serial number is zero";
-         return std::nullopt;
-       }},
+       cert::serial_not_positive},
       {{"e_serial_number_longer_than_20_octets", Level::kError, Scope::kAll, "RFC 5280 4.1.2.2",
         "the serial number takes at most 20 octets"},
-       [](const Certificate& c) -> Detail {
-         // The magnitude; its DER encoding takes one octet more when the top bit is set.
-         const std::size_t octets =
-             c.serial().size() + (!c.serial().empty() && (c.serial()[0] & 0x80) ? 1 : 0);
-         if (octets > 20) return "the serial number takes " + std::to_string(octets) + " octets";
-         return std::nullopt;
-       }},
+       cert::serial_too_long},
       {{"e_issuer_field_empty", Level::kError, Scope::kAll, "RFC 5280 4.1.2.4",
         "the issuer name is not empty"},
        problem(ProblemId::kEmptyIssuer)},

@@ -211,6 +211,10 @@ void ChainValidator::basic_certificate_processing(int i) {
   if (x.version() < 3 && !x.extensions().empty())
     v_.fail(p, Check::kExtensions, FindingCode::kMalformed,
             "a version " + std::to_string(x.version()) + " certificate with extensions");
+  // RFC 5280 4.1.2.2: CAs MUST NOT use such serial numbers, and certificate users SHOULD handle
+  // them gracefully: said, not failed.
+  for (const auto& breach : {cert::serial_not_positive(x), cert::serial_too_long(x)})
+    if (breach) v_.warn(p, Check::kExtensions, FindingCode::kMalformed, *breach + " (RFC 5280 4.1.2.2)");
   check_issuer_name(i);
   check_signature(i);
   check_algorithms(i);

@@ -220,6 +220,11 @@ std::vector<std::string> key_usage_names(std::uint16_t bits);
 std::uint16_t named_bits(const ASN1_BIT_STRING& bits);
 // Serial magnitude as lowercase hex without separators or leading zeros ("0" for zero).
 std::string serial_to_hex(BytesView magnitude);
+// RFC 5280 4.1.2.2: a serial number is a positive integer of at most 20 octets. What is wrong with
+// a certificate's, said for people, or nullopt (the lint refuses it; the verifier warns, as
+// certificate users SHOULD handle such certificates gracefully).
+std::optional<std::string> serial_not_positive(const Certificate& c);
+std::optional<std::string> serial_too_long(const Certificate& c);
 // A signature over `signed_der` (the signed part of a certificate or CRL, a DER SEQUENCE, as
 // received) verifies with `key`: OpenSSL's handling of `algorithm` (RSA-PSS parameters and all),
 // its algorithms fetched in `libctx` (null: OpenSSL's default).

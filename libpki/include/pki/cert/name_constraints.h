@@ -32,7 +32,8 @@ bool within_subtree(const GeneralName& name, const GeneralName& base);
 // constrained CA cannot name a host through the CN for the clients that still read it.
 std::vector<GeneralName> constrained_names(const Certificate& cert);
 std::vector<GeneralName> subject_names(const X509_NAME& subject, const std::vector<GeneralName>& sans);
-// A CN that is a host name: LDH labels, at least two of them.
+// A CN that is a host name: LDH labels, at least two of them, the last not all digits (so never
+// an IPv4 address).
 bool cn_is_host_name(std::string_view cn);
 
 struct ConstraintViolation {
