@@ -874,6 +874,20 @@ TEST_CASE("verify: RFC 5280 rules independent suites agree on") {
     CHECK(warned);
   }
 
+  SUBCASE("ocspNoCheck is understood, critical or not; a value other than NULL is malformed") {
+    // OpenSSL's test_verify "accept critical OCSP No Check" (RFC 6960 4.2.2.2.1).
+    for (const Bytes& value : {Bytes{0x05, 0x00}, Bytes{0x04, 0x00}}) {
+      const bool null = value[0] == 0x05;
+      CAPTURE(null);
+      auto leaf = sign_exact(*p.int_issuer.signer, int_dn, dn("CN=responder"), spki,
+                             {leaf_bc, aki, cert::Extension{oid::kOcspNoCheck, true, value}}, now);
+      auto r = p.verify(leaf);
+      CHECK(r.valid == null);
+      CHECK_FALSE(has_code(r, verify::FindingCode::kUnknownCriticalExtension));
+      CHECK(has_problem(*leaf, cert::ProblemId::kMalformedExtension) == !null);
+    }
+  }
+
   SUBCASE("a serial number of zero or of more than 20 octets is a warning (4.1.2.2)") {
     for (const Bytes& serial : {Bytes{0x00}, Bytes(21, 0x7f), Bytes(20, 0x7f)}) {
       CAPTURE(serial.size());

@@ -688,6 +688,14 @@ void Certificate::parse_extension(X509_EXTENSION& ext) {
   } else if (id == oid::kIssuerAltName) {
     auto names = decode_ext<GENERAL_NAMES>(ext, ASN1_ITEM_rptr(GENERAL_NAMES));
     if (!names || sk_GENERAL_NAME_num(names.get()) == 0) return malformed("issuerAltName");
+  } else if (id == oid::kOcspNoCheck) {
+    // A NULL telling OCSP clients not to ask after this responder's own status (RFC 6960
+    // 4.2.2.2.1): it limits nothing in a path, so it is understood, critical or not.
+    const ASN1_OCTET_STRING* raw = X509_EXTENSION_get_data(&ext);
+    const unsigned char* v = ASN1_STRING_get0_data(raw);
+    if (ASN1_STRING_length(raw) != 2 || v[0] != 0x05 || v[1] != 0x00)
+      return malformed("ocspNoCheck",
+                       "an ocspNoCheck extension whose value is not NULL (RFC 6960 4.2.2.2.1)");
   } else {
     extensions_.back().understood = false;
   }
