@@ -1,6 +1,7 @@
 // pki serve: OCSP (RFC 6960 / RFC 5019), CRLs and CA certificates over HTTP, from the store.
 //
 // The server reads; its one write is renewing its own delegated OCSP responder certificates.
+// SIGHUP reads the CAs again (one made or rolled over since serve started); SIGTERM and SIGINT stop.
 // The HTTP module (http.h) runs the connections on a thread pool; every store access is serialised by one
 // mutex (SQLite reads take microseconds; signing, the dear part, runs outside it).
 #include <openssl/evp.h>
@@ -17,6 +18,7 @@
 #include <set>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "context.h"
 #include "http.h"
@@ -83,11 +85,8 @@ class Server {
  public:
   Server(Context& ctx, store::Store& store, ca::Authority& authority, std::vector<ocsp::ServedKey> keys,
          std::chrono::seconds validity)
-      : ctx_(ctx),
-        store_(store),
-        authority_(authority),
-        responder_(store, store_mutex_, ctx.clock(), std::move(keys), validity) {
-    for (const auto& k : responder_.served()) names_.insert(k.authority.name);
+      : ctx_(ctx), store_(store), authority_(authority), validity_(validity) {
+    install(std::move(keys));
   }
 
   std::vector<http::Route> routes() {
@@ -151,7 +150,8 @@ class Server {
   // Each served key whose delegated responder is due gets a new one; a failure is reported and
   // the others are still renewed (the next round tries again).
   void renew_due() {
-    for (const auto& k : responder_.served()) {
+    const auto responder = current().responder;
+    for (const auto& k : responder->served()) {
       Result<std::optional<ocsp::SigningKey>> renewed;
       {
         std::lock_guard lock(store_mutex_);
@@ -170,16 +170,80 @@ class Server {
       else
         std::cerr << "pki serve: CA '" << k.authority.name << "' has a newer key: key " << k.generation
                   << " signs its own answers from now on\n";
-      responder_.replace_signing(k.authority.id, k.generation, std::move(**renewed));
+      responder->replace_signing(k.authority.id, k.generation, std::move(**renewed));
     }
   }
-  const ocsp::Responder& responder() const { return responder_; }
+
+  // SIGHUP: the CAs to serve (those --ca names, or every CA of the store) and their keys read
+  // again, so that a CA created or rolled over since serve started is answered for. Requests in
+  // flight finish with what they began with; if the CAs cannot be read, serve keeps what it had.
+  void reload(const std::vector<std::string>& cas) {
+    Result<std::vector<ocsp::ServedKey>> keys;
+    {
+      std::lock_guard lock(store_mutex_);
+      keys = authority_.ocsp_keys(cas);
+      for (const auto& w : ctx_.warnings) std::cerr << "pki: warning: " << w << "\n";
+      ctx_.warnings.clear();
+    }
+    if (!keys || keys->empty()) {
+      std::cerr << "pki serve: could not reload: "
+                << (keys ? "there is no CA to serve" : keys.error().message) << "; still serving CA "
+                << served_names() << std::endl;
+      return;
+    }
+    install(std::move(*keys));
+    std::cerr << "pki serve: reloaded: CA " << served_names() << std::endl;
+    renew_due();
+  }
+
+  // The served CAs' names, quoted, in order: 'int', 'root'.
+  std::string served_names() const {
+    std::string out;
+    for (const auto& n : *current().names) out += (out.empty() ? "'" : ", '") + n + "'";
+    return out;
+  }
+
+  // The OCSP counts since serve started, across reloads (once no request is in flight).
+  ocsp::Statistics statistics() const {
+    std::lock_guard lock(state_mutex_);
+    ocsp::Statistics s = state_.responder->statistics();
+    for (const auto& r : retired_) {
+      const ocsp::Statistics t = r->statistics();
+      s.answered += t.answered;
+      s.signed_now += t.signed_now;
+      s.from_cache += t.from_cache;
+      s.malformed += t.malformed;
+      s.unauthorized += t.unauthorized;
+    }
+    return s;
+  }
 
  private:
+  // What serve answers for: replaced whole by a reload, read by each request as it starts.
+  struct State {
+    std::shared_ptr<ocsp::Responder> responder;
+    std::shared_ptr<const std::set<std::string>> names;
+  };
+  State current() const {
+    std::lock_guard lock(state_mutex_);
+    return state_;
+  }
+  void install(std::vector<ocsp::ServedKey> keys) {
+    State next;
+    next.responder =
+        std::make_shared<ocsp::Responder>(store_, store_mutex_, ctx_.clock(), std::move(keys), validity_);
+    auto names = std::make_shared<std::set<std::string>>();
+    for (const auto& k : next.responder->served()) names->insert(k.authority.name);
+    next.names = std::move(names);
+    std::lock_guard lock(state_mutex_);
+    if (state_.responder) retired_.push_back(state_.responder);  // a request may still be answering
+    state_ = std::move(next);
+  }
+
   // A tenth of the shortest delegated responder's lifetime, between 1 s and 60 s.
   std::chrono::seconds check_interval() const {
     std::chrono::seconds interval{60};
-    for (const auto& k : responder_.served()) {
+    for (const auto& k : current().responder->served()) {
       if (!k.signing.delegated) continue;
       const auto& c = *k.signing.certificate;
       interval = std::min(
@@ -195,7 +259,7 @@ class Server {
   }
 
   void answer(BytesView request, http::Response& res, bool get) {
-    const ocsp::Answer a = responder_.respond(request);
+    const ocsp::Answer a = current().responder->respond(request);
     if (a.outcome == ocsp::Outcome::kInternalError)
       std::cerr << "pki serve: answered OCSP with internalError: " << a.error << std::endl;
     res.status = a.outcome == ocsp::Outcome::kMalformed       ? 400
@@ -220,13 +284,14 @@ class Server {
   void crl(const std::string& file, http::Response& res) {
     // "<ca>.crl" is the newest complete CRL, "<ca>-delta.crl" the newest delta; a CA whose own
     // name ends in -delta is matched by its full name first.
+    const auto names = current().names;
     std::string name = file;
     bool delta = false;
-    if (!names_.count(name) && name.size() > 6 && name.ends_with("-delta")) {
+    if (!names->count(name) && name.size() > 6 && name.ends_with("-delta")) {
       name.resize(name.size() - 6);
       delta = true;
     }
-    if (!names_.count(name)) return not_found(res, "no CA named '" + file + "' is served here");
+    if (!names->count(name)) return not_found(res, "no CA named '" + file + "' is served here");
     const std::string none = "CA '" + name + "' has published no " + (delta ? "delta CRL" : "CRL") + " yet";
     std::shared_ptr<const store::CrlRecord> crl;
     {
@@ -254,7 +319,7 @@ class Server {
   }
 
   void ca_certificate(const std::string& name, bool pem, http::Response& res) {
-    if (!names_.count(name)) return not_found(res, "no CA named '" + name + "' is served here");
+    if (!current().names->count(name)) return not_found(res, "no CA named '" + name + "' is served here");
     Result<std::optional<store::CertificateRecord>> cert;
     {
       std::lock_guard lock(store_mutex_);
@@ -292,8 +357,10 @@ class Server {
   // the newest (the same row, key generation, number and fingerprint): a request reads only the
   // store's metadata (a million-entry CRL is tens of MB). Guarded by store_mutex_.
   std::map<std::pair<std::int64_t, bool>, std::shared_ptr<const store::CrlRecord>> crls_;
-  ocsp::Responder responder_;
-  std::set<std::string> names_;
+  const std::chrono::seconds validity_;
+  mutable std::mutex state_mutex_;  // guards state_ and retired_
+  State state_;
+  std::vector<std::shared_ptr<ocsp::Responder>> retired_;  // those reloads replaced, for their counts
   std::mutex stop_mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;
@@ -315,12 +382,14 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   if (keys.empty())
     return fail(ErrorCode::kRefused, "there is no CA to serve: create one with `pki ca create`");
 
-  // SIGTERM and SIGINT are taken by one thread (sigwait), blocked everywhere else: the server
-  // then stops accepting, finishes what is in flight and returns.
+  // SIGTERM, SIGINT and SIGHUP are taken by one thread (sigwait), blocked everywhere else: on
+  // SIGHUP the server reads its CAs again; on the others it stops accepting, finishes what is in
+  // flight and returns.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -339,10 +408,7 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
     return fail(ErrorCode::kRefused,
                 endpoint.second == 0 ? "cannot listen on " + endpoint.first + ": no free port"
                                      : "cannot listen on " + o.listen + " (in use, or not an address here)");
-  std::string served;
-  for (const auto& k : server.responder().served())
-    if (served.find("'" + k.authority.name + "'") == std::string::npos)
-      served += (served.empty() ? "'" : ", '") + k.authority.name + "'";
+  const std::string served = server.served_names();
   const std::string url =
       std::string(o.tls_cert.empty() ? "http" : "https") + "://" +
       (endpoint.first.find(':') != std::string::npos ? "[" + endpoint.first + "]" : endpoint.first) + ":" +
@@ -357,7 +423,13 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   std::atomic<bool> listen_returned{false};
   std::thread signal_thread([&] {
     int sig = 0;
-    sigwait(&signals, &sig);
+    while (sigwait(&signals, &sig) == 0 && sig == SIGHUP && !listen_returned) {
+      try {
+        server.reload(o.cas);
+      } catch (const std::exception& e) {
+        std::cerr << "pki serve: could not reload: internal error: " << e.what() << std::endl;
+      }
+    }
     while (!listen_returned) {
       server_http->stop();
       std::this_thread::sleep_for(std::chrono::milliseconds{20});
@@ -371,7 +443,7 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   maintenance.join();
-  const auto s = server.responder().statistics();
+  const auto s = server.statistics();
   std::cerr << "pki serve: stopped; OCSP answers " << s.answered << " (" << s.signed_now << " signed, "
             << s.from_cache << " cached), malformed " << s.malformed << ", unauthorized " << s.unauthorized
             << "\n";
@@ -383,8 +455,9 @@ Result<int> run_serve(Context& ctx, const ServeOptions& o) {
 
 void register_serve(CLI::App& app, Context& ctx) {
   auto o = std::make_shared<ServeOptions>();
-  auto* cmd = app.add_subcommand(
-      "serve", "answer OCSP and publish CRLs and CA certificates over HTTP (until SIGTERM)");
+  auto* cmd = app.add_subcommand("serve",
+                                 "answer OCSP and publish CRLs and CA certificates over HTTP (until SIGTERM; "
+                                 "SIGHUP reads the CAs again)");
   cmd->add_option("--listen", o->listen,
                   "HOST:PORT to listen on (default 127.0.0.1:8080; port 0: any free port)");
   cmd->add_option("--ca", o->cas, "a CA to answer for (repeatable; default: every CA of the store)");
