@@ -198,8 +198,9 @@ class Server {
 
   // The served CAs' names, quoted, in order: 'int', 'root'.
   std::string served_names() const {
+    const auto names = current().names;  // held: a reload may swap them meanwhile
     std::string out;
-    for (const auto& n : *current().names) out += (out.empty() ? "'" : ", '") + n + "'";
+    for (const auto& n : *names) out += (out.empty() ? "'" : ", '") + n + "'";
     return out;
   }
 
@@ -243,7 +244,8 @@ class Server {
   // A tenth of the shortest delegated responder's lifetime, between 1 s and 60 s.
   std::chrono::seconds check_interval() const {
     std::chrono::seconds interval{60};
-    for (const auto& k : current().responder->served()) {
+    const auto responder = current().responder;  // held: a reload may swap it meanwhile
+    for (const auto& k : responder->served()) {
       if (!k.signing.delegated) continue;
       const auto& c = *k.signing.certificate;
       interval = std::min(
