@@ -9,9 +9,11 @@ source "$(dirname "$0")/lib.sh"
 
 "$PKI" init >/dev/null
 "$PKI" ca create root --subject "CN=Serve Root" >/dev/null 2>&1
-# The URLs go into what the CAs sign: the port is chosen first, then serve listens on it.
-PORT=$(free_port)
-BASE="http://127.0.0.1:$PORT"
+# The URLs go into what the CAs sign: serve starts first, on a port of its own, and learns the
+# CAs made after it on SIGHUP (no free port chosen ahead that another test could take meanwhile).
+start_serve serve 0 || exit 1
+BASE=$SERVE_URL
+PORT=${SERVE_URL##*:}
 "$PKI" ca set root --ocsp-url "$BASE/ocsp" --crl-url "$BASE/crl/root.crl" >/dev/null
 "$PKI" ca create int --parent root --subject "CN=Serve Int" --ocsp-url "$BASE/ocsp" \
   --crl-url "$BASE/crl/int.crl" --delta-crl-url "$BASE/crl/int-delta.crl" >/dev/null 2>&1
@@ -29,8 +31,13 @@ PKI_DB="$TMP/other.db" "$PKI" ca create other --subject "CN=Other Root" >/dev/nu
 PKI_DB="$TMP/other.db" "$PKI" issue --ca other --profile server --cn foreign.example --key-out foreign.key --out foreign.pem >/dev/null 2>&1
 PKI_DB="$TMP/other.db" "$PKI" ca export other --out other.pem >/dev/null
 
-start_serve serve "$PORT" || exit 1
-check "serve listens where the certificates point" -- test "$SERVE_URL" = "$BASE"
+kill -HUP "$SERVE_PID"
+for _ in $(seq 1 100); do
+  grep -qF "pki serve: reloaded: CA 'int', 'root'" "$TMP/serve.err" && break
+  sleep 0.1
+done
+check "serve, told on SIGHUP, answers for the CAs made after it started" -- \
+  contains "$TMP/serve.err" "pki serve: reloaded: CA 'int', 'root'"
 tables() { sqlite3 "$PKI_DB" "SELECT (SELECT count(*) FROM certificates), (SELECT count(*) FROM revocations), (SELECT count(*) FROM crls)"; }
 
 # ocsp CERT [ARGS]: asks serve with openssl ocsp (POST, with a nonce) and keeps what it printed.
