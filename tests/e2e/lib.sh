@@ -67,6 +67,17 @@ start_serve() {
   return 1
 }
 
+# serve_said NAME TEXT: waits (at most ten seconds) until serve NAME's stderr holds TEXT (a
+# reload's report, say); non-zero if it never does.
+serve_said() {
+  local i
+  for i in $(seq 1 100); do
+    grep -qF -- "$2" "$TMP/$1.err" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # start_nginx SERVERS PORT_VAR...: gives each named variable a free port, writes $TMP/nginx.conf
 # (Debian's nginx as a plain process: no daemon, every file under $TMP) with the server blocks the
 # function SERVERS prints (it reads those variables), starts nginx and waits for every port;

@@ -32,12 +32,8 @@ PKI_DB="$TMP/other.db" "$PKI" issue --ca other --profile server --cn foreign.exa
 PKI_DB="$TMP/other.db" "$PKI" ca export other --out other.pem >/dev/null
 
 kill -HUP "$SERVE_PID"
-for _ in $(seq 1 100); do
-  grep -qF "pki serve: reloaded: CA 'int', 'root'" "$TMP/serve.err" && break
-  sleep 0.1
-done
 check "serve, told on SIGHUP, answers for the CAs made after it started" -- \
-  contains "$TMP/serve.err" "pki serve: reloaded: CA 'int', 'root'"
+  serve_said serve "pki serve: reloaded: CA 'int', 'root'"
 tables() { sqlite3 "$PKI_DB" "SELECT (SELECT count(*) FROM certificates), (SELECT count(*) FROM revocations), (SELECT count(*) FROM crls)"; }
 
 # ocsp CERT [ARGS]: asks serve with openssl ocsp (POST, with a nonce) and keeps what it printed.

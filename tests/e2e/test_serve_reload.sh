@@ -25,14 +25,6 @@ ocsp_int() {
   openssl ocsp -issuer root.pem -cert int.pem -url "$BASE/ocsp" -CAfile root.pem -timeout 10 >"$TMP/ocsp-int.out" 2>&1
 }
 ca_code() { curl -sS --max-time 10 -o "$TMP/ca.pem" -w '%{http_code}' "$BASE/ca/int.pem"; }
-# wait_for_line TEXT: waits (at most ten seconds) until serve's stderr holds TEXT.
-wait_for_line() {
-  for _ in $(seq 1 100); do
-    grep -qF "$1" "$TMP/serve.err" && return 0
-    sleep 0.1
-  done
-  return 1
-}
 
 ocsp_leaf
 check "before the reload: the new CA's leaf is unauthorized" -- contains "$TMP/ocsp.out" "Responder Error: unauthorized"
@@ -42,7 +34,7 @@ ocsp_int
 check "the root's answers go on: the intermediate is good" -- contains "$TMP/ocsp-int.out" "int.pem: good"
 
 kill -HUP "$SERVE_PID"
-check "after SIGHUP serve says what it serves now" -- wait_for_line "pki serve: reloaded: CA 'int', 'root'"
+check "after SIGHUP serve says what it serves now" -- serve_said serve "pki serve: reloaded: CA 'int', 'root'"
 code=$(ca_code)
 check "the new CA's certificate is served (HTTP $code), as pki ca export writes it" -- \
   sh -c "[ '$code' = 200 ] && cmp '$TMP/ca.pem' int.pem"
@@ -60,13 +52,13 @@ check "serve's answer follows: revoked" -- contains "$TMP/ocsp.out" "leaf.pem: r
 printf 'reload test passphrase\n' >pass.txt && chmod 600 pass.txt
 expect 0 "a CA with an encrypted key" -- --passphrase-file pass.txt ca create locked --subject "CN=Locked Root"
 kill -HUP "$SERVE_PID"
-check "a failed reload is reported, with what is still served" -- wait_for_line "still serving CA 'int', 'root'"
+check "a failed reload is reported, with what is still served" -- serve_said serve "still serving CA 'int', 'root'"
 check "it says why" -- contains "$TMP/serve.err" "pki serve: could not reload: "
 ocsp_leaf
 check "and serve answers as before" -- contains "$TMP/ocsp.out" "leaf.pem: revoked"
 check "the same serve process throughout" -- kill -0 "$SERVE_PID"
 kill -TERM "$SERVE_PID"
-check "SIGTERM still stops serve" -- wait_for_line "pki serve: stopped"
+check "SIGTERM still stops serve" -- serve_said serve "pki serve: stopped"
 # The one unauthorized answer came from the responder the first reload replaced.
 check "its counts span the reloads" -- contains "$TMP/serve.err" "malformed 0, unauthorized 1$"
 finish
